@@ -1,0 +1,153 @@
+package io.gradsweep.spec;
+
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Everything one trial needs, and nothing else: a trial can be shipped to any executor and run there.
+ *
+ * <p>Values are validated by the spec parser before a TrialSpec is built; the compact constructor only
+ * re-checks the invariants the runner relies on.
+ *
+ * @param experiment MLflow experiment name
+ * @param sweepName name of the sweep (the spec file's {@code name})
+ * @param task task name, e.g. {@code adding}
+ * @param evalSize number of held-out evaluation sequences
+ * @param evalSeed seed of the held-out evaluation set (shared by all trials of a task and length)
+ * @param seqLen sequence length T
+ * @param cell cell type: {@code rnn} or {@code lstm}
+ * @param activation activation of a vanilla rnn ({@code tanh}, {@code relu}, {@code sigmoid}, {@code identity}); null for gated cells
+ * @param clip gradient clipping
+ * @param tbptt truncation window k (0 = full backpropagation through time)
+ * @param optimizer {@code sgd}, {@code rmsprop} or {@code adam}
+ * @param lr learning rate
+ * @param hidden hidden units per recurrent layer
+ * @param layers number of stacked recurrent layers
+ * @param init initialisation scheme, {@code default}
+ * @param seed seed of weights and training data
+ * @param batchSize minibatch size
+ * @param maxSteps training steps budget
+ * @param evalEvery evaluate every this many steps
+ * @param solveThreshold eval loss below which the trial counts as solved
+ */
+public record TrialSpec(
+    String experiment,
+    String sweepName,
+    String task,
+    int evalSize,
+    long evalSeed,
+    int seqLen,
+    String cell,
+    String activation,
+    ClipSpec clip,
+    int tbptt,
+    String optimizer,
+    double lr,
+    int hidden,
+    int layers,
+    String init,
+    long seed,
+    int batchSize,
+    int maxSteps,
+    int evalEvery,
+    double solveThreshold)
+    implements Serializable {
+
+  public TrialSpec {
+    require(seqLen >= 2, "seq_len", seqLen);
+    require(hidden >= 1, "hidden", hidden);
+    require(layers >= 1, "layers", layers);
+    require(batchSize >= 1, "batch_size", batchSize);
+    require(maxSteps >= 1, "max_steps", maxSteps);
+    require(evalEvery >= 1, "eval_every", evalEvery);
+    require(evalSize >= 1, "eval_size", evalSize);
+    require(tbptt >= 0 && tbptt <= seqLen, "tbptt", tbptt);
+    require(lr > 0 && Double.isFinite(lr), "lr", lr);
+    if (clip == null) {
+      clip = ClipSpec.NONE;
+    }
+  }
+
+  private static void require(boolean ok, String field, Object value) {
+    if (!ok) {
+      throw new IllegalArgumentException("invalid trial: " + field + "=" + value);
+    }
+  }
+
+  /**
+   * The parameters that define the trial, in a fixed order, as text. This is what is logged as MLflow params
+   * and hashed into {@link #id()}.
+   */
+  public Map<String, String> params() {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("task", task);
+    p.put("seq_len", Integer.toString(seqLen));
+    p.put("cell", cell);
+    p.put("activation", activation == null ? "-" : activation);
+    p.put("clip", clip.canonical());
+    p.put("tbptt", tbptt == 0 ? "none" : Integer.toString(tbptt));
+    p.put("optimizer", optimizer);
+    p.put("lr", Canon.num(lr));
+    p.put("hidden", Integer.toString(hidden));
+    p.put("layers", Integer.toString(layers));
+    p.put("init", init);
+    p.put("seed", Long.toString(seed));
+    p.put("batch_size", Integer.toString(batchSize));
+    p.put("max_steps", Integer.toString(maxSteps));
+    p.put("eval_every", Integer.toString(evalEvery));
+    p.put("eval_size", Integer.toString(evalSize));
+    p.put("eval_seed", Long.toString(evalSeed));
+    p.put("solve_threshold", Canon.num(solveThreshold));
+    return p;
+  }
+
+  /** The canonical string hashed into the id: {@code key=value;key=value...} from {@link #params()}. */
+  public String canonical() {
+    StringBuilder sb = new StringBuilder();
+    params().forEach((k, v) -> sb.append(k).append('=').append(v).append(';'));
+    return sb.toString();
+  }
+
+  /**
+   * Stable trial id: the first 16 hex digits of SHA-256 over {@link #canonical()}. The same parameters give the
+   * same id on any machine and in any run; the experiment and sweep names are not part of it.
+   */
+  public String id() {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      byte[] h = md.digest(canonical().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(h, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A readable run name, e.g. {@code rnn-tanh T100 h64 adam 0.001 clip=global_norm:1 s1}. */
+  public String displayName() {
+    StringBuilder sb = new StringBuilder(cell);
+    if (activation != null) {
+      sb.append('-').append(activation);
+    }
+    sb.append(" T").append(seqLen).append(" h").append(hidden);
+    if (layers > 1) {
+      sb.append('x').append(layers);
+    }
+    sb.append(' ').append(optimizer).append(' ').append(Canon.num(lr));
+    if (clip.enabled()) {
+      sb.append(" clip=").append(clip.canonical());
+    }
+    if (tbptt > 0) {
+      sb.append(" k=").append(tbptt);
+    }
+    if (!"default".equals(init)) {
+      sb.append(" init=").append(init);
+    }
+    sb.append(" s").append(seed);
+    return sb.toString();
+  }
+}

@@ -1,0 +1,46 @@
+package io.gradsweep.tracking;
+
+import io.gradsweep.spec.TrialSpec;
+import java.util.Map;
+
+/**
+ * Where a sweep's results go: one sweep run (the parent) holding one trial run (a child) per trial.
+ *
+ * <p>Call order: the driver calls {@link #startSweep}, hands the returned {@link SweepRun} (serializable) to the
+ * executors, each executor opens its own sink from the same {@link TrackingTarget} and calls {@link #startTrial}
+ * for each trial it runs; the driver finally calls {@link #endSweep}. A sink instance is used by one thread at a
+ * time; the {@link TrialRun}s it returns may buffer and send from a background thread of their own.
+ *
+ * <p>Errors talking to the backend surface as {@link TrackingException} with a message that names the backend
+ * address and what failed.
+ */
+public interface TrackingSink extends AutoCloseable {
+
+  /** The word used for this backend on the command line, e.g. {@code mlflow}. */
+  String name();
+
+  /** Checks that the backend answers; throws {@link TrackingException} with a clear message if it does not. */
+  void checkReachable();
+
+  /**
+   * Creates (or gets) the experiment and starts the parent run of a sweep.
+   *
+   * @param params sweep-level parameters (logged as params)
+   * @param tags tags of the parent run
+   * @param specYaml the sweep spec as written by the user, stored as artifact {@code sweep.yaml}
+   */
+  SweepRun startSweep(String experiment, String sweepName, Map<String, String> params, Map<String, String> tags,
+      byte[] specYaml);
+
+  /** Starts a child run of {@code sweep} for one trial, with the trial's params and id tag already logged. */
+  TrialRun startTrial(SweepRun sweep, TrialSpec trial);
+
+  /** Attaches a file to the sweep's parent run. */
+  void logSweepArtifact(SweepRun sweep, String path, byte[] content);
+
+  /** Ends the parent run: FINISHED when {@code success}, else FAILED. */
+  void endSweep(SweepRun sweep, boolean success);
+
+  @Override
+  void close();
+}

@@ -1,0 +1,34 @@
+package io.gradsweep.tracking;
+
+import java.util.Map;
+
+/**
+ * One trial's run. Metric calls are cheap and do not wait for the backend: values are buffered and sent in
+ * batches; {@link #finish} sends what is left and blocks until it is stored.
+ */
+public interface TrialRun extends AutoCloseable {
+
+  String runId();
+
+  /** Records a step metric. Non-finite values are not sent to the backend as they are (see implementation). */
+  void logMetric(String key, double value, long step);
+
+  /** Records several metrics at one step. */
+  default void logMetrics(Map<String, Double> values, long step) {
+    values.forEach((k, v) -> logMetric(k, v, step));
+  }
+
+  void setTag(String key, String value);
+
+  /** Uploads a file to the run's artifacts under {@code path} (relative, '/'-separated). */
+  void logArtifact(String path, byte[] content);
+
+  /** Flushes everything and ends the run: FINISHED when {@code success}, else FAILED. Idempotent. */
+  void finish(boolean success);
+
+  /** Ends the run as FAILED if {@link #finish} was not called. */
+  @Override
+  default void close() {
+    finish(false);
+  }
+}

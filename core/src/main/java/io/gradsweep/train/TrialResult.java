@@ -1,0 +1,42 @@
+package io.gradsweep.train;
+
+import java.io.Serializable;
+
+/**
+ * Summary of one finished trial, small enough to collect on the driver.
+ *
+ * @param trialId the trial's stable id
+ * @param displayName readable name of the trial
+ * @param runId tracking run id of the trial (null when not tracked)
+ * @param status how it ended
+ * @param steps training steps taken
+ * @param stepsToSolve step at which eval loss first fell below the threshold, or -1
+ * @param divergedAtStep step at which NaN/Inf appeared, or -1
+ * @param finalEvalLoss last eval loss (NaN if never evaluated or diverged)
+ * @param baselineLoss the task's trivial-baseline loss on the same eval set
+ * @param maxGradNorm largest global gradient L2 norm before clipping
+ * @param clipRate fraction of steps in which clipping changed the gradient
+ * @param wallSeconds wall time of the trial
+ * @param error error message for FAILED, else null
+ */
+public record TrialResult(
+    String trialId,
+    String displayName,
+    String runId,
+    TrialStatus status,
+    int steps,
+    int stepsToSolve,
+    int divergedAtStep,
+    double finalEvalLoss,
+    double baselineLoss,
+    double maxGradNorm,
+    double clipRate,
+    double wallSeconds,
+    String error)
+    implements Serializable {
+
+  public static TrialResult failed(String trialId, String displayName, String runId, String error, double wallSeconds) {
+    return new TrialResult(trialId, displayName, runId, TrialStatus.FAILED, 0, -1, -1, Double.NaN, Double.NaN,
+        Double.NaN, Double.NaN, wallSeconds, error);
+  }
+}
