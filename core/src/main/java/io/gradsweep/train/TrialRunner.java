@@ -1,16 +1,182 @@
 package io.gradsweep.train;
 
+import io.gradsweep.engine.Activation;
+import io.gradsweep.engine.InitScheme;
+import io.gradsweep.engine.NetSpec;
+import io.gradsweep.engine.ParamBlock;
+import io.gradsweep.engine.RecurrentNet;
 import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.task.Batch;
+import io.gradsweep.task.SequenceTask;
+import io.gradsweep.task.SequenceTasks;
 import io.gradsweep.tracking.TrialRun;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Trains one trial within its budget, records gradient statistics and logs to a {@link TrialRun}. No Spark. */
+/**
+ * Trains one trial within its budget, records gradient statistics and logs to a {@link TrialRun}. No Spark.
+ *
+ * <p>Each step: draw a minibatch (from the trial seed), forward and backward pass, measure the gradient's L2 norms
+ * (per parameter block, per layer, global), stop as DIVERGED if the loss or the gradient is NaN/Inf, clip, let the
+ * optimizer turn the gradient into an update, apply it. Every {@code eval_every} steps the held-out set is
+ * evaluated; the trial is SOLVED as soon as its eval loss falls below the solve threshold.
+ *
+ * <p>Step metrics (MLflow keys): {@code train/loss}; {@code grad/global_norm}, {@code grad/global_norm_clipped},
+ * {@code grad/clipped} (1 when clipping changed the gradient); {@code grad/<layer>_norm} and
+ * {@code grad/<layer>_norm_clipped}; {@code grad/<layer>/<W|R|b>_norm} (before clipping); {@code eval/loss}.
+ * Final metrics under {@code final/}. The trial status is tag {@code gradsweep.status}.
+ */
 public final class TrialRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(TrialRunner.class);
+
+  /** Data type used for training. */
+  private final DataType dtype;
+
+  public TrialRunner() {
+    this(DataType.FLOAT);
+  }
+
+  public TrialRunner(DataType dtype) {
+    this.dtype = dtype;
+  }
+
+  /** The network a trial trains, built from its spec and seed. */
+  public static RecurrentNet buildNet(TrialSpec spec, SequenceTask task, DataType dtype) {
+    Activation act = spec.activation() == null ? Activation.TANH : Activation.fromWord(spec.activation());
+    NetSpec ns = new NetSpec(spec.cell(), act, task.inputSize(), spec.hidden(), spec.layers(), task.outputSize(),
+        InitScheme.fromWord(spec.init()), 1.0);
+    return new RecurrentNet(ns, spec.seed(), dtype);
+  }
+
+  /** The held-out evaluation set: fixed by the task, the eval seed and the sequence length, shared by trials. */
+  public static Batch evalSet(TrialSpec spec, SequenceTask task, DataType dtype) {
+    long s = spec.evalSeed() * 1_000_003L + spec.seqLen();
+    return task.sample(spec.seqLen(), spec.evalSize(), new SplittableRandom(s), dtype);
+  }
 
   /**
    * Runs the trial to completion. Never throws for training outcomes: divergence and errors come back as
-   * {@link TrialStatus#DIVERGED} and {@link TrialStatus#FAILED}. The run is finished (FINISHED or FAILED) on return.
+   * {@link TrialStatus#DIVERGED} and {@link TrialStatus#FAILED}. The run is finished on return: FINISHED for
+   * SOLVED, NOT_SOLVED and DIVERGED (results), FAILED for FAILED.
    */
   public TrialResult run(TrialSpec spec, TrialRun run) {
-    throw new UnsupportedOperationException("in progress");
+    long t0 = System.nanoTime();
+    String runId = run == null ? null : run.runId();
+    try {
+      TrialResult r = train(spec, run, t0);
+      run.setTag("gradsweep.status", r.status().name());
+      run.finish(true);
+      return r;
+    } catch (RuntimeException | OutOfMemoryError e) {
+      String msg = e.getClass().getSimpleName() + ": " + e.getMessage();
+      LOG.warn("trial {} ({}) failed: {}", spec.id(), spec.displayName(), msg, e);
+      try {
+        run.setTag("gradsweep.status", TrialStatus.FAILED.name());
+        run.setTag("gradsweep.error", msg.length() > 4000 ? msg.substring(0, 4000) : msg);
+        run.finish(false);
+      } catch (RuntimeException e2) {
+        LOG.warn("could not record the failure of trial {}: {}", spec.id(), e2.toString());
+      }
+      return TrialResult.failed(spec.id(), spec.displayName(), runId, msg, seconds(t0));
+    }
+  }
+
+  private TrialResult train(TrialSpec spec, TrialRun run, long t0) {
+    SequenceTask task = SequenceTasks.byName(spec.task());
+    RecurrentNet net = buildNet(spec, task, dtype);
+    List<ParamBlock> blocks = net.blocks();
+    GradientUpdater<?> updater = Optimizers.instantiate(Optimizers.config(spec.optimizer(), spec.lr()), net.params());
+    Batch eval = evalSet(spec, task, dtype);
+    double baseline = task.baselineLoss(eval);
+    run.logMetric("eval/baseline_loss", baseline, 0);
+    SplittableRandom data = new SplittableRandom(spec.seed() * 0x9E3779B97F4A7C15L + 0x5EEDL);
+
+    int T = spec.seqLen();
+    int B = spec.batchSize();
+    int stepsToSolve = -1;
+    int divergedAt = -1;
+    int clippedSteps = 0;
+    double maxGrad = 0;
+    double evalLoss = Double.NaN;
+    int step = 0;
+    long statsNanos = 0;
+    long logNanos = 0;
+    Map<String, Double> m = new LinkedHashMap<>();
+    while (step < spec.maxSteps()) {
+      step++;
+      Batch batch = task.sample(T, B, data, dtype);
+      double loss = net.computeGradient(batch.x(), batch.y(), T, B, spec.tbptt());
+
+      long s0 = System.nanoTime();
+      GradientNorms before = GradientNorms.measure(blocks);
+      long s1 = System.nanoTime();
+      statsNanos += s1 - s0;
+      if (!Double.isFinite(loss) || !before.finite()) {
+        divergedAt = step;
+        run.logMetric("train/loss_finite", 0, step);
+        break;
+      }
+      GradientClipper.Outcome clip = GradientClipper.clip(spec.clip(), blocks, net.gradients(), before);
+      updater.applyUpdater(net.gradients(), step - 1, 0);
+      net.params().subi(net.gradients());
+
+      long l0 = System.nanoTime();
+      maxGrad = Math.max(maxGrad, before.global());
+      if (clip.acted()) {
+        clippedSteps++;
+      }
+      m.clear();
+      m.put("train/loss", loss);
+      m.put("grad/global_norm", before.global());
+      m.put("grad/global_norm_clipped", clip.after().global());
+      m.put("grad/clipped", clip.acted() ? 1.0 : 0.0);
+      before.layers().forEach((k, v) -> m.put("grad/" + k + "_norm", v));
+      clip.after().layers().forEach((k, v) -> m.put("grad/" + k + "_norm_clipped", v));
+      before.blocks().forEach((k, v) -> m.put("grad/" + k + "_norm", v));
+      run.logMetrics(m, step);
+      logNanos += System.nanoTime() - l0;
+
+      if (step % spec.evalEvery() == 0 || step == spec.maxSteps()) {
+        evalLoss = net.loss(eval.x(), eval.y(), T, eval.size());
+        run.logMetric("eval/loss", evalLoss, step);
+        if (!Double.isFinite(evalLoss)) {
+          divergedAt = step;
+          break;
+        }
+        if (evalLoss < spec.solveThreshold()) {
+          stepsToSolve = step;
+          break;
+        }
+      }
+    }
+    TrialStatus status = divergedAt > 0 ? TrialStatus.DIVERGED
+        : stepsToSolve > 0 ? TrialStatus.SOLVED : TrialStatus.NOT_SOLVED;
+    double clipRate = (double) clippedSteps / step;
+    double wall = seconds(t0);
+    Map<String, Double> fin = new LinkedHashMap<>();
+    fin.put("final/steps", (double) step);
+    fin.put("final/eval_loss", divergedAt > 0 ? Double.NaN : evalLoss);
+    fin.put("final/baseline_loss", baseline);
+    fin.put("final/eval_loss_over_baseline", divergedAt > 0 ? Double.NaN : evalLoss / baseline);
+    fin.put("final/steps_to_solve", (double) stepsToSolve);
+    fin.put("final/diverged_at_step", (double) divergedAt);
+    fin.put("final/max_grad_norm", maxGrad);
+    fin.put("final/clip_rate", clipRate);
+    fin.put("final/wall_seconds", wall);
+    fin.put("final/stats_seconds", statsNanos / 1e9);
+    fin.put("final/logging_seconds", logNanos / 1e9);
+    run.logMetrics(fin, step);
+    return new TrialResult(spec.id(), spec.displayName(), run.runId(), status, step, stepsToSolve, divergedAt,
+        divergedAt > 0 ? Double.NaN : evalLoss, baseline, maxGrad, clipRate, wall, null);
+  }
+
+  private static double seconds(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
   }
 }
