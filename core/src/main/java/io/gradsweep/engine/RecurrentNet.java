@@ -43,9 +43,11 @@ public final class RecurrentNet {
     int in = spec.inputSize();
     for (int l = 0; l < spec.layers(); l++) {
       String name = "layer" + l;
-      RecurrentLayer layer = "lstm".equals(spec.cell())
-          ? new LstmLayer(name, in, spec.hidden(), spec.forgetBias(), dtype)
-          : new VanillaRnnLayer(name, in, spec.hidden(), spec.activation(), dtype);
+      RecurrentLayer layer = switch (spec.cell()) {
+        case "lstm" -> new LstmLayer(name, in, spec.hidden(), spec.forgetBias(), dtype);
+        case "gru" -> new GruLayer(name, in, spec.hidden(), dtype);
+        default -> new VanillaRnnLayer(name, in, spec.hidden(), spec.activation(), dtype);
+      };
       layers.add(layer);
       in = spec.hidden();
     }

@@ -23,7 +23,7 @@ class GradientCheckTest {
 
   static Stream<Arguments> combos() {
     List<Arguments> out = new ArrayList<>();
-    for (String cell : List.of("rnn", "lstm")) {
+    for (String cell : List.of("rnn", "lstm", "gru")) {
       List<Activation> acts = cell.equals("rnn") ? List.of(Activation.values()) : List.of(Activation.TANH);
       for (Activation a : acts) {
         for (int batch : new int[] {1, 3}) {

@@ -19,7 +19,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 class TruncationTest {
 
   @ParameterizedTest(name = "{0}/{1} layers={2}")
-  @CsvSource({"rnn,tanh,1", "rnn,relu,2", "lstm,tanh,1", "lstm,tanh,2"})
+  @CsvSource({"rnn,tanh,1", "rnn,relu,2", "lstm,tanh,1", "lstm,tanh,2", "gru,tanh,1", "gru,tanh,2"})
   void gradientBeyondTheWindowIsExactlyZero(String cell, String act, int layers) {
     int steps = 40;
     int k = 10;
