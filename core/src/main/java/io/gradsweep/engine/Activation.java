@@ -2,11 +2,6 @@ package io.gradsweep.engine;
 
 import java.util.Arrays;
 import java.util.stream.Collectors;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Activation of a vanilla RNN cell. The derivative is computed from the activation's output, so the forward pass
@@ -45,41 +40,23 @@ public enum Activation {
         + Arrays.stream(values()).map(Activation::word).collect(Collectors.joining(", ")));
   }
 
-  /** out = f(z). {@code out} may be {@code z}. */
-  void apply(INDArray z, INDArray out) {
-    switch (this) {
-      case TANH -> Nd4j.getExecutioner().exec(new Tanh(z, out));
-      case SIGMOID -> Nd4j.getExecutioner().exec(new Sigmoid(z, out));
-      case RELU -> Nd4j.getExecutioner().exec(new RectifiedLinear(z, out, 0.0));
-      case IDENTITY -> {
-        if (out != z) {
-          out.assign(z);
-        }
-      }
-    }
+  /** f(z). */
+  double value(double z) {
+    return switch (this) {
+      case TANH -> Buf.tanh(z);
+      case SIGMOID -> Buf.sigmoid(z);
+      case RELU -> z > 0 ? z : 0.0;
+      case IDENTITY -> z;
+    };
   }
 
-  /** dz = dh * f'(z), with f'(z) written in terms of h = f(z). {@code dz} may alias {@code dh}. */
-  void backprop(INDArray h, INDArray dh, INDArray dz) {
-    switch (this) {
-      case TANH -> {
-        // 1 - h^2
-        INDArray d = h.mul(h).rsubi(1.0);
-        dh.mul(d, dz);
-      }
-      case SIGMOID -> {
-        INDArray d = h.rsub(1.0).muli(h);
-        dh.mul(d, dz);
-      }
-      case RELU -> {
-        INDArray d = h.gt(0.0).castTo(h.dataType());
-        dh.mul(d, dz);
-      }
-      case IDENTITY -> {
-        if (dz != dh) {
-          dz.assign(dh);
-        }
-      }
-    }
+  /** f'(z) written in terms of h = f(z). */
+  double derivativeFromOutput(double h) {
+    return switch (this) {
+      case TANH -> 1.0 - h * h;
+      case SIGMOID -> h * (1.0 - h);
+      case RELU -> h > 0 ? 1.0 : 0.0;
+      case IDENTITY -> 1.0;
+    };
   }
 }

@@ -5,8 +5,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -23,12 +21,19 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 public final class GruLayer extends RecurrentLayer {
   private INDArray bh;
   private INDArray dbh;
-  /** x W + b per step, then activated gates r, z, n, [T*B, 3H]. */
+  /** x W per step, [T*B, 3H]. */
+  private INDArray z;
+  /** Activated gates r, z, n per step, [T*B, 3H]. */
   private INDArray gates;
   /** h R_n + bh_n per step, [T*B, H]. */
   private INDArray hn;
-  /** h_0..h_T, [(T+1)*B, H]. */
-  private INDArray hs;
+  /** h_{t-1} R for the current step, [B, 3H]. */
+  private INDArray hr;
+  /** Gradient of the recurrent pre-activations (h R + [0, 0, bh]), [T*B, 3H]. */
+  private INDArray dHR;
+  private INDArray[] dhrStep;
+  /** dL/dh_{t+1} * z_{t+1}, carried to step t. */
+  private double[] carry;
 
   public GruLayer(String name, int in, int hidden, DataType dtype) {
     super(name, in, hidden, 3, dtype);
@@ -62,82 +67,109 @@ public final class GruLayer extends RecurrentLayer {
     bh.assign(0);
   }
 
-  private INDArray gate(INDArray a, int k) {
-    return a.get(NDArrayIndex.all(), NDArrayIndex.interval((long) k * hidden, (long) (k + 1) * hidden));
+  @Override
+  protected void allocate() {
+    long rows = (long) steps * batch;
+    z = zeros(rows, 3L * hidden);
+    gates = zeros(rows, 3L * hidden);
+    hn = zeros(rows, hidden);
+    hr = zeros(batch, 3L * hidden);
+    dHR = zeros(rows, 3L * hidden);
+    dhrStep = stepViews(dHR, steps);
+    carry = new double[batch * hidden];
   }
 
   @Override
   INDArray forward(INDArray x, int steps, int batch) {
-    this.x = x;
-    this.steps = steps;
-    this.batch = batch;
-    long rows = (long) steps * batch;
-    gates = zeros(rows, 3L * hidden);
-    Nd4j.gemm(x, w, gates, false, false, 1.0, 0.0);
-    gates.addiRowVector(b);
-    hn = zeros(rows, hidden);
-    hs = zeros((long) (steps + 1) * batch, hidden);
-    INDArray hr = zeros(batch, 3L * hidden);
+    ensureShape(x, steps, batch);
+    Blas.gemm(x, w, z, false, false, 1.0, 0.0);
+    Buf zb = Buf.of(z);
+    Buf ab = Buf.of(gates);
+    Buf hnb = Buf.of(hn);
+    Buf hrb = Buf.of(hr);
+    Buf hb = Buf.of(hs);
+    Buf bb = Buf.of(b);
+    Buf bhb = Buf.of(bh);
+    int h = hidden;
+    int g3 = 3 * h;
     for (int t = 0; t < steps; t++) {
-      INDArray at = step(gates, t);
-      INDArray hPrev = step(hs, t);
-      Nd4j.gemm(hPrev, r, hr, false, false, 1.0, 0.0);
-      INDArray hnt = step(hn, t);
-      hnt.assign(gate(hr, 2)).addiRowVector(bh);
-      INDArray rz = at.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2L * hidden));
-      rz.addi(hr.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2L * hidden)));
-      Nd4j.getExecutioner().exec(new Sigmoid(rz, rz));
-      INDArray n = gate(at, 2);
-      n.addi(gate(at, 0).mul(hnt));
-      Nd4j.getExecutioner().exec(new Tanh(n, n));
-      // h = n + z * (h_prev - n)
-      INDArray ht = step(hs, t + 1);
-      hPrev.sub(n, ht).muli(gate(at, 1)).addi(n);
+      boolean fromPast = t > 0;
+      if (fromPast) {
+        Blas.gemm(hsStep[t], r, hr, false, false, 1.0, 0.0);
+      }
+      for (int i = 0; i < batch; i++) {
+        int zr = (t * batch + i) * g3;
+        int rr = i * g3;
+        int row = (t * batch + i) * h;
+        int next = row + batch * h;
+        for (int j = 0; j < h; j++) {
+          double rg = Buf.sigmoid(zb.get(zr + j) + bb.get(j) + (fromPast ? hrb.get(rr + j) : 0.0));
+          double zg = Buf.sigmoid(zb.get(zr + h + j) + bb.get(h + j) + (fromPast ? hrb.get(rr + h + j) : 0.0));
+          double hnv = (fromPast ? hrb.get(rr + 2 * h + j) : 0.0) + bhb.get(j);
+          double ng = Buf.tanh(zb.get(zr + 2 * h + j) + bb.get(2 * h + j) + rg * hnv);
+          ab.set(zr + j, rg);
+          ab.set(zr + h + j, zg);
+          ab.set(zr + 2 * h + j, ng);
+          hnb.set(row + j, hnv);
+          double hPrev = hb.get(row + j);
+          hb.set(next + j, ng + zg * (hPrev - ng));
+        }
+      }
     }
-    // a copy, not a view: ND4J 1.0.0-M2.1 returns empty arrays for some sub-views of offset views
-    return steps(hs, 1, steps + 1).dup();
+    return outputs();
   }
 
   @Override
   INDArray backward(INDArray dOut, int first) {
-    long rows = (long) steps * batch;
-    dH = zeros(rows, hidden);
-    INDArray dA = zeros(rows, 3L * hidden);
-    INDArray dHR = zeros(rows, 3L * hidden);
-    INDArray carry = null;
+    dH.assign(0);
+    dZ.assign(0);
+    dHR.assign(0);
+    Buf dob = Buf.of(dOut);
+    Buf dhb = Buf.of(dH);
+    Buf dab = Buf.of(dZ);
+    Buf dhrb = Buf.of(dHR);
+    Buf ab = Buf.of(gates);
+    Buf hnb = Buf.of(hn);
+    Buf hb = Buf.of(hs);
+    Buf rec = Buf.of(dRec);
+    int h = hidden;
+    int g3 = 3 * h;
     for (int t = steps - 1; t >= first; t--) {
-      INDArray dht = step(dH, t);
-      dht.assign(step(dOut, t));
-      if (t < steps - 1) {
-        Nd4j.gemm(step(dHR, t + 1), r, dht, false, true, 1.0, 1.0);
-        dht.addi(carry);
+      boolean fromFuture = t < steps - 1;
+      if (fromFuture) {
+        Blas.gemm(dhrStep[t + 1], r, dRec, false, true, 1.0, 0.0);
       }
-      INDArray at = step(gates, t);
-      INDArray rg = gate(at, 0);
-      INDArray z = gate(at, 1);
-      INDArray n = gate(at, 2);
-      INDArray hPrev = step(hs, t);
-      INDArray hnt = step(hn, t);
-      INDArray dat = step(dA, t);
-      INDArray dhrt = step(dHR, t);
-      // dn_pre = dh * (1 - z) * (1 - n^2)
-      INDArray dnPre = gate(dat, 2);
-      dht.mul(z.rsub(1.0), dnPre).muli(n.mul(n).rsubi(1.0));
-      // dz_pre = dh * (h_prev - n) * z (1 - z)
-      dht.mul(hPrev.sub(n), gate(dat, 1)).muli(z.rsub(1.0).muli(z));
-      // dr_pre = dn_pre * hn * r (1 - r)
-      dnPre.mul(hnt, gate(dat, 0)).muli(rg.rsub(1.0).muli(rg));
-      gate(dhrt, 0).assign(gate(dat, 0));
-      gate(dhrt, 1).assign(gate(dat, 1));
-      dnPre.mul(rg, gate(dhrt, 2));
-      carry = dht.mul(z);
+      for (int i = 0; i < batch; i++) {
+        int zr = (t * batch + i) * g3;
+        int row = (t * batch + i) * h;
+        int rr = i * h;
+        for (int j = 0; j < h; j++) {
+          double dh = dob.get(row + j) + (fromFuture ? rec.get(rr + j) + carry[rr + j] : 0.0);
+          double rg = ab.get(zr + j);
+          double zg = ab.get(zr + h + j);
+          double ng = ab.get(zr + 2 * h + j);
+          double hPrev = hb.get(row + j);
+          double dn = dh * (1.0 - zg) * (1.0 - ng * ng);
+          double dz = dh * (hPrev - ng) * zg * (1.0 - zg);
+          double dr = dn * hnb.get(row + j) * rg * (1.0 - rg);
+          dhb.set(row + j, dh);
+          dab.set(zr + j, dr);
+          dab.set(zr + h + j, dz);
+          dab.set(zr + 2 * h + j, dn);
+          dhrb.set(zr + j, dr);
+          dhrb.set(zr + h + j, dz);
+          dhrb.set(zr + 2 * h + j, dn * rg);
+          carry[rr + j] = dh * zg;
+        }
+      }
     }
-    Nd4j.gemm(x, dA, dw, true, false, 1.0, 0.0);
-    db.assign(dA.sum(true, 0));
-    Nd4j.gemm(steps(hs, 0, steps), dHR, dr, true, false, 1.0, 0.0);
-    dbh.assign(gate(dHR, 2).sum(true, 0));
-    INDArray dx = zeros(rows, in);
-    Nd4j.gemm(dA, w, dx, false, true, 1.0, 0.0);
+    Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
+    db.assign(dZ.sum(true, 0));
+    Blas.gemm(hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all()), dHR, dr, true, false,
+        1.0, 0.0);
+    dbh.assign(dHR.get(NDArrayIndex.all(), NDArrayIndex.interval(2L * h, 3L * h)).sum(true, 0));
+    INDArray dx = zeros((long) steps * batch, in);
+    Blas.gemm(dZ, w, dx, false, true, 1.0, 0.0);
     return dx;
   }
 }

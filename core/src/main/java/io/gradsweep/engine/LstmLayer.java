@@ -3,8 +3,6 @@ package io.gradsweep.engine;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -15,16 +13,19 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public final class LstmLayer extends RecurrentLayer {
   private final double forgetBias;
+  /** x W, then x W + h R, per step, [T*B, 4H]. */
+  private INDArray z;
+  private INDArray[] zStep;
   /** Activated gates per step, [T*B, 4H]. */
   private INDArray gates;
   /** c_0..c_T, [(T+1)*B, H]. */
   private INDArray cs;
   /** tanh(c_t), [T*B, H]. */
   private INDArray tanhC;
-  /** h_0..h_T, [(T+1)*B, H]. */
-  private INDArray hs;
   /** dL/dc_t of the last backward pass, [T*B, H]. */
   private INDArray dC;
+  /** dL/dc_{t+1} * f_{t+1}, carried to step t. */
+  private double[] carry;
 
   public LstmLayer(String name, int in, int hidden, double forgetBias, DataType dtype) {
     super(name, in, hidden, 4, dtype);
@@ -36,79 +37,105 @@ public final class LstmLayer extends RecurrentLayer {
     InitScheme.xavier(w, in, 4L * hidden, rng);
     InitScheme.xavier(r, hidden, 4L * hidden, rng);
     b.assign(0);
-    gate(b, 1).assign(forgetBias);
+    b.get(NDArrayIndex.all(), NDArrayIndex.interval(hidden, 2L * hidden)).assign(forgetBias);
   }
 
-  /** Columns of gate block k (0=i, 1=f, 2=g, 3=o) of a [rows, 4H] array: a view. */
-  private INDArray gate(INDArray a, int k) {
-    return a.get(NDArrayIndex.all(), NDArrayIndex.interval((long) k * hidden, (long) (k + 1) * hidden));
+  @Override
+  protected void allocate() {
+    long rows = (long) steps * batch;
+    z = zeros(rows, 4L * hidden);
+    zStep = stepViews(z, steps);
+    gates = zeros(rows, 4L * hidden);
+    cs = zeros((long) (steps + 1) * batch, hidden);
+    tanhC = zeros(rows, hidden);
+    dC = zeros(rows, hidden);
+    carry = new double[batch * hidden];
   }
 
   @Override
   INDArray forward(INDArray x, int steps, int batch) {
-    this.x = x;
-    this.steps = steps;
-    this.batch = batch;
-    long rows = (long) steps * batch;
-    gates = zeros(rows, 4L * hidden);
-    Nd4j.gemm(x, w, gates, false, false, 1.0, 0.0);
-    gates.addiRowVector(b);
-    cs = zeros((long) (steps + 1) * batch, hidden);
-    hs = zeros((long) (steps + 1) * batch, hidden);
-    tanhC = zeros(rows, hidden);
+    ensureShape(x, steps, batch);
+    Blas.gemm(x, w, z, false, false, 1.0, 0.0);
+    Buf zb = Buf.of(z);
+    Buf ab = Buf.of(gates);
+    Buf cb = Buf.of(cs);
+    Buf tcb = Buf.of(tanhC);
+    Buf hb = Buf.of(hs);
+    Buf bb = Buf.of(b);
+    int h = hidden;
+    int g4 = 4 * h;
     for (int t = 0; t < steps; t++) {
-      INDArray at = step(gates, t);
       if (t > 0) {
-        Nd4j.gemm(step(hs, t), r, at, false, false, 1.0, 1.0);
+        Blas.gemm(hsStep[t], r, zStep[t], false, false, 1.0, 1.0);
       }
-      INDArray g = gate(at, 2);
-      INDArray gPre = g.dup();
-      Nd4j.getExecutioner().exec(new Sigmoid(at, at));
-      Nd4j.getExecutioner().exec(new Tanh(gPre, g));
-      INDArray ct = step(cs, t + 1);
-      gate(at, 1).mul(step(cs, t), ct);
-      ct.addi(gate(at, 0).mul(g));
-      INDArray tct = step(tanhC, t);
-      Nd4j.getExecutioner().exec(new Tanh(ct, tct));
-      gate(at, 3).mul(tct, step(hs, t + 1));
+      for (int i = 0; i < batch; i++) {
+        int zr = (t * batch + i) * g4;
+        int hr = (t * batch + i) * h;
+        int prev = hr;
+        int next = hr + batch * h;
+        for (int j = 0; j < h; j++) {
+          double ig = Buf.sigmoid(zb.get(zr + j) + bb.get(j));
+          double fg = Buf.sigmoid(zb.get(zr + h + j) + bb.get(h + j));
+          double gg = Buf.tanh(zb.get(zr + 2 * h + j) + bb.get(2 * h + j));
+          double og = Buf.sigmoid(zb.get(zr + 3 * h + j) + bb.get(3 * h + j));
+          ab.set(zr + j, ig);
+          ab.set(zr + h + j, fg);
+          ab.set(zr + 2 * h + j, gg);
+          ab.set(zr + 3 * h + j, og);
+          double c = fg * cb.get(prev + j) + ig * gg;
+          double tc = Buf.tanh(c);
+          cb.set(next + j, c);
+          tcb.set(hr + j, tc);
+          hb.set(next + j, og * tc);
+        }
+      }
     }
-    // a copy, not a view: ND4J 1.0.0-M2.1 returns empty arrays for some sub-views of offset views
-    return steps(hs, 1, steps + 1).dup();
+    return outputs();
   }
 
   @Override
   INDArray backward(INDArray dOut, int first) {
-    long rows = (long) steps * batch;
-    dH = zeros(rows, hidden);
-    dC = zeros(rows, hidden);
-    INDArray dZ = zeros(rows, 4L * hidden);
-    INDArray carry = null;
+    dH.assign(0);
+    dC.assign(0);
+    dZ.assign(0);
+    Buf dob = Buf.of(dOut);
+    Buf dhb = Buf.of(dH);
+    Buf dcb = Buf.of(dC);
+    Buf dzb = Buf.of(dZ);
+    Buf ab = Buf.of(gates);
+    Buf cb = Buf.of(cs);
+    Buf tcb = Buf.of(tanhC);
+    Buf rec = Buf.of(dRec);
+    int h = hidden;
+    int g4 = 4 * h;
     for (int t = steps - 1; t >= first; t--) {
-      INDArray dht = step(dH, t);
-      dht.assign(step(dOut, t));
-      if (t < steps - 1) {
-        Nd4j.gemm(step(dZ, t + 1), r, dht, false, true, 1.0, 1.0);
+      boolean fromFuture = t < steps - 1;
+      if (fromFuture) {
+        Blas.gemm(dzStep[t + 1], r, dRec, false, true, 1.0, 0.0);
       }
-      INDArray at = step(gates, t);
-      INDArray i = gate(at, 0);
-      INDArray f = gate(at, 1);
-      INDArray g = gate(at, 2);
-      INDArray o = gate(at, 3);
-      INDArray tc = step(tanhC, t);
-      INDArray dct = step(dC, t);
-      // dc_t = dh_t * o * (1 - tanh(c)^2) + dc_{t+1} * f_{t+1}
-      dht.mul(o, dct).muli(tc.mul(tc).rsubi(1.0));
-      if (carry != null) {
-        dct.addi(carry);
+      for (int i = 0; i < batch; i++) {
+        int zr = (t * batch + i) * g4;
+        int hr = (t * batch + i) * h;
+        int rr = i * h;
+        for (int j = 0; j < h; j++) {
+          double dh = dob.get(hr + j) + (fromFuture ? rec.get(rr + j) : 0.0);
+          double ig = ab.get(zr + j);
+          double fg = ab.get(zr + h + j);
+          double gg = ab.get(zr + 2 * h + j);
+          double og = ab.get(zr + 3 * h + j);
+          double tc = tcb.get(hr + j);
+          double dc = dh * og * (1.0 - tc * tc) + (fromFuture ? carry[rr + j] : 0.0);
+          dhb.set(hr + j, dh);
+          dcb.set(hr + j, dc);
+          dzb.set(zr + j, dc * gg * ig * (1.0 - ig));
+          dzb.set(zr + h + j, dc * cb.get(hr + j) * fg * (1.0 - fg));
+          dzb.set(zr + 2 * h + j, dc * ig * (1.0 - gg * gg));
+          dzb.set(zr + 3 * h + j, dh * tc * og * (1.0 - og));
+          carry[rr + j] = dc * fg;
+        }
       }
-      INDArray dzt = step(dZ, t);
-      gate(dzt, 3).assign(dht.mul(tc).muli(o.rsub(1.0).muli(o)));
-      gate(dzt, 0).assign(dct.mul(g).muli(i.rsub(1.0).muli(i)));
-      gate(dzt, 1).assign(dct.mul(step(cs, t)).muli(f.rsub(1.0).muli(f)));
-      gate(dzt, 2).assign(dct.mul(i).muli(g.mul(g).rsubi(1.0)));
-      carry = dct.mul(f);
     }
-    return finishBackward(dZ, steps(hs, 0, steps));
+    return finishBackward();
   }
 
   /** dL/dc_t of the last backward pass, [T*B, hidden]. */

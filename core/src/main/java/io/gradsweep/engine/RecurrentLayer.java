@@ -12,12 +12,15 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * (G = hidden times the number of gate blocks), computed over a whole sequence at once.
  *
  * <p>Sequences are time-major and flattened: row {@code t * batch + i} of an array holds step t of example i.
- * The forward pass projects all time steps' inputs in one matrix product and keeps what the backward pass needs;
- * the backward pass writes dL/dh_t for every step into {@link #hiddenGradients()}, which is how the gradient
- * probes see the per-time-step profile without a second pass.
+ * The forward pass projects all time steps' inputs in one matrix product; each step then costs one matrix
+ * product for the recurrence and one fused Java loop for the element-wise math, on buffers allocated once per
+ * sequence shape. The backward pass writes dL/dh_t for every step into {@link #hiddenGradients()}, which is how
+ * the gradient probes see the per-time-step profile without a second pass.
  *
  * <p>Truncation: {@code backward(dOut, first)} propagates gradients only through steps {@code first..T-1};
  * the gradient reaching earlier steps, and their contribution to the weight gradients, is exactly zero.
+ *
+ * <p>Not thread-safe: a layer belongs to one network, used by one thread.
  */
 public abstract class RecurrentLayer {
   protected final String name;
@@ -33,10 +36,18 @@ public abstract class RecurrentLayer {
   protected INDArray db;
   /** Input of the last forward pass, [T*B, in]. */
   protected INDArray x;
+  /** h_0..h_T, [(T+1)*B, hidden]; h_0 = 0. */
+  protected INDArray hs;
+  protected INDArray[] hsStep;
   /** dL/dh_t of the last backward pass, [T*B, hidden]. */
   protected INDArray dH;
-  protected int steps;
-  protected int batch;
+  /** Gradient of the pre-activations (inputs of the gates), [T*B, G]. */
+  protected INDArray dZ;
+  protected INDArray[] dzStep;
+  /** Recurrent gradient into one step, [B, hidden]. */
+  protected INDArray dRec;
+  protected int steps = -1;
+  protected int batch = -1;
 
   protected RecurrentLayer(String name, int in, int hidden, int gateBlocks, DataType dtype) {
     this.name = name;
@@ -95,7 +106,7 @@ public abstract class RecurrentLayer {
   /** Initialises W, R and b. */
   abstract void init(SplittableRandom rng, InitScheme scheme);
 
-  /** Forward over all steps; returns the hidden states h_1..h_T as [T*B, hidden]. */
+  /** Forward over all steps; returns the hidden states h_1..h_T as [T*B, hidden] (a copy). */
   abstract INDArray forward(INDArray x, int steps, int batch);
 
   /**
@@ -104,32 +115,58 @@ public abstract class RecurrentLayer {
    */
   abstract INDArray backward(INDArray dOut, int first);
 
+  /** Allocates the per-shape buffers of the subclass; called when the sequence shape changes. */
+  protected abstract void allocate();
+
   /** dL/dh_t of the last backward pass, [T*B, hidden] (rows of steps before the window are zero). */
   public INDArray hiddenGradients() {
     return dH;
   }
 
-  /** Rows of step t of a time-major [T*B, n] array: a view. */
-  protected INDArray step(INDArray a, int t) {
-    return a.get(NDArrayIndex.interval((long) t * batch, (long) (t + 1) * batch), NDArrayIndex.all());
+  /** Makes sure the buffers fit T x B; they are reused while the shape stays the same. */
+  protected void ensureShape(INDArray x, int steps, int batch) {
+    this.x = x;
+    if (steps == this.steps && batch == this.batch) {
+      return;
+    }
+    this.steps = steps;
+    this.batch = batch;
+    long rows = (long) steps * batch;
+    hs = zeros((long) (steps + 1) * batch, hidden);
+    hsStep = stepViews(hs, steps + 1);
+    dH = zeros(rows, hidden);
+    dZ = zeros(rows, (long) hidden * gateBlocks);
+    dzStep = stepViews(dZ, steps);
+    dRec = zeros(batch, hidden);
+    allocate();
   }
 
-  /** Rows of steps [from, to) of a time-major array: a view. */
-  protected INDArray steps(INDArray a, int from, int to) {
-    return a.get(NDArrayIndex.interval((long) from * batch, (long) to * batch), NDArrayIndex.all());
+  /** Views of each step's rows of a time-major base array. */
+  protected INDArray[] stepViews(INDArray a, int n) {
+    INDArray[] v = new INDArray[n];
+    for (int t = 0; t < n; t++) {
+      v[t] = a.get(NDArrayIndex.interval((long) t * batch, (long) (t + 1) * batch), NDArrayIndex.all());
+    }
+    return v;
   }
 
   protected INDArray zeros(long rows, long cols) {
     return Nd4j.zeros(dtype, rows, cols);
   }
 
-  /** Weight gradients shared by all cells, from dZ ([T*B, G]) and the previous hidden states ([T*B, hidden]). */
-  protected INDArray finishBackward(INDArray dZ, INDArray hPrev) {
-    org.nd4j.linalg.factory.Nd4j.gemm(x, dZ, dw, true, false, 1.0, 0.0);
-    org.nd4j.linalg.factory.Nd4j.gemm(hPrev, dZ, dr, true, false, 1.0, 0.0);
+  /** The hidden states h_1..h_T as a new array. */
+  protected INDArray outputs() {
+    return hs.get(NDArrayIndex.interval((long) batch, (long) (steps + 1) * batch), NDArrayIndex.all()).dup();
+  }
+
+  /** Weight gradients from dZ ([T*B, G], the same for input and recurrent weights) and dL/dx. */
+  protected INDArray finishBackward() {
+    Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
+    INDArray hPrev = hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all());
+    Blas.gemm(hPrev, dZ, dr, true, false, 1.0, 0.0);
     db.assign(dZ.sum(true, 0));
     INDArray dx = zeros((long) steps * batch, in);
-    org.nd4j.linalg.factory.Nd4j.gemm(dZ, w, dx, false, true, 1.0, 0.0);
+    Blas.gemm(dZ, w, dx, false, true, 1.0, 0.0);
     return dx;
   }
 }

@@ -118,7 +118,7 @@ public final class RecurrentNet {
     }
     lastHidden = h.get(NDArrayIndex.interval((long) (steps - 1) * batch, (long) steps * batch), NDArrayIndex.all());
     INDArray y = Nd4j.zeros(dtype, batch, spec.outputSize());
-    Nd4j.gemm(lastHidden, headW, y, false, false, 1.0, 0.0);
+    Blas.gemm(lastHidden, headW, y, false, false, 1.0, 0.0);
     y.addiRowVector(headB);
     return y;
   }
@@ -142,12 +142,12 @@ public final class RecurrentNet {
     INDArray diff = predict(x, steps, batch).subi(y);
     double loss = diff.mul(diff).meanNumber().doubleValue();
     INDArray dy = diff.muli(2.0 / ((double) batch * spec.outputSize()));
-    Nd4j.gemm(lastHidden, dy, headDw, true, false, 1.0, 0.0);
+    Blas.gemm(lastHidden, dy, headDw, true, false, 1.0, 0.0);
     headDb.assign(dy.sum(true, 0));
     INDArray dOut = Nd4j.zeros(dtype, (long) steps * batch, spec.hidden());
     INDArray lastRows = dOut.get(NDArrayIndex.interval((long) (steps - 1) * batch, (long) steps * batch),
         NDArrayIndex.all());
-    Nd4j.gemm(dy, headW, lastRows, false, true, 1.0, 0.0);
+    Blas.gemm(dy, headW, lastRows, false, true, 1.0, 0.0);
     int first = window == 0 ? 0 : steps - window;
     for (int l = layers.size() - 1; l >= 0; l--) {
       dOut = layers.get(l).backward(dOut, first);

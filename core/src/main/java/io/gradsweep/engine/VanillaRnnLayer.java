@@ -8,8 +8,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /** Vanilla ("Elman") recurrent layer: h_t = f(x_t W + h_{t-1} R + b). */
 public final class VanillaRnnLayer extends RecurrentLayer {
   private final Activation activation;
-  /** h_0..h_T, [(T+1)*B, hidden]; h_0 = 0. */
-  private INDArray hs;
+  /** x W, then x W + h R, per step, [T*B, H]. */
+  private INDArray z;
+  private INDArray[] zStep;
 
   public VanillaRnnLayer(String name, int in, int hidden, Activation activation, DataType dtype) {
     super(name, in, hidden, 1, dtype);
@@ -28,37 +29,55 @@ public final class VanillaRnnLayer extends RecurrentLayer {
   }
 
   @Override
+  protected void allocate() {
+    z = zeros((long) steps * batch, hidden);
+    zStep = stepViews(z, steps);
+  }
+
+  @Override
   INDArray forward(INDArray x, int steps, int batch) {
-    this.x = x;
-    this.steps = steps;
-    this.batch = batch;
-    INDArray z = zeros((long) steps * batch, hidden);
-    Nd4j.gemm(x, w, z, false, false, 1.0, 0.0);
-    z.addiRowVector(b);
-    hs = zeros((long) (steps + 1) * batch, hidden);
+    ensureShape(x, steps, batch);
+    Blas.gemm(x, w, z, false, false, 1.0, 0.0);
+    Buf zb = Buf.of(z);
+    Buf hb = Buf.of(hs);
+    Buf bb = Buf.of(b);
+    int n = batch * hidden;
     for (int t = 0; t < steps; t++) {
-      INDArray zt = step(z, t);
       if (t > 0) {
-        Nd4j.gemm(step(hs, t), r, zt, false, false, 1.0, 1.0);
+        Blas.gemm(hsStep[t], r, zStep[t], false, false, 1.0, 1.0);
       }
-      activation.apply(zt, step(hs, t + 1));
+      int zo = t * n;
+      int ho = (t + 1) * n;
+      for (int e = 0; e < n; e++) {
+        hb.set(ho + e, activation.value(zb.get(zo + e) + bb.get(e % hidden)));
+      }
     }
-    // a copy, not a view: ND4J 1.0.0-M2.1 returns empty arrays for some sub-views of offset views
-    return steps(hs, 1, steps + 1).dup();
+    return outputs();
   }
 
   @Override
   INDArray backward(INDArray dOut, int first) {
-    dH = zeros((long) steps * batch, hidden);
-    INDArray dZ = zeros((long) steps * batch, hidden);
+    dH.assign(0);
+    dZ.assign(0);
+    Buf dob = Buf.of(dOut);
+    Buf dhb = Buf.of(dH);
+    Buf dzb = Buf.of(dZ);
+    Buf hb = Buf.of(hs);
+    Buf rec = Buf.of(dRec);
+    int n = batch * hidden;
     for (int t = steps - 1; t >= first; t--) {
-      INDArray dht = step(dH, t);
-      dht.assign(step(dOut, t));
-      if (t < steps - 1) {
-        Nd4j.gemm(step(dZ, t + 1), r, dht, false, true, 1.0, 1.0);
+      boolean fromFuture = t < steps - 1;
+      if (fromFuture) {
+        Blas.gemm(dzStep[t + 1], r, dRec, false, true, 1.0, 0.0);
       }
-      activation.backprop(step(hs, t + 1), dht, step(dZ, t));
+      int o = t * n;
+      int ho = (t + 1) * n;
+      for (int e = 0; e < n; e++) {
+        double dh = dob.get(o + e) + (fromFuture ? rec.get(e) : 0.0);
+        dhb.set(o + e, dh);
+        dzb.set(o + e, dh * activation.derivativeFromOutput(hb.get(ho + e)));
+      }
     }
-    return finishBackward(dZ, steps(hs, 0, steps));
+    return finishBackward();
   }
 }
