@@ -62,7 +62,7 @@ public final class GruLayer extends RecurrentLayer {
   @Override
   void init(SplittableRandom rng, InitScheme scheme) {
     InitScheme.xavier(w, in, 3L * hidden, rng);
-    InitScheme.xavier(r, hidden, 3L * hidden, rng);
+    scheme.initRecurrent(r, hidden, 3, rng);
     b.assign(0);
     bh.assign(0);
   }

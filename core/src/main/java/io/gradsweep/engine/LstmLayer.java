@@ -35,7 +35,7 @@ public final class LstmLayer extends RecurrentLayer {
   @Override
   void init(SplittableRandom rng, InitScheme scheme) {
     InitScheme.xavier(w, in, 4L * hidden, rng);
-    InitScheme.xavier(r, hidden, 4L * hidden, rng);
+    scheme.initRecurrent(r, hidden, 4, rng);
     b.assign(0);
     b.get(NDArrayIndex.all(), NDArrayIndex.interval(hidden, 2L * hidden)).assign(forgetBias);
   }

@@ -24,7 +24,7 @@ public final class VanillaRnnLayer extends RecurrentLayer {
   @Override
   void init(SplittableRandom rng, InitScheme scheme) {
     InitScheme.xavier(w, in, hidden, rng);
-    InitScheme.xavier(r, hidden, hidden, rng);
+    scheme.initRecurrent(r, hidden, 1, rng);
     b.assign(0);
   }
 
