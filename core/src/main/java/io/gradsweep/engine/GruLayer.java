@@ -68,6 +68,19 @@ public final class GruLayer extends RecurrentLayer {
   }
 
   @Override
+  public String[] gateNames() {
+    return new String[] {"r", "z", "n"};
+  }
+
+  @Override
+  public java.util.Map<String, Double> health() {
+    java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+    m.put("gate_r_mean", blockMean(gates, 0, hidden));
+    m.put("gate_z_mean", blockMean(gates, 1, hidden));
+    return m;
+  }
+
+  @Override
   protected void allocate() {
     long rows = (long) steps * batch;
     z = zeros(rows, 3L * hidden);

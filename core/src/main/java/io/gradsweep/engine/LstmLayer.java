@@ -41,6 +41,20 @@ public final class LstmLayer extends RecurrentLayer {
   }
 
   @Override
+  public String[] gateNames() {
+    return new String[] {"i", "f", "g", "o"};
+  }
+
+  @Override
+  public java.util.Map<String, Double> health() {
+    java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+    m.put("gate_i_mean", blockMean(gates, 0, hidden));
+    m.put("gate_f_mean", blockMean(gates, 1, hidden));
+    m.put("gate_o_mean", blockMean(gates, 3, hidden));
+    return m;
+  }
+
+  @Override
   protected void allocate() {
     long rows = (long) steps * batch;
     z = zeros(rows, 4L * hidden);

@@ -103,6 +103,26 @@ public abstract class RecurrentLayer {
     return r.get(NDArrayIndex.all(), NDArrayIndex.interval((long) k * hidden, (long) (k + 1) * hidden));
   }
 
+  /** Names of the gate blocks of R, in order ({@code h} for a vanilla RNN). */
+  public abstract String[] gateNames();
+
+  /**
+   * Activation health of the last forward pass, as fractions and means: saturation of tanh/sigmoid units, dead
+   * ReLU units, mean gate values of gated cells. Keys are short names, e.g. {@code saturated_frac}.
+   */
+  public abstract java.util.Map<String, Double> health();
+
+  /** The hidden states h_1..h_T of the last forward pass, a view [T*B, hidden]. */
+  protected INDArray hiddenStates() {
+    return hs.get(NDArrayIndex.interval((long) batch, (long) (steps + 1) * batch), NDArrayIndex.all());
+  }
+
+  /** Mean of gate block k of a [rows, blocks*hidden] array of activated gates. */
+  protected static double blockMean(INDArray gates, int k, int hidden) {
+    return gates.get(NDArrayIndex.all(), NDArrayIndex.interval((long) k * hidden, (long) (k + 1) * hidden))
+        .meanNumber().doubleValue();
+  }
+
   /** Initialises W, R and b. */
   abstract void init(SplittableRandom rng, InitScheme scheme);
 

@@ -29,6 +29,32 @@ public final class VanillaRnnLayer extends RecurrentLayer {
   }
 
   @Override
+  public String[] gateNames() {
+    return new String[] {"h"};
+  }
+
+  @Override
+  public java.util.Map<String, Double> health() {
+    INDArray h = hiddenStates();
+    return switch (activation) {
+      case TANH -> java.util.Map.of("saturated_frac", frac(org.nd4j.linalg.ops.transforms.Transforms.abs(h, true)
+          .gt(0.99)));
+      case SIGMOID -> java.util.Map.of("saturated_frac", frac(h.lt(0.01)) + frac(h.gt(0.99)));
+      case RELU -> {
+        // a unit is dead when it is zero at every step of every example
+        INDArray alive = h.gt(0.0).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).max(0);
+        yield java.util.Map.of("dead_frac", 1.0 - alive.meanNumber().doubleValue(), "zero_frac",
+            frac(h.eq(0.0)));
+      }
+      case IDENTITY -> java.util.Map.of("mean_abs_h", h.ameanNumber().doubleValue());
+    };
+  }
+
+  private static double frac(INDArray mask) {
+    return mask.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).meanNumber().doubleValue();
+  }
+
+  @Override
   protected void allocate() {
     z = zeros((long) steps * batch, hidden);
     zStep = stepViews(z, steps);

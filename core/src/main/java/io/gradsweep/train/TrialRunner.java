@@ -4,7 +4,11 @@ import io.gradsweep.engine.Activation;
 import io.gradsweep.engine.InitScheme;
 import io.gradsweep.engine.NetSpec;
 import io.gradsweep.engine.ParamBlock;
+import io.gradsweep.engine.RecurrentLayer;
 import io.gradsweep.engine.RecurrentNet;
+import io.gradsweep.probe.GradientProfiler;
+import io.gradsweep.probe.ProfileRecorder;
+import io.gradsweep.probe.ProfileStats;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.task.Batch;
 import io.gradsweep.task.SequenceTask;
@@ -31,9 +35,21 @@ import org.slf4j.LoggerFactory;
  * {@code grad/clipped} (1 when clipping changed the gradient); {@code grad/<layer>_norm} and
  * {@code grad/<layer>_norm_clipped}; {@code grad/<layer>/<W|R|b>_norm} (before clipping); {@code eval/loss}.
  * Final metrics under {@code final/}. The trial status is tag {@code gradsweep.status}.
+ *
+ * <p>Profile steps (step 1, i.e. the gradient at initialisation, and every {@code eval_every} steps): the
+ * per-time-step gradient profile of each series ({@code layer0/dh}, {@code layer0/dc} for LSTM, ...,
+ * {@code input/dx}) as {@value #PROFILE_BUCKETS} bucket metrics {@code profile/<series>_b00..} (geometric mean
+ * over consecutive time steps) plus {@code profile/<series>_decay_rate}, {@code _horizon} and
+ * {@code _first_over_last} (see {@link ProfileStats}); the spectral radius and largest singular value of each
+ * recurrent gate block ({@code weights/<layer>/R[_gate]_rho|_sigma}); activation health
+ * ({@code health/<layer>/...}). The kept profiles go to artifact {@code gradient_profile.csv}.
  */
 public final class TrialRunner {
   private static final Logger LOG = LoggerFactory.getLogger(TrialRunner.class);
+  /** Buckets over t of the profile step metrics. */
+  public static final int PROFILE_BUCKETS = 16;
+  /** Profiles kept for the artifacts of one trial. */
+  private static final int PROFILES_KEPT = 200;
 
   /** Data type used for training. */
   private final DataType dtype;
@@ -107,6 +123,10 @@ public final class TrialRunner {
     int step = 0;
     long statsNanos = 0;
     long logNanos = 0;
+    long profileNanos = 0;
+    ProfileRecorder profiles = new ProfileRecorder(PROFILES_KEPT);
+    double lastDecay = Double.NaN;
+    int lastHorizon = -1;
     Map<String, Double> m = new LinkedHashMap<>();
     while (step < spec.maxSteps()) {
       step++;
@@ -121,6 +141,13 @@ public final class TrialRunner {
         divergedAt = step;
         run.logMetric("train/loss_finite", 0, step);
         break;
+      }
+      if (step == 1 || step % spec.evalEvery() == 0) {
+        long p0 = System.nanoTime();
+        ProfileStats top = recordProfile(net, T, step, run, profiles);
+        lastDecay = top.decayRate();
+        lastHorizon = top.horizon();
+        profileNanos += System.nanoTime() - p0;
       }
       GradientClipper.Outcome clip = GradientClipper.clip(spec.clip(), blocks, net.gradients(), before);
       updater.applyUpdater(net.gradients(), step - 1, 0);
@@ -171,9 +198,43 @@ public final class TrialRunner {
     fin.put("final/wall_seconds", wall);
     fin.put("final/stats_seconds", statsNanos / 1e9);
     fin.put("final/logging_seconds", logNanos / 1e9);
+    fin.put("final/profile_seconds", profileNanos / 1e9);
+    fin.put("final/decay_rate", lastDecay);
+    fin.put("final/horizon", (double) lastHorizon);
     run.logMetrics(fin, step);
+    run.logArtifact("gradient_profile.csv", profiles.toCsv());
     return new TrialResult(spec.id(), spec.displayName(), run.runId(), status, step, stepsToSolve, divergedAt,
         divergedAt > 0 ? Double.NaN : evalLoss, baseline, maxGrad, clipRate, wall, null);
+  }
+
+  /** Logs the profile metrics of the last backward pass; returns the stats of the top layer's dL/dh. */
+  private static ProfileStats recordProfile(RecurrentNet net, int steps, int step, TrialRun run,
+      ProfileRecorder profiles) {
+    Map<String, double[]> series = GradientProfiler.capture(net, steps);
+    profiles.offer(step, series);
+    Map<String, Double> m = new LinkedHashMap<>();
+    ProfileStats top = null;
+    String topKey = net.layers().get(net.layers().size() - 1).name() + "/dh";
+    for (Map.Entry<String, double[]> e : series.entrySet()) {
+      String key = "profile/" + e.getKey();
+      ProfileStats st = ProfileStats.of(e.getValue());
+      if (e.getKey().equals(topKey)) {
+        top = st;
+      }
+      m.put(key + "_decay_rate", st.decayRate());
+      m.put(key + "_horizon", (double) st.horizon());
+      m.put(key + "_first_over_last", st.firstOverLast());
+      double[] b = ProfileStats.buckets(e.getValue(), PROFILE_BUCKETS);
+      for (int i = 0; i < b.length; i++) {
+        m.put(String.format("%s_b%02d", key, i), b[i]);
+      }
+    }
+    GradientProfiler.weightSpectra(net).forEach((k, v) -> m.put("weights/" + k, v));
+    for (RecurrentLayer l : net.layers()) {
+      l.health().forEach((k, v) -> m.put("health/" + l.name() + "/" + k, v));
+    }
+    run.logMetrics(m, step);
+    return top;
   }
 
   private static double seconds(long t0) {
