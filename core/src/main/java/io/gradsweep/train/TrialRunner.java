@@ -203,8 +203,48 @@ public final class TrialRunner {
     fin.put("final/horizon", (double) lastHorizon);
     run.logMetrics(fin, step);
     run.logArtifact("gradient_profile.csv", profiles.toCsv());
+    logProfileCharts(spec, net, profiles, run);
     return new TrialResult(spec.id(), spec.displayName(), run.runId(), status, step, stepsToSolve, divergedAt,
         divergedAt > 0 ? Double.NaN : evalLoss, baseline, maxGrad, clipRate, wall, null);
+  }
+
+  /**
+   * Pictures of the kept profiles: per layer a heatmap of ||dL/dh_t|| (time step x training step) and, for the top
+   * layer, the profiles at initialisation, mid-run and the end on a log axis. A picture that cannot be drawn is
+   * reported in tag {@code gradsweep.chart_error}; it never fails the trial.
+   */
+  private static void logProfileCharts(TrialSpec spec, RecurrentNet net, ProfileRecorder profiles, TrialRun run) {
+    java.util.List<ProfileRecorder.Entry> entries = profiles.entries();
+    if (entries.isEmpty()) {
+      return;
+    }
+    try {
+      String what = spec.displayName();
+      long[] steps = entries.stream().mapToLong(ProfileRecorder.Entry::step).toArray();
+      for (RecurrentLayer l : net.layers()) {
+        String key = l.name() + "/dh";
+        double[][] m = entries.stream().map(e -> e.series().get(key)).toArray(double[][]::new);
+        run.logArtifact("profile_heatmap_" + l.name() + ".png", io.gradsweep.report.GradientCharts.profileHeatmap(
+            "Gradient through time: " + what, steps, m, l.name() + ": ||dL/dh_t|| of the minibatch-mean loss"));
+      }
+      String top = net.layers().get(net.layers().size() - 1).name() + "/dh";
+      Map<String, double[]> lines = new LinkedHashMap<>();
+      ProfileRecorder.Entry first = entries.get(0);
+      ProfileRecorder.Entry mid = entries.get(entries.size() / 2);
+      ProfileRecorder.Entry last = entries.get(entries.size() - 1);
+      lines.put("step " + first.step() + " (init)", first.series().get(top));
+      if (mid != first && mid != last) {
+        lines.put("step " + mid.step(), mid.series().get(top));
+      }
+      if (last != first) {
+        lines.put("step " + last.step() + " (end)", last.series().get(top));
+      }
+      run.logArtifact("profile_lines.png", io.gradsweep.report.GradientCharts.profileLines(
+          "||dL/dh_t|| over t, " + top.replace("/dh", "") + ": " + what, lines));
+    } catch (RuntimeException e) {
+      LOG.warn("could not draw the profile charts of trial {}: {}", spec.id(), e.toString());
+      run.setTag("gradsweep.chart_error", String.valueOf(e));
+    }
   }
 
   /** Logs the profile metrics of the last backward pass; returns the stats of the top layer's dL/dh. */
