@@ -139,8 +139,9 @@ final class SpecNode {
       }
       String k = key.text();
       if (!allowed.contains(k)) {
-        throw new SpecException(keyPath(k), "unknown key " + SpecMessages.quote(k) + " in " + what
-            + "; allowed keys: " + String.join(", ", allowed) + SpecMessages.suggestion(k, allowed) + key.where());
+        String keyPath = keyPath(SpecMessages.escape(k, SpecMessages.SHOW_LIMIT));
+        throw new SpecException(keyPath, "unknown key " + SpecMessages.quote(k) + " in " + what + "; allowed keys: "
+            + String.join(", ", allowed) + SpecMessages.suggestion(k, allowed) + key.where());
       }
       entries.put(k, new SpecNode(source, keyPath(k), t.getValueNode()));
     }
@@ -175,7 +176,8 @@ final class SpecNode {
   /** A string scalar (quoted or plain); numbers, booleans, dates and nulls fail. */
   String string(String allowed) {
     if (!is(Tag.STR)) {
-      throw expected(allowed, isScalar() && !is(Tag.NULL) ? "quote it if you mean the text " + SpecMessages.quote(text()) : null);
+      boolean quotable = isScalar() && !is(Tag.NULL);
+      throw expected(allowed, quotable ? "quote it if you mean the text " + SpecMessages.quote(text()) : null);
     }
     return text();
   }

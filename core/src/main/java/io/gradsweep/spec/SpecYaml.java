@@ -262,7 +262,8 @@ final class SpecYaml {
       }
       if (n instanceof MappingNode m) {
         for (NodeTuple t : m.getValue()) {
-          String key = t.getKeyNode() instanceof ScalarNode s ? s.getValue() : "?";
+          String key = t.getKeyNode() instanceof ScalarNode s
+              ? SpecMessages.escape(s.getValue(), SpecMessages.SHOW_LIMIT) : "?";
           String p = path.isEmpty() ? key : path + "." + key;
           if (t.getKeyNode().getStartMark().getIndex() == index) {
             return p;

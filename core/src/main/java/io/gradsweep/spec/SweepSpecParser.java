@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.yaml.snakeyaml.nodes.Node;
 
 /**
  * Reads a sweep spec (YAML, documented in {@code conf/README.md}) strictly: everything is checked before anything
@@ -65,14 +64,35 @@ public final class SweepSpecParser {
    */
   public static SweepSpec parse(String yamlText, String sourceName) {
     String source = sourceName == null || sourceName.isBlank() ? "<spec>" : sourceName;
-    Node root = SpecYaml.load(yamlText, source);
-    SpecNode doc = new SpecNode(source, "", root);
+    SpecNode doc = new SpecNode(source, "", SpecYaml.load(yamlText, source));
     if (!doc.isMapping()) {
       throw doc.error("a sweep spec must be a mapping with keys " + String.join(", ", TOP_KEYS) + ", got "
           + doc.shown());
     }
     Map<String, SpecNode> top = doc.mapping("the top level", TOP_KEYS);
+    TrialTemplate template = readTemplate(doc, top);
 
+    Map<String, SpecNode> search = top.containsKey("search")
+        ? top.get("search").mapping("search", SEARCH_KEYS) : Map.of();
+    String strategy = optional(search, "strategy", GridSearch.NAME, n -> n.word(SearchStrategies.names()));
+    int maxTrials = optional(search, "max_trials", 10_000, n -> n.integer(1, MAX_TRIALS_LIMIT));
+
+    Grid grid = readGrid(doc, top);
+    SearchSpace space = new SearchSpace(template, grid.blocks(), maxTrials);
+    List<TrialSpec> trials = SearchStrategies.byName(strategy).expand(space);
+    if (trials.size() > maxTrials) {
+      throw new IllegalStateException("search strategy " + strategy + " returned " + trials.size()
+          + " trials, more than max_trials " + maxTrials);
+    }
+    return new SweepSpec(source, template.sweepName(), template.experiment(), yamlText, strategy, space, trials,
+        sweepParams(template, strategy, maxTrials, grid, trials.size()));
+  }
+
+  /** The grid's own axes, each variant's own axes, and the blocks to expand. */
+  private record Grid(Map<Axis, AxisValues> axes, List<Map<Axis, AxisValues>> variants, List<GridBlock> blocks) {}
+
+  /** name, experiment, task and training: the settings all trials share. */
+  private static TrialTemplate readTemplate(SpecNode doc, Map<String, SpecNode> top) {
     String name = readName(required(doc, top, "name", "name: my-sweep"));
     String experiment = readExperiment(required(doc, top, "experiment", "experiment: my-experiment"));
 
@@ -90,12 +110,12 @@ public final class SweepSpecParser {
     double solveThreshold = optional(training, "solve_threshold", 0.01, n -> n.number("a number 0 < x < "
         + kind.baselineText() + " (below the " + kind.word() + " task's trivial-baseline MSE)",
         x -> x > 0 && x < kind.baselineLoss()));
+    return new TrialTemplate(experiment, name, kind.word(), evalSize, evalSeed, batchSize, maxSteps, evalEvery,
+        solveThreshold);
+  }
 
-    Map<String, SpecNode> search = top.containsKey("search")
-        ? top.get("search").mapping("search", SEARCH_KEYS) : Map.of();
-    String strategy = optional(search, "strategy", GridSearch.NAME, n -> n.word(SearchStrategies.names()));
-    int maxTrials = optional(search, "max_trials", 10_000, n -> n.integer(1, MAX_TRIALS_LIMIT));
-
+  /** grid and variants: the grid alone, or each variant over the grid. */
+  private static Grid readGrid(SpecNode doc, Map<String, SpecNode> top) {
     SpecNode gridNode = top.get("grid");
     SpecNode variantsNode = top.get("variants");
     if (gridNode == null && variantsNode == null) {
@@ -113,34 +133,30 @@ public final class SweepSpecParser {
         blocks.add(block(v, v.path(), grid, own, true));
       }
     }
+    return new Grid(grid, variants, blocks);
+  }
 
-    TrialTemplate template = new TrialTemplate(experiment, name, kind.word(), evalSize, evalSeed, batchSize,
-        maxSteps, evalEvery, solveThreshold);
-    SearchSpace space = new SearchSpace(template, blocks, maxTrials);
-    List<TrialSpec> trials = SearchStrategies.byName(strategy).expand(space);
-    if (trials.size() > maxTrials) {
-      throw new IllegalStateException("search strategy " + strategy + " returned " + trials.size()
-          + " trials, more than max_trials " + maxTrials);
-    }
-
+  /** The parent run's params; see {@link SweepSpec#sweepParams()}. */
+  private static Map<String, String> sweepParams(TrialTemplate t, String strategy, int maxTrials, Grid grid,
+      int trials) {
     Map<String, String> params = new LinkedHashMap<>();
-    params.put("name", name);
-    params.put("task.name", kind.word());
-    params.put("task.eval_size", Integer.toString(evalSize));
-    params.put("task.eval_seed", Long.toString(evalSeed));
-    params.put("training.batch_size", Integer.toString(batchSize));
-    params.put("training.max_steps", Integer.toString(maxSteps));
-    params.put("training.eval_every", Integer.toString(evalEvery));
-    params.put("training.solve_threshold", Canon.num(solveThreshold));
+    params.put("name", t.sweepName());
+    params.put("task.name", t.task());
+    params.put("task.eval_size", Integer.toString(t.evalSize()));
+    params.put("task.eval_seed", Long.toString(t.evalSeed()));
+    params.put("training.batch_size", Integer.toString(t.batchSize()));
+    params.put("training.max_steps", Integer.toString(t.maxSteps()));
+    params.put("training.eval_every", Integer.toString(t.evalEvery()));
+    params.put("training.solve_threshold", Canon.num(t.solveThreshold()));
     params.put("search.strategy", strategy);
     params.put("search.max_trials", Integer.toString(maxTrials));
-    grid.forEach((axis, v) -> params.put("grid." + axis.key(), shorten(GridBlock.text(axis, v.values()))));
-    if (!variants.isEmpty()) {
-      params.put("variants", shorten(variants.stream().map(SweepSpecParser::variantText)
+    grid.axes().forEach((axis, v) -> params.put("grid." + axis.key(), shorten(GridBlock.text(axis, v.values()))));
+    if (!grid.variants().isEmpty()) {
+      params.put("variants", shorten(grid.variants().stream().map(SweepSpecParser::variantText)
           .collect(Collectors.joining(", ", "[", "]"))));
     }
-    params.put("trials", Integer.toString(trials.size()));
-    return new SweepSpec(source, name, experiment, yamlText, strategy, space, trials, params);
+    params.put("trials", Integer.toString(trials));
+    return params;
   }
 
   // ---------------------------------------------------------------- sections
@@ -288,7 +304,8 @@ public final class SweepSpecParser {
   // ---------------------------------------------------------------- params
 
   private static String variantText(Map<Axis, AxisValues> own) {
-    return own.entrySet().stream().map(e -> e.getKey().key() + ": " + GridBlock.text(e.getKey(), e.getValue().values()))
+    return own.entrySet().stream()
+        .map(e -> e.getKey().key() + ": " + GridBlock.text(e.getKey(), e.getValue().values()))
         .collect(Collectors.joining(", ", "{", "}"));
   }
 

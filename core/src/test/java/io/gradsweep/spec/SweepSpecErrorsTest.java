@@ -47,7 +47,8 @@ class SweepSpecErrorsTest {
 
     @Test
     void documentIsNotAMapping() {
-      assertError("- rnn\n- lstm\n", "", "a sweep spec must be a mapping with keys name, experiment, task", "got [rnn, lstm] (list)");
+      assertError("- rnn\n- lstm\n", "", "a sweep spec must be a mapping with keys name, experiment, task",
+          "got [rnn, lstm] (list)");
       assertError("just words\n", "", "got \"just words\" (string)");
     }
 
