@@ -18,7 +18,7 @@ import org.yaml.snakeyaml.nodes.Tag;
  */
 public enum Axis {
   /** Recurrent cell type. Required. */
-  CELL("cell", Rule.words("rnn", "lstm"), null),
+  CELL("cell", Rule.words("rnn", "lstm", "gru"), null),
   /** Activation of a vanilla rnn; gated cells have none. Default [tanh] (applied to rnn cells only). */
   ACTIVATION("activation", Rule.words("tanh", "relu", "sigmoid", "identity"), List.of("tanh")),
   /** Sequence length T. Required. */
@@ -36,8 +36,13 @@ public enum Axis {
   HIDDEN("hidden", Rule.ints(1, 4096), List.of(32)),
   /** Stacked recurrent layers. Default [1]. */
   LAYERS("layers", Rule.ints(1, 8), List.of(1)),
-  /** Weight initialisation scheme. Default [default]. */
-  INIT("init", Rule.words("default"), List.of("default")),
+  /**
+   * Weight initialisation scheme: default, identity, orthogonal, or {scheme: ..., spectral_radius: r} to rescale
+   * each recurrent gate block to spectral radius r. Values are the canonical text of
+   * {@link io.gradsweep.engine.InitScheme}, e.g. {@code orthogonal:rho=0.9}. Default [default].
+   */
+  INIT("init", new Rule("one of " + initWords() + ", or {scheme: " + initWords().replace(", ", "|")
+      + ", spectral_radius: number > 0}", Axis::readInit), List.of("default")),
   /** Seeds of weights and training data. Default [0]. */
   SEEDS("seeds", new Rule("an integer >= 0", n -> n.integer(0L, Long.MAX_VALUE)), List.of(0L));
 
@@ -45,6 +50,7 @@ public enum Axis {
   public static final List<String> ACTIVATION_CELLS = List.of("rnn");
 
   private static final List<String> CLIP_KEYS = List.of("mode", "threshold");
+  private static final List<String> INIT_KEYS = List.of("scheme", "spectral_radius");
 
   /** What a value may be, in words, and how to read one. */
   private record Rule(String allowed, Function<SpecNode, Object> reader) {
@@ -128,6 +134,10 @@ public enum Axis {
     return Arrays.stream(values()).map(Axis::key).toList();
   }
 
+  private static String initWords() {
+    return io.gradsweep.engine.InitScheme.allowed();
+  }
+
   /** The clip modes that take a threshold. */
   private static List<String> clipModes() {
     return Arrays.stream(ClipMode.values()).filter(m -> m != ClipMode.NONE).map(ClipMode::word).toList();
@@ -147,6 +157,29 @@ public enum Axis {
       return (int) n.integer(1, Rule.MAX_SEQ_LEN, allowed);
     }
     throw n.expected(allowed, n.is(Tag.STR) ? SpecMessages.suggestion(n.text(), List.of("none")) : null);
+  }
+
+  /** A scheme word, or {@code {scheme: word, spectral_radius: r}}; returns the canonical text. */
+  private static Object readInit(SpecNode n) {
+    List<String> words = java.util.Arrays.stream(io.gradsweep.engine.InitScheme.Kind.values())
+        .map(io.gradsweep.engine.InitScheme.Kind::word).toList();
+    if (!n.isMapping()) {
+      return n.word(words);
+    }
+    Map<String, SpecNode> m = n.mapping("an init setting", INIT_KEYS);
+    SpecNode scheme = m.get("scheme");
+    SpecNode rho = m.get("spectral_radius");
+    if (scheme == null) {
+      throw n.error("init setting without a scheme; write e.g. {scheme: orthogonal, spectral_radius: 0.9} (schemes: "
+          + initWords() + ")");
+    }
+    String word = scheme.word(words);
+    if (rho == null) {
+      return word;
+    }
+    double r = rho.number("a finite number 0 < r <= 100", x -> x > 0 && x <= 100);
+    return new io.gradsweep.engine.InitScheme(io.gradsweep.engine.InitScheme.Kind.valueOf(word.toUpperCase(
+        java.util.Locale.ROOT)), r).canonical();
   }
 
   /** {@code none}, or {@code {mode: global_norm|layer_norm|value, threshold: x}}, or {@code {mode: none}}. */

@@ -279,8 +279,13 @@ class SweepSpecErrorsTest {
     void wrongWordSuggestsTheClosest() {
       assertError(grid("optimizer: [Adam]"), "grid.optimizer[0]", "expected one of sgd, rmsprop, adam",
           "got \"Adam\" (string)", "did you mean \"adam\"?");
-      assertError(HEAD + "grid: {cell: [rnn, gru], seq_len: [20]}\n", "grid.cell[1]", "one of rnn, lstm",
-          "got \"gru\" (string)");
+      assertError(HEAD + "grid: {cell: [rnn, GRU], seq_len: [20]}\n", "grid.cell[1]", "one of rnn, lstm, gru",
+          "got \"GRU\" (string)", "did you mean \"gru\"?");
+      assertError(grid("init: [glorot]"), "grid.init[0]", "one of default, identity, orthogonal",
+          "got \"glorot\" (string)");
+      assertError(grid("init: [{scheme: orthogonal, spectral_radius: -1}]"), "grid.init[0].spectral_radius",
+          "0 < r <= 100");
+      assertError(grid("init: [{spectral_radius: 0.9}]"), "grid.init[0]", "without a scheme");
     }
 
     @Test

@@ -130,6 +130,17 @@ class SweepSpecParserTest {
   }
 
   @Test
+  void gruCellAndInitForms() {
+    SweepSpec spec = grid("{cell: [gru], seq_len: [20], init: [default, identity, orthogonal,"
+        + " {scheme: orthogonal, spectral_radius: 0.9}, {scheme: default, spectral_radius: 1.0e0}]}");
+    assertEquals(List.of("default", "identity", "orthogonal", "orthogonal:rho=0.9", "default:rho=1"),
+        spec.trials().stream().map(TrialSpec::init).toList());
+    assertEquals("gru", spec.trials().get(0).cell());
+    // every init text the parser produces is one the engine reads back
+    spec.trials().forEach(t -> assertEquals(t.init(), io.gradsweep.engine.InitScheme.fromWord(t.init()).canonical()));
+  }
+
+  @Test
   void tbpttWindowMayEqualTheSequenceLength() {
     assertEquals(2, grid("{cell: [rnn], seq_len: [10], tbptt: [none, 10]}").trials().size());
   }
