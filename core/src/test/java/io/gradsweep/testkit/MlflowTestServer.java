@@ -249,8 +249,8 @@ public final class MlflowTestServer implements AutoCloseable {
   private void startWatchdog(long serverPid) {
     long jvm = ProcessHandle.current().pid();
     String script = "while kill -0 " + jvm + " 2>/dev/null && kill -0 " + serverPid + " 2>/dev/null; do sleep 2; "
-        + "done; if ! kill -0 " + jvm + " 2>/dev/null; then kill -TERM -- -" + serverPid + " 2>/dev/null; "
-        + "sleep 5; kill -KILL -- -" + serverPid + " 2>/dev/null; fi; exit 0";
+        + "done; if ! kill -0 " + jvm + " 2>/dev/null; then kill -TERM -" + serverPid + " 2>/dev/null; "
+        + "sleep 5; kill -KILL -" + serverPid + " 2>/dev/null; fi; exit 0";
     try {
       watchdog = new ProcessBuilder("/bin/sh", "-c", script)
           .redirectErrorStream(true)
