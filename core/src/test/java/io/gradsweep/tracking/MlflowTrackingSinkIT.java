@@ -222,6 +222,42 @@ class MlflowTrackingSinkIT extends TrackingSinkContract {
   }
 
   /**
+   * When the server stays away longer than the retry budget, the run stops sending: logging calls throw, and
+   * finish (once the server is back) ends the run FAILED with the reason in a tag, and throws.
+   */
+  @Test
+  void senderGivesUpAfterTheRetryBudgetAndTheRunEndsFailed() {
+    String experiment = uniqueExperiment("it-give-up");
+    MlflowTrackingSink.Settings settings = MlflowTrackingSink.Settings.defaults()
+        .withFlush(Duration.ofMillis(100), 10)
+        .withRetry(new RetryPolicy(Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(400)));
+    try (MlflowTrackingSink sink = new MlflowTrackingSink(server.uri(), settings)) {
+      SweepRun sweep = sink.startSweep(experiment, "s", Map.of(), Map.of(), null);
+      MlflowTrialRun run = sink.startTrial(sweep, trial(experiment, "s", 0.1, 1));
+      run.logMetric("loss", 1.0, 0);
+      run.flush();
+      server.stop();
+      run.logMetric("loss", 2.0, 1);
+      TrackingException flushFailure = assertThrows(TrackingException.class, run::flush);
+      assertTrue(flushFailure.getMessage().contains("connection refused"), flushFailure.getMessage());
+      assertTrue(flushFailure.getMessage().contains(server.uri()), flushFailure.getMessage());
+      assertThrows(TrackingException.class, () -> run.logMetric("loss", 3.0, 2));
+      server.restart();
+      TrackingException finishFailure = assertThrows(TrackingException.class, () -> run.finish(true));
+      assertTrue(finishFailure.getMessage().contains("ended FAILED"), finishFailure.getMessage());
+      assertEquals("FAILED", reader.status(run.runId()));
+      assertTrue(reader.tags(run.runId()).get(TrackingTags.TRACKING_ERROR).contains("connection refused"));
+      assertEquals(1, reader.metricHistory(run.runId(), "loss").size());
+      run.finish(true); // idempotent, no second exception
+      sink.endSweep(sweep, true);
+    } finally {
+      if (!server.isRunning()) {
+        server.restart();
+      }
+    }
+  }
+
+  /**
    * A proxy that passes the first runs/create to the server but answers 502 to the client (the answer is "lost"):
    * the retried create finds the run by its create token instead of creating a second child.
    */
