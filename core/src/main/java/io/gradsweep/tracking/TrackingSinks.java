@@ -1,0 +1,32 @@
+package io.gradsweep.tracking;
+
+import java.util.List;
+import java.util.Locale;
+
+/** Opens the {@link TrackingSink} a {@link TrackingTarget} names. */
+public final class TrackingSinks {
+  /** The backend names users can write, in the order they are listed in messages. */
+  public static final List<String> NAMES =
+      List.of(MlflowTrackingSink.NAME, MemoryTrackingSink.NAME, NoneTrackingSink.NAME);
+
+  private TrackingSinks() {}
+
+  /**
+   * A new sink for {@code target}: {@code mlflow} (needs {@code target.uri()}), {@code memory} or {@code none}.
+   *
+   * @throws IllegalArgumentException for an unknown backend name (the message lists the known ones) or a missing
+   *     or malformed MLflow URI
+   */
+  public static TrackingSink open(TrackingTarget target) {
+    if (target == null || target.backend() == null) {
+      throw new IllegalArgumentException("no tracking backend given; known backends: " + String.join(", ", NAMES));
+    }
+    return switch (target.backend().strip().toLowerCase(Locale.ROOT)) {
+      case MlflowTrackingSink.NAME -> new MlflowTrackingSink(target.uri());
+      case MemoryTrackingSink.NAME -> new MemoryTrackingSink();
+      case NoneTrackingSink.NAME -> new NoneTrackingSink();
+      default -> throw new IllegalArgumentException("unknown tracking backend '" + target.backend()
+          + "'; known backends: " + String.join(", ", NAMES));
+    };
+  }
+}
