@@ -43,9 +43,9 @@ public class EngineGru extends EngineRecurrent {
   }
 
   /** Builder: {@code nIn}, {@code nOut}, {@code initScheme}, {@code dataFormat}, ... */
+  @SuppressWarnings("unchecked") // build() narrows DL4J's generic <E extends Layer> E build()
   public static class Builder extends EngineRecurrent.Builder<Builder> {
     @Override
-    @SuppressWarnings("unchecked")
     public EngineGru build() {
       return checked(new EngineGru(this));
     }

@@ -75,6 +75,7 @@ public class EngineLstm extends EngineRecurrent {
   }
 
   /** Builder: {@code nIn}, {@code nOut}, {@code forgetGateBiasInit}, {@code initScheme}, {@code dataFormat}, ... */
+  @SuppressWarnings("unchecked") // build() narrows DL4J's generic <E extends Layer> E build()
   public static class Builder extends EngineRecurrent.Builder<Builder> {
     protected double forgetGateBiasInit = 1.0;
 
@@ -85,7 +86,6 @@ public class EngineLstm extends EngineRecurrent {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public EngineLstm build() {
       return checked(new EngineLstm(this));
     }

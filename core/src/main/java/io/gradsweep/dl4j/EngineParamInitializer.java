@@ -62,6 +62,10 @@ public final class EngineParamInitializer implements ParamInitializer {
 
   /** Shapes by DL4J key, in layout order. */
   static Map<String, long[]> shapes(EngineRecurrent layer) {
+    if (layer.getNIn() < 1 || layer.getNOut() < 1) {
+      throw new IllegalStateException(layer.describe() + ": nIn and nOut must be set (>= 1), got nIn "
+          + layer.getNIn() + ", nOut " + layer.getNOut());
+    }
     Map<String, long[]> out = new LinkedHashMap<>();
     // the engine layer is only a description here: no arrays are allocated before binding
     layer.createCell("shapes", org.nd4j.linalg.api.buffer.DataType.FLOAT).paramShapes()
@@ -150,7 +154,8 @@ public final class EngineParamInitializer implements ParamInitializer {
           + " elements, expected " + total);
     }
     INDArray row = flat.rank() == 1 ? flat.reshape(1, flat.length()) : flat;
-    if (row.rank() != 2 || row.rows() != 1 || row.columns() > 1 && row.stride(1) != 1) {
+    if (row.rank() != 2 || row.rows() != 1 || row.columns() > 1 && row.stride(1) != 1
+        || address(row) != address(flat)) {
       throw new IllegalStateException(layer.describe() + ": " + what + " view must be a contiguous row vector, got "
           + row.shapeInfoToString());
     }

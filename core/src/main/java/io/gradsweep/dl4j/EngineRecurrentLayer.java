@@ -34,8 +34,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * input gets a zero gradient and adds nothing to the parameter gradients, and the state gradient passes back
  * unchanged to the previous step. So masking the padding at the end of a sequence leaves the state of its last
  * real step as the final state, and masking steps at the start (left padding) is the same as not having them.
- * The mask is passed on to the next layer. (DL4J's own recurrent layers zero the output after the fact and, for
- * the LSTM, reset the state at masked steps; the two agree when only trailing steps are masked.)
+ * The mask is passed on to the next layer. (In DL4J 1.0.0-M2.1, {@code SimpleRnn} computes masked steps and zeroes
+ * their output afterwards, and {@code LSTM} leaves their output as computed, relying on the loss mask; with only
+ * trailing steps masked, both give the gradients of these layers and the same outputs at the real steps.)
  *
  * <p><b>State.</b> {@link #activate} starts from a zero state. {@link #rnnTimeStep} starts from the state stored by
  * the previous call (or {@link #rnnSetPreviousState}) and stores the final state; {@link #rnnActivateUsingStoredState}
@@ -50,7 +51,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * configuration's {@link EngineRecurrent#getTbpttBackLength()} (see there why), otherwise full BPTT.
  *
  * <p>A backward pass uses the engine buffers of the latest forward pass on the same input array; if the input
- * changed since (or there was no forward pass), the forward pass is redone from a zero state first.
+ * changed since (or there was no forward pass), the forward pass is redone from a zero state first. Not
+ * thread-safe: one network per thread, as DL4J's own layers.
  */
 public class EngineRecurrentLayer extends BaseRecurrentLayer<EngineRecurrent> {
   public static final String STATE_KEY_PREV_ACTIVATION = "prevAct";
@@ -197,6 +199,7 @@ public class EngineRecurrentLayer extends BaseRecurrentLayer<EngineRecurrent> {
   }
 
   /** Runs the engine's forward pass on {@link #input}; returns its view of h_1..h_T. */
+  @SuppressWarnings("try") // the scope only moves allocations out of workspaces
   private INDArray runCell(RecurrentState initial) {
     INDArray in = input3d(input);
     boolean nwc = nwc();
@@ -232,6 +235,7 @@ public class EngineRecurrentLayer extends BaseRecurrentLayer<EngineRecurrent> {
     return hidden;
   }
 
+  @SuppressWarnings("try")
   private Pair<Gradient, INDArray> backward(INDArray epsilon, int backLength, LayerWorkspaceMgr mgr) {
     assertInputSet(true);
     if (forwardInput == null || input != forwardInput) {
@@ -257,8 +261,8 @@ public class EngineRecurrentLayer extends BaseRecurrentLayer<EngineRecurrent> {
       epsOut = epsOut.reshape(forwardInputShape);
     }
     Gradient g = new DefaultGradient(gradientsFlattened);
-    for (String key : layerConf().initializer().paramKeys(layerConf())) {
-      g.gradientForVariable().put(key, gradientViews.get(key));
+    for (Map.Entry<String, INDArray> e : gradientViews.entrySet()) {
+      g.gradientForVariable().put(e.getKey(), e.getValue()); // in layout order (a LinkedHashMap)
     }
     epsOut = backpropDropOutIfPresent(epsOut);
     weightNoiseParams.clear();
@@ -287,6 +291,7 @@ public class EngineRecurrentLayer extends BaseRecurrentLayer<EngineRecurrent> {
   }
 
   /** Stores the final state of the last forward pass in a map, as arrays outside any workspace. */
+  @SuppressWarnings("try")
   private void storeFinalState(Map<String, INDArray> map) {
     try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
       RecurrentState s = cell.finalState();

@@ -44,9 +44,9 @@ public class EngineRnn extends EngineRecurrent {
   }
 
   /** Builder: {@code nIn}, {@code nOut}, {@code activation}, {@code initScheme}, {@code dataFormat}, ... */
+  @SuppressWarnings("unchecked") // build() narrows DL4J's generic <E extends Layer> E build()
   public static class Builder extends EngineRecurrent.Builder<Builder> {
     @Override
-    @SuppressWarnings("unchecked")
     public EngineRnn build() {
       return checked(new EngineRnn(this));
     }

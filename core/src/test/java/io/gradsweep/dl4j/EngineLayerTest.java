@@ -135,6 +135,7 @@ class EngineLayerTest {
   }
 
   @Test
+  @SuppressWarnings("deprecation") // DataType.HALF, to show it is rejected
   void invalidConfigurationsAndInputsAreRejectedWithTheirValues() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new EngineLstm.Builder().nIn(2).nOut(3).activation(Activation.RELU).build());
