@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -146,43 +147,32 @@ public final class SweepJob {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       int parallelism = a.parallelism() > 0 ? a.parallelism() : defaultParallelism(jsc);
       SweepRun sweep = startParentRun(spec, sink, jsc);
+      String parentRun = sweep.uiUrl() == null ? sweep.runId() : sweep.uiUrl();
       err.println(ProgressReporter.PREFIX + "sweep '" + spec.name() + "': " + spec.trials().size() + " trials on "
           + jsc.master() + ", at most " + Math.min(parallelism, spec.trials().size()) + " at a time; parent run "
-          + (sweep.uiUrl() == null ? sweep.runId() : sweep.uiUrl()));
-
-      List<TrialDispatcher.Outcome> outcomes;
-      try (ProgressReporter progress = new ProgressReporter(spec.trials().size(), err,
-          Long.getLong(PROGRESS_SECONDS_PROPERTY, 5), System::nanoTime)) {
-        jsc.sc().addSparkListener(progress);
-        try {
-          outcomes = TrialDispatcher.runAll(jsc, spec.trials(), new TrialTask(a.tracking(), sweep), parallelism,
-              progress);
-        } finally {
-          jsc.sc().removeSparkListener(progress);
-        }
-      }
-      List<TrialResult> results = outcomes.stream().map(TrialDispatcher.Outcome::result).toList();
-      long sparkFailures = outcomes.stream().filter(o -> o.sparkError() != null).count();
-
-      String summary = Tables.summary(spec.trials(), results);
-      out.println();
-      out.print(summary);
-      printFailures(results);
-      boolean completed = sparkFailures == 0;
+          + parentRun);
+      ParentRunGuard guard = new ParentRunGuard(a.tracking(), sweep);
       try {
-        sink.logSweepArtifact(sweep, "summary.txt", summary.getBytes(StandardCharsets.UTF_8));
-        sink.endSweep(sweep, completed);
-      } catch (TrackingException e) {
-        throw new JobFailure(TRACKING_ERROR, "could not end the parent run " + sweep.runId() + ": " + e.getMessage());
+        List<TrialDispatcher.Outcome> outcomes = runTrials(jsc, spec, a.tracking(), sweep, parallelism);
+        List<TrialResult> results = outcomes.stream().map(TrialDispatcher.Outcome::result).toList();
+        long sparkFailures = outcomes.stream().filter(o -> o.sparkError() != null).count();
+        String summary = Tables.summary(spec.trials(), results);
+        out.println();
+        out.print(summary);
+        printFailures(results);
+        endParentRun(sink, sweep, guard, summary, sparkFailures == 0);
+        out.println();
+        out.println("parent run: " + parentRun);
+        if (sparkFailures > 0) {
+          err.println("gradsweep: " + (jsc.sc().isStopped() ? "Spark was stopped (interrupted?) and did not finish "
+              : "Spark could not run ") + sparkFailures + " of " + results.size()
+              + " trials (see the errors above); the parent run is marked FAILED");
+          return SPARK_ERROR;
+        }
+        return OK;
+      } finally {
+        guard.close();
       }
-      out.println();
-      out.println("parent run: " + (sweep.uiUrl() == null ? sweep.runId() : sweep.uiUrl()));
-      if (!completed) {
-        err.println("gradsweep: Spark could not run " + sparkFailures + " of " + results.size()
-            + " trials (see the errors above); the parent run is marked FAILED");
-        return SPARK_ERROR;
-      }
-      return OK;
     } finally {
       spark.stop();
     }
@@ -242,6 +232,70 @@ public final class SweepJob {
           spec.yaml().getBytes(StandardCharsets.UTF_8));
     } catch (TrackingException e) {
       throw new JobFailure(TRACKING_ERROR, "could not start the parent run: " + e.getMessage());
+    }
+  }
+
+  /** Step 5: every trial as a Spark task, with progress lines on stderr. */
+  private List<TrialDispatcher.Outcome> runTrials(JavaSparkContext jsc, SweepSpec spec, TrackingTarget target,
+      SweepRun sweep, int parallelism) throws InterruptedException {
+    try (ProgressReporter progress = new ProgressReporter(spec.trials().size(), err,
+        Long.getLong(PROGRESS_SECONDS_PROPERTY, 5), System::nanoTime)) {
+      jsc.sc().addSparkListener(progress);
+      try {
+        return TrialDispatcher.runAll(jsc, spec.trials(), new TrialTask(target, sweep), parallelism, progress);
+      } finally {
+        jsc.sc().removeSparkListener(progress);
+      }
+    }
+  }
+
+  /** Step 6: the summary as an artifact, then the parent run's end: FINISHED, or FAILED if Spark failed. */
+  private void endParentRun(TrackingSink sink, SweepRun sweep, ParentRunGuard guard, String summary,
+      boolean completed) {
+    try {
+      sink.logSweepArtifact(sweep, "summary.txt", summary.getBytes(StandardCharsets.UTF_8));
+      if (guard.claim()) {
+        sink.endSweep(sweep, completed);
+      }
+    } catch (TrackingException e) {
+      throw new JobFailure(TRACKING_ERROR, "could not end the parent run " + sweep.runId() + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * Ends the parent run as FAILED when the JVM shuts down before the sweep ended (Ctrl-C, kill), so that an
+   * interrupted sweep does not stay RUNNING in the tracking UI. Uses a sink of its own: the driver's may be busy.
+   */
+  private final class ParentRunGuard implements AutoCloseable {
+    private final AtomicBoolean ended = new AtomicBoolean();
+    private final Thread hook;
+
+    ParentRunGuard(TrackingTarget target, SweepRun sweep) {
+      hook = new Thread(() -> {
+        if (claim()) {
+          err.println("gradsweep: interrupted; marking the parent run " + sweep.runId() + " FAILED");
+          try (TrackingSink s = TrackingSinks.open(target)) {
+            s.endSweep(sweep, false);
+          } catch (RuntimeException e) {
+            err.println("gradsweep: could not end the parent run: " + e.getMessage());
+          }
+        }
+      }, "gradsweep-end-parent-run");
+      Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /** True for the one caller that gets to end the parent run. */
+    boolean claim() {
+      return ended.compareAndSet(false, true);
+    }
+
+    @Override
+    public void close() {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running or has run
+      }
     }
   }
 
