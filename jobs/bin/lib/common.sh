@@ -66,7 +66,9 @@ gs_ensure_uber_jar() {
     [ "${GRADSWEEP_NO_BUILD:-}" = 1 ] && gs_die "$GS_UBER_JAR is missing (GRADSWEEP_NO_BUILD=1); build it with: mvn -B -q -DskipTests package"
     gs_log "building the uber jar (mvn -B -q -DskipTests package; the first build takes a minute)"
   fi
-  (cd "$GS_ROOT" && mvn -B -q -Dstyle.color=never -DskipTests package >&2) || gs_die "the build failed (see the Maven output above)"
+  # (Debian's Maven 3.8 prints colour resets even in batch mode: filtered out)
+  (cd "$GS_ROOT" && set -o pipefail && mvn -B -q -Dstyle.color=never -DskipTests package 2>&1 | sed 's/\x1b\[0m//g' >&2) \
+    || gs_die "the build failed (see the Maven output above)"
   [ -f "$GS_UBER_JAR" ] || gs_die "the build did not produce $GS_UBER_JAR"
 }
 

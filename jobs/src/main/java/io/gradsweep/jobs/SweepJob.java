@@ -182,7 +182,9 @@ public final class SweepJob {
   private SparkSession startSpark(SweepSpec spec) {
     SparkConf conf = new SparkConf();
     conf.setIfMissing("spark.master", "local[*]");
-    conf.setIfMissing("spark.app.name", "gradsweep " + spec.name());
+    if (conf.get("spark.app.name", SweepJob.class.getName()).equals(SweepJob.class.getName())) {
+      conf.set("spark.app.name", "gradsweep " + spec.name()); // unset, or spark-submit's default (the main class)
+    }
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
     // ND4J/OpenMP threads of each task = the CPUs Spark gives the task (executors in their own JVMs)
     conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
