@@ -19,7 +19,8 @@ import org.apache.spark.api.java.function.FlatMapFunction;
  * <p>The trials become one RDD with exactly one trial in each partition ({@code numSlices = trials.size()}), so
  * that no task holds two trials while a core idles. Each partition is then run as its own one-task Spark job,
  * at most {@code parallelism} at once, from a small pool of driver threads: a trial whose task fails for good
- * (after Spark's retries) costs that trial only, and the others still run and report.
+ * (after Spark's retries) costs that trial only, and the others still run and report. (Spark still retries a
+ * failed task, up to {@code spark.task.maxFailures} attempts, on any executor.)
  */
 final class TrialDispatcher {
   /** Local property naming the trial a Spark job runs (shown as the job description in the Spark UI). */
@@ -42,7 +43,7 @@ final class TrialDispatcher {
   static List<Outcome> runAll(JavaSparkContext jsc, List<TrialSpec> trials,
       FlatMapFunction<Iterator<TrialSpec>, TrialResult> task, int parallelism, ProgressReporter progress)
       throws InterruptedException {
-    JavaRDD<TrialResult> results = distribute(jsc, trials).mapPartitions(task);
+    JavaRDD<TrialSpec> distributed = distribute(jsc, trials);
     ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallelism, trials.size()), r -> {
       Thread t = new Thread(r, "gradsweep-dispatch");
       t.setDaemon(true);
@@ -52,7 +53,7 @@ final class TrialDispatcher {
       List<Future<Outcome>> futures = new ArrayList<>();
       for (int i = 0; i < trials.size(); i++) {
         int index = i;
-        futures.add(pool.submit(() -> runOne(jsc, results, trials, index, progress)));
+        futures.add(pool.submit(() -> runOne(jsc, distributed, task, trials, index, progress)));
       }
       List<Outcome> outcomes = new ArrayList<>();
       for (Future<Outcome> f : futures) {
@@ -68,8 +69,9 @@ final class TrialDispatcher {
     }
   }
 
-  private static Outcome runOne(JavaSparkContext jsc, JavaRDD<TrialResult> results, List<TrialSpec> trials,
-      int index, ProgressReporter progress) {
+  private static Outcome runOne(JavaSparkContext jsc, JavaRDD<TrialSpec> distributed,
+      FlatMapFunction<Iterator<TrialSpec>, TrialResult> task, List<TrialSpec> trials, int index,
+      ProgressReporter progress) {
     TrialSpec trial = trials.get(index);
     String label = "trial " + (index + 1) + "/" + trials.size() + ": " + trial.displayName();
     jsc.setLocalProperty(TRIAL_PROPERTY, Integer.toString(index));
@@ -77,7 +79,9 @@ final class TrialDispatcher {
     long t0 = System.nanoTime();
     Outcome outcome;
     try {
-      List<TrialResult>[] parts = results.collectPartitions(new int[] {index});
+      // A fresh RDD for each job: when a stage fails for good, Spark aborts every active job whose stages reach
+      // the failed stage's RDD, so jobs sharing one result RDD would all fail with the first failing trial.
+      List<TrialResult>[] parts = distributed.mapPartitions(task).collectPartitions(new int[] {index});
       outcome = new Outcome(parts[0].get(0), null);
     } catch (Exception e) { // SparkException is checked, but Scala does not declare it
       String why = firstLine(e);
