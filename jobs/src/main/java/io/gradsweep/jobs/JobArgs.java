@@ -40,6 +40,10 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
       on local[*]. Each trial's ND4J threads are limited to spark.task.cpus (default 1) through
       spark.executorEnv.OMP_NUM_THREADS; in local mode set OMP_NUM_THREADS=1 for the JVM.
 
+      Tuning (system properties): -Dgradsweep.progress.seconds=N seconds between progress lines (default 5;
+      0: only one line per finished trial); -Dgradsweep.executor.wait.seconds=N how long to wait for a cluster's
+      first executor (default 120).
+
       Exit status: 0 the sweep completed (diverged or unsolved trials are results), 2 usage or spec error,
       3 tracking backend unreachable, 4 Spark could not run one or more trials, 1 unexpected error.
       """;

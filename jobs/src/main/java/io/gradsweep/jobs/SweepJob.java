@@ -145,7 +145,8 @@ public final class SweepJob {
     SparkSession spark = startSpark(spec);
     try {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      int parallelism = a.parallelism() > 0 ? a.parallelism() : defaultParallelism(jsc);
+      awaitExecutors(jsc);
+      int parallelism = a.parallelism() > 0 ? a.parallelism() : jsc.defaultParallelism();
       SweepRun sweep = startParentRun(spec, sink, jsc);
       String parentRun = sweep.uiUrl() == null ? sweep.runId() : sweep.uiUrl();
       err.println(ProgressReporter.PREFIX + "sweep '" + spec.name() + "': " + spec.trials().size() + " trials on "
@@ -201,25 +202,26 @@ public final class SweepJob {
   }
 
   /**
-   * Spark's default parallelism. On a cluster the executors register a moment after the context starts, and
-   * the default counts only registered cores, so wait for at least one executor first.
+   * On a cluster, waits until an executor has registered: Spark's default parallelism counts only registered
+   * cores, and a cluster that cannot start the application's executors would otherwise leave the sweep waiting
+   * without a word.
    */
-  private int defaultParallelism(JavaSparkContext jsc) throws InterruptedException {
-    if (!jsc.isLocal()) {
-      long waitSeconds = Long.getLong(EXECUTOR_WAIT_PROPERTY, 120);
-      long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
-      // getExecutorInfos() includes the driver
-      while (jsc.sc().statusTracker().getExecutorInfos().length < 2) {
-        if (jsc.sc().isStopped() || System.nanoTime() > deadline) {
-          throw new JobFailure(SPARK_ERROR, "no executor registered with " + jsc.master() + " within "
-              + waitSeconds + " s: check that the workers are up and have the cores and memory the application "
-              + "asks for (spark.executor.memory, spark.executor.cores)");
-        }
-        Thread.sleep(200);
-      }
-      Thread.sleep(1000); // let executors started together register together
+  private void awaitExecutors(JavaSparkContext jsc) throws InterruptedException {
+    if (jsc.isLocal()) {
+      return;
     }
-    return jsc.defaultParallelism();
+    long waitSeconds = Long.getLong(EXECUTOR_WAIT_PROPERTY, 120);
+    long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
+    // getExecutorInfos() includes the driver
+    while (jsc.sc().statusTracker().getExecutorInfos().length < 2) {
+      if (jsc.sc().isStopped() || System.nanoTime() > deadline) {
+        throw new JobFailure(SPARK_ERROR, "no executor registered with " + jsc.master() + " within "
+            + waitSeconds + " s: check that the workers are up and have the cores and memory the application "
+            + "asks for (spark.executor.memory, spark.executor.cores)");
+      }
+      Thread.sleep(200);
+    }
+    Thread.sleep(1000); // let executors started together register together
   }
 
   /** Step 4: the sweep's parent run, with the sweep-level params and the spec as written. */

@@ -97,7 +97,8 @@ class JobArgsTest {
   @Test
   void usageTextExplainsEveryOption() {
     for (String word : new String[] {"run SPEC", "plan SPEC", "--tracking-uri", "--tracking-backend",
-        "--parallelism", "--help", "MLFLOW_TRACKING_URI", "OMP_NUM_THREADS", "Exit status"}) {
+        "--parallelism", "--help", "MLFLOW_TRACKING_URI", "OMP_NUM_THREADS", SweepJob.PROGRESS_SECONDS_PROPERTY,
+        SweepJob.EXECUTOR_WAIT_PROPERTY, "Exit status"}) {
       assertTrue(JobArgs.USAGE.contains(word), word);
     }
   }
