@@ -1,132 +1,315 @@
 package io.gradsweep.spec;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.gradsweep.search.GridSearch;
+import io.gradsweep.search.SearchStrategies;
+import io.gradsweep.spec.GridBlock.AxisValues;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
- * PLACEHOLDER (spark worktree only; the spec engineer owns the real one). Grammar: {@code name}, {@code
- * experiment}, and trial fields named as in {@link TrialSpec#params()}; a list value is a grid axis.
+ * Reads a sweep spec (YAML, documented in {@code conf/README.md}) strictly: everything is checked before anything
+ * runs, and every problem is a {@link SpecException} naming the key path, the value as written and what is
+ * allowed, e.g. {@code grid.hidden[1]: expected an integer 1..4096, got "abc" (string) (sweep.yaml:9:18)}. The
+ * first problem found stops the parse.
+ *
+ * <p>Checked: the text (UTF-8, no NUL or control characters, at most 1 MiB, one YAML document, syntax, no
+ * duplicate keys, at most 20 aliases of collections); the keys (unknown keys are listed with the allowed ones and
+ * the closest suggested); each value's type and range (strings are not numbers, {@code 32.0} is not an integer,
+ * {@code yes} is a boolean, {@code .nan} and {@code .inf} are not finite); axis lists (non-empty, no duplicates);
+ * combinations (activation only for rnn cells, tbptt window within every seq_len it meets, clip mode and threshold
+ * together); the expansion (at most {@code search.max_trials} trials, no trial produced twice).
+ *
+ * <p>Stateless and thread-safe.
  */
 public final class SweepSpecParser {
-  private static final Set<String> FIELDS = Set.of("task", "seq_len", "cell", "activation", "clip", "tbptt",
-      "optimizer", "lr", "hidden", "layers", "init", "seed", "batch_size", "max_steps", "eval_every", "eval_size",
-      "eval_seed", "solve_threshold");
+  /** Largest allowed {@code search.max_trials}. */
+  public static final int MAX_TRIALS_LIMIT = 1_000_000;
+
+  static final List<String> TOP_KEYS =
+      List.of("name", "experiment", "task", "training", "search", "grid", "variants");
+  static final List<String> TASK_KEYS = List.of("name", "eval_size", "eval_seed");
+  static final List<String> TRAINING_KEYS = List.of("batch_size", "max_steps", "eval_every", "solve_threshold");
+  static final List<String> SEARCH_KEYS = List.of("strategy", "max_trials");
+
+  /** Longest sweep parameter value; MLflow servers accept 500 (older) to 6000 characters. */
+  static final int PARAM_VALUE_LIMIT = 500;
+
+  private static final String NAME_RULE = "1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.'";
+  private static final String EXPERIMENT_RULE = "1-200 printable characters, without '/' or '\\'";
 
   private SweepSpecParser() {}
 
+  /**
+   * Reads and parses a spec file (UTF-8).
+   *
+   * @throws SpecException for every problem, I/O errors included (the message names the file)
+   */
   public static SweepSpec parseFile(Path file) {
-    try {
-      return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
-    } catch (IOException e) {
-      throw new SpecException("", "cannot read " + file + ": " + e.getMessage());
-    }
+    return parse(SpecYaml.readFile(file), file.toString());
   }
 
+  /**
+   * Parses spec text.
+   *
+   * @param yamlText the YAML text
+   * @param sourceName where the text comes from, used in messages ({@code (sourceName:line:column)}); may be null
+   * @throws SpecException for every problem
+   */
   public static SweepSpec parse(String yamlText, String sourceName) {
-    Object root;
-    try {
-      root = new Yaml(new SafeConstructor(new LoaderOptions())).load(yamlText);
-    } catch (RuntimeException e) {
-      throw new SpecException("", sourceName + " is not valid YAML: " + e.getMessage());
+    String source = sourceName == null || sourceName.isBlank() ? "<spec>" : sourceName;
+    SpecNode doc = new SpecNode(source, "", SpecYaml.load(yamlText, source));
+    if (!doc.isMapping()) {
+      throw doc.error("a sweep spec must be a mapping with keys " + String.join(", ", TOP_KEYS) + ", got "
+          + doc.shown());
     }
-    if (!(root instanceof Map<?, ?> map)) {
-      throw new SpecException("", sourceName + ": expected a mapping at the top level");
+    Map<String, SpecNode> top = doc.mapping("the top level", TOP_KEYS);
+    TrialTemplate template = readTemplate(doc, top);
+
+    Map<String, SpecNode> search = top.containsKey("search")
+        ? top.get("search").mapping("search", SEARCH_KEYS) : Map.of();
+    String strategy = optional(search, "strategy", GridSearch.NAME, n -> n.word(SearchStrategies.names()));
+    int maxTrials = optional(search, "max_trials", 10_000, n -> n.integer(1, MAX_TRIALS_LIMIT));
+
+    Grid grid = readGrid(doc, top);
+    SearchSpace space = new SearchSpace(template, grid.blocks(), maxTrials);
+    List<TrialSpec> trials = SearchStrategies.byName(strategy).expand(space);
+    if (trials.size() > maxTrials) {
+      throw new IllegalStateException("search strategy " + strategy + " returned " + trials.size()
+          + " trials, more than max_trials " + maxTrials);
     }
-    String name = null;
-    String experiment = null;
-    Map<String, List<String>> axes = new LinkedHashMap<>();
-    for (Map.Entry<?, ?> e : map.entrySet()) {
-      String key = String.valueOf(e.getKey());
-      Object v = e.getValue();
-      if (key.equals("name")) {
-        name = String.valueOf(v);
-      } else if (key.equals("experiment")) {
-        experiment = String.valueOf(v);
-      } else if (FIELDS.contains(key)) {
-        List<String> values = new ArrayList<>();
-        if (v instanceof List<?> l) {
-          l.forEach(x -> values.add(String.valueOf(x)));
-        } else {
-          values.add(String.valueOf(v));
-        }
-        axes.put(key, values);
-      } else {
-        throw new SpecException(key, "unknown key '" + key + "'; allowed: name, experiment, "
-            + String.join(", ", new java.util.TreeSet<>(FIELDS)));
-      }
-    }
-    if (name == null) {
-      throw new SpecException("name", "missing");
-    }
-    List<Map<String, String>> combos = new ArrayList<>();
-    combos.add(new LinkedHashMap<>());
-    for (Map.Entry<String, List<String>> axis : axes.entrySet()) {
-      List<Map<String, String>> next = new ArrayList<>();
-      for (Map<String, String> c : combos) {
-        for (String value : axis.getValue()) {
-          Map<String, String> m = new LinkedHashMap<>(c);
-          m.put(axis.getKey(), value);
-          next.add(m);
-        }
-      }
-      combos = next;
-    }
-    String exp = experiment == null ? name : experiment;
-    List<TrialSpec> trials = new ArrayList<>();
-    for (Map<String, String> c : combos) {
-      trials.add(trial(exp, name, c));
-    }
-    Map<String, String> sweepParams = new LinkedHashMap<>();
-    sweepParams.put("sweep", name);
-    sweepParams.put("trials", Integer.toString(trials.size()));
-    axes.forEach((k, v) -> sweepParams.put(k, v.size() == 1 ? v.get(0) : v.toString()));
-    return new SweepSpec(name, exp, yamlText, trials, sweepParams);
+    return new SweepSpec(source, template.sweepName(), template.experiment(), yamlText, strategy, space, trials,
+        sweepParams(template, strategy, maxTrials, grid, trials.size()));
   }
 
-  private static TrialSpec trial(String experiment, String sweep, Map<String, String> c) {
-    String clip = c.getOrDefault("clip", "none");
-    ClipSpec clipSpec;
-    try {
-      int colon = clip.indexOf(':');
-      clipSpec = colon < 0 ? new ClipSpec(ClipMode.fromWord(clip), 1.0)
-          : new ClipSpec(ClipMode.fromWord(clip.substring(0, colon)), Double.parseDouble(clip.substring(colon + 1)));
-    } catch (IllegalArgumentException e) {
-      throw new SpecException("clip", e.getMessage());
+  /** The grid's own axes, each variant's own axes, and the blocks to expand. */
+  private record Grid(Map<Axis, AxisValues> axes, List<Map<Axis, AxisValues>> variants, List<GridBlock> blocks) {}
+
+  /** name, experiment, task and training: the settings all trials share. */
+  private static TrialTemplate readTemplate(SpecNode doc, Map<String, SpecNode> top) {
+    String name = readName(required(doc, top, "name", "name: my-sweep"));
+    String experiment = readExperiment(required(doc, top, "experiment", "experiment: my-experiment"));
+
+    SpecNode taskNode = required(doc, top, "task", "task: {name: adding}");
+    Map<String, SpecNode> task = taskNode.mapping("task", TASK_KEYS);
+    KnownTask kind = KnownTask.byWord(required(taskNode, task, "name", "name: adding").word(KnownTask.words()));
+    int evalSize = optional(task, "eval_size", 1000, n -> n.integer(1, 100_000));
+    long evalSeed = optional(task, "eval_seed", 12345L, n -> n.integer(0L, Long.MAX_VALUE));
+
+    SpecNode trainingNode = required(doc, top, "training", "training: {max_steps: 1000}");
+    Map<String, SpecNode> training = trainingNode.mapping("training", TRAINING_KEYS);
+    int batchSize = optional(training, "batch_size", 32, n -> n.integer(1, 4096));
+    int maxSteps = required(trainingNode, training, "max_steps", "max_steps: 1000").integer(1, 10_000_000);
+    int evalEvery = optional(training, "eval_every", Math.min(50, maxSteps), n -> readEvalEvery(n, maxSteps));
+    double solveThreshold = optional(training, "solve_threshold", 0.01, n -> n.number("a number 0 < x < "
+        + kind.baselineText() + " (below the " + kind.word() + " task's trivial-baseline MSE)",
+        x -> x > 0 && x < kind.baselineLoss()));
+    return new TrialTemplate(experiment, name, kind.word(), evalSize, evalSeed, batchSize, maxSteps, evalEvery,
+        solveThreshold);
+  }
+
+  /** grid and variants: the grid alone, or each variant over the grid. */
+  private static Grid readGrid(SpecNode doc, Map<String, SpecNode> top) {
+    SpecNode gridNode = top.get("grid");
+    SpecNode variantsNode = top.get("variants");
+    if (gridNode == null && variantsNode == null) {
+      required(doc, top, "grid", "grid: {cell: [rnn, lstm], seq_len: [20, 50]}");
     }
-    String cell = c.getOrDefault("cell", "rnn");
-    try {
-      return new TrialSpec(experiment, sweep, c.getOrDefault("task", "adding"), i(c, "eval_size", 64),
-          i(c, "eval_seed", 7), i(c, "seq_len", 10), cell,
-          cell.equals("rnn") ? c.getOrDefault("activation", "tanh") : null, clipSpec,
-          c.getOrDefault("tbptt", "none").equals("none") ? 0 : i(c, "tbptt", 0), c.getOrDefault("optimizer", "adam"),
-          Double.parseDouble(c.getOrDefault("lr", "0.01")), i(c, "hidden", 8), i(c, "layers", 1),
-          c.getOrDefault("init", "default"), i(c, "seed", 1), i(c, "batch_size", 16), i(c, "max_steps", 20),
-          i(c, "eval_every", 5), Double.parseDouble(c.getOrDefault("solve_threshold", "0.05")));
-    } catch (IllegalArgumentException e) {
-      throw new SpecException("", e.getMessage());
+    Map<Axis, AxisValues> grid = gridNode == null ? Map.of() : readAxes(gridNode, "grid");
+    List<Map<Axis, AxisValues>> variants = new ArrayList<>();
+    List<GridBlock> blocks = new ArrayList<>();
+    if (variantsNode == null) {
+      blocks.add(block(gridNode, "grid", grid, Map.of(), false));
+    } else {
+      for (SpecNode v : variantsNode.items("mappings of axes, e.g. {cell: [lstm]}")) {
+        Map<Axis, AxisValues> own = readAxes(v, v.path());
+        variants.add(own);
+        blocks.add(block(v, v.path(), grid, own, true));
+      }
+    }
+    return new Grid(grid, variants, blocks);
+  }
+
+  /** The parent run's params; see {@link SweepSpec#sweepParams()}. */
+  private static Map<String, String> sweepParams(TrialTemplate t, String strategy, int maxTrials, Grid grid,
+      int trials) {
+    Map<String, String> params = new LinkedHashMap<>();
+    params.put("name", t.sweepName());
+    params.put("task.name", t.task());
+    params.put("task.eval_size", Integer.toString(t.evalSize()));
+    params.put("task.eval_seed", Long.toString(t.evalSeed()));
+    params.put("training.batch_size", Integer.toString(t.batchSize()));
+    params.put("training.max_steps", Integer.toString(t.maxSteps()));
+    params.put("training.eval_every", Integer.toString(t.evalEvery()));
+    params.put("training.solve_threshold", Canon.num(t.solveThreshold()));
+    params.put("search.strategy", strategy);
+    params.put("search.max_trials", Integer.toString(maxTrials));
+    grid.axes().forEach((axis, v) -> params.put("grid." + axis.key(), shorten(GridBlock.text(axis, v.values()))));
+    if (!grid.variants().isEmpty()) {
+      params.put("variants", shorten(grid.variants().stream().map(SweepSpecParser::variantText)
+          .collect(Collectors.joining(", ", "[", "]"))));
+    }
+    params.put("trials", Integer.toString(trials));
+    return params;
+  }
+
+  // ---------------------------------------------------------------- sections
+
+  private static SpecNode required(SpecNode parent, Map<String, SpecNode> entries, String key, String example) {
+    SpecNode n = entries.get(key);
+    if (n == null) {
+      throw new SpecException(parent.keyPath(key), "required key is missing; add e.g. " + example + parent.where());
+    }
+    return n;
+  }
+
+  private static <T> T optional(Map<String, SpecNode> entries, String key, T fallback, Function<SpecNode, T> read) {
+    SpecNode n = entries.get(key);
+    return n == null ? fallback : read.apply(n);
+  }
+
+  private static String readName(SpecNode n) {
+    String s = n.string(NAME_RULE);
+    int length = s.codePointCount(0, s.length());
+    if (length == 0 || length > 64) {
+      throw n.expected(NAME_RULE, length == 0 ? null : "it has " + length + " characters");
+    }
+    int bad = s.codePoints().filter(c -> !(c < 128 && (Character.isLetterOrDigit(c) || c == '.' || c == '_'
+        || c == '-'))).findFirst().orElse(-1);
+    if (bad >= 0) {
+      throw n.expected(NAME_RULE, SpecMessages.describeChar(bad) + " is not allowed"
+          + (bad == '/' || bad == '\\' ? " (the name must not look like a path)" : ""));
+    }
+    if (s.startsWith(".")) {
+      throw n.expected(NAME_RULE, "it starts with '.'");
+    }
+    return s;
+  }
+
+  private static String readExperiment(SpecNode n) {
+    String s = n.string(EXPERIMENT_RULE);
+    int length = s.codePointCount(0, s.length());
+    if (length == 0 || length > 200) {
+      throw n.expected(EXPERIMENT_RULE, length == 0 ? null : "it has " + length + " characters");
+    }
+    int bad = s.codePoints().filter(c -> !SpecMessages.isPrintable(c) || c == '/' || c == '\\').findFirst()
+        .orElse(-1);
+    if (bad >= 0) {
+      throw n.expected(EXPERIMENT_RULE, SpecMessages.describeChar(bad) + " is not allowed");
+    }
+    if (s.startsWith(" ") || s.endsWith(" ")) {
+      throw n.expected(EXPERIMENT_RULE, "it starts or ends with a space");
+    }
+    return s;
+  }
+
+  private static int readEvalEvery(SpecNode n, int maxSteps) {
+    int v = n.integer(1, 10_000_000);
+    if (v > maxSteps) {
+      throw n.expected("an integer 1..training.max_steps (" + maxSteps + ")");
+    }
+    return v;
+  }
+
+  // ---------------------------------------------------------------- grid
+
+  /** The axes of {@code grid} or of one variant, each validated on its own. */
+  private static Map<Axis, AxisValues> readAxes(SpecNode node, String what) {
+    Map<Axis, AxisValues> axes = new EnumMap<>(Axis.class);
+    node.mapping(what, Axis.keys()).forEach((key, n) -> axes.put(Axis.byKey(key), readAxis(Axis.byKey(key), n)));
+    return axes;
+  }
+
+  private static AxisValues readAxis(Axis axis, SpecNode list) {
+    List<Object> values = new ArrayList<>();
+    List<SpecNode> nodes = new ArrayList<>();
+    Map<String, SpecNode> seen = new HashMap<>();
+    for (SpecNode item : list.items(axis.allowed())) {
+      Object v = axis.read(item);
+      SpecNode earlier = seen.putIfAbsent(axis.text(v), item);
+      if (earlier != null) {
+        throw item.error("duplicate value " + item.shown() + ", the same as " + earlier.path() + " ("
+            + axis.text(v) + "); each value may appear once in an axis");
+      }
+      values.add(v);
+      nodes.add(item);
+    }
+    return new AxisValues(values, nodes, list);
+  }
+
+  /**
+   * The grid, or a variant with the grid's axes it does not replace, with defaults filled in and the combination
+   * rules checked.
+   */
+  private static GridBlock block(SpecNode where, String path, Map<Axis, AxisValues> grid,
+      Map<Axis, AxisValues> own, boolean variant) {
+    Map<Axis, AxisValues> axes = new EnumMap<>(Axis.class);
+    axes.putAll(grid);
+    axes.putAll(own);
+    for (Axis a : Axis.values()) {
+      if (!axes.containsKey(a)) {
+        if (a.required()) {
+          String fix = variant ? "set " + a.key() + " in grid or in this variant, e.g. " : "add e.g. ";
+          throw new SpecException(path + "." + a.key(), "required axis is missing; " + fix + a.key() + ": "
+              + a.example() + (where == null ? "" : where.where()));
+        }
+        axes.put(a, AxisValues.defaults(a));
+      }
+    }
+    String blockName = variant ? "variant " + path : "grid";
+    checkActivation(axes.get(Axis.ACTIVATION), axes.get(Axis.CELL), blockName, variant);
+    checkTbptt(axes.get(Axis.TBPTT), axes.get(Axis.SEQ_LEN), blockName);
+    return new GridBlock(path, axes);
+  }
+
+  /** An activation list written for a block whose cells are not all vanilla rnn would be meaningless for them. */
+  private static void checkActivation(AxisValues activation, AxisValues cells, String blockName, boolean variant) {
+    if (activation.list() == null) {
+      return;
+    }
+    for (int i = 0; i < cells.values().size(); i++) {
+      String cell = (String) cells.values().get(i);
+      if (!Axis.ACTIVATION_CELLS.contains(cell)) {
+        String inherited = variant && activation.list().path().startsWith("grid.")
+            ? " (grid.activation applies to every variant that does not set its own)" : "";
+        throw activation.list().error("activation applies only to cell " + String.join(", ", Axis.ACTIVATION_CELLS)
+            + ", but " + cells.valuePath(i) + " in the " + blockName + " is " + cell + inherited
+            + "; use variants to give activations to rnn only, e.g. variants: [{cell: [rnn], activation: [tanh, "
+            + "relu]}, {cell: [" + cell + "]}]");
+      }
     }
   }
 
-  private static int i(Map<String, String> c, String key, int dflt) {
-    String v = c.get(key);
-    if (v == null) {
-      return dflt;
+  /** Every tbptt window must fit every sequence length it is combined with. */
+  private static void checkTbptt(AxisValues tbptt, AxisValues seqLens, String blockName) {
+    for (int i = 0; i < tbptt.values().size(); i++) {
+      int k = (Integer) tbptt.values().get(i);
+      for (int j = 0; j < seqLens.values().size(); j++) {
+        int t = (Integer) seqLens.values().get(j);
+        if (k > t) {
+          throw tbptt.nodes().get(i).error("tbptt window " + k + " is longer than seq_len " + t + " ("
+              + seqLens.valuePath(j) + ") in the " + blockName + "; a window must be 1..seq_len for every seq_len "
+              + "it is combined with: lower it, or put it in a variant with longer sequences");
+        }
+      }
     }
-    try {
-      return Integer.parseInt(v);
-    } catch (NumberFormatException e) {
-      throw new SpecException(key, "expected an integer, got '" + v + "'");
-    }
+  }
+
+  // ---------------------------------------------------------------- params
+
+  private static String variantText(Map<Axis, AxisValues> own) {
+    return own.entrySet().stream()
+        .map(e -> e.getKey().key() + ": " + GridBlock.text(e.getKey(), e.getValue().values()))
+        .collect(Collectors.joining(", ", "{", "}"));
+  }
+
+  private static String shorten(String s) {
+    return s.length() <= PARAM_VALUE_LIMIT ? s : s.substring(0, PARAM_VALUE_LIMIT - 3) + "...";
   }
 }

@@ -1,112 +1,283 @@
 package io.gradsweep.train;
 
+import io.gradsweep.engine.Activation;
+import io.gradsweep.engine.InitScheme;
+import io.gradsweep.engine.NetSpec;
+import io.gradsweep.engine.ParamBlock;
+import io.gradsweep.engine.RecurrentLayer;
+import io.gradsweep.engine.RecurrentNet;
+import io.gradsweep.probe.GradientProfiler;
+import io.gradsweep.probe.ProfileRecorder;
+import io.gradsweep.probe.ProfileStats;
 import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.task.Batch;
+import io.gradsweep.task.SequenceTask;
+import io.gradsweep.task.SequenceTasks;
 import io.gradsweep.tracking.TrialRun;
-import java.util.Random;
-import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.LSTM;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
-import org.deeplearning4j.nn.conf.layers.recurrent.SimpleRnn;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.optimize.api.BaseTrainingListener;
-import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.learning.config.RmsProp;
-import org.nd4j.linalg.learning.config.Sgd;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * PLACEHOLDER (spark worktree only; the training engineer owns the real one). Trains a tiny net on the adding
- * problem with DL4J so that Spark plumbing is exercised with real ND4J natives. Ignores clipping and tbptt.
+ * Trains one trial within its budget, records gradient statistics and logs to a {@link TrialRun}. No Spark.
+ *
+ * <p>Each step: draw a minibatch (from the trial seed), forward and backward pass, measure the gradient's L2 norms
+ * (per parameter block, per layer, global), stop as DIVERGED if the loss or the gradient is NaN/Inf, clip, let the
+ * optimizer turn the gradient into an update, apply it. Every {@code eval_every} steps the held-out set is
+ * evaluated; the trial is SOLVED as soon as its eval loss falls below the solve threshold.
+ *
+ * <p>Step metrics (MLflow keys): {@code train/loss}; {@code grad/global_norm}, {@code grad/global_norm_clipped},
+ * {@code grad/clipped} (1 when clipping changed the gradient); {@code grad/<layer>_norm} and
+ * {@code grad/<layer>_norm_clipped}; {@code grad/<layer>/<W|R|b>_norm} (before clipping); {@code eval/loss}.
+ * Final metrics under {@code final/}. The trial status is tag {@code gradsweep.status}.
+ *
+ * <p>Profile steps (step 1, i.e. the gradient at initialisation, and every {@code eval_every} steps): the
+ * per-time-step gradient profile of each series ({@code layer0/dh}, {@code layer0/dc} for LSTM, ...,
+ * {@code input/dx}) as {@value #PROFILE_BUCKETS} bucket metrics {@code profile/<series>_b00..} (geometric mean
+ * over consecutive time steps) plus {@code profile/<series>_decay_rate}, {@code _horizon} and
+ * {@code _first_over_last} (see {@link ProfileStats}); the spectral radius and largest singular value of each
+ * recurrent gate block ({@code weights/<layer>/R[_gate]_rho|_sigma}); activation health
+ * ({@code health/<layer>/...}). The kept profiles go to artifact {@code gradient_profile.csv}.
  */
 public final class TrialRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(TrialRunner.class);
+  /** Buckets over t of the profile step metrics. */
+  public static final int PROFILE_BUCKETS = 16;
+  /** Profiles kept for the artifacts of one trial. */
+  private static final int PROFILES_KEPT = 200;
 
+  /** Data type used for training. */
+  private final DataType dtype;
+
+  public TrialRunner() {
+    this(DataType.FLOAT);
+  }
+
+  public TrialRunner(DataType dtype) {
+    this.dtype = dtype;
+  }
+
+  /** The network a trial trains, built from its spec and seed. */
+  public static RecurrentNet buildNet(TrialSpec spec, SequenceTask task, DataType dtype) {
+    Activation act = spec.activation() == null ? Activation.TANH : Activation.fromWord(spec.activation());
+    NetSpec ns = new NetSpec(spec.cell(), act, task.inputSize(), spec.hidden(), spec.layers(), task.outputSize(),
+        InitScheme.fromWord(spec.init()), 1.0);
+    return new RecurrentNet(ns, spec.seed(), dtype);
+  }
+
+  /** The held-out evaluation set: fixed by the task, the eval seed and the sequence length, shared by trials. */
+  public static Batch evalSet(TrialSpec spec, SequenceTask task, DataType dtype) {
+    long s = spec.evalSeed() * 1_000_003L + spec.seqLen();
+    return task.sample(spec.seqLen(), spec.evalSize(), new SplittableRandom(s), dtype);
+  }
+
+  /**
+   * Runs the trial to completion. Never throws for training outcomes: divergence and errors come back as
+   * {@link TrialStatus#DIVERGED} and {@link TrialStatus#FAILED}. The run is finished on return: FINISHED for
+   * SOLVED, NOT_SOLVED and DIVERGED (results), FAILED for FAILED.
+   */
   public TrialResult run(TrialSpec spec, TrialRun run) {
     long t0 = System.nanoTime();
+    String runId = run == null ? null : run.runId();
     try {
-      MultiLayerNetwork net = new MultiLayerNetwork(config(spec));
-      net.init();
-      double[] maxNorm = {0};
-      net.setListeners(new BaseTrainingListener() {
-        @Override public void onGradientCalculation(Model model) {
-          maxNorm[0] = Math.max(maxNorm[0], model.gradient().gradient().norm2Number().doubleValue());
-        }
-      });
-      Random rnd = new Random(spec.seed());
-      DataSet eval = adding(spec.evalSize(), spec.seqLen(), new Random(spec.evalSeed()));
-      int solvedAt = -1;
-      double evalLoss = Double.NaN;
-      int step = 0;
-      while (step < spec.maxSteps()) {
-        step++;
-        net.fit(adding(spec.batchSize(), spec.seqLen(), rnd));
-        double loss = net.score();
-        run.logMetric("train_loss", loss, step);
-        run.logMetric("grad_norm", maxNorm[0], step);
-        if (!Double.isFinite(loss)) {
-          run.finish(true);
-          return new TrialResult(spec.id(), spec.displayName(), run.runId(), TrialStatus.DIVERGED, step, -1, step,
-              Double.NaN, 1.0 / 6, maxNorm[0], 0, secs(t0), null);
-        }
-        if (step % spec.evalEvery() == 0 || step == spec.maxSteps()) {
-          evalLoss = net.score(eval);
-          run.logMetric("eval_loss", evalLoss, step);
-          if (evalLoss < spec.solveThreshold() && solvedAt < 0) {
-            solvedAt = step;
-          }
-        }
-      }
+      TrialResult r = train(spec, run, t0);
+      run.setTag("gradsweep.status", r.status().name());
       run.finish(true);
-      return new TrialResult(spec.id(), spec.displayName(), run.runId(),
-          solvedAt > 0 ? TrialStatus.SOLVED : TrialStatus.NOT_SOLVED, step, solvedAt, -1, evalLoss, 1.0 / 6,
-          maxNorm[0], 0, secs(t0), null);
-    } catch (RuntimeException e) {
-      run.finish(false);
-      return TrialResult.failed(spec.id(), spec.displayName(), run.runId(), e.toString(), secs(t0));
-    }
-  }
-
-  private static double secs(long t0) {
-    return (System.nanoTime() - t0) / 1e9;
-  }
-
-  private static MultiLayerConfiguration config(TrialSpec s) {
-    var updater = switch (s.optimizer()) {
-      case "sgd" -> new Sgd(s.lr());
-      case "rmsprop" -> new RmsProp(s.lr());
-      default -> new Adam(s.lr());
-    };
-    var rec = s.cell().equals("lstm")
-        ? new LSTM.Builder().nIn(2).nOut(s.hidden()).activation(Activation.TANH).build()
-        : new SimpleRnn.Builder().nIn(2).nOut(s.hidden()).activation(Activation.TANH).build();
-    return new NeuralNetConfiguration.Builder().seed(s.seed()).updater(updater).list()
-        .layer(new LastTimeStep(rec))
-        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(s.hidden()).nOut(1)
-            .activation(Activation.IDENTITY).build())
-        .build();
-  }
-
-  private static DataSet adding(int n, int t, Random rnd) {
-    float[][][] x = new float[n][2][t];
-    float[][] y = new float[n][1];
-    for (int i = 0; i < n; i++) {
-      for (int k = 0; k < t; k++) {
-        x[i][0][k] = rnd.nextFloat();
+      return r;
+    } catch (RuntimeException | OutOfMemoryError e) {
+      String msg = e.getClass().getSimpleName() + ": " + e.getMessage();
+      LOG.warn("trial {} ({}) failed: {}", spec.id(), spec.displayName(), msg, e);
+      try {
+        run.setTag("gradsweep.status", TrialStatus.FAILED.name());
+        run.setTag("gradsweep.error", msg.length() > 4000 ? msg.substring(0, 4000) : msg);
+        run.finish(false);
+      } catch (RuntimeException e2) {
+        LOG.warn("could not record the failure of trial {}: {}", spec.id(), e2.toString());
       }
-      int a = rnd.nextInt(t / 2);
-      int b = t / 2 + rnd.nextInt(t - t / 2);
-      x[i][1][a] = 1;
-      x[i][1][b] = 1;
-      y[i][0] = x[i][0][a] + x[i][0][b];
+      return TrialResult.failed(spec.id(), spec.displayName(), runId, msg, seconds(t0));
     }
-    INDArray features = Nd4j.create(x);
-    INDArray labels = Nd4j.create(y);
-    return new DataSet(features, labels);
+  }
+
+  private TrialResult train(TrialSpec spec, TrialRun run, long t0) {
+    SequenceTask task = SequenceTasks.byName(spec.task());
+    RecurrentNet net = buildNet(spec, task, dtype);
+    List<ParamBlock> blocks = net.blocks();
+    GradientUpdater<?> updater = Optimizers.instantiate(Optimizers.config(spec.optimizer(), spec.lr()), net.params());
+    Batch eval = evalSet(spec, task, dtype);
+    double baseline = task.baselineLoss(eval);
+    run.logMetric("eval/baseline_loss", baseline, 0);
+    SplittableRandom data = new SplittableRandom(spec.seed() * 0x9E3779B97F4A7C15L + 0x5EEDL);
+
+    int T = spec.seqLen();
+    int B = spec.batchSize();
+    int stepsToSolve = -1;
+    int divergedAt = -1;
+    int clippedSteps = 0;
+    double maxGrad = 0;
+    double evalLoss = Double.NaN;
+    int step = 0;
+    long statsNanos = 0;
+    long logNanos = 0;
+    long profileNanos = 0;
+    ProfileRecorder profiles = new ProfileRecorder(PROFILES_KEPT);
+    double lastDecay = Double.NaN;
+    int lastHorizon = -1;
+    Map<String, Double> m = new LinkedHashMap<>();
+    while (step < spec.maxSteps()) {
+      step++;
+      Batch batch = task.sample(T, B, data, dtype);
+      double loss = net.computeGradient(batch.x(), batch.y(), T, B, spec.tbptt());
+
+      long s0 = System.nanoTime();
+      GradientNorms before = GradientNorms.measure(blocks);
+      long s1 = System.nanoTime();
+      statsNanos += s1 - s0;
+      if (!Double.isFinite(loss) || !before.finite()) {
+        divergedAt = step;
+        run.logMetric("train/loss_finite", 0, step);
+        break;
+      }
+      if (step == 1 || step % spec.evalEvery() == 0) {
+        long p0 = System.nanoTime();
+        ProfileStats top = recordProfile(net, T, step, run, profiles);
+        lastDecay = top.decayRate();
+        lastHorizon = top.horizon();
+        profileNanos += System.nanoTime() - p0;
+      }
+      GradientClipper.Outcome clip = GradientClipper.clip(spec.clip(), blocks, net.gradients(), before);
+      updater.applyUpdater(net.gradients(), step - 1, 0);
+      net.params().subi(net.gradients());
+
+      long l0 = System.nanoTime();
+      maxGrad = Math.max(maxGrad, before.global());
+      if (clip.acted()) {
+        clippedSteps++;
+      }
+      m.clear();
+      m.put("train/loss", loss);
+      m.put("grad/global_norm", before.global());
+      m.put("grad/global_norm_clipped", clip.after().global());
+      m.put("grad/clipped", clip.acted() ? 1.0 : 0.0);
+      before.layers().forEach((k, v) -> m.put("grad/" + k + "_norm", v));
+      clip.after().layers().forEach((k, v) -> m.put("grad/" + k + "_norm_clipped", v));
+      before.blocks().forEach((k, v) -> m.put("grad/" + k + "_norm", v));
+      run.logMetrics(m, step);
+      logNanos += System.nanoTime() - l0;
+
+      if (step % spec.evalEvery() == 0 || step == spec.maxSteps()) {
+        evalLoss = net.loss(eval.x(), eval.y(), T, eval.size());
+        run.logMetric("eval/loss", evalLoss, step);
+        if (!Double.isFinite(evalLoss)) {
+          divergedAt = step;
+          break;
+        }
+        if (evalLoss < spec.solveThreshold()) {
+          stepsToSolve = step;
+          break;
+        }
+      }
+    }
+    TrialStatus status = divergedAt > 0 ? TrialStatus.DIVERGED
+        : stepsToSolve > 0 ? TrialStatus.SOLVED : TrialStatus.NOT_SOLVED;
+    double clipRate = (double) clippedSteps / step;
+    double wall = seconds(t0);
+    Map<String, Double> fin = new LinkedHashMap<>();
+    fin.put("final/steps", (double) step);
+    fin.put("final/eval_loss", divergedAt > 0 ? Double.NaN : evalLoss);
+    fin.put("final/baseline_loss", baseline);
+    fin.put("final/eval_loss_over_baseline", divergedAt > 0 ? Double.NaN : evalLoss / baseline);
+    fin.put("final/steps_to_solve", (double) stepsToSolve);
+    fin.put("final/diverged_at_step", (double) divergedAt);
+    fin.put("final/max_grad_norm", maxGrad);
+    fin.put("final/clip_rate", clipRate);
+    fin.put("final/wall_seconds", wall);
+    fin.put("final/stats_seconds", statsNanos / 1e9);
+    fin.put("final/logging_seconds", logNanos / 1e9);
+    fin.put("final/profile_seconds", profileNanos / 1e9);
+    fin.put("final/decay_rate", lastDecay);
+    fin.put("final/horizon", (double) lastHorizon);
+    run.logMetrics(fin, step);
+    run.logArtifact("gradient_profile.csv", profiles.toCsv());
+    logProfileCharts(spec, net, profiles, run);
+    return new TrialResult(spec.id(), spec.displayName(), run.runId(), status, step, stepsToSolve, divergedAt,
+        divergedAt > 0 ? Double.NaN : evalLoss, baseline, maxGrad, clipRate, wall, null);
+  }
+
+  /**
+   * Pictures of the kept profiles: per layer a heatmap of ||dL/dh_t|| (time step x training step) and, for the top
+   * layer, the profiles at initialisation, mid-run and the end on a log axis. A picture that cannot be drawn is
+   * reported in tag {@code gradsweep.chart_error}; it never fails the trial.
+   */
+  private static void logProfileCharts(TrialSpec spec, RecurrentNet net, ProfileRecorder profiles, TrialRun run) {
+    java.util.List<ProfileRecorder.Entry> entries = profiles.entries();
+    if (entries.isEmpty()) {
+      return;
+    }
+    try {
+      String what = spec.displayName();
+      long[] steps = entries.stream().mapToLong(ProfileRecorder.Entry::step).toArray();
+      for (RecurrentLayer l : net.layers()) {
+        String key = l.name() + "/dh";
+        double[][] m = entries.stream().map(e -> e.series().get(key)).toArray(double[][]::new);
+        run.logArtifact("profile_heatmap_" + l.name() + ".png", io.gradsweep.report.GradientCharts.profileHeatmap(
+            "Gradient through time: " + what, steps, m, l.name() + ": ||dL/dh_t|| of the minibatch-mean loss"));
+      }
+      String top = net.layers().get(net.layers().size() - 1).name() + "/dh";
+      Map<String, double[]> lines = new LinkedHashMap<>();
+      ProfileRecorder.Entry first = entries.get(0);
+      ProfileRecorder.Entry mid = entries.get(entries.size() / 2);
+      ProfileRecorder.Entry last = entries.get(entries.size() - 1);
+      lines.put("step " + first.step() + " (init)", first.series().get(top));
+      if (mid != first && mid != last) {
+        lines.put("step " + mid.step(), mid.series().get(top));
+      }
+      if (last != first) {
+        lines.put("step " + last.step() + " (end)", last.series().get(top));
+      }
+      run.logArtifact("profile_lines.png", io.gradsweep.report.GradientCharts.profileLines(
+          "||dL/dh_t|| over t, " + top.replace("/dh", "") + ": " + what, lines));
+    } catch (RuntimeException e) {
+      LOG.warn("could not draw the profile charts of trial {}: {}", spec.id(), e.toString());
+      run.setTag("gradsweep.chart_error", String.valueOf(e));
+    }
+  }
+
+  /** Logs the profile metrics of the last backward pass; returns the stats of the top layer's dL/dh. */
+  private static ProfileStats recordProfile(RecurrentNet net, int steps, int step, TrialRun run,
+      ProfileRecorder profiles) {
+    Map<String, double[]> series = GradientProfiler.capture(net, steps);
+    profiles.offer(step, series);
+    Map<String, Double> m = new LinkedHashMap<>();
+    ProfileStats top = null;
+    String topKey = net.layers().get(net.layers().size() - 1).name() + "/dh";
+    for (Map.Entry<String, double[]> e : series.entrySet()) {
+      String key = "profile/" + e.getKey();
+      ProfileStats st = ProfileStats.of(e.getValue());
+      if (e.getKey().equals(topKey)) {
+        top = st;
+      }
+      m.put(key + "_decay_rate", st.decayRate());
+      m.put(key + "_horizon", (double) st.horizon());
+      m.put(key + "_first_over_last", st.firstOverLast());
+      double[] b = ProfileStats.buckets(e.getValue(), PROFILE_BUCKETS);
+      for (int i = 0; i < b.length; i++) {
+        m.put(String.format("%s_b%02d", key, i), b[i]);
+      }
+    }
+    GradientProfiler.weightSpectra(net).forEach((k, v) -> m.put("weights/" + k, v));
+    for (RecurrentLayer l : net.layers()) {
+      l.health().forEach((k, v) -> m.put("health/" + l.name() + "/" + k, v));
+    }
+    run.logMetrics(m, step);
+    return top;
+  }
+
+  private static double seconds(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
   }
 }

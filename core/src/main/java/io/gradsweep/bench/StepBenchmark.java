@@ -1,0 +1,104 @@
+package io.gradsweep.bench;
+
+import io.gradsweep.engine.Activation;
+import io.gradsweep.engine.InitScheme;
+import io.gradsweep.engine.NetSpec;
+import io.gradsweep.engine.RecurrentNet;
+import io.gradsweep.task.AddingTask;
+import io.gradsweep.task.Batch;
+import io.gradsweep.train.GradientNorms;
+import io.gradsweep.train.Optimizers;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.GradientUpdater;
+
+/**
+ * Median wall time of one training step (forward, last-step MSE, backward, Adam) per cell of the gradsweep engine,
+ * of the gradient norm measurement the runner adds to each step, and of DL4J's stock {@code SimpleRnn} and
+ * {@code LSTM} layers doing the same step in a {@code MultiLayerNetwork} (workspaces on, the DL4J default). Run with {@code OMP_NUM_THREADS=1} for single-thread figures:
+ * <pre>java -cp core/target/classes:$(cat core/target/classpath.txt) io.gradsweep.bench.StepBenchmark 64 32 100</pre>
+ * (the same harness, one JVM, so the engines compare as ratios on a noisy machine).
+ * Arguments: hidden, batch, T, [warmup steps, measured steps].
+ */
+public final class StepBenchmark {
+  private StepBenchmark() {}
+
+  public static void main(String[] args) {
+    int hidden = args.length > 0 ? Integer.parseInt(args[0]) : 64;
+    int batch = args.length > 1 ? Integer.parseInt(args[1]) : 32;
+    int steps = args.length > 2 ? Integer.parseInt(args[2]) : 100;
+    int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+    int measured = args.length > 4 ? Integer.parseInt(args[4]) : 50;
+    System.out.printf("shape: hidden %d, batch %d, T %d; %d warm-up + %d measured steps; OMP_NUM_THREADS=%s%n",
+        hidden, batch, steps, warmup, measured, System.getenv("OMP_NUM_THREADS"));
+    for (String cell : new String[] {"rnn", "lstm", "gru"}) {
+      NetSpec ns = new NetSpec(cell, Activation.TANH, 2, hidden, 1, 1, InitScheme.DEFAULT, 1.0);
+      RecurrentNet net = new RecurrentNet(ns, 1, DataType.FLOAT);
+      GradientUpdater<?> adam = Optimizers.instantiate(Optimizers.config("adam", 1e-3), net.params());
+      AddingTask task = new AddingTask();
+      SplittableRandom rng = new SplittableRandom(1);
+      double[] stepMs = new double[measured];
+      double[] statsMs = new double[measured];
+      for (int i = 0; i < warmup + measured; i++) {
+        Batch b = task.sample(steps, batch, rng, DataType.FLOAT);
+        long t0 = System.nanoTime();
+        net.computeGradient(b.x(), b.y(), steps, batch, 0);
+        adam.applyUpdater(net.gradients(), i, 0);
+        net.params().subi(net.gradients());
+        long t1 = System.nanoTime();
+        GradientNorms.measure(net.blocks());
+        long t2 = System.nanoTime();
+        if (i >= warmup) {
+          stepMs[i - warmup] = (t1 - t0) / 1e6;
+          statsMs[i - warmup] = (t2 - t1) / 1e6;
+        }
+      }
+      System.out.printf("%-5s median step %.2f ms (min %.2f), gradient norms %.3f ms%n", cell, median(stepMs),
+          Arrays.stream(stepMs).min().orElse(0), median(statsMs));
+    }
+    stockDl4j(hidden, batch, steps, warmup, measured);
+  }
+
+  /** DL4J stock layers: {@code [SimpleRnn|LSTM] -> LastTimeStep -> OutputLayer(MSE)}, Adam, via fit(). */
+  static void stockDl4j(int hidden, int batch, int steps, int warmup, int measured) {
+    for (String cell : new String[] {"SimpleRnn", "LSTM"}) {
+      org.deeplearning4j.nn.conf.layers.Layer rnn = cell.equals("SimpleRnn")
+          ? new org.deeplearning4j.nn.conf.layers.recurrent.SimpleRnn.Builder().nIn(2).nOut(hidden)
+              .activation(org.nd4j.linalg.activations.Activation.TANH).build()
+          : new org.deeplearning4j.nn.conf.layers.LSTM.Builder().nIn(2).nOut(hidden)
+              .activation(org.nd4j.linalg.activations.Activation.TANH).build();
+      var conf = new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(1)
+          .dataType(DataType.FLOAT).updater(new org.nd4j.linalg.learning.config.Adam(1e-3)).list()
+          .layer(new org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep(rnn))
+          .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+              org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MSE).nIn(hidden).nOut(1)
+              .activation(org.nd4j.linalg.activations.Activation.IDENTITY).build())
+          .build();
+      var net = new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(conf);
+      net.init();
+      AddingTask task = new AddingTask();
+      SplittableRandom rng = new SplittableRandom(1);
+      double[] stepMs = new double[measured];
+      for (int i = 0; i < warmup + measured; i++) {
+        Batch b = task.sample(steps, batch, rng, DataType.FLOAT);
+        // time-major [T*B, 2] -> DL4J's [B, 2, T]
+        var x = b.x().reshape('c', steps, batch, 2).permute(1, 2, 0).dup('f');
+        long t0 = System.nanoTime();
+        net.fit(x, b.y());
+        long t1 = System.nanoTime();
+        if (i >= warmup) {
+          stepMs[i - warmup] = (t1 - t0) / 1e6;
+        }
+      }
+      System.out.printf("dl4j-%-9s median step %.2f ms (min %.2f)%n", cell, median(stepMs),
+          Arrays.stream(stepMs).min().orElse(0));
+    }
+  }
+
+  private static double median(double[] v) {
+    double[] c = v.clone();
+    Arrays.sort(c);
+    return c[c.length / 2];
+  }
+}

@@ -1,0 +1,188 @@
+package io.gradsweep.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * GRU layer with the equations of PyTorch's {@code nn.GRU}, gate blocks in the order r, z, n:
+ * <pre>
+ * r = sigma(x W_r + b_r + h R_r)      z = sigma(x W_z + b_z + h R_z)
+ * n = tanh(x W_n + b_n + r * (h R_n + bh_n))
+ * h' = (1 - z) * n + z * h
+ * </pre>
+ * The reset gate multiplies {@code h R_n + bh_n}, so the recurrent bias of the candidate ({@code Rb}, [1, H]) is a
+ * parameter of its own; PyTorch's separate recurrent biases of r and z are folded into {@code b}.
+ */
+public final class GruLayer extends RecurrentLayer {
+  private INDArray bh;
+  private INDArray dbh;
+  /** x W per step, [T*B, 3H]. */
+  private INDArray z;
+  /** Activated gates r, z, n per step, [T*B, 3H]. */
+  private INDArray gates;
+  /** h R_n + bh_n per step, [T*B, H]. */
+  private INDArray hn;
+  /** h_{t-1} R for the current step, [B, 3H]. */
+  private INDArray hr;
+  /** Gradient of the recurrent pre-activations (h R + [0, 0, bh]), [T*B, 3H]. */
+  private INDArray dHR;
+  private INDArray[] dhrStep;
+  /** dL/dh_{t+1} * z_{t+1}, carried to step t. */
+  private double[] carry;
+
+  public GruLayer(String name, int in, int hidden, DataType dtype) {
+    super(name, in, hidden, 3, dtype);
+  }
+
+  @Override
+  long paramCount() {
+    return super.paramCount() + hidden;
+  }
+
+  @Override
+  long bind(INDArray params, INDArray grads, long offset) {
+    long off = super.bind(params, grads, offset);
+    bh = view(params, off, 1, hidden);
+    dbh = view(grads, off, 1, hidden);
+    return off + hidden;
+  }
+
+  @Override
+  public List<ParamBlock> blocks() {
+    List<ParamBlock> out = new ArrayList<>(super.blocks());
+    out.add(new ParamBlock(name, "Rb", bh, dbh));
+    return out;
+  }
+
+  @Override
+  void init(SplittableRandom rng, InitScheme scheme) {
+    InitScheme.xavier(w, in, 3L * hidden, rng);
+    scheme.initRecurrent(r, hidden, 3, rng);
+    b.assign(0);
+    bh.assign(0);
+  }
+
+  @Override
+  public String[] gateNames() {
+    return new String[] {"r", "z", "n"};
+  }
+
+  @Override
+  public java.util.Map<String, Double> health() {
+    java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+    m.put("gate_r_mean", blockMean(gates, 0, hidden));
+    m.put("gate_z_mean", blockMean(gates, 1, hidden));
+    return m;
+  }
+
+  @Override
+  protected void allocate() {
+    long rows = (long) steps * batch;
+    z = zeros(rows, 3L * hidden);
+    gates = zeros(rows, 3L * hidden);
+    hn = zeros(rows, hidden);
+    hr = zeros(batch, 3L * hidden);
+    dHR = zeros(rows, 3L * hidden);
+    dhrStep = stepViews(dHR, steps);
+    carry = new double[batch * hidden];
+  }
+
+  @Override
+  INDArray forward(INDArray x, int steps, int batch) {
+    ensureShape(x, steps, batch);
+    Blas.gemm(x, w, z, false, false, 1.0, 0.0);
+    Buf zb = Buf.of(z);
+    Buf ab = Buf.of(gates);
+    Buf hnb = Buf.of(hn);
+    Buf hrb = Buf.of(hr);
+    Buf hb = Buf.of(hs);
+    Buf bb = Buf.of(b);
+    Buf bhb = Buf.of(bh);
+    int h = hidden;
+    int g3 = 3 * h;
+    for (int t = 0; t < steps; t++) {
+      boolean fromPast = t > 0;
+      if (fromPast) {
+        Blas.gemm(hsStep[t], r, hr, false, false, 1.0, 0.0);
+      }
+      for (int i = 0; i < batch; i++) {
+        int zr = (t * batch + i) * g3;
+        int rr = i * g3;
+        int row = (t * batch + i) * h;
+        int next = row + batch * h;
+        for (int j = 0; j < h; j++) {
+          double rg = Buf.sigmoid(zb.get(zr + j) + bb.get(j) + (fromPast ? hrb.get(rr + j) : 0.0));
+          double zg = Buf.sigmoid(zb.get(zr + h + j) + bb.get(h + j) + (fromPast ? hrb.get(rr + h + j) : 0.0));
+          double hnv = (fromPast ? hrb.get(rr + 2 * h + j) : 0.0) + bhb.get(j);
+          double ng = Buf.tanh(zb.get(zr + 2 * h + j) + bb.get(2 * h + j) + rg * hnv);
+          ab.set(zr + j, rg);
+          ab.set(zr + h + j, zg);
+          ab.set(zr + 2 * h + j, ng);
+          hnb.set(row + j, hnv);
+          double hPrev = hb.get(row + j);
+          hb.set(next + j, ng + zg * (hPrev - ng));
+        }
+      }
+    }
+    return outputs();
+  }
+
+  @Override
+  INDArray backward(INDArray dOut, int first) {
+    dH.assign(0);
+    dZ.assign(0);
+    dHR.assign(0);
+    Buf dob = Buf.of(dOut);
+    Buf dhb = Buf.of(dH);
+    Buf dab = Buf.of(dZ);
+    Buf dhrb = Buf.of(dHR);
+    Buf ab = Buf.of(gates);
+    Buf hnb = Buf.of(hn);
+    Buf hb = Buf.of(hs);
+    Buf rec = Buf.of(dRec);
+    int h = hidden;
+    int g3 = 3 * h;
+    for (int t = steps - 1; t >= first; t--) {
+      boolean fromFuture = t < steps - 1;
+      if (fromFuture) {
+        Blas.gemm(dhrStep[t + 1], r, dRec, false, true, 1.0, 0.0);
+      }
+      for (int i = 0; i < batch; i++) {
+        int zr = (t * batch + i) * g3;
+        int row = (t * batch + i) * h;
+        int rr = i * h;
+        for (int j = 0; j < h; j++) {
+          double dh = dob.get(row + j) + (fromFuture ? rec.get(rr + j) + carry[rr + j] : 0.0);
+          double rg = ab.get(zr + j);
+          double zg = ab.get(zr + h + j);
+          double ng = ab.get(zr + 2 * h + j);
+          double hPrev = hb.get(row + j);
+          double dn = dh * (1.0 - zg) * (1.0 - ng * ng);
+          double dz = dh * (hPrev - ng) * zg * (1.0 - zg);
+          double dr = dn * hnb.get(row + j) * rg * (1.0 - rg);
+          dhb.set(row + j, dh);
+          dab.set(zr + j, dr);
+          dab.set(zr + h + j, dz);
+          dab.set(zr + 2 * h + j, dn);
+          dhrb.set(zr + j, dr);
+          dhrb.set(zr + h + j, dz);
+          dhrb.set(zr + 2 * h + j, dn * rg);
+          carry[rr + j] = dh * zg;
+        }
+      }
+    }
+    Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
+    db.assign(dZ.sum(true, 0));
+    Blas.gemm(hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all()), dHR, dr, true, false,
+        1.0, 0.0);
+    dbh.assign(dHR.get(NDArrayIndex.all(), NDArrayIndex.interval(2L * h, 3L * h)).sum(true, 0));
+    INDArray dx = zeros((long) steps * batch, in);
+    Blas.gemm(dZ, w, dx, false, true, 1.0, 0.0);
+    return dx;
+  }
+}

@@ -1,0 +1,163 @@
+package io.gradsweep.engine;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Stacked recurrent layers and a linear head read at the last time step, trained with mean squared error at that
+ * step. All parameters live in one flat vector ([1, n]) and all gradients in another of the same layout, so an
+ * ND4J updater and the clipping rules act on them directly.
+ *
+ * <p>Inputs are time-major and flattened: {@code x} is [T*B, inputSize] with row {@code t*B + i} = step t of
+ * example i; targets are [B, outputSize].
+ *
+ * <p>Truncation window k (0 = none): the loss sits at the last step only, and gradients flow back at most k steps
+ * from it, i.e. through steps T-k..T-1. The forward pass still runs over the whole sequence, so the state that
+ * enters the window is the true state; it is treated as a constant. One parameter update per minibatch.
+ *
+ * <p>Not thread-safe: one network per thread.
+ */
+public final class RecurrentNet {
+  private final NetSpec spec;
+  private final DataType dtype;
+  private final List<RecurrentLayer> layers = new ArrayList<>();
+  private final INDArray params;
+  private final INDArray grads;
+  private final INDArray headW;
+  private final INDArray headB;
+  private final INDArray headDw;
+  private final INDArray headDb;
+  private final List<ParamBlock> blocks = new ArrayList<>();
+  private INDArray lastHidden;
+  private INDArray lastInputGradient;
+
+  public RecurrentNet(NetSpec spec, long seed, DataType dtype) {
+    this.spec = spec;
+    this.dtype = dtype;
+    int in = spec.inputSize();
+    for (int l = 0; l < spec.layers(); l++) {
+      String name = "layer" + l;
+      RecurrentLayer layer = switch (spec.cell()) {
+        case "lstm" -> new LstmLayer(name, in, spec.hidden(), spec.forgetBias(), dtype);
+        case "gru" -> new GruLayer(name, in, spec.hidden(), dtype);
+        default -> new VanillaRnnLayer(name, in, spec.hidden(), spec.activation(), dtype);
+      };
+      layers.add(layer);
+      in = spec.hidden();
+    }
+    long n = 0;
+    for (RecurrentLayer l : layers) {
+      n += l.paramCount();
+    }
+    n += (long) spec.hidden() * spec.outputSize() + spec.outputSize();
+    params = Nd4j.zeros(dtype, 1, n);
+    grads = Nd4j.zeros(dtype, 1, n);
+    long off = 0;
+    for (RecurrentLayer l : layers) {
+      off = l.bind(params, grads, off);
+      blocks.addAll(l.blocks());
+    }
+    headW = RecurrentLayer.view(params, off, spec.hidden(), spec.outputSize());
+    headDw = RecurrentLayer.view(grads, off, spec.hidden(), spec.outputSize());
+    off += (long) spec.hidden() * spec.outputSize();
+    headB = RecurrentLayer.view(params, off, 1, spec.outputSize());
+    headDb = RecurrentLayer.view(grads, off, 1, spec.outputSize());
+    blocks.add(new ParamBlock("head", "W", headW, headDw));
+    blocks.add(new ParamBlock("head", "b", headB, headDb));
+
+    SplittableRandom rng = new SplittableRandom(seed);
+    for (RecurrentLayer l : layers) {
+      l.init(rng.split(), spec.init());
+    }
+    InitScheme.xavier(headW, spec.hidden(), spec.outputSize(), rng.split());
+    headB.assign(0);
+  }
+
+  public NetSpec spec() {
+    return spec;
+  }
+
+  public DataType dataType() {
+    return dtype;
+  }
+
+  /** Flat parameter vector [1, n]; the views in {@link #blocks()} point into it. */
+  public INDArray params() {
+    return params;
+  }
+
+  /** Flat gradient vector [1, n], same layout as {@link #params()}. */
+  public INDArray gradients() {
+    return grads;
+  }
+
+  public long numParams() {
+    return params.length();
+  }
+
+  /** Parameter blocks in layout order: each recurrent layer's W, R, b, then the head's W, b. */
+  public List<ParamBlock> blocks() {
+    return Collections.unmodifiableList(blocks);
+  }
+
+  public List<RecurrentLayer> layers() {
+    return Collections.unmodifiableList(layers);
+  }
+
+  /** Predictions [B, outputSize] for a batch. */
+  public INDArray predict(INDArray x, int steps, int batch) {
+    INDArray h = x;
+    for (RecurrentLayer l : layers) {
+      h = l.forward(h, steps, batch);
+    }
+    lastHidden = h.get(NDArrayIndex.interval((long) (steps - 1) * batch, (long) steps * batch), NDArrayIndex.all());
+    INDArray y = Nd4j.zeros(dtype, batch, spec.outputSize());
+    Blas.gemm(lastHidden, headW, y, false, false, 1.0, 0.0);
+    y.addiRowVector(headB);
+    return y;
+  }
+
+  /** Mean squared error of the predictions against {@code y}: mean over examples and outputs. */
+  public double loss(INDArray x, INDArray y, int steps, int batch) {
+    INDArray diff = predict(x, steps, batch).subi(y);
+    return diff.mul(diff).meanNumber().doubleValue();
+  }
+
+  /**
+   * Forward and backward pass for one minibatch: fills {@link #gradients()} with the gradient of the mean loss
+   * and returns the loss.
+   *
+   * @param window truncation window k (0 = full BPTT)
+   */
+  public double computeGradient(INDArray x, INDArray y, int steps, int batch, int window) {
+    if (window < 0 || window > steps) {
+      throw new IllegalArgumentException("window " + window + " outside 0.." + steps);
+    }
+    INDArray diff = predict(x, steps, batch).subi(y);
+    double loss = diff.mul(diff).meanNumber().doubleValue();
+    INDArray dy = diff.muli(2.0 / ((double) batch * spec.outputSize()));
+    Blas.gemm(lastHidden, dy, headDw, true, false, 1.0, 0.0);
+    headDb.assign(dy.sum(true, 0));
+    INDArray dOut = Nd4j.zeros(dtype, (long) steps * batch, spec.hidden());
+    INDArray lastRows = dOut.get(NDArrayIndex.interval((long) (steps - 1) * batch, (long) steps * batch),
+        NDArrayIndex.all());
+    Blas.gemm(dy, headW, lastRows, false, true, 1.0, 0.0);
+    int first = window == 0 ? 0 : steps - window;
+    for (int l = layers.size() - 1; l >= 0; l--) {
+      dOut = layers.get(l).backward(dOut, first);
+    }
+    lastInputGradient = dOut;
+    return loss;
+  }
+
+  /** dL/dx of the last {@link #computeGradient} call, [T*B, inputSize]. */
+  public INDArray inputGradient() {
+    return lastInputGradient;
+  }
+}

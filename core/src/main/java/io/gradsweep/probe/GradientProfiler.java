@@ -1,0 +1,57 @@
+package io.gradsweep.probe;
+
+import io.gradsweep.engine.LstmLayer;
+import io.gradsweep.engine.RecurrentLayer;
+import io.gradsweep.engine.RecurrentNet;
+import io.gradsweep.engine.Spectral;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Reads the per-time-step gradient profile out of the last backward pass of a {@link RecurrentNet}: for each
+ * recurrent layer ||dL/dh_t|| (and ||dL/dc_t|| for an LSTM), and ||dL/dx_t|| for the input, t = 0..T-1, each the
+ * L2 norm over the minibatch and the units of step t, of the gradient of the minibatch-mean loss. One reduction
+ * per array, no second pass; arrays are reduced to doubles at once and no reference is kept.
+ */
+public final class GradientProfiler {
+  private GradientProfiler() {}
+
+  /** Profiles by name: {@code layer0/dh}, {@code layer0/dc} (LSTM), ..., {@code input/dx}. */
+  public static Map<String, double[]> capture(RecurrentNet net, int steps) {
+    Map<String, double[]> out = new LinkedHashMap<>();
+    for (RecurrentLayer l : net.layers()) {
+      out.put(l.name() + "/dh", perStep(l.hiddenGradients(), steps));
+      if (l instanceof LstmLayer lstm) {
+        out.put(l.name() + "/dc", perStep(lstm.cellGradients(), steps));
+      }
+    }
+    out.put("input/dx", perStep(net.inputGradient(), steps));
+    return out;
+  }
+
+  /** Row-block norms of a time-major [T*B, n] array: one value per step. */
+  static double[] perStep(INDArray a, int steps) {
+    INDArray byStep = a.reshape('c', steps, a.length() / steps);
+    return byStep.norm2(1).castTo(DataType.DOUBLE).toDoubleVector();
+  }
+
+  /**
+   * Spectral radius and largest singular value of each recurrent gate block, e.g. {@code layer0/R_rho},
+   * {@code layer0/R_sigma} for an RNN, {@code layer0/R_f_rho} for an LSTM's forget-gate block.
+   */
+  public static Map<String, Double> weightSpectra(RecurrentNet net) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (RecurrentLayer l : net.layers()) {
+      String[] names = l.gateNames();
+      for (int k = 0; k < names.length; k++) {
+        INDArray blk = l.recurrentBlock(k);
+        String key = l.name() + "/R" + (names.length == 1 ? "" : "_" + names[k]);
+        out.put(key + "_rho", Spectral.spectralRadius(blk));
+        out.put(key + "_sigma", Spectral.maxSingularValue(blk));
+      }
+    }
+    return out;
+  }
+}

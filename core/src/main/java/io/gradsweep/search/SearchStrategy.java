@@ -1,0 +1,40 @@
+package io.gradsweep.search;
+
+import io.gradsweep.spec.SearchSpace;
+import io.gradsweep.spec.SpecException;
+import io.gradsweep.spec.TrialSpec;
+import java.util.List;
+
+/**
+ * Decides which trials a sweep runs: turns a validated {@link SearchSpace} into a list of {@link TrialSpec}s.
+ * <em>What</em> runs is decided here, on the driver, before anything is launched; <em>where</em> it runs is the
+ * Spark job's business.
+ *
+ * <p>Contract (checked for every implementation by the {@code SearchStrategyContract} test suite):
+ * <ul>
+ *   <li>{@link #name()} is the word users write as {@code search.strategy}, lower case, and
+ *       {@link SearchStrategies#byName(String)} finds the strategy by it.
+ *   <li>{@link #expand(SearchSpace)} is deterministic: the same space gives an equal list, in the same order,
+ *       in any JVM (strategies that sample must derive their randomness from the space, e.g. from seeds in it).
+ *   <li>Every returned trial is built with {@link io.gradsweep.spec.TrialTemplate#trial} from one value of each
+ *       axis of one block of the space, so it satisfies all the spec's rules.
+ *   <li>No two returned trials have the same {@link TrialSpec#id()}.
+ *   <li>At most {@link SearchSpace#maxTrials()} trials are returned; a strategy that would need more fails with a
+ *       {@link SpecException} whose path is {@code search.max_trials} and whose message gives the count and the
+ *       limit. All problems are reported as {@link SpecException}s, before any trial runs.
+ *   <li>The returned list is unmodifiable.
+ * </ul>
+ * Implementations are stateless and thread-safe; {@link SearchStrategies} hands out shared instances.
+ */
+public interface SearchStrategy {
+
+  /** The YAML word for this strategy, e.g. {@code grid}. */
+  String name();
+
+  /**
+   * The trials to run, in the order they should be launched and listed.
+   *
+   * @throws SpecException if the space cannot be searched within its limits (e.g. more than max_trials points)
+   */
+  List<TrialSpec> expand(SearchSpace space);
+}

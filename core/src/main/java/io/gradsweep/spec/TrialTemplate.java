@@ -1,0 +1,63 @@
+package io.gradsweep.spec;
+
+import java.util.Map;
+
+/**
+ * The settings every trial of a sweep shares (everything but the swept {@link Axis axes}); a search strategy turns
+ * it into trials with {@link #trial(Map)}.
+ *
+ * @param experiment MLflow experiment name
+ * @param sweepName the sweep's {@code name}
+ * @param task task name, e.g. {@code adding}
+ * @param evalSize {@code task.eval_size}
+ * @param evalSeed {@code task.eval_seed}
+ * @param batchSize {@code training.batch_size}
+ * @param maxSteps {@code training.max_steps}
+ * @param evalEvery {@code training.eval_every}
+ * @param solveThreshold {@code training.solve_threshold}
+ */
+public record TrialTemplate(
+    String experiment,
+    String sweepName,
+    String task,
+    int evalSize,
+    long evalSeed,
+    int batchSize,
+    int maxSteps,
+    int evalEvery,
+    double solveThreshold) {
+
+  /**
+   * The trial at one point of the search space.
+   *
+   * @param point one value per {@link Axis}, of the Java type documented there; the activation is dropped (null)
+   *     for cells other than {@link Axis#ACTIVATION_CELLS}
+   * @throws IllegalArgumentException if an axis is missing or a value has the wrong type
+   */
+  public TrialSpec trial(Map<Axis, ?> point) {
+    String cell = get(point, Axis.CELL, String.class);
+    String activation = Axis.ACTIVATION_CELLS.contains(cell) ? get(point, Axis.ACTIVATION, String.class) : null;
+    return new TrialSpec(experiment, sweepName, task, evalSize, evalSeed,
+        get(point, Axis.SEQ_LEN, Integer.class),
+        cell,
+        activation,
+        get(point, Axis.CLIP, ClipSpec.class),
+        get(point, Axis.TBPTT, Integer.class),
+        get(point, Axis.OPTIMIZER, String.class),
+        get(point, Axis.LR, Double.class),
+        get(point, Axis.HIDDEN, Integer.class),
+        get(point, Axis.LAYERS, Integer.class),
+        get(point, Axis.INIT, String.class),
+        get(point, Axis.SEEDS, Long.class),
+        batchSize, maxSteps, evalEvery, solveThreshold);
+  }
+
+  private static <T> T get(Map<Axis, ?> point, Axis axis, Class<T> type) {
+    Object v = point.get(axis);
+    if (!type.isInstance(v)) {
+      throw new IllegalArgumentException("axis " + axis.key() + ": expected a " + type.getSimpleName() + ", got "
+          + (v == null ? "nothing" : v.getClass().getSimpleName() + " " + v));
+    }
+    return type.cast(v);
+  }
+}

@@ -1,0 +1,55 @@
+package io.gradsweep.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.inverse.InvertMatrix;
+
+class SpectralTest {
+
+  @ParameterizedTest
+  @ValueSource(doubles = {0.3, 1.0, 1.7})
+  void scaledIdentity(double a) {
+    INDArray m = Nd4j.eye(6).castTo(DataType.DOUBLE).muli(a);
+    assertEquals(a, Spectral.spectralRadius(m), 1e-9);
+    assertEquals(a, Spectral.maxSingularValue(m), 1e-9);
+  }
+
+  @Test
+  void complexDominantPairIsHandled() {
+    // a rotation by 90 degrees scaled by 0.8 has eigenvalues +-0.8i: power iteration on a vector never settles
+    INDArray m = Nd4j.create(new double[][] {{0, -0.8, 0}, {0.8, 0, 0}, {0, 0, 0.5}});
+    assertEquals(0.8, Spectral.spectralRadius(m), 1e-9);
+  }
+
+  @Test
+  void knownEigenvaluesOfANonNormalMatrix() {
+    // A = P D P^-1 with eigenvalues 0.9, -0.5, 0.2, 0.1: rho = 0.9 while sigma_max is larger
+    SplittableRandom rng = new SplittableRandom(3);
+    double[][] p = new double[4][4];
+    for (int i = 0; i < 4; i++) {
+      for (int j = 0; j < 4; j++) {
+        p[i][j] = (i == j ? 2 : 0) + rng.nextDouble() - 0.5;
+      }
+    }
+    INDArray pm = Nd4j.create(p);
+    INDArray d = Nd4j.diag(Nd4j.create(new double[] {0.9, -0.5, 0.2, 0.1}));
+    INDArray a = pm.mmul(d).mmul(InvertMatrix.invert(pm, false));
+    assertEquals(0.9, Spectral.spectralRadius(a), 1e-7);
+  }
+
+  @Test
+  void singularValueOfADiagonalAndOfAnOrthogonalMatrix() {
+    INDArray d = Nd4j.diag(Nd4j.create(new double[] {0.3, -2.5, 1.0}));
+    assertEquals(2.5, Spectral.maxSingularValue(d), 1e-9);
+    INDArray q = InitScheme.orthogonal(16, new SplittableRandom(1)).muli(1.3);
+    assertEquals(1.3, Spectral.maxSingularValue(q), 1e-9);
+    assertEquals(1.3, Spectral.spectralRadius(q), 1e-7);
+  }
+}

@@ -1,0 +1,56 @@
+package io.gradsweep.spec;
+
+import static io.gradsweep.spec.SpecFixtures.grid;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PlanFormatterTest {
+  @Test
+  void tableWithHeaderRowsAndTotal() {
+    SweepSpec spec = grid("{cell: [rnn, lstm], seq_len: [10, 100], clip: [none, {mode: global_norm, threshold: 1}]}");
+    String text = PlanFormatter.format(spec.trials());
+    List<String> lines = text.lines().toList();
+    assertEquals(1 + 8 + 1, lines.size(), text);
+    assertEquals("total: 8 trials", lines.get(lines.size() - 1));
+    String header = lines.get(0);
+    for (String h : List.of("#", "trial id", "cell", "activation", "seq_len", "clip", "tbptt", "optimizer", "lr",
+        "hidden", "seed")) {
+      assertTrue(header.contains(h), header);
+    }
+    assertFalse(header.contains("layers"), "default-only columns are left out: " + header);
+    String first = lines.get(1);
+    assertTrue(first.startsWith("1  " + spec.trials().get(0).id() + "  rnn   tanh"), first);
+    assertTrue(lines.get(5).contains(" lstm  -  "), "lstm has no activation: " + lines.get(5));
+    // fixed width: the "cell" column starts at the same offset on every row, numbers are right-aligned
+    int seqLenEnd = header.indexOf("seq_len") + "seq_len".length();
+    for (String row : lines.subList(1, 9)) {
+      assertTrue(row.charAt(seqLenEnd - 1) == '0' && row.charAt(seqLenEnd) == ' ', row);
+    }
+    assertTrue(text.endsWith("\n"));
+  }
+
+  @Test
+  void optionalColumnsAppearWhenUsed() {
+    String text = PlanFormatter.format(grid("{cell: [lstm], seq_len: [10], layers: [1, 2]}").trials());
+    assertTrue(text.lines().findFirst().orElseThrow().contains("layers"), text);
+    assertTrue(text.endsWith("total: 2 trials\n"), text);
+  }
+
+  @Test
+  void withSweepHeading() {
+    SweepSpec spec = grid("{cell: rnn, seq_len: 5}");
+    String text = PlanFormatter.format(spec);
+    assertTrue(text.startsWith("sweep t (experiment e, task adding, strategy grid, from test.yaml)\n"), text);
+    assertTrue(text.endsWith("total: 1 trial\n"), text);
+  }
+
+  @Test
+  void emptyList() {
+    assertEquals("#  trial id  cell  activation  seq_len  clip  tbptt  optimizer  lr  hidden  seed\ntotal: 0 trials\n",
+        PlanFormatter.format(List.of()));
+  }
+}

@@ -1,0 +1,72 @@
+package io.gradsweep.spec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** The shipped specs in conf/ parse, have the intended shape, and the README documents every key. */
+class SweepConfFilesTest {
+  private static final Path CONF = SpecFixtures.repoRoot().resolve("conf");
+
+  @Test
+  void everyConfFileParses() throws IOException {
+    List<Path> files;
+    try (Stream<Path> s = Files.list(CONF)) {
+      files = s.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
+    }
+    assertFalse(files.isEmpty(), "no YAML in " + CONF);
+    for (Path f : files) {
+      SweepSpec spec = SweepSpecParser.parseFile(f);
+      assertFalse(spec.trials().isEmpty(), f.toString());
+      SweepParamsTest.assertWithinMlflowLimits(spec.sweepParams());
+    }
+  }
+
+  @Test
+  void quickstart() {
+    SweepSpec spec = SweepSpecParser.parseFile(CONF.resolve("quickstart.yaml"));
+    assertEquals(12, spec.trials().size());
+    assertEquals(Set.of("rnn-tanh", "rnn-relu", "lstm-null"),
+        spec.trials().stream().map(t -> t.cell() + "-" + t.activation()).collect(Collectors.toSet()));
+    assertEquals(Set.of(10, 30), spec.trials().stream().map(TrialSpec::seqLen).collect(Collectors.toSet()));
+    assertEquals(Set.of("none", "global_norm:1"),
+        spec.trials().stream().map(t -> t.clip().canonical()).collect(Collectors.toSet()));
+    for (TrialSpec t : spec.trials()) {
+      assertEquals("adam", t.optimizer());
+      assertEquals(0.003, t.lr());
+      assertEquals(32, t.hidden());
+      assertEquals(32, t.batchSize());
+      assertEquals(300, t.maxSteps());
+      assertEquals(25, t.evalEvery());
+    }
+    assertEquals(1, spec.trials().stream().map(TrialSpec::seed).distinct().count());
+  }
+
+  @Test
+  void addingRemedies() {
+    SweepSpec spec = SweepSpecParser.parseFile(CONF.resolve("adding-remedies.yaml"));
+    assertEquals(3 * 3 * 3 * 2 * 3 * 3 + 3 * 3 * 2 * 3 * 3, spec.trials().size());
+    assertEquals(Set.of(20, 50, 100), spec.trials().stream().map(TrialSpec::seqLen).collect(Collectors.toSet()));
+    assertEquals(Set.of("sgd", "rmsprop", "adam"),
+        spec.trials().stream().map(TrialSpec::optimizer).collect(Collectors.toSet()));
+    assertEquals(3, spec.trials().stream().map(TrialSpec::seed).distinct().count());
+  }
+
+  @Test
+  void readmeDocumentsEveryKey() throws IOException {
+    String readme = Files.readString(CONF.resolve("README.md"));
+    Stream.of(SweepSpecParser.TOP_KEYS, SweepSpecParser.TASK_KEYS, SweepSpecParser.TRAINING_KEYS,
+            SweepSpecParser.SEARCH_KEYS, Axis.keys())
+        .flatMap(List::stream)
+        .forEach(k -> assertTrue(readme.contains("`" + k + "`"), "conf/README.md does not document " + k));
+  }
+}

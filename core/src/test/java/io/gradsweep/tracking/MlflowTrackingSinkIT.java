@@ -1,0 +1,322 @@
+package io.gradsweep.tracking;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.gradsweep.testkit.MlflowRestReader;
+import io.gradsweep.testkit.MlflowTestServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The tracking contract and the failure behaviour against a real MLflow server ({@link MlflowTestServer}). */
+class MlflowTrackingSinkIT extends TrackingSinkContract {
+  private static MlflowTestServer server;
+  private static MlflowRestReader reader;
+
+  @BeforeAll
+  static void startServer() {
+    long t0 = System.nanoTime();
+    server = MlflowTestServer.start();
+    System.out.printf("mlflow server %s up in %.1f s%n", server.uri(), (System.nanoTime() - t0) / 1e9);
+    reader = new MlflowRestReader(server.uri(), 1000);
+  }
+
+  @AfterAll
+  static void stopServer() {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  @Override
+  protected TrackingSink openSink() {
+    return new MlflowTrackingSink(server.uri());
+  }
+
+  @Override
+  protected StoredRun readRun(String runId) {
+    MlflowRestReader.RunRecord r = reader.run(runId);
+    return new StoredRun(r.runName(), r.status(), r.params(), r.tags());
+  }
+
+  @Override
+  protected List<String> childRunIds(String parentRunId) {
+    return reader.children(parentRunId).stream().map(MlflowRestReader.RunRecord::runId).toList();
+  }
+
+  @Override
+  protected List<MetricPoint> metricHistory(String runId, String key) {
+    return reader.metricHistory(runId, key);
+  }
+
+  @Override
+  protected byte[] readArtifact(String runId, String path) {
+    return reader.downloadArtifact(runId, path);
+  }
+
+  @Override
+  protected List<String> artifactPaths(String runId) {
+    return reader.allArtifactPaths(runId);
+  }
+
+  // ---------------------------------------------------------------- MLflow-specific
+
+  @Test
+  void sweepRunHasUiUrlAndExperimentIsReused() {
+    String experiment = uniqueExperiment("it-ui");
+    try (MlflowTrackingSink sink = new MlflowTrackingSink(server.uri() + "/")) {
+      SweepRun a = sink.startSweep(experiment, "a", Map.of(), Map.of(), null);
+      SweepRun b = sink.startSweep(experiment, "b", Map.of(), Map.of(), null);
+      assertEquals(a.experimentId(), b.experimentId());
+      assertEquals(reader.experimentId(experiment).orElseThrow(), a.experimentId());
+      assertEquals(server.uri() + "/#/experiments/" + a.experimentId() + "/runs/" + a.runId(), a.uiUrl());
+      MlflowTrialRun t = sink.startTrial(a, trial(experiment, "a", 0.1, 1));
+      assertEquals(server.uri() + "/#/experiments/" + a.experimentId() + "/runs/" + t.runId(), t.uiUrl());
+      t.finish(true);
+      sink.endSweep(a, true);
+      sink.endSweep(b, true);
+    }
+  }
+
+  @Test
+  void flushMakesPointsVisibleBeforeFinish() {
+    String experiment = uniqueExperiment("it-flush");
+    MlflowTrackingSink.Settings slow = MlflowTrackingSink.Settings.defaults()
+        .withFlush(Duration.ofMinutes(10), 100_000);
+    try (MlflowTrackingSink sink = new MlflowTrackingSink(server.uri(), slow)) {
+      SweepRun sweep = sink.startSweep(experiment, "s", Map.of(), Map.of(), null);
+      MlflowTrialRun run = sink.startTrial(sweep, trial(experiment, "s", 0.1, 1));
+      for (int i = 0; i < 50; i++) {
+        run.logMetric("loss", i, i);
+      }
+      assertEquals(0, reader.metricHistory(run.runId(), "loss").size(), "buffered, not yet sent");
+      run.flush();
+      assertEquals(50, reader.metricHistory(run.runId(), "loss").size());
+      run.finish(true);
+    }
+  }
+
+  @Test
+  void smallQueueBlocksTheCallerInsteadOfGrowing() {
+    String experiment = uniqueExperiment("it-queue");
+    MlflowTrackingSink.Settings tiny = MlflowTrackingSink.Settings.defaults()
+        .withFlush(Duration.ofMillis(200), 10).withQueueCapacity(20);
+    try (MlflowTrackingSink sink = new MlflowTrackingSink(server.uri(), tiny)) {
+      SweepRun sweep = sink.startSweep(experiment, "s", Map.of(), Map.of(), null);
+      MlflowTrialRun run = sink.startTrial(sweep, trial(experiment, "s", 0.1, 1));
+      for (int i = 0; i < 500; i++) {
+        run.logMetric("loss", i, i);
+      }
+      run.finish(true);
+      List<MetricPoint> h = reader.metricHistory(run.runId(), "loss");
+      assertEquals(500, h.size());
+      for (int i = 0; i < 500; i++) {
+        assertEquals(i, h.get(i).step());
+      }
+    }
+  }
+
+  @Test
+  void badRequestsFailAtOnceWithTheServersMessage() {
+    try (MlflowTrackingSink sink = new MlflowTrackingSink(server.uri())) {
+      long t0 = System.nanoTime();
+      SweepRun bogus = new SweepRun("987654321", "0123456789abcdef0123456789abcdef", null);
+      TrackingException e = assertThrows(TrackingException.class,
+          () -> sink.startTrial(bogus, trial("e", "s", 0.1, 1)));
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      assertTrue(seconds < 5, "not retried: " + seconds + " s");
+      assertTrue(e.getMessage().contains("MLflow at " + server.uri()), e.getMessage());
+      assertTrue(e.getMessage().contains("HTTP 4"), e.getMessage());
+      assertTrue(e.getMessage().contains("987654321"), e.getMessage());
+    }
+  }
+
+  @Test
+  void checkReachableExplainsWhatIsWrong() throws Exception {
+    new MlflowTrackingSink(server.uri()).checkReachable();
+
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      closedPort = s.getLocalPort();
+    }
+    String refusedUri = "http://127.0.0.1:" + closedPort;
+    TrackingException refused = assertThrows(TrackingException.class,
+        () -> new MlflowTrackingSink(refusedUri).checkReachable());
+    assertTrue(refused.getMessage().contains(refusedUri) && refused.getMessage().contains("connection refused"),
+        refused.getMessage());
+
+    HttpServer other = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
+    other.createContext("/", ex -> respond(ex, 404, "text/html", "<html>nothing here</html>"));
+    other.start();
+    try {
+      String otherUri = "http://127.0.0.1:" + other.getAddress().getPort();
+      TrackingException notMlflow = assertThrows(TrackingException.class,
+          () -> new MlflowTrackingSink(otherUri).checkReachable());
+      assertTrue(notMlflow.getMessage().contains(otherUri) && notMlflow.getMessage().contains("not an MLflow"),
+          notMlflow.getMessage());
+    } finally {
+      other.stop(0);
+    }
+  }
+
+  /**
+   * The server goes away in the middle of a trial and comes back: buffered points are retried (connection
+   * refused), the caller is not blocked, and everything ends up stored once.
+   */
+  @Test
+  void survivesAServerRestartMidTrial() throws Exception {
+    String experiment = uniqueExperiment("it-restart");
+    MlflowTrackingSink.Settings settings = MlflowTrackingSink.Settings.defaults()
+        .withFlush(Duration.ofMillis(200), 100)
+        .withRetry(new RetryPolicy(Duration.ofSeconds(90), Duration.ofMillis(250), Duration.ofSeconds(2)));
+    try (MlflowTrackingSink sink = new MlflowTrackingSink(server.uri(), settings)) {
+      SweepRun sweep = sink.startSweep(experiment, "s", Map.of(), Map.of(), null);
+      MlflowTrialRun run = sink.startTrial(sweep, trial(experiment, "s", 0.1, 1));
+      for (int i = 0; i < 300; i++) {
+        run.logMetric("loss", i, i);
+      }
+      run.flush();
+      server.stop();
+      long t0 = System.nanoTime();
+      for (int i = 300; i < 1300; i++) {
+        run.logMetric("loss", i, i);
+      }
+      double loggingSeconds = (System.nanoTime() - t0) / 1e9;
+      assertTrue(loggingSeconds < 2, "logMetric must not wait for the server: " + loggingSeconds + " s");
+      Thread.sleep(1500); // let the sender hit connection refused a few times
+      CompletableFuture<Void> back = CompletableFuture.runAsync(server::restart);
+      run.finish(true); // waits for the server to come back
+      back.get();
+      List<MetricPoint> h = reader.metricHistory(run.runId(), "loss");
+      assertEquals(1300, h.size());
+      for (int i = 0; i < 1300; i++) {
+        assertEquals(i, h.get(i).step());
+      }
+      assertEquals("FINISHED", reader.status(run.runId()));
+      sink.endSweep(sweep, true);
+    } finally {
+      if (!server.isRunning()) {
+        server.restart();
+      }
+    }
+  }
+
+  /**
+   * When the server stays away longer than the retry budget, the run stops sending: logging calls throw, and
+   * finish (once the server is back) ends the run FAILED with the reason in a tag, and throws.
+   */
+  @Test
+  void senderGivesUpAfterTheRetryBudgetAndTheRunEndsFailed() {
+    String experiment = uniqueExperiment("it-give-up");
+    MlflowTrackingSink.Settings settings = MlflowTrackingSink.Settings.defaults()
+        .withFlush(Duration.ofMillis(100), 10)
+        .withRetry(new RetryPolicy(Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(400)));
+    try (MlflowTrackingSink sink = new MlflowTrackingSink(server.uri(), settings)) {
+      SweepRun sweep = sink.startSweep(experiment, "s", Map.of(), Map.of(), null);
+      MlflowTrialRun run = sink.startTrial(sweep, trial(experiment, "s", 0.1, 1));
+      run.logMetric("loss", 1.0, 0);
+      run.flush();
+      server.stop();
+      run.logMetric("loss", 2.0, 1);
+      TrackingException flushFailure = assertThrows(TrackingException.class, run::flush);
+      assertTrue(flushFailure.getMessage().contains("connection refused"), flushFailure.getMessage());
+      assertTrue(flushFailure.getMessage().contains(server.uri()), flushFailure.getMessage());
+      assertThrows(TrackingException.class, () -> run.logMetric("loss", 3.0, 2));
+      server.restart();
+      TrackingException finishFailure = assertThrows(TrackingException.class, () -> run.finish(true));
+      assertTrue(finishFailure.getMessage().contains("ended FAILED"), finishFailure.getMessage());
+      assertEquals("FAILED", reader.status(run.runId()));
+      assertTrue(reader.tags(run.runId()).get(TrackingTags.TRACKING_ERROR).contains("connection refused"));
+      assertEquals(1, reader.metricHistory(run.runId(), "loss").size());
+      run.finish(true); // idempotent, no second exception
+      sink.endSweep(sweep, true);
+    } finally {
+      if (!server.isRunning()) {
+        server.restart();
+      }
+    }
+  }
+
+  /**
+   * A proxy that passes the first runs/create to the server but answers 502 to the client (the answer is "lost"):
+   * the retried create finds the run by its create token instead of creating a second child.
+   */
+  @Test
+  void lostCreateAnswerDoesNotDuplicateTheRun() throws Exception {
+    AtomicInteger creates = new AtomicInteger();
+    HttpClient forward = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    HttpServer proxy = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
+    proxy.createContext("/", ex -> {
+      byte[] body;
+      try (InputStream in = ex.getRequestBody()) {
+        body = in.readAllBytes();
+      }
+      String path = ex.getRequestURI().toString();
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.uri() + path))
+          .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
+              : HttpRequest.BodyPublishers.ofByteArray(body));
+      String ct = ex.getRequestHeaders().getFirst("Content-Type");
+      if (ct != null) {
+        b.header("Content-Type", ct);
+      }
+      try {
+        HttpResponse<byte[]> r = forward.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        if (path.endsWith("/runs/create") && creates.incrementAndGet() == 1) {
+          respond(ex, 502, "text/plain", "bad gateway (injected)");
+          return;
+        }
+        ex.getResponseHeaders().add("Content-Type", r.headers().firstValue("content-type").orElse("text/plain"));
+        ex.sendResponseHeaders(r.statusCode(), r.body().length == 0 ? -1 : r.body().length);
+        try (OutputStream out = ex.getResponseBody()) {
+          out.write(r.body());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        respond(ex, 500, "text/plain", "interrupted");
+      }
+    });
+    proxy.start();
+    String experiment = uniqueExperiment("it-lost-create");
+    try (MlflowTrackingSink sink = new MlflowTrackingSink("http://127.0.0.1:" + proxy.getAddress().getPort())) {
+      SweepRun sweep = sink.startSweep(experiment, "s", Map.of(), Map.of(), null); // 1st create: answer lost
+      MlflowTrialRun run = sink.startTrial(sweep, trial(experiment, "s", 0.1, 1));
+      run.finish(true);
+      sink.endSweep(sweep, true);
+      List<MlflowRestReader.RunRecord> runs = reader.runsOfExperiment(sweep.experimentId());
+      assertEquals(2, runs.size(), "parent once, child once: " + runs);
+      assertEquals(List.of(run.runId()), childRunIds(sweep.runId()));
+      assertTrue(creates.get() >= 2);
+    } finally {
+      proxy.stop(0);
+    }
+  }
+
+  private static void respond(HttpExchange ex, int status, String contentType, String text) throws IOException {
+    byte[] b = text.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().add("Content-Type", contentType);
+    ex.sendResponseHeaders(status, b.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(b);
+    }
+  }
+}

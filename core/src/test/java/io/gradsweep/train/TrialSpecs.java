@@ -1,0 +1,15 @@
+package io.gradsweep.train;
+
+import io.gradsweep.spec.ClipSpec;
+import io.gradsweep.spec.TrialSpec;
+
+/** Small trial specs for tests. */
+final class TrialSpecs {
+  private TrialSpecs() {}
+
+  static TrialSpec of(String cell, String activation, int seqLen, ClipSpec clip, int tbptt, String optimizer,
+      double lr, int hidden, long seed, int maxSteps) {
+    return new TrialSpec("test", "unit", "adding", 64, 99, seqLen, cell, activation, clip, tbptt, optimizer, lr,
+        hidden, 1, "default", seed, 16, maxSteps, 10, 0.01);
+  }
+}
