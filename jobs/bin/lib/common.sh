@@ -101,17 +101,18 @@ gs_spark_classpath() {
 gs_spark_home() {
   local cp
   cp=$(gs_spark_classpath) || exit 1
+  mkdir -p "$GS_SPARK_HOME/conf"
+  cp "$GS_ROOT/jobs/bin/lib/log4j2-daemons.properties" "$GS_SPARK_HOME/conf/log4j2.properties"
   local stamp="$GS_SPARK_HOME/.classpath"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$cp" ] && [ -d "$GS_SPARK_HOME/jars" ]; then
     return 0
   fi
   rm -rf "$GS_SPARK_HOME/jars"
-  mkdir -p "$GS_SPARK_HOME/jars" "$GS_SPARK_HOME/conf"
+  mkdir -p "$GS_SPARK_HOME/jars"
   local jar
   local IFS=:
   for jar in $cp; do
     ln -s "$jar" "$GS_SPARK_HOME/jars/$(basename "$jar")"
   done
-  cp "$GS_ROOT/jobs/conf/log4j2-daemons.properties" "$GS_SPARK_HOME/conf/log4j2.properties"
   printf '%s' "$cp" > "$stamp"
 }

@@ -1,5 +1,6 @@
 package io.gradsweep.jobs;
 
+import io.gradsweep.spec.PlanFormatter;
 import io.gradsweep.spec.SpecException;
 import io.gradsweep.spec.SweepSpec;
 import io.gradsweep.spec.SweepSpecParser;
@@ -117,14 +118,7 @@ public final class SweepJob {
   }
 
   private void printPlan(SweepSpec spec) {
-    out.println("sweep '" + spec.name() + "' (experiment '" + spec.experiment() + "'): " + spec.trials().size()
-        + " trials");
-    String fixed = Tables.fixedLine(spec.trials());
-    if (!fixed.isEmpty()) {
-      out.println("shared by all trials: " + fixed);
-    }
-    out.println();
-    out.print(Tables.plan(spec.trials()));
+    out.print(PlanFormatter.format(spec));
   }
 
   /** Step 2: open the tracking backend and check it answers, before anything trains. */

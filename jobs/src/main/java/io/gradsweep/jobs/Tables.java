@@ -3,19 +3,18 @@ package io.gradsweep.jobs;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.train.TrialResult;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
-/** The two tables the job prints: the trials of a plan and the results of a sweep. */
+/** The summary table of a finished sweep (the plan table is {@link io.gradsweep.spec.PlanFormatter}'s). */
 final class Tables {
   private Tables() {}
 
   /**
-   * The parameters that differ between trials, in {@link TrialSpec#params()} order. Parameters shared by every
-   * trial are printed once above a table, not in a column.
+   * The parameters that differ between trials, in {@link TrialSpec#params()} order: the summary's parameter
+   * columns.
    */
   static List<String> varyingKeys(List<TrialSpec> trials) {
     List<String> keys = new ArrayList<>();
@@ -29,38 +28,6 @@ final class Tables {
       }
     }
     return keys;
-  }
-
-  /** {@code key=value} of the parameters shared by every trial. */
-  static String fixedLine(List<TrialSpec> trials) {
-    if (trials.isEmpty()) {
-      return "";
-    }
-    List<String> varying = varyingKeys(trials);
-    Map<String, String> fixed = new LinkedHashMap<>(trials.get(0).params());
-    varying.forEach(fixed::remove);
-    StringBuilder sb = new StringBuilder();
-    fixed.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : " ").append(k).append('=').append(v));
-    return sb.toString();
-  }
-
-  /** One row per trial: number, id, varying parameters, run name. */
-  static String plan(List<TrialSpec> trials) {
-    List<String> keys = varyingKeys(trials);
-    List<String> header = new ArrayList<>(List.of("#", "id"));
-    header.addAll(keys);
-    header.add("run name");
-    boolean[] right = new boolean[header.size()];
-    right[0] = true;
-    TextTable t = new TextTable(header, right);
-    for (int i = 0; i < trials.size(); i++) {
-      TrialSpec s = trials.get(i);
-      List<String> row = new ArrayList<>(List.of(Integer.toString(i + 1), s.id()));
-      keys.forEach(k -> row.add(s.params().get(k)));
-      row.add(s.displayName());
-      t.add(row);
-    }
-    return t.render();
   }
 
   /**

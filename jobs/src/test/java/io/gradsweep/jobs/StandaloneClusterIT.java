@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradsweep.testkit.MlflowRestReader.RunInfo;
+import io.gradsweep.testkit.MlflowRestReader.RunRecord;
 import io.gradsweep.testkit.MlflowTestServer;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -92,9 +92,9 @@ class StandaloneClusterIT {
         assertEquals(0, submit.status(), submit.err());
         assertTrue(submit.err().contains("4 trials on " + master + ", at most 2 at a time"), submit.err());
 
-        List<RunInfo> children =
+        List<RunRecord> children =
             SweepReadback.assertSweepLogged(server.uri(), TINY, SweepReadback.parentRunId(submit.out()));
-        for (RunInfo c : children) {
+        for (RunRecord c : children) {
           String executor = c.tags().get(TrialTask.EXECUTOR_TAG);
           assertTrue(executor.startsWith("executor ") && !executor.startsWith("executor driver"),
               "trained on a cluster executor, not in the driver: " + executor);

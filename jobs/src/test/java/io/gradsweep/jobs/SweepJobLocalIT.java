@@ -3,7 +3,7 @@ package io.gradsweep.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradsweep.testkit.MlflowRestReader.RunInfo;
+import io.gradsweep.testkit.MlflowRestReader.RunRecord;
 import io.gradsweep.testkit.MlflowTestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -37,8 +37,8 @@ class SweepJobLocalIT {
       System.out.printf("local sweep: %.1f s%n%s%s", (System.nanoTime() - t0) / 1e9, stdout, stderr);
       assertEquals(0, status, stderr);
 
-      List<RunInfo> children = SweepReadback.assertSweepLogged(server.uri(), TINY, SweepReadback.parentRunId(stdout));
-      for (RunInfo c : children) {
+      List<RunRecord> children = SweepReadback.assertSweepLogged(server.uri(), TINY, SweepReadback.parentRunId(stdout));
+      for (RunRecord c : children) {
         assertEquals("1", c.tags().get(TrialTask.OMP_TAG), "OMP_NUM_THREADS seen by the task");
         assertTrue(c.tags().get(TrialTask.EXECUTOR_TAG).startsWith("executor driver on "),
             c.tags().get(TrialTask.EXECUTOR_TAG));

@@ -18,8 +18,6 @@ class TablesTest {
   void onlyParametersThatDifferGetAColumn() {
     assertEquals(List.of("cell", "activation", "lr"), Tables.varyingKeys(List.of(rnn, lstm)));
     assertEquals(List.of(), Tables.varyingKeys(List.of(rnn)));
-    assertTrue(Tables.fixedLine(List.of(rnn, lstm)).startsWith("task=adding seq_len=10 clip=none tbptt=none"));
-    assertTrue(!Tables.fixedLine(List.of(rnn, lstm)).contains("cell="));
   }
 
   @Test
@@ -60,16 +58,6 @@ class TablesTest {
     assertEquals("0", Tables.num(0));
     assertEquals("-", Tables.num(Double.NaN));
     assertEquals("-", Tables.num(Double.POSITIVE_INFINITY));
-  }
-
-  @Test
-  void planListsIdsAndRunNames() {
-    String table = Tables.plan(List.of(rnn, lstm));
-    List<String> lines = table.lines().toList();
-    assertEquals(4, lines.size());
-    assertTrue(lines.get(0).matches("#\\s+id\\s+cell\\s+activation\\s+lr\\s+run name"), lines.get(0));
-    assertTrue(lines.get(2).startsWith("1  " + rnn.id() + "  rnn "), lines.get(2));
-    assertTrue(lines.get(3).endsWith(lstm.displayName()), lines.get(3));
   }
 
   @Test
