@@ -23,9 +23,6 @@ import org.apache.spark.api.java.function.FlatMapFunction;
  * failed task, up to {@code spark.task.maxFailures} attempts, on any executor.)
  */
 final class TrialDispatcher {
-  /** Local property naming the trial a Spark job runs (shown as the job description in the Spark UI). */
-  static final String TRIAL_PROPERTY = "gradsweep.trial";
-
   /**
    * The result of one trial: from the trial runner, or a FAILED stand-in with {@code sparkError} set when Spark
    * could not run the trial's task.
@@ -74,8 +71,7 @@ final class TrialDispatcher {
       ProgressReporter progress) {
     TrialSpec trial = trials.get(index);
     String label = "trial " + (index + 1) + "/" + trials.size() + ": " + trial.displayName();
-    jsc.setLocalProperty(TRIAL_PROPERTY, Integer.toString(index));
-    jsc.setJobDescription(label);
+    jsc.setJobDescription(label); // names the job in the Spark UI; a thread-local property of this pool thread
     long t0 = System.nanoTime();
     Outcome outcome;
     try {
