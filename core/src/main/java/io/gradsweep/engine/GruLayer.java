@@ -2,10 +2,10 @@ package io.gradsweep.engine;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -32,7 +32,7 @@ public final class GruLayer extends RecurrentLayer {
   /** Gradient of the recurrent pre-activations (h R + [0, 0, bh]), [T*B, 3H]. */
   private INDArray dHR;
   private INDArray[] dhrStep;
-  /** dL/dh_{t+1} * z_{t+1}, carried to step t. */
+  /** dL/dh_{t+1} * z_{t+1} (the whole dL/dh_{t+1} after an absent step), carried to step t. */
   private double[] carry;
 
   public GruLayer(String name, int in, int hidden, DataType dtype) {
@@ -40,16 +40,20 @@ public final class GruLayer extends RecurrentLayer {
   }
 
   @Override
-  long paramCount() {
-    return super.paramCount() + hidden;
+  public Map<String, long[]> paramShapes() {
+    Map<String, long[]> m = super.paramShapes();
+    m.put("Rb", new long[] {1, hidden});
+    return m;
   }
 
   @Override
-  long bind(INDArray params, INDArray grads, long offset) {
-    long off = super.bind(params, grads, offset);
-    bh = view(params, off, 1, hidden);
-    dbh = view(grads, off, 1, hidden);
-    return off + hidden;
+  protected void setBlock(String key, INDArray p, INDArray g) {
+    if ("Rb".equals(key)) {
+      bh = p;
+      dbh = g;
+    } else {
+      super.setBlock(key, p, g);
+    }
   }
 
   @Override
@@ -60,7 +64,7 @@ public final class GruLayer extends RecurrentLayer {
   }
 
   @Override
-  void init(SplittableRandom rng, InitScheme scheme) {
+  public void init(SplittableRandom rng, InitScheme scheme) {
     InitScheme.xavier(w, in, 3L * hidden, rng);
     scheme.initRecurrent(r, hidden, 3, rng);
     b.assign(0);
@@ -93,8 +97,7 @@ public final class GruLayer extends RecurrentLayer {
   }
 
   @Override
-  INDArray forward(INDArray x, int steps, int batch) {
-    ensureShape(x, steps, batch);
+  protected void forwardSteps() {
     Blas.gemm(x, w, z, false, false, 1.0, 0.0);
     Buf zb = Buf.of(z);
     Buf ab = Buf.of(gates);
@@ -103,10 +106,11 @@ public final class GruLayer extends RecurrentLayer {
     Buf hb = Buf.of(hs);
     Buf bb = Buf.of(b);
     Buf bhb = Buf.of(bh);
+    boolean[] p = present;
     int h = hidden;
     int g3 = 3 * h;
     for (int t = 0; t < steps; t++) {
-      boolean fromPast = t > 0;
+      boolean fromPast = t > 0 || hasInitialState;
       if (fromPast) {
         Blas.gemm(hsStep[t], r, hr, false, false, 1.0, 0.0);
       }
@@ -115,6 +119,17 @@ public final class GruLayer extends RecurrentLayer {
         int rr = i * g3;
         int row = (t * batch + i) * h;
         int next = row + batch * h;
+        if (p != null && !p[t * batch + i]) {
+          // absent step: the state is carried, the gates are closed
+          for (int j = 0; j < h; j++) {
+            hb.set(next + j, hb.get(row + j));
+            hnb.set(row + j, 0.0);
+          }
+          for (int k = 0; k < g3; k++) {
+            ab.set(zr + k, 0.0);
+          }
+          continue;
+        }
         for (int j = 0; j < h; j++) {
           double rg = Buf.sigmoid(zb.get(zr + j) + bb.get(j) + (fromPast ? hrb.get(rr + j) : 0.0));
           double zg = Buf.sigmoid(zb.get(zr + h + j) + bb.get(h + j) + (fromPast ? hrb.get(rr + h + j) : 0.0));
@@ -129,11 +144,10 @@ public final class GruLayer extends RecurrentLayer {
         }
       }
     }
-    return outputs();
   }
 
   @Override
-  INDArray backward(INDArray dOut, int first) {
+  protected void backwardSteps(INDArray dOut, int first) {
     dH.assign(0);
     dZ.assign(0);
     dHR.assign(0);
@@ -145,6 +159,7 @@ public final class GruLayer extends RecurrentLayer {
     Buf hnb = Buf.of(hn);
     Buf hb = Buf.of(hs);
     Buf rec = Buf.of(dRec);
+    boolean[] p = present;
     int h = hidden;
     int g3 = 3 * h;
     for (int t = steps - 1; t >= first; t--) {
@@ -156,6 +171,15 @@ public final class GruLayer extends RecurrentLayer {
         int zr = (t * batch + i) * g3;
         int row = (t * batch + i) * h;
         int rr = i * h;
+        if (p != null && !p[t * batch + i]) {
+          // absent step: the state gradient passes to h_{t-1} unchanged
+          for (int j = 0; j < h; j++) {
+            double dh = fromFuture ? rec.get(rr + j) + carry[rr + j] : 0.0;
+            dhb.set(row + j, dh);
+            carry[rr + j] = dh;
+          }
+          continue;
+        }
         for (int j = 0; j < h; j++) {
           double dh = dob.get(row + j) + (fromFuture ? rec.get(rr + j) + carry[rr + j] : 0.0);
           double rg = ab.get(zr + j);
@@ -176,13 +200,22 @@ public final class GruLayer extends RecurrentLayer {
         }
       }
     }
+  }
+
+  @Override
+  protected void finishBackward(INDArray dx) {
     Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
     db.assign(dZ.sum(true, 0));
     Blas.gemm(hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all()), dHR, dr, true, false,
         1.0, 0.0);
-    dbh.assign(dHR.get(NDArrayIndex.all(), NDArrayIndex.interval(2L * h, 3L * h)).sum(true, 0));
-    INDArray dx = zeros((long) steps * batch, in);
+    dbh.assign(dHR.get(NDArrayIndex.all(), NDArrayIndex.interval(2L * hidden, 3L * hidden)).sum(true, 0));
     Blas.gemm(dZ, w, dx, false, true, 1.0, 0.0);
-    return dx;
+  }
+
+  @Override
+  protected void initialGradient() {
+    // dL/dh_0 = (gradient of h_0 R + [0, 0, bh]) R^T + the z path (or the whole gradient past an absent step)
+    Blas.gemm(dhrStep[0], r, dH0, false, true, 1.0, 0.0);
+    addCarry(dH0, carry);
   }
 }

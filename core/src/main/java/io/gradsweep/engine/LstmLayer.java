@@ -3,7 +3,6 @@ package io.gradsweep.engine;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -24,8 +23,12 @@ public final class LstmLayer extends RecurrentLayer {
   private INDArray tanhC;
   /** dL/dc_t of the last backward pass, [T*B, H]. */
   private INDArray dC;
-  /** dL/dc_{t+1} * f_{t+1}, carried to step t. */
+  /** dL/dc_{t+1} * f_{t+1} (the whole dL/dc_{t+1} after an absent step), carried to step t. */
   private double[] carry;
+  /** Whether c_0 is non-zero (given with the initial state). */
+  private boolean hasInitialCell;
+  /** dL/dc_0 of the last backward pass that reached step 0 from a given initial state, [B, H]. */
+  private INDArray dC0;
 
   public LstmLayer(String name, int in, int hidden, double forgetBias, DataType dtype) {
     super(name, in, hidden, 4, dtype);
@@ -33,7 +36,7 @@ public final class LstmLayer extends RecurrentLayer {
   }
 
   @Override
-  void init(SplittableRandom rng, InitScheme scheme) {
+  public void init(SplittableRandom rng, InitScheme scheme) {
     InitScheme.xavier(w, in, 4L * hidden, rng);
     scheme.initRecurrent(r, hidden, 4, rng);
     b.assign(0);
@@ -64,11 +67,52 @@ public final class LstmLayer extends RecurrentLayer {
     tanhC = zeros(rows, hidden);
     dC = zeros(rows, hidden);
     carry = new double[batch * hidden];
+    dC0 = zeros(batch, hidden);
+    hasInitialCell = false;
+  }
+
+  public double forgetBias() {
+    return forgetBias;
   }
 
   @Override
-  INDArray forward(INDArray x, int steps, int batch) {
-    ensureShape(x, steps, batch);
+  protected void setInitialCell(INDArray c) {
+    INDArray c0 = cs.get(NDArrayIndex.interval(0, batch), NDArrayIndex.all());
+    if (c == null) {
+      if (hasInitialCell) {
+        c0.assign(0);
+      }
+      hasInitialCell = false;
+    } else {
+      c0.assign(checkState(c, "c"));
+      hasInitialCell = true;
+    }
+  }
+
+  /** h_T and c_T of the last forward pass, as new arrays [batch, hidden]. */
+  @Override
+  public RecurrentState finalState() {
+    requireForward();
+    return new RecurrentState(hsStep[steps].dup(),
+        cs.get(NDArrayIndex.interval((long) steps * batch, (long) (steps + 1) * batch), NDArrayIndex.all()).dup());
+  }
+
+  @Override
+  public RecurrentState initialStateGradient() {
+    return hasInitialGradient ? new RecurrentState(dH0, dC0) : null;
+  }
+
+  @Override
+  protected void initialGradient() {
+    super.initialGradient();
+    Buf cb = Buf.of(dC0);
+    for (int e = 0; e < carry.length; e++) {
+      cb.set(e, carry[e]);
+    }
+  }
+
+  @Override
+  protected void forwardSteps() {
     Blas.gemm(x, w, z, false, false, 1.0, 0.0);
     Buf zb = Buf.of(z);
     Buf ab = Buf.of(gates);
@@ -76,10 +120,11 @@ public final class LstmLayer extends RecurrentLayer {
     Buf tcb = Buf.of(tanhC);
     Buf hb = Buf.of(hs);
     Buf bb = Buf.of(b);
+    boolean[] p = present;
     int h = hidden;
     int g4 = 4 * h;
     for (int t = 0; t < steps; t++) {
-      if (t > 0) {
+      if (t > 0 || hasInitialState) {
         Blas.gemm(hsStep[t], r, zStep[t], false, false, 1.0, 1.0);
       }
       for (int i = 0; i < batch; i++) {
@@ -87,6 +132,18 @@ public final class LstmLayer extends RecurrentLayer {
         int hr = (t * batch + i) * h;
         int prev = hr;
         int next = hr + batch * h;
+        if (p != null && !p[t * batch + i]) {
+          // absent step: h and c are carried, the gates are closed
+          for (int j = 0; j < h; j++) {
+            cb.set(next + j, cb.get(prev + j));
+            hb.set(next + j, hb.get(prev + j));
+            tcb.set(hr + j, 0.0);
+          }
+          for (int k = 0; k < g4; k++) {
+            ab.set(zr + k, 0.0);
+          }
+          continue;
+        }
         for (int j = 0; j < h; j++) {
           double ig = Buf.sigmoid(zb.get(zr + j) + bb.get(j));
           double fg = Buf.sigmoid(zb.get(zr + h + j) + bb.get(h + j));
@@ -104,11 +161,10 @@ public final class LstmLayer extends RecurrentLayer {
         }
       }
     }
-    return outputs();
   }
 
   @Override
-  INDArray backward(INDArray dOut, int first) {
+  protected void backwardSteps(INDArray dOut, int first) {
     dH.assign(0);
     dC.assign(0);
     dZ.assign(0);
@@ -120,6 +176,8 @@ public final class LstmLayer extends RecurrentLayer {
     Buf cb = Buf.of(cs);
     Buf tcb = Buf.of(tanhC);
     Buf rec = Buf.of(dRec);
+    boolean[] p = present;
+    double[] hc = hCarry;
     int h = hidden;
     int g4 = 4 * h;
     for (int t = steps - 1; t >= first; t--) {
@@ -131,8 +189,24 @@ public final class LstmLayer extends RecurrentLayer {
         int zr = (t * batch + i) * g4;
         int hr = (t * batch + i) * h;
         int rr = i * h;
+        if (p != null && !p[t * batch + i]) {
+          // absent step: h and c gradients pass to step t-1 unchanged; no pre-activation gradient
+          for (int j = 0; j < h; j++) {
+            double dh = (fromFuture ? rec.get(rr + j) : 0.0) + hc[rr + j];
+            double dc = fromFuture ? carry[rr + j] : 0.0;
+            dhb.set(hr + j, dh);
+            dcb.set(hr + j, dc);
+            hc[rr + j] = dh;
+            carry[rr + j] = dc;
+          }
+          continue;
+        }
         for (int j = 0; j < h; j++) {
           double dh = dob.get(hr + j) + (fromFuture ? rec.get(rr + j) : 0.0);
+          if (p != null) {
+            dh += hc[rr + j];
+            hc[rr + j] = 0.0;
+          }
           double ig = ab.get(zr + j);
           double fg = ab.get(zr + h + j);
           double gg = ab.get(zr + 2 * h + j);
@@ -149,7 +223,6 @@ public final class LstmLayer extends RecurrentLayer {
         }
       }
     }
-    return finishBackward();
   }
 
   /** dL/dc_t of the last backward pass, [T*B, hidden]. */

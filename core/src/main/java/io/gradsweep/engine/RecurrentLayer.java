@@ -1,6 +1,9 @@
 package io.gradsweep.engine;
 
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -17,10 +20,23 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * sequence shape. The backward pass writes dL/dh_t for every step into {@link #hiddenGradients()}, which is how
  * the gradient probes see the per-time-step profile without a second pass.
  *
+ * <p>Initial state: a forward pass starts from h_0 = 0 (and c_0 = 0) unless a {@link RecurrentState} is given;
+ * {@link #finalState()} returns h_T (and c_T), so a sequence run in segments with the state carried gives the
+ * outputs of one pass. With a given initial state, a backward pass that reaches step 0 also yields dL/dh_0 (and
+ * dL/dc_0) in {@link #initialStateGradient()}; the initial state itself is a constant of the pass.
+ *
+ * <p>Presence mask (optional, {@code present[t * batch + i]}): at an absent step the layer does not exist for that
+ * example. Its state is carried through unchanged (h_t = h_{t-1}, c_t = c_{t-1}), its output
+ * ({@link #forward(INDArray, int, int, RecurrentState, boolean[])}) is zero, the gradient arriving at that output
+ * is ignored, the state gradient passes through to step t-1 unchanged, and the input of that step gets a zero
+ * gradient and adds nothing to the weight gradients. {@link #hiddenGradients()} holds the state gradient.
+ *
  * <p>Truncation: {@code backward(dOut, first)} propagates gradients only through steps {@code first..T-1};
  * the gradient reaching earlier steps, and their contribution to the weight gradients, is exactly zero.
  *
- * <p>Not thread-safe: a layer belongs to one network, used by one thread.
+ * <p>Call order: {@link #bind} (or the network's flat-vector binding), {@link #init} once, then any number of
+ * {@code forward} / {@code backward} pairs; a backward pass uses the buffers of the latest forward pass.
+ * Not thread-safe: a layer belongs to one network, used by one thread.
  */
 public abstract class RecurrentLayer {
   protected final String name;
@@ -36,9 +52,11 @@ public abstract class RecurrentLayer {
   protected INDArray db;
   /** Input of the last forward pass, [T*B, in]. */
   protected INDArray x;
-  /** h_0..h_T, [(T+1)*B, hidden]; h_0 = 0. */
+  /** h_0..h_T, [(T+1)*B, hidden]; h_0 = 0 unless an initial state is given. */
   protected INDArray hs;
   protected INDArray[] hsStep;
+  /** View of h_1..h_T in {@link #hs}, [T*B, hidden]. */
+  private INDArray hOut;
   /** dL/dh_t of the last backward pass, [T*B, hidden]. */
   protected INDArray dH;
   /** Gradient of the pre-activations (inputs of the gates), [T*B, G]. */
@@ -46,10 +64,31 @@ public abstract class RecurrentLayer {
   protected INDArray[] dzStep;
   /** Recurrent gradient into one step, [B, hidden]. */
   protected INDArray dRec;
+  /** dL/dh_0 of the last backward pass that reached step 0 from a given initial state, [B, hidden]. */
+  protected INDArray dH0;
+  /**
+   * Gradient into h_{t-1} that does not pass through R: an absent step hands its whole state gradient on. Only
+   * used with a presence mask (the GRU keeps its own carry, which also covers the z path).
+   */
+  protected double[] hCarry;
+  /** Presence of (step, example) at row t*B+i in the last forward pass; null = every step present. */
+  protected boolean[] present;
+  /** Whether the last forward pass started from a given initial state (else from zeros). */
+  protected boolean hasInitialState;
+  /** Whether the last backward pass computed {@link #initialStateGradient()}. */
+  protected boolean hasInitialGradient;
   protected int steps = -1;
   protected int batch = -1;
 
   protected RecurrentLayer(String name, int in, int hidden, int gateBlocks, DataType dtype) {
+    if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) {
+      throw new IllegalArgumentException("recurrent layer " + name + ": data type must be FLOAT or DOUBLE, got "
+          + dtype);
+    }
+    if (in < 1 || hidden < 1) {
+      throw new IllegalArgumentException("recurrent layer " + name + ": sizes must be >= 1, got in " + in
+          + ", hidden " + hidden);
+    }
     this.name = name;
     this.in = in;
     this.hidden = hidden;
@@ -69,23 +108,102 @@ public abstract class RecurrentLayer {
     return hidden;
   }
 
-  long paramCount() {
+  /** Number of gate blocks of W, R and b (1 for a vanilla RNN, 4 for an LSTM, 3 for a GRU). */
+  public int gateBlocks() {
+    return gateBlocks;
+  }
+
+  public DataType dataType() {
+    return dtype;
+  }
+
+  /**
+   * Parameter arrays in layout order, by type (the {@link ParamBlock#type()} words): {@code W [in, G]},
+   * {@code R [hidden, G]}, {@code b [1, G]}, and cell-specific extras (a GRU's {@code Rb [1, hidden]}).
+   */
+  public Map<String, long[]> paramShapes() {
     long g = (long) hidden * gateBlocks;
-    return in * g + hidden * g + g;
+    Map<String, long[]> m = new LinkedHashMap<>();
+    m.put("W", new long[] {in, g});
+    m.put("R", new long[] {hidden, g});
+    m.put("b", new long[] {1, g});
+    return m;
+  }
+
+  /** Total number of parameters: the sum over {@link #paramShapes()}. */
+  public long paramCount() {
+    long n = 0;
+    for (long[] s : paramShapes().values()) {
+      n += s[0] * s[1];
+    }
+    return n;
   }
 
   /** Points the parameter and gradient arrays at slices of the flat vectors, starting at {@code offset}. */
   long bind(INDArray params, INDArray grads, long offset) {
-    int g = hidden * gateBlocks;
-    w = view(params, offset, in, g);
-    dw = view(grads, offset, in, g);
-    offset += (long) in * g;
-    r = view(params, offset, hidden, g);
-    dr = view(grads, offset, hidden, g);
-    offset += (long) hidden * g;
-    b = view(params, offset, 1, g);
-    db = view(grads, offset, 1, g);
-    return offset + g;
+    for (Map.Entry<String, long[]> e : paramShapes().entrySet()) {
+      int rows = (int) e.getValue()[0];
+      int cols = (int) e.getValue()[1];
+      setBlock(e.getKey(), view(params, offset, rows, cols), view(grads, offset, rows, cols));
+      offset += (long) rows * cols;
+    }
+    return offset;
+  }
+
+  /**
+   * Points the parameters, and the gradients, at the given arrays, keyed by the {@link #paramShapes()} words.
+   * Each array must have exactly the shape given there, this layer's data type, and row-major layout with unit
+   * column stride (as the direct BLAS calls need); it is used in place, not copied. {@code grads} may be null
+   * while only forward passes (or {@link #init}) are needed.
+   */
+  public void bind(Map<String, INDArray> params, Map<String, INDArray> grads) {
+    for (Map.Entry<String, long[]> e : paramShapes().entrySet()) {
+      String key = e.getKey();
+      INDArray p = requireBindable(params, key, e.getValue(), "parameter");
+      INDArray g = grads == null ? null : requireBindable(grads, key, e.getValue(), "gradient");
+      setBlock(key, p, g);
+    }
+  }
+
+  private INDArray requireBindable(Map<String, INDArray> m, String key, long[] shape, String what) {
+    INDArray a = m.get(key);
+    if (a == null) {
+      throw new IllegalArgumentException(name + ": no " + what + " array for " + key + "; keys given: "
+          + m.keySet());
+    }
+    if (a.rank() != 2 || a.rows() != shape[0] || a.columns() != shape[1]) {
+      throw new IllegalArgumentException(name + ": " + what + " " + key + " must have shape "
+          + Arrays.toString(shape) + ", got " + Arrays.toString(a.shape()));
+    }
+    if (a.dataType() != dtype) {
+      throw new IllegalArgumentException(name + ": " + what + " " + key + " must be " + dtype + ", got "
+          + a.dataType());
+    }
+    boolean rowMajor = (a.columns() == 1 || a.stride(1) == 1) && (a.rows() == 1 || a.stride(0) == a.columns());
+    if (!rowMajor) {
+      throw new IllegalArgumentException(name + ": " + what + " " + key
+          + " must be a contiguous row-major array, got " + a.shapeInfoToString());
+    }
+    return a;
+  }
+
+  /** Sets the parameter and gradient array of one block (gradient may be null). */
+  protected void setBlock(String key, INDArray p, INDArray g) {
+    switch (key) {
+      case "W" -> {
+        w = p;
+        dw = g;
+      }
+      case "R" -> {
+        r = p;
+        dr = g;
+      }
+      case "b" -> {
+        b = p;
+        db = g;
+      }
+      default -> throw new IllegalArgumentException(name + ": unknown parameter block " + key);
+    }
   }
 
   static INDArray view(INDArray flat, long offset, int rows, int cols) {
@@ -108,13 +226,14 @@ public abstract class RecurrentLayer {
 
   /**
    * Activation health of the last forward pass, as fractions and means: saturation of tanh/sigmoid units, dead
-   * ReLU units, mean gate values of gated cells. Keys are short names, e.g. {@code saturated_frac}.
+   * ReLU units, mean gate values of gated cells. Keys are short names, e.g. {@code saturated_frac}. Absent
+   * (masked) steps count with the carried state and zero gates.
    */
   public abstract java.util.Map<String, Double> health();
 
   /** The hidden states h_1..h_T of the last forward pass, a view [T*B, hidden]. */
   protected INDArray hiddenStates() {
-    return hs.get(NDArrayIndex.interval((long) batch, (long) (steps + 1) * batch), NDArrayIndex.all());
+    return hOut;
   }
 
   /** Mean of gate block k of a [rows, blocks*hidden] array of activated gates. */
@@ -123,24 +242,184 @@ public abstract class RecurrentLayer {
         .meanNumber().doubleValue();
   }
 
-  /** Initialises W, R and b. */
-  abstract void init(SplittableRandom rng, InitScheme scheme);
+  /**
+   * Initialises the parameters (after binding) with the given scheme: input weights Xavier, recurrent weights by
+   * the scheme, biases zero except for cell-specific ones (an LSTM's forget-gate bias).
+   */
+  public abstract void init(SplittableRandom rng, InitScheme scheme);
 
-  /** Forward over all steps; returns the hidden states h_1..h_T as [T*B, hidden] (a copy). */
-  abstract INDArray forward(INDArray x, int steps, int batch);
+  /** Forward over all steps from a zero state; returns the hidden states h_1..h_T as [T*B, hidden] (a copy). */
+  public final INDArray forward(INDArray x, int steps, int batch) {
+    return forward(x, steps, batch, null, null);
+  }
+
+  /**
+   * Forward over all steps; returns the outputs as a new [T*B, hidden] array: h_t, and zero at absent steps.
+   *
+   * @param initial h_0 (and c_0) as [batch, hidden] arrays, copied in; null = zeros
+   * @param present presence of (step t, example i) at index t*batch+i; null = all present. Kept by reference
+   *     until the next forward pass (the backward pass reads it): do not change it in between
+   */
+  public final INDArray forward(INDArray x, int steps, int batch, RecurrentState initial, boolean[] present) {
+    forwardView(x, steps, batch, initial, present);
+    INDArray out = hOut.dup();
+    if (present != null) {
+      Buf ob = Buf.of(out);
+      for (int row = 0; row < present.length; row++) {
+        if (!present[row]) {
+          int o = row * hidden;
+          for (int j = 0; j < hidden; j++) {
+            ob.set(o + j, 0.0);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * As {@link #forward(INDArray, int, int, RecurrentState, boolean[])}, but returns the layer's own view of the
+   * states h_1..h_T ([T*B, hidden], valid until the next forward pass) without copying it. At absent steps the
+   * view holds the carried state, not zero.
+   */
+  public final INDArray forwardView(INDArray x, int steps, int batch, RecurrentState initial, boolean[] present) {
+    if (steps < 1 || batch < 1) {
+      throw new IllegalArgumentException(name + ": steps and batch must be >= 1, got " + steps + ", " + batch);
+    }
+    if (x.rank() != 2 || x.rows() != (long) steps * batch || x.columns() != in) {
+      throw new IllegalArgumentException(name + ": input must be [" + ((long) steps * batch) + ", " + in
+          + "] (steps*batch, in), got " + Arrays.toString(x.shape()));
+    }
+    if (present != null && present.length != steps * batch) {
+      throw new IllegalArgumentException(name + ": presence mask must have steps*batch = " + (steps * batch)
+          + " entries, got " + present.length);
+    }
+    ensureShape(x, steps, batch);
+    this.present = present;
+    setInitialState(initial);
+    hasInitialGradient = false;
+    forwardSteps();
+    return hOut;
+  }
+
+  /** The per-step loop of the forward pass, over the buffers set up by {@link #ensureShape}. */
+  protected abstract void forwardSteps();
 
   /**
    * Backward over steps {@code first..T-1}, given dL/d(output h_t) from above in {@code dOut} ([T*B, hidden]).
-   * Writes the parameter gradients (overwriting) and returns dL/dx ([T*B, in]).
+   * Writes the parameter gradients (overwriting) and returns dL/dx ([T*B, in], a new array).
    */
-  abstract INDArray backward(INDArray dOut, int first);
+  public final INDArray backward(INDArray dOut, int first) {
+    INDArray dx = zeros((long) steps * batch, in);
+    backwardInto(dOut, first, dx);
+    return dx;
+  }
 
-  /** Allocates the per-shape buffers of the subclass; called when the sequence shape changes. */
-  protected abstract void allocate();
+  /** As {@link #backward(INDArray, int)}, writing dL/dx into the given [T*B, in] row-major array. */
+  public final void backwardInto(INDArray dOut, int first, INDArray dx) {
+    if (steps < 0) {
+      throw new IllegalStateException(name + ": backward pass before any forward pass");
+    }
+    if (dw == null) {
+      throw new IllegalStateException(name + ": no gradient arrays bound");
+    }
+    if (first < 0 || first > steps) {
+      throw new IllegalArgumentException(name + ": first step " + first + " outside 0.." + steps);
+    }
+    if (dOut.rank() != 2 || dOut.rows() != (long) steps * batch || dOut.columns() != hidden) {
+      throw new IllegalArgumentException(name + ": output gradient must be [" + ((long) steps * batch) + ", "
+          + hidden + "], got " + Arrays.toString(dOut.shape()));
+    }
+    if (dx.rank() != 2 || dx.rows() != (long) steps * batch || dx.columns() != in) {
+      throw new IllegalArgumentException(name + ": input gradient must be [" + ((long) steps * batch) + ", " + in
+          + "], got " + Arrays.toString(dx.shape()));
+    }
+    if (present != null) {
+      Arrays.fill(hCarry, 0.0);
+    }
+    backwardSteps(dOut, first);
+    finishBackward(dx);
+    hasInitialGradient = first == 0 && hasInitialState;
+    if (hasInitialGradient) {
+      initialGradient();
+    }
+  }
+
+  /** The per-step loop of the backward pass: fills dH, dZ (and cell-specific buffers) for steps first..T-1. */
+  protected abstract void backwardSteps(INDArray dOut, int first);
+
+  /** Computes dL/dh_0 (and dL/dc_0) after a backward pass that reached step 0. */
+  protected void initialGradient() {
+    Blas.gemm(dzStep[0], r, dH0, false, true, 1.0, 0.0);
+    if (present != null) {
+      addCarry(dH0, hCarry);
+    }
+  }
+
+  /** a += carry, element by element ({@code a} contiguous [B, hidden]). */
+  protected static void addCarry(INDArray a, double[] carry) {
+    Buf ab = Buf.of(a);
+    for (int e = 0; e < carry.length; e++) {
+      ab.add(e, carry[e]);
+    }
+  }
+
+  /**
+   * dL/dh_0 (and dL/dc_0 for an LSTM) of the last backward pass, as views [batch, hidden] valid until the next
+   * pass; null unless that pass reached step 0 and its forward pass started from a given initial state.
+   */
+  public RecurrentState initialStateGradient() {
+    return hasInitialGradient ? RecurrentState.of(dH0) : null;
+  }
 
   /** dL/dh_t of the last backward pass, [T*B, hidden] (rows of steps before the window are zero). */
   public INDArray hiddenGradients() {
     return dH;
+  }
+
+  /**
+   * The state after the last step of the last forward pass (h_T, and c_T for an LSTM), as new arrays
+   * [batch, hidden]. At an example whose last steps are absent this is the state after its last present step.
+   */
+  public RecurrentState finalState() {
+    requireForward();
+    return RecurrentState.of(hsStep[steps].dup());
+  }
+
+  protected void requireForward() {
+    if (steps < 0) {
+      throw new IllegalStateException(name + ": no forward pass yet");
+    }
+  }
+
+  /** Copies the initial state into step 0 of the state buffers, or zeroes them. */
+  protected void setInitialState(RecurrentState initial) {
+    if (initial == null) {
+      if (hasInitialState) {
+        hsStep[0].assign(0);
+        setInitialCell(null);
+      }
+      hasInitialState = false;
+      return;
+    }
+    hsStep[0].assign(checkState(initial.h(), "h"));
+    setInitialCell(initial.c());
+    hasInitialState = true;
+  }
+
+  /** Sets c_0 (null = zero); only an LSTM has a cell state. */
+  protected void setInitialCell(INDArray c) {
+    if (c != null) {
+      throw new IllegalArgumentException(name + ": this cell has no cell state, but an initial c was given");
+    }
+  }
+
+  protected INDArray checkState(INDArray s, String what) {
+    if (s.rank() != 2 || s.rows() != batch || s.columns() != hidden) {
+      throw new IllegalArgumentException(name + ": initial state " + what + " must be [" + batch + ", " + hidden
+          + "] (batch, hidden), got " + Arrays.toString(s.shape()));
+    }
+    return s.dataType() == dtype ? s : s.castTo(dtype);
   }
 
   /** Makes sure the buffers fit T x B; they are reused while the shape stays the same. */
@@ -154,12 +433,19 @@ public abstract class RecurrentLayer {
     long rows = (long) steps * batch;
     hs = zeros((long) (steps + 1) * batch, hidden);
     hsStep = stepViews(hs, steps + 1);
+    hOut = hs.get(NDArrayIndex.interval((long) batch, (long) (steps + 1) * batch), NDArrayIndex.all());
     dH = zeros(rows, hidden);
     dZ = zeros(rows, (long) hidden * gateBlocks);
     dzStep = stepViews(dZ, steps);
     dRec = zeros(batch, hidden);
+    dH0 = zeros(batch, hidden);
+    hCarry = new double[batch * hidden];
+    hasInitialState = false;
     allocate();
   }
+
+  /** Allocates the per-shape buffers of the subclass; called when the sequence shape changes. */
+  protected abstract void allocate();
 
   /** Views of each step's rows of a time-major base array. */
   protected INDArray[] stepViews(INDArray a, int n) {
@@ -174,19 +460,12 @@ public abstract class RecurrentLayer {
     return Nd4j.zeros(dtype, rows, cols);
   }
 
-  /** The hidden states h_1..h_T as a new array. */
-  protected INDArray outputs() {
-    return hs.get(NDArrayIndex.interval((long) batch, (long) (steps + 1) * batch), NDArrayIndex.all()).dup();
-  }
-
-  /** Weight gradients from dZ ([T*B, G], the same for input and recurrent weights) and dL/dx. */
-  protected INDArray finishBackward() {
+  /** Weight gradients from dZ ([T*B, G], the same for input and recurrent weights) and dL/dx into {@code dx}. */
+  protected void finishBackward(INDArray dx) {
     Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
     INDArray hPrev = hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all());
     Blas.gemm(hPrev, dZ, dr, true, false, 1.0, 0.0);
     db.assign(dZ.sum(true, 0));
-    INDArray dx = zeros((long) steps * batch, in);
     Blas.gemm(dZ, w, dx, false, true, 1.0, 0.0);
-    return dx;
   }
 }

@@ -3,7 +3,6 @@ package io.gradsweep.engine;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /** Vanilla ("Elman") recurrent layer: h_t = f(x_t W + h_{t-1} R + b). */
 public final class VanillaRnnLayer extends RecurrentLayer {
@@ -22,7 +21,7 @@ public final class VanillaRnnLayer extends RecurrentLayer {
   }
 
   @Override
-  void init(SplittableRandom rng, InitScheme scheme) {
+  public void init(SplittableRandom rng, InitScheme scheme) {
     InitScheme.xavier(w, in, hidden, rng);
     scheme.initRecurrent(r, hidden, 1, rng);
     b.assign(0);
@@ -61,28 +60,37 @@ public final class VanillaRnnLayer extends RecurrentLayer {
   }
 
   @Override
-  INDArray forward(INDArray x, int steps, int batch) {
-    ensureShape(x, steps, batch);
+  protected void forwardSteps() {
     Blas.gemm(x, w, z, false, false, 1.0, 0.0);
     Buf zb = Buf.of(z);
     Buf hb = Buf.of(hs);
     Buf bb = Buf.of(b);
-    int n = batch * hidden;
+    boolean[] p = present;
+    int h = hidden;
+    int n = batch * h;
     for (int t = 0; t < steps; t++) {
-      if (t > 0) {
+      if (t > 0 || hasInitialState) {
         Blas.gemm(hsStep[t], r, zStep[t], false, false, 1.0, 1.0);
       }
-      int zo = t * n;
-      int ho = (t + 1) * n;
-      for (int e = 0; e < n; e++) {
-        hb.set(ho + e, activation.value(zb.get(zo + e) + bb.get(e % hidden)));
+      for (int i = 0; i < batch; i++) {
+        int zo = t * n + i * h;
+        int prev = zo;
+        int next = zo + n;
+        if (p != null && !p[t * batch + i]) {
+          for (int j = 0; j < h; j++) {
+            hb.set(next + j, hb.get(prev + j)); // absent step: the state is carried
+          }
+          continue;
+        }
+        for (int j = 0; j < h; j++) {
+          hb.set(next + j, activation.value(zb.get(zo + j) + bb.get(j)));
+        }
       }
     }
-    return outputs();
   }
 
   @Override
-  INDArray backward(INDArray dOut, int first) {
+  protected void backwardSteps(INDArray dOut, int first) {
     dH.assign(0);
     dZ.assign(0);
     Buf dob = Buf.of(dOut);
@@ -90,20 +98,43 @@ public final class VanillaRnnLayer extends RecurrentLayer {
     Buf dzb = Buf.of(dZ);
     Buf hb = Buf.of(hs);
     Buf rec = Buf.of(dRec);
-    int n = batch * hidden;
+    boolean[] p = present;
+    double[] carry = hCarry;
+    int h = hidden;
+    int n = batch * h;
     for (int t = steps - 1; t >= first; t--) {
       boolean fromFuture = t < steps - 1;
       if (fromFuture) {
         Blas.gemm(dzStep[t + 1], r, dRec, false, true, 1.0, 0.0);
       }
-      int o = t * n;
-      int ho = (t + 1) * n;
-      for (int e = 0; e < n; e++) {
-        double dh = dob.get(o + e) + (fromFuture ? rec.get(e) : 0.0);
-        dhb.set(o + e, dh);
-        dzb.set(o + e, dh * activation.derivativeFromOutput(hb.get(ho + e)));
+      for (int i = 0; i < batch; i++) {
+        int o = t * n + i * h;
+        int ho = o + n;
+        int rr = i * h;
+        if (p != null) {
+          if (!p[t * batch + i]) {
+            // absent step: no output, no pre-activation; the state gradient passes to h_{t-1} unchanged
+            for (int j = 0; j < h; j++) {
+              double dh = (fromFuture ? rec.get(rr + j) : 0.0) + carry[rr + j];
+              dhb.set(o + j, dh);
+              carry[rr + j] = dh;
+            }
+            continue;
+          }
+          for (int j = 0; j < h; j++) {
+            double dh = dob.get(o + j) + (fromFuture ? rec.get(rr + j) : 0.0) + carry[rr + j];
+            carry[rr + j] = 0.0;
+            dhb.set(o + j, dh);
+            dzb.set(o + j, dh * activation.derivativeFromOutput(hb.get(ho + j)));
+          }
+          continue;
+        }
+        for (int j = 0; j < h; j++) {
+          double dh = dob.get(o + j) + (fromFuture ? rec.get(rr + j) : 0.0);
+          dhb.set(o + j, dh);
+          dzb.set(o + j, dh * activation.derivativeFromOutput(hb.get(ho + j)));
+        }
       }
     }
-    return finishBackward();
   }
 }
