@@ -1,0 +1,118 @@
+# Shared by bin/gradsweep and bin/spark-cluster (sourced, not run). Bash.
+#
+# GS_ROOT       the repository root
+# GS_STATE      <repo>/.gradsweep: caches, the project-local Spark home, cluster pids and logs (git-ignored)
+# GS_UBER_JAR   the uber jar built by jobs/pom.xml (maven-shade-plugin)
+
+GS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+GS_STATE="$GS_ROOT/.gradsweep"
+GS_UBER_JAR="$GS_ROOT/jobs/target/gradsweep-jobs-all.jar"
+GS_SPARK_CLASSPATH_FILE="$GS_STATE/spark-classpath.txt"
+GS_SPARK_HOME="$GS_STATE/spark-home"
+GS_MAIN_CLASS=io.gradsweep.jobs.SweepJob
+
+# The JVM flags Spark's launcher adds on Java 17 (org.apache.spark.launcher.JavaModuleOptions, Spark 3.5);
+# JavaModuleOptionsTest fails when this list and Spark's differ.
+GS_JAVA_MODULE_OPTS=(
+  -XX:+IgnoreUnrecognizedVMOptions
+  --add-opens=java.base/java.lang=ALL-UNNAMED
+  --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+  --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED
+  --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
+  --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
+  --add-opens=java.base/sun.security.action=ALL-UNNAMED
+  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
+  --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED
+  -Djdk.reflect.useDirectMethodHandle=false
+)
+
+gs_die() {
+  echo "$(basename "$0"): $*" >&2
+  exit "${GS_DIE_STATUS:-1}"
+}
+
+gs_log() {
+  echo "[$(basename "$0")] $*" >&2
+}
+
+# The java to run: $JAVA_HOME/bin/java, else java on the PATH; must be 17 or newer.
+gs_java() {
+  local java=java
+  [ -n "${JAVA_HOME:-}" ] && java="$JAVA_HOME/bin/java"
+  command -v "$java" >/dev/null 2>&1 || gs_die "java not found (set JAVA_HOME or put Java 17 on the PATH)"
+  local v
+  v=$("$java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)
+  [ -n "$v" ] && [ "$v" -ge 17 ] || gs_die "$java is Java ${v:-?}; gradsweep needs Java 17 or newer"
+  echo "$java"
+}
+
+# Builds the uber jar when it is missing or older than a source file or pom. GRADSWEEP_NO_BUILD=1 never builds.
+gs_ensure_uber_jar() {
+  if [ -f "$GS_UBER_JAR" ]; then
+    local newer
+    newer=$(find "$GS_ROOT/pom.xml" "$GS_ROOT/core/pom.xml" "$GS_ROOT/jobs/pom.xml" \
+      "$GS_ROOT/core/src/main" "$GS_ROOT/jobs/src/main" -newer "$GS_UBER_JAR" -type f -print -quit 2>/dev/null)
+    [ -z "$newer" ] && return 0
+    [ "${GRADSWEEP_NO_BUILD:-}" = 1 ] && { gs_log "warning: $newer is newer than the uber jar (GRADSWEEP_NO_BUILD=1: not rebuilding)"; return 0; }
+    gs_log "sources changed ($newer): rebuilding the uber jar"
+  else
+    [ "${GRADSWEEP_NO_BUILD:-}" = 1 ] && gs_die "$GS_UBER_JAR is missing (GRADSWEEP_NO_BUILD=1); build it with: mvn -B -q -DskipTests package"
+    gs_log "building the uber jar (mvn -B -q -DskipTests package; the first build takes a minute)"
+  fi
+  # (Debian's Maven 3.8 prints colour resets even in batch mode: filtered out)
+  (cd "$GS_ROOT" && set -o pipefail && mvn -B -q -Dstyle.color=never -DskipTests package 2>&1 | sed 's/\x1b\[0m//g' >&2) \
+    || gs_die "the build failed (see the Maven output above)"
+  [ -f "$GS_UBER_JAR" ] || gs_die "the build did not produce $GS_UBER_JAR"
+}
+
+# Prints Spark's runtime class path (jars from the local Maven repository), computed once from
+# jobs/spark-runtime/pom.xml and cached in .gradsweep/spark-classpath.txt until a pom changes or a jar is gone.
+gs_spark_classpath() {
+  local f="$GS_SPARK_CLASSPATH_FILE" pom="$GS_ROOT/jobs/spark-runtime/pom.xml" stale=0
+  if [ ! -s "$f" ] || [ "$pom" -nt "$f" ] || [ "$GS_ROOT/pom.xml" -nt "$f" ]; then
+    stale=1
+  else
+    local first
+    first=$(cut -d: -f1 "$f")
+    [ -f "$first" ] || stale=1
+  fi
+  if [ "$stale" = 1 ]; then
+    mkdir -p "$GS_STATE"
+    local tmp="$f.tmp.$$"
+    gs_log "resolving Spark's class path (mvn dependency:build-classpath on jobs/spark-runtime/pom.xml)"
+    if ! mvn -B -q -Dstyle.color=never -o -f "$pom" dependency:build-classpath -Dmdep.outputFile="$tmp" >/dev/null 2>&1; then
+      mvn -B -q -Dstyle.color=never -f "$pom" dependency:build-classpath -Dmdep.outputFile="$tmp" >&2 \
+        || { rm -f "$tmp"; gs_die "could not resolve Spark's jars with Maven"; }
+    fi
+    mv "$tmp" "$f"
+  fi
+  cat "$f"
+}
+
+# Makes <repo>/.gradsweep/spark-home: jars/ links to Spark's jars in the local Maven repository, conf/ holds the
+# cluster daemons' log4j2.properties. Rebuilt when the Spark class path changes.
+gs_spark_home() {
+  local cp
+  cp=$(gs_spark_classpath) || exit 1
+  mkdir -p "$GS_SPARK_HOME/conf"
+  cp "$GS_ROOT/jobs/bin/lib/log4j2-daemons.properties" "$GS_SPARK_HOME/conf/log4j2.properties"
+  local stamp="$GS_SPARK_HOME/.classpath"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$cp" ] && [ -d "$GS_SPARK_HOME/jars" ]; then
+    return 0
+  fi
+  rm -rf "$GS_SPARK_HOME/jars"
+  mkdir -p "$GS_SPARK_HOME/jars"
+  local jar
+  local IFS=:
+  for jar in $cp; do
+    ln -s "$jar" "$GS_SPARK_HOME/jars/$(basename "$jar")"
+  done
+  printf '%s' "$cp" > "$stamp"
+}

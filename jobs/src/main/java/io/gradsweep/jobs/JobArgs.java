@@ -1,0 +1,136 @@
+package io.gradsweep.jobs;
+
+import io.gradsweep.tracking.TrackingTarget;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The command line of {@link SweepJob}, parsed and checked.
+ *
+ * @param command {@code run}, {@code plan} or {@code help}
+ * @param spec the sweep spec file (null for help)
+ * @param tracking where results go (null for plan and help)
+ * @param parallelism most trials running at once, or 0 for Spark's default parallelism
+ */
+record JobArgs(String command, Path spec, TrackingTarget tracking, int parallelism) {
+
+  static final Set<String> BACKENDS = Set.of("mlflow", "memory", "none");
+
+  static final String USAGE = """
+      Usage: gradsweep run SPEC [--tracking-uri URI] [--tracking-backend mlflow|memory|none] [--parallelism N]
+             gradsweep plan SPEC
+             gradsweep --help
+
+      Commands:
+        run SPEC    validate the sweep spec, then train every trial as a Spark task and log to the tracking backend
+                    (one parent run for the sweep, one child run per trial); prints a summary table
+        plan SPEC   validate the sweep spec and print its trials; starts neither Spark nor a tracking backend
+
+      Options:
+        --tracking-uri URI          tracking server address, e.g. http://127.0.0.1:5000
+                                    (default: $MLFLOW_TRACKING_URI; required for the mlflow backend)
+        --tracking-backend NAME     mlflow (default), memory (in-process, for tests) or none
+        --parallelism N             run at most N trials at once (default: Spark's default parallelism,
+                                    i.e. the cores of the local machine or of the cluster's executors)
+        -h, --help                  print this help
+
+      Spark settings come from spark-submit or -Dspark.* system properties; without spark.master the job runs
+      on local[*]. Each trial's ND4J threads are limited to spark.task.cpus (default 1) through
+      spark.executorEnv.OMP_NUM_THREADS; in local mode set OMP_NUM_THREADS=1 for the JVM.
+
+      Tuning (system properties): -Dgradsweep.progress.seconds=N seconds between progress lines (default 5;
+      0: only one line per finished trial); -Dgradsweep.executor.wait.seconds=N how long to wait for a cluster's
+      first executor (default 120).
+
+      Exit status: 0 the sweep completed (diverged or unsolved trials are results), 2 usage or spec error,
+      3 tracking backend unreachable, 4 Spark could not run one or more trials, 1 unexpected error.
+      """;
+
+  /** A command line that cannot be run; the message says why. */
+  static final class UsageException extends Exception {
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  static JobArgs parse(String[] args, Map<String, String> env) throws UsageException {
+    if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+      return new JobArgs("help", null, null, 0);
+    }
+    String command = null;
+    String spec = null;
+    String uri = null;
+    String backend = "mlflow";
+    int parallelism = 0;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      String value = null;
+      int eq = a.indexOf('=');
+      String name = a.startsWith("--") && eq > 0 ? a.substring(0, eq) : a;
+      if (a.startsWith("--") && eq > 0) {
+        value = a.substring(eq + 1);
+      }
+      switch (name) {
+        case "--tracking-uri" -> uri = value != null ? value : next(args, ++i, name);
+        case "--tracking-backend" -> backend = value != null ? value : next(args, ++i, name);
+        case "--parallelism" -> parallelism = positiveInt(value != null ? value : next(args, ++i, name), name);
+        default -> {
+          if (a.startsWith("-")) {
+            throw new UsageException("unknown option '" + a + "'");
+          } else if (command == null) {
+            command = a;
+          } else if (spec == null) {
+            spec = a;
+          } else {
+            throw new UsageException("unexpected argument '" + a + "'");
+          }
+        }
+      }
+    }
+    if (command == null) {
+      throw new UsageException("missing command: run or plan");
+    }
+    if (!command.equals("run") && !command.equals("plan")) {
+      throw new UsageException("unknown command '" + command + "'; known: run, plan");
+    }
+    if (spec == null) {
+      throw new UsageException(command + ": missing SPEC (the sweep spec YAML file)");
+    }
+    if (!BACKENDS.contains(backend)) {
+      throw new UsageException("--tracking-backend: unknown backend '" + backend + "'; known: mlflow, memory, none");
+    }
+    if (command.equals("plan")) {
+      return new JobArgs(command, Path.of(spec), null, parallelism);
+    }
+    if (uri == null || uri.isBlank()) {
+      uri = env.get("MLFLOW_TRACKING_URI");
+    }
+    if (backend.equals("mlflow") && (uri == null || uri.isBlank())) {
+      throw new UsageException("run: no tracking URI; pass --tracking-uri URI or set MLFLOW_TRACKING_URI "
+          + "(bin/gradsweep starts a local MLflow server when neither is given)");
+    }
+    return new JobArgs(command, Path.of(spec), new TrackingTarget(backend, backend.equals("mlflow") ? uri : null),
+        parallelism);
+  }
+
+  private static String next(String[] args, int i, String option) throws UsageException {
+    if (i >= args.length || args[i].startsWith("--")) {
+      throw new UsageException(option + " needs a value");
+    }
+    return args[i];
+  }
+
+  private static int positiveInt(String s, String option) throws UsageException {
+    try {
+      int n = Integer.parseInt(s);
+      if (n >= 1) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // fall through
+    }
+    throw new UsageException(option + ": expected a whole number >= 1, got '" + s + "'");
+  }
+}

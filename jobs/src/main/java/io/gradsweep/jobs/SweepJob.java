@@ -1,0 +1,308 @@
+package io.gradsweep.jobs;
+
+import io.gradsweep.spec.PlanFormatter;
+import io.gradsweep.spec.SpecException;
+import io.gradsweep.spec.SweepSpec;
+import io.gradsweep.spec.SweepSpecParser;
+import io.gradsweep.tracking.SweepRun;
+import io.gradsweep.tracking.TrackingException;
+import io.gradsweep.tracking.TrackingSink;
+import io.gradsweep.tracking.TrackingSinks;
+import io.gradsweep.tracking.TrackingTarget;
+import io.gradsweep.train.TrialResult;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Spark entry point of a sweep: {@code run SPEC} trains every trial of a sweep spec as a Spark task and logs it
+ * to the tracking backend; {@code plan SPEC} prints the trials. See {@link JobArgs#USAGE}.
+ *
+ * <p>{@code run} goes through named steps: parse the spec on the driver (nothing is logged for an invalid spec);
+ * check the tracking backend answers; start Spark (the master comes from spark-submit or {@code -Dspark.master},
+ * {@code local[*]} when neither gives one); start the sweep's parent run; run the trials, one per Spark task;
+ * print the summary; end the parent run.
+ */
+public final class SweepJob {
+  static final int OK = 0;
+  static final int INTERNAL_ERROR = 1;
+  static final int USAGE_ERROR = 2;
+  static final int TRACKING_ERROR = 3;
+  static final int SPARK_ERROR = 4;
+
+  /** Seconds between two progress lines (besides one per finished trial); system property, 0 = only those. */
+  static final String PROGRESS_SECONDS_PROPERTY = "gradsweep.progress.seconds";
+  /** How long a cluster's executors may take to register before the sweep gives up. */
+  static final String EXECUTOR_WAIT_PROPERTY = "gradsweep.executor.wait.seconds";
+
+  private final PrintStream out;
+  private final PrintStream err;
+  private final Map<String, String> env;
+
+  private SweepJob(Map<String, String> env, PrintStream out, PrintStream err) {
+    this.env = env;
+    this.out = out;
+    this.err = err;
+  }
+
+  public static void main(String[] args) {
+    int status = run(args, System.getenv(), System.out, System.err);
+    System.out.flush();
+    System.exit(status);
+  }
+
+  /** Runs the command line and returns the exit status; prints results on {@code out}, messages on {@code err}. */
+  static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    SweepJob job = new SweepJob(env, out, err);
+    try {
+      return job.dispatch(args);
+    } catch (JobFailure f) {
+      err.println("gradsweep: " + f.getMessage());
+      return f.status;
+    } catch (RuntimeException | InterruptedException e) {
+      err.println("gradsweep: unexpected error: " + e);
+      e.printStackTrace(err);
+      return INTERNAL_ERROR;
+    }
+  }
+
+  /** A failure with a message for the user and an exit status. */
+  private static final class JobFailure extends RuntimeException {
+    final int status;
+
+    JobFailure(int status, String message) {
+      super(message);
+      this.status = status;
+    }
+  }
+
+  private int dispatch(String[] args) throws InterruptedException {
+    JobArgs a;
+    try {
+      a = JobArgs.parse(args, env);
+    } catch (JobArgs.UsageException e) {
+      throw new JobFailure(USAGE_ERROR, e.getMessage() + "\n(gradsweep --help explains the commands and options)");
+    }
+    if (a.command().equals("help")) {
+      out.print(JobArgs.USAGE);
+      return OK;
+    }
+    SweepSpec spec = loadSpec(a);
+    if (a.command().equals("plan")) {
+      printPlan(spec);
+      return OK;
+    }
+    try (TrackingSink sink = connectTracking(a.tracking())) {
+      return runSweep(spec, a, sink);
+    }
+  }
+
+  /** Step 1: parse and validate the spec on the driver. */
+  private SweepSpec loadSpec(JobArgs a) {
+    SweepSpec spec;
+    try {
+      spec = SweepSpecParser.parseFile(a.spec());
+    } catch (SpecException e) {
+      throw new JobFailure(USAGE_ERROR, "invalid sweep spec " + a.spec() + ": " + e.getMessage());
+    }
+    if (spec.trials().isEmpty()) {
+      throw new JobFailure(USAGE_ERROR, "sweep spec " + a.spec() + " expands to no trials");
+    }
+    return spec;
+  }
+
+  private void printPlan(SweepSpec spec) {
+    out.print(PlanFormatter.format(spec));
+  }
+
+  /** Step 2: open the tracking backend and check it answers, before anything trains. */
+  private TrackingSink connectTracking(TrackingTarget target) {
+    TrackingSink sink = TrackingSinks.open(target);
+    try {
+      sink.checkReachable();
+      return sink;
+    } catch (TrackingException e) {
+      sink.close();
+      throw new JobFailure(TRACKING_ERROR, "tracking backend '" + target.backend() + "'"
+          + (target.uri() == null ? "" : " at " + target.uri()) + " is not reachable: " + e.getMessage()
+          + "\n(start a local MLflow server with jobs/bin/mlflow-local start, or pass --tracking-uri)");
+    }
+  }
+
+  private int runSweep(SweepSpec spec, JobArgs a, TrackingSink sink) throws InterruptedException {
+    SparkSession spark = startSpark(spec);
+    try {
+      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      awaitExecutors(jsc);
+      int parallelism = a.parallelism() > 0 ? a.parallelism() : jsc.defaultParallelism();
+      SweepRun sweep = startParentRun(spec, sink, jsc);
+      String parentRun = sweep.uiUrl() == null ? sweep.runId() : sweep.uiUrl();
+      err.println(ProgressReporter.PREFIX + "sweep '" + spec.name() + "': " + spec.trials().size() + " trials on "
+          + jsc.master() + ", at most " + Math.min(parallelism, spec.trials().size()) + " at a time; parent run "
+          + parentRun);
+      ParentRunGuard guard = new ParentRunGuard(a.tracking(), sweep);
+      try {
+        List<TrialDispatcher.Outcome> outcomes = runTrials(jsc, spec, a.tracking(), sweep, parallelism);
+        List<TrialResult> results = outcomes.stream().map(TrialDispatcher.Outcome::result).toList();
+        long sparkFailures = outcomes.stream().filter(o -> o.sparkError() != null).count();
+        String summary = Tables.summary(spec.trials(), results);
+        out.println();
+        out.print(summary);
+        printFailures(results);
+        endParentRun(sink, sweep, guard, summary, sparkFailures == 0);
+        out.println();
+        out.println("parent run: " + parentRun);
+        if (sparkFailures > 0) {
+          err.println("gradsweep: " + (jsc.sc().isStopped() ? "Spark was stopped (interrupted?) and did not finish "
+              : "Spark could not run ") + sparkFailures + " of " + results.size()
+              + " trials (see the errors above); the parent run is marked FAILED");
+          return SPARK_ERROR;
+        }
+        return OK;
+      } finally {
+        guard.close();
+      }
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /** Step 3: the Spark session. Settings already given (spark-submit, -Dspark.*) win over these defaults. */
+  private SparkSession startSpark(SweepSpec spec) {
+    SparkConf conf = new SparkConf();
+    conf.setIfMissing("spark.master", "local[*]");
+    if (conf.get("spark.app.name", SweepJob.class.getName()).equals(SweepJob.class.getName())) {
+      conf.set("spark.app.name", "gradsweep " + spec.name()); // unset, or spark-submit's default (the main class)
+    }
+    conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    // ND4J/OpenMP threads of each task = the CPUs Spark gives the task (executors in their own JVMs)
+    conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
+    if (conf.get("spark.master").startsWith("local") && env.get("OMP_NUM_THREADS") == null) {
+      err.println(ProgressReporter.PREFIX + "warning: OMP_NUM_THREADS is not set; in local mode every trial's "
+          + "ND4J ops use all cores and concurrent trials slow each other down (bin/gradsweep sets it to 1)");
+    }
+    try {
+      return SparkSession.builder().config(conf).getOrCreate();
+    } catch (RuntimeException e) {
+      throw new JobFailure(SPARK_ERROR, "could not start Spark on " + conf.get("spark.master") + ": "
+          + TrialDispatcher.firstLine(e));
+    }
+  }
+
+  /**
+   * On a cluster, waits until an executor has registered: Spark's default parallelism counts only registered
+   * cores, and a cluster that cannot start the application's executors would otherwise leave the sweep waiting
+   * without a word.
+   */
+  private void awaitExecutors(JavaSparkContext jsc) throws InterruptedException {
+    if (jsc.isLocal()) {
+      return;
+    }
+    long waitSeconds = Long.getLong(EXECUTOR_WAIT_PROPERTY, 120);
+    long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
+    // getExecutorInfos() includes the driver
+    while (jsc.sc().statusTracker().getExecutorInfos().length < 2) {
+      if (jsc.sc().isStopped() || System.nanoTime() > deadline) {
+        throw new JobFailure(SPARK_ERROR, "no executor registered with " + jsc.master() + " within "
+            + waitSeconds + " s: check that the workers are up and have the cores and memory the application "
+            + "asks for (spark.executor.memory, spark.executor.cores)");
+      }
+      Thread.sleep(200);
+    }
+    Thread.sleep(1000); // let executors started together register together
+  }
+
+  /** Step 4: the sweep's parent run, with the sweep-level params and the spec as written. */
+  private SweepRun startParentRun(SweepSpec spec, TrackingSink sink, JavaSparkContext jsc) {
+    Map<String, String> tags = new LinkedHashMap<>();
+    tags.put("gradsweep.sweep", spec.name());
+    tags.put("gradsweep.trials", Integer.toString(spec.trials().size()));
+    tags.put("gradsweep.spark.master", jsc.master());
+    tags.put("gradsweep.spark.app_id", jsc.sc().applicationId());
+    try {
+      return sink.startSweep(spec.experiment(), spec.name(), spec.sweepParams(), tags,
+          spec.yaml().getBytes(StandardCharsets.UTF_8));
+    } catch (TrackingException e) {
+      throw new JobFailure(TRACKING_ERROR, "could not start the parent run: " + e.getMessage());
+    }
+  }
+
+  /** Step 5: every trial as a Spark task, with progress lines on stderr. */
+  private List<TrialDispatcher.Outcome> runTrials(JavaSparkContext jsc, SweepSpec spec, TrackingTarget target,
+      SweepRun sweep, int parallelism) throws InterruptedException {
+    try (ProgressReporter progress = new ProgressReporter(spec.trials().size(), err,
+        Long.getLong(PROGRESS_SECONDS_PROPERTY, 5), System::nanoTime)) {
+      jsc.sc().addSparkListener(progress);
+      try {
+        return TrialDispatcher.runAll(jsc, spec.trials(), new TrialTask(target, sweep), parallelism, progress);
+      } finally {
+        jsc.sc().removeSparkListener(progress);
+      }
+    }
+  }
+
+  /** Step 6: the summary as an artifact, then the parent run's end: FINISHED, or FAILED if Spark failed. */
+  private void endParentRun(TrackingSink sink, SweepRun sweep, ParentRunGuard guard, String summary,
+      boolean completed) {
+    try {
+      sink.logSweepArtifact(sweep, "summary.txt", summary.getBytes(StandardCharsets.UTF_8));
+      if (guard.claim()) {
+        sink.endSweep(sweep, completed);
+      }
+    } catch (TrackingException e) {
+      throw new JobFailure(TRACKING_ERROR, "could not end the parent run " + sweep.runId() + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * Ends the parent run as FAILED when the JVM shuts down before the sweep ended (Ctrl-C, kill), so that an
+   * interrupted sweep does not stay RUNNING in the tracking UI. Uses a sink of its own: the driver's may be busy.
+   */
+  private final class ParentRunGuard implements AutoCloseable {
+    private final AtomicBoolean ended = new AtomicBoolean();
+    private final Thread hook;
+
+    ParentRunGuard(TrackingTarget target, SweepRun sweep) {
+      hook = new Thread(() -> {
+        if (claim()) {
+          err.println("gradsweep: interrupted; marking the parent run " + sweep.runId() + " FAILED");
+          try (TrackingSink s = TrackingSinks.open(target)) {
+            s.endSweep(sweep, false);
+          } catch (RuntimeException e) {
+            err.println("gradsweep: could not end the parent run: " + e.getMessage());
+          }
+        }
+      }, "gradsweep-end-parent-run");
+      Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /** True for the one caller that gets to end the parent run. */
+    boolean claim() {
+      return ended.compareAndSet(false, true);
+    }
+
+    @Override
+    public void close() {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running or has run
+      }
+    }
+  }
+
+  private void printFailures(List<TrialResult> results) {
+    for (int i = 0; i < results.size(); i++) {
+      TrialResult r = results.get(i);
+      if (r.error() != null) {
+        err.println("gradsweep: trial " + (i + 1) + " (" + r.displayName() + ") failed: " + r.error());
+      }
+    }
+  }
+}

@@ -1,0 +1,83 @@
+package io.gradsweep.jobs;
+
+import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.train.TrialResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/** The summary table of a finished sweep (the plan table is {@link io.gradsweep.spec.PlanFormatter}'s). */
+final class Tables {
+  private Tables() {}
+
+  /**
+   * The parameters that differ between trials, in {@link TrialSpec#params()} order: the summary's parameter
+   * columns.
+   */
+  static List<String> varyingKeys(List<TrialSpec> trials) {
+    List<String> keys = new ArrayList<>();
+    if (trials.isEmpty()) {
+      return keys;
+    }
+    Map<String, String> first = trials.get(0).params();
+    for (String k : first.keySet()) {
+      if (trials.stream().anyMatch(t -> !Objects.equals(t.params().get(k), first.get(k)))) {
+        keys.add(k);
+      }
+    }
+    return keys;
+  }
+
+  /**
+   * One row per trial: number, varying parameters, status, step at which it was solved, final eval loss, the
+   * task's trivial baseline and their ratio, largest gradient norm, clip rate and wall time.
+   */
+  static String summary(List<TrialSpec> trials, List<TrialResult> results) {
+    if (trials.size() != results.size()) {
+      throw new IllegalArgumentException(trials.size() + " trials but " + results.size() + " results");
+    }
+    List<String> keys = varyingKeys(trials);
+    List<String> header = new ArrayList<>(List.of("#", "trial"));
+    header.addAll(keys);
+    header.addAll(List.of("status", "solved at", "eval loss", "baseline", "loss/base", "max grad norm",
+        "clip rate", "time"));
+    boolean[] right = new boolean[header.size()];
+    right[0] = true;
+    for (int c = header.size() - 7; c < header.size(); c++) {
+      right[c] = true;
+    }
+    TextTable t = new TextTable(header, right);
+    for (int i = 0; i < trials.size(); i++) {
+      TrialSpec s = trials.get(i);
+      TrialResult r = results.get(i);
+      List<String> row = new ArrayList<>(List.of(Integer.toString(i + 1), s.displayName()));
+      keys.forEach(k -> row.add(s.params().get(k)));
+      row.add(r.status().name());
+      row.add(r.stepsToSolve() >= 0 ? Integer.toString(r.stepsToSolve()) : "-");
+      row.add(num(r.finalEvalLoss()));
+      row.add(num(r.baselineLoss()));
+      row.add(num(r.finalEvalLoss() / r.baselineLoss()));
+      row.add(num(r.maxGradNorm()));
+      row.add(Double.isFinite(r.clipRate()) ? String.format(Locale.ROOT, "%.1f%%", 100 * r.clipRate()) : "-");
+      row.add(Progress.duration(Math.round(r.wallSeconds() * 1e9)));
+      t.add(row);
+    }
+    return t.render();
+  }
+
+  /** Four significant digits; {@code -} for a value that is not a finite number. */
+  static String num(double v) {
+    if (!Double.isFinite(v)) {
+      return "-";
+    }
+    if (v == 0) {
+      return "0";
+    }
+    if (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3) {
+      return String.format(Locale.ROOT, "%.3e", v);
+    }
+    return String.format(Locale.ROOT, "%.4g", v);
+  }
+}

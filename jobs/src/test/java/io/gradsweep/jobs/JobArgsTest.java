@@ -1,0 +1,105 @@
+package io.gradsweep.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradsweep.tracking.TrackingTarget;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class JobArgsTest {
+  private static final Map<String, String> NO_ENV = Map.of();
+
+  private static JobArgs parse(Map<String, String> env, String... args) throws JobArgs.UsageException {
+    return JobArgs.parse(args, env);
+  }
+
+  private static String error(Map<String, String> env, String... args) {
+    return assertThrows(JobArgs.UsageException.class, () -> JobArgs.parse(args, env)).getMessage();
+  }
+
+  @Test
+  void runWithEveryOption() throws Exception {
+    JobArgs a = parse(NO_ENV, "run", "s.yaml", "--tracking-uri", "http://h:1", "--tracking-backend", "mlflow",
+        "--parallelism", "3");
+    assertEquals(new JobArgs("run", Path.of("s.yaml"), new TrackingTarget("mlflow", "http://h:1"), 3), a);
+  }
+
+  @Test
+  void optionsTakeTheEqualsFormAndMayComeFirst() throws Exception {
+    JobArgs a = parse(NO_ENV, "--parallelism=2", "--tracking-uri=http://h:1", "run", "s.yaml");
+    assertEquals(new JobArgs("run", Path.of("s.yaml"), new TrackingTarget("mlflow", "http://h:1"), 2), a);
+  }
+
+  @Test
+  void trackingUriFallsBackToTheEnvironment() throws Exception {
+    JobArgs a = parse(Map.of("MLFLOW_TRACKING_URI", "http://env:5000"), "run", "s.yaml");
+    assertEquals(new TrackingTarget("mlflow", "http://env:5000"), a.tracking());
+    JobArgs b = parse(Map.of("MLFLOW_TRACKING_URI", "http://env:5000"), "run", "s.yaml", "--tracking-uri", "http://x");
+    assertEquals("http://x", b.tracking().uri(), "the option wins over the environment");
+  }
+
+  @Test
+  void defaultParallelismIsZeroMeaningSparksDefault() throws Exception {
+    assertEquals(0, parse(NO_ENV, "run", "s.yaml", "--tracking-backend", "none").parallelism());
+  }
+
+  @Test
+  void mlflowWithoutAnyUriIsAUsageErrorThatSaysWhatToDo() {
+    String m = error(NO_ENV, "run", "s.yaml");
+    assertTrue(m.contains("--tracking-uri") && m.contains("MLFLOW_TRACKING_URI"), m);
+  }
+
+  @Test
+  void memoryAndNoneNeedNoUri() throws Exception {
+    assertEquals(new TrackingTarget("memory", null), parse(NO_ENV, "run", "s.yaml", "--tracking-backend", "memory")
+        .tracking());
+    assertEquals(new TrackingTarget("none", null), parse(Map.of("MLFLOW_TRACKING_URI", "http://env"), "run",
+        "s.yaml", "--tracking-backend", "none").tracking());
+  }
+
+  @Test
+  void planNeedsNeitherTrackingNorUri() throws Exception {
+    JobArgs a = parse(NO_ENV, "plan", "s.yaml");
+    assertEquals("plan", a.command());
+    assertNull(a.tracking());
+  }
+
+  @Test
+  void helpWinsOverEverythingElse() throws Exception {
+    assertEquals("help", parse(NO_ENV, "run", "--bogus", "--help").command());
+    assertEquals("help", parse(NO_ENV, "-h").command());
+  }
+
+  @Test
+  void usageErrorsNameTheProblem() {
+    assertTrue(error(NO_ENV).contains("missing command"));
+    assertTrue(error(NO_ENV, "train", "s.yaml").contains("unknown command 'train'"));
+    assertTrue(error(NO_ENV, "run").contains("missing SPEC"));
+    assertTrue(error(NO_ENV, "plan", "a.yaml", "b.yaml").contains("unexpected argument 'b.yaml'"));
+    assertTrue(error(NO_ENV, "plan", "s.yaml", "--verbose").contains("unknown option '--verbose'"));
+    assertTrue(error(NO_ENV, "run", "s.yaml", "--tracking-uri").contains("--tracking-uri needs a value"));
+    assertTrue(error(NO_ENV, "run", "s.yaml", "--tracking-backend", "wandb")
+        .contains("unknown backend 'wandb'; known: mlflow, memory, none"));
+  }
+
+  @Test
+  void parallelismMustBeAPositiveWholeNumber() {
+    for (String bad : new String[] {"0", "-2", "two", "1.5", ""}) {
+      String m = error(NO_ENV, "run", "s.yaml", "--tracking-backend", "none", "--parallelism=" + bad);
+      assertTrue(m.contains("--parallelism") && m.contains("'" + bad + "'"), m);
+    }
+  }
+
+  @Test
+  void usageTextExplainsEveryOption() {
+    for (String word : new String[] {"run SPEC", "plan SPEC", "--tracking-uri", "--tracking-backend",
+        "--parallelism", "--help", "MLFLOW_TRACKING_URI", "OMP_NUM_THREADS", SweepJob.PROGRESS_SECONDS_PROPERTY,
+        SweepJob.EXECUTOR_WAIT_PROPERTY, "Exit status"}) {
+      assertTrue(JobArgs.USAGE.contains(word), word);
+    }
+  }
+}

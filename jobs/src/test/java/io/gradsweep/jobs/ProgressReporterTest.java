@@ -1,0 +1,80 @@
+package io.gradsweep.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.train.TrialStatus;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.Success$;
+import org.apache.spark.TaskResultLost$;
+import org.apache.spark.TaskState;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
+import org.apache.spark.scheduler.TaskInfo;
+import org.apache.spark.scheduler.TaskLocality;
+import org.junit.jupiter.api.Test;
+
+class ProgressReporterTest {
+  private static final long S = 1_000_000_000L;
+  private final AtomicLong clock = new AtomicLong(1000 * S);
+  private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+  private final PrintStream err = new PrintStream(buf, true, StandardCharsets.UTF_8);
+  private long taskIds;
+
+  private TaskInfo task(int partition, int attempt) {
+    return new TaskInfo(taskIds++, 0, attempt, partition, clock.get() / 1_000_000, "1", "127.0.0.1",
+        TaskLocality.PROCESS_LOCAL(), false);
+  }
+
+  private void start(ProgressReporter r, TaskInfo t) {
+    r.onTaskStart(new SparkListenerTaskStart(0, 0, t));
+  }
+
+  private void end(ProgressReporter r, TaskInfo t, boolean ok) {
+    t.markFinished(ok ? TaskState.FINISHED() : TaskState.FAILED(), clock.get() / 1_000_000);
+    r.onTaskEnd(new SparkListenerTaskEnd(0, 0, "ResultTask",
+        ok ? Success$.MODULE$ : TaskResultLost$.MODULE$, t, null, null));
+  }
+
+  @Test
+  void countsRunningTrialsFromTaskEventsAndDoneTrialsFromResults() {
+    List<TrialSpec> trials = Trials.seeds(4);
+    try (ProgressReporter r = new ProgressReporter(4, err, 0, clock::get)) {
+      TaskInfo t0 = task(0, 0);
+      TaskInfo t1 = task(1, 0);
+      start(r, t0);
+      start(r, t1);
+      assertEquals(new Progress(0, 2, 4, 0), r.snapshot());
+
+      clock.addAndGet(20 * S);
+      end(r, t0, true); // the task is over, the driver does not have the result yet: still running
+      assertEquals(2, r.snapshot().running());
+      r.trialFinished(0, Trials.result(trials.get(0), TrialStatus.SOLVED, 120, 0.01));
+      assertEquals(new Progress(1, 1, 4, 20 * S), r.snapshot());
+
+      end(r, t1, false); // a failed attempt: not running until Spark retries it
+      assertEquals(0, r.snapshot().running());
+      start(r, task(1, 1));
+      assertEquals(1, r.snapshot().running());
+    }
+    String out = buf.toString(StandardCharsets.UTF_8);
+    assertEquals(1, out.lines().count(), out);
+    assertTrue(out.startsWith("[gradsweep] trial 1 SOLVED at step 120 in 1m01s (" + trials.get(0).displayName()
+        + ") | trials 1/4 done, 1 running | elapsed 20s | ETA 1m00s"), out);
+  }
+
+  @Test
+  void printsEveryIntervalWhileRunning() throws Exception {
+    try (ProgressReporter r = new ProgressReporter(2, err, 1, System::nanoTime)) {
+      Thread.sleep(2500);
+    }
+    List<String> lines = buf.toString(StandardCharsets.UTF_8).lines().toList();
+    assertTrue(lines.size() >= 2, lines.toString());
+    lines.forEach(l -> assertTrue(l.startsWith("[gradsweep] trials 0/2 done, 0 running | elapsed"), l));
+  }
+}

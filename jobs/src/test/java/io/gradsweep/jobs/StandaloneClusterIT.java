@@ -1,0 +1,125 @@
+package io.gradsweep.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradsweep.testkit.MlflowRestReader.RunRecord;
+import io.gradsweep.testkit.MlflowTestServer;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The product path on a real standalone cluster: jobs/bin/spark-cluster starts 1 master + 1 worker on
+ * 127.0.0.1, jobs/bin/gradsweep submit sends the shaded jar through SparkSubmit, the worker's executor trains
+ * the trials (ND4J natives loaded from the uber jar), and everything lands in a real MLflow server. Every
+ * process the cluster started is stopped in {@code finally}.
+ */
+class StandaloneClusterIT {
+  static final Path REPO = Path.of(System.getProperty("gradsweep.repo.root", "..")).toAbsolutePath().normalize();
+  static final Path TINY = REPO.resolve("jobs/src/test/resources/tiny-sweep.yaml");
+
+  record Result(int status, String out, String err) {}
+
+  private static Result sh(Map<String, String> env, long timeoutSeconds, String... command) throws Exception {
+    File out = File.createTempFile("out", ".txt");
+    File err = File.createTempFile("err", ".txt");
+    try {
+      ProcessBuilder pb = new ProcessBuilder(command).directory(REPO.toFile()).redirectOutput(out).redirectError(err);
+      pb.environment().putAll(env);
+      Process p = pb.start();
+      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        throw new AssertionError(String.join(" ", command) + " did not finish in " + timeoutSeconds + " s:\n"
+            + Files.readString(err.toPath()));
+      }
+      return new Result(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
+          Files.readString(err.toPath(), StandardCharsets.UTF_8));
+    } finally {
+      out.delete();
+      err.delete();
+    }
+  }
+
+  /** Process group ids of the daemons (each runs in a session of its own: pid = pgid). */
+  private static List<Long> daemonPids(Path clusterDir) throws Exception {
+    List<Long> pids = new ArrayList<>();
+    if (Files.isDirectory(clusterDir)) {
+      try (Stream<Path> files = Files.list(clusterDir)) {
+        for (Path f : files.filter(p -> p.toString().endsWith(".pid")).toList()) {
+          pids.add(Long.parseLong(Files.readString(f).strip()));
+        }
+      }
+    }
+    return pids;
+  }
+
+  private static boolean groupAlive(long pgid) throws Exception {
+    return sh(Map.of(), 10, "pgrep", "-g", Long.toString(pgid)).status() == 0;
+  }
+
+  @Test
+  void sweepSubmittedToAStandaloneClusterRunsOnItsExecutors() throws Exception {
+    Path clusterDir = Files.createTempDirectory(REPO.resolve("jobs/target"), "it-spark-cluster");
+    Map<String, String> env = Map.of("GRADSWEEP_CLUSTER_DIR", clusterDir.toString(), "GRADSWEEP_NO_BUILD", "1");
+    List<Long> daemons = new ArrayList<>();
+    try (MlflowTestServer server = MlflowTestServer.start()) {
+      try {
+        long t0 = System.nanoTime();
+        Result start = sh(env, 180, "jobs/bin/spark-cluster", "start", "--workers", "1", "--cores", "2",
+            "--memory", "2g");
+        daemons.addAll(daemonPids(clusterDir));
+        assertEquals(0, start.status(), start.err());
+        String master = start.out().strip();
+        assertTrue(master.matches("spark://127\\.0\\.0\\.1:\\d+"), master);
+        assertEquals(master, sh(env, 30, "jobs/bin/spark-cluster", "url").out().strip());
+        double startSeconds = (System.nanoTime() - t0) / 1e9;
+
+        t0 = System.nanoTime();
+        Result submit = sh(env, 600, "jobs/bin/gradsweep", "submit", "--master", master, TINY.toString(),
+            "--tracking-uri", server.uri());
+        System.out.printf("cluster start: %.1f s, submit: %.1f s%n%s%s", startSeconds,
+            (System.nanoTime() - t0) / 1e9, submit.out(), submit.err());
+        assertEquals(0, submit.status(), submit.err());
+        assertTrue(submit.err().contains("4 trials on " + master + ", at most 2 at a time"), submit.err());
+
+        List<RunRecord> children =
+            SweepReadback.assertSweepLogged(server.uri(), TINY, SweepReadback.parentRunId(submit.out()));
+        for (RunRecord c : children) {
+          String executor = c.tags().get(TrialTask.EXECUTOR_TAG);
+          assertTrue(executor.startsWith("executor ") && !executor.startsWith("executor driver"),
+              "trained on a cluster executor, not in the driver: " + executor);
+          assertEquals("1", c.tags().get(TrialTask.OMP_TAG), "spark.executorEnv.OMP_NUM_THREADS on the executor");
+        }
+      } finally {
+        Result stop = sh(env, 60, "jobs/bin/spark-cluster", "stop");
+        System.out.print(stop.err());
+        if (stop.status() != 0) { // a safety net should the script fail: only the processes this test started
+          for (long pgid : daemons) {
+            ProcessHandle.of(pgid).ifPresent(h -> {
+              h.descendants().forEach(ProcessHandle::destroyForcibly);
+              h.destroyForcibly();
+            });
+          }
+        }
+      }
+    }
+    assertFalse(daemons.isEmpty(), "pid files were written");
+    for (long pgid : daemons) {
+      assertFalse(groupAlive(pgid), "process group " + pgid + " (daemon and its executors) is gone after stop");
+    }
+    try (Stream<Path> jars = Files.walk(clusterDir)) {
+      assertEquals(List.of(), jars.filter(p -> p.toString().endsWith(".jar")).toList(),
+          "stop removes the executors' copies of the application jar");
+    }
+  }
+}

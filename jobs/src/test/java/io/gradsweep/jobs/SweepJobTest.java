@@ -1,0 +1,84 @@
+package io.gradsweep.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradsweep.spec.SweepSpecParser;
+import io.gradsweep.spec.TrialSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The steps of SweepJob that come before Spark: usage, spec validation, plan, tracking check. */
+class SweepJobTest {
+  static final Path TINY = Path.of("src/test/resources/tiny-sweep.yaml");
+  /** Nothing listens on the discard port of the loopback address. */
+  static final String DEAD_URI = "http://127.0.0.1:9";
+
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    return SweepJob.run(args, Map.of("OMP_NUM_THREADS", "1"), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private String out() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void planPrintsEveryTrial() {
+    assertEquals(0, run("plan", TINY.toString()), err());
+    for (TrialSpec t : SweepSpecParser.parseFile(TINY).trials()) {
+      assertTrue(out().contains(t.id()), out());
+    }
+    assertTrue(out().startsWith("sweep tiny-adding (experiment gradsweep-it, task adding"), out());
+    assertTrue(out().contains("total: 4 trials"), out());
+  }
+
+  @Test
+  void invalidSpecIsExit2BeforeTheTrackingBackendIsContacted(@TempDir Path dir) throws Exception {
+    Path bad = dir.resolve("bad.yaml");
+    Files.writeString(bad, Files.readString(TINY).replace("hidden: [8]", "hiden: [8]"));
+    assertEquals(SweepJob.USAGE_ERROR, run("run", bad.toString(), "--tracking-uri", DEAD_URI));
+    assertTrue(err().startsWith("gradsweep: invalid sweep spec " + bad + ": "), err());
+    assertTrue(err().contains("grid.hiden: unknown key"), err());
+    assertTrue(!err().contains("not reachable"), err());
+    assertEquals("", out());
+  }
+
+  @Test
+  void missingSpecFileIsExit2() {
+    assertEquals(SweepJob.USAGE_ERROR, run("plan", "no/such/file.yaml"));
+    assertTrue(err().contains("no/such/file.yaml"), err());
+  }
+
+  @Test
+  void unreachableTrackingBackendIsExit3BeforeTheSweepStarts() {
+    assertEquals(SweepJob.TRACKING_ERROR, run("run", TINY.toString(), "--tracking-uri", DEAD_URI));
+    assertTrue(err().startsWith("gradsweep: tracking backend 'mlflow' at " + DEAD_URI + " is not reachable"), err());
+    assertTrue(!err().contains("[gradsweep] sweep"), "Spark was started: " + err());
+  }
+
+  @Test
+  void usageErrorIsExit2AndPointsToHelp() {
+    assertEquals(SweepJob.USAGE_ERROR, run("run", TINY.toString(), "--parallelism", "0", "--tracking-backend", "none"));
+    assertTrue(err().contains("--parallelism") && err().contains("--help"), err());
+  }
+
+  @Test
+  void helpIsExit0OnStdout() {
+    assertEquals(0, run("--help"));
+    assertEquals(JobArgs.USAGE, out());
+  }
+}

@@ -1,0 +1,92 @@
+package io.gradsweep.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradsweep.spec.SweepSpec;
+import io.gradsweep.spec.SweepSpecParser;
+import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.testkit.MlflowRestReader;
+import io.gradsweep.testkit.MlflowRestReader.RunRecord;
+import io.gradsweep.tracking.MetricPoint;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.LongStream;
+
+/** Reads a finished sweep back from a real MLflow server and checks that everything planned is there. */
+final class SweepReadback {
+  /** Metrics the trial runner logs at every training step (1..max_steps). */
+  static final List<String> EVERY_STEP_METRICS =
+      List.of("train/loss", "grad/global_norm", "grad/global_norm_clipped", "grad/clipped");
+  /** Metric the trial runner logs at every eval_every-th step and at the last step. */
+  static final String EVAL_METRIC = "eval/loss";
+  /** Metrics the trial runner logs once, at the end. */
+  static final List<String> FINAL_METRICS = List.of("final/eval_loss", "final/max_grad_norm", "final/clip_rate");
+
+  private SweepReadback() {}
+
+  /** The parent run id from SweepJob's last stdout line, {@code parent run: http://.../runs/<id>}. */
+  static String parentRunId(String stdout) {
+    String line = stdout.lines().filter(l -> l.startsWith("parent run: ")).reduce((a, b) -> b)
+        .orElseThrow(() -> new AssertionError("no 'parent run:' line in:\n" + stdout));
+    return line.substring(line.lastIndexOf('/') + 1).strip();
+  }
+
+  private static List<Long> steps(MlflowRestReader mlflow, String runId, String key) {
+    return mlflow.metricHistory(runId, key).stream().map(MetricPoint::step).sorted().toList();
+  }
+
+  /**
+   * Asserts the sweep of {@code specFile} is fully logged under {@code parentRunId}: the parent FINISHED with the
+   * sweep params and a byte-identical sweep.yaml; exactly one FINISHED child per planned trial, each with the
+   * trial's params and every step metric. Returns the children.
+   */
+  static List<RunRecord> assertSweepLogged(String mlflowUri, Path specFile, String parentRunId) throws Exception {
+    SweepSpec spec = SweepSpecParser.parseFile(specFile);
+    MlflowRestReader mlflow = new MlflowRestReader(mlflowUri);
+
+    RunRecord parent = mlflow.run(parentRunId);
+    assertEquals("FINISHED", parent.status(), "parent run status");
+    assertEquals(mlflow.experimentId(spec.experiment()).orElseThrow(), parent.experimentId(),
+        "the parent run is in the spec's experiment");
+    assertTrue(parent.params().entrySet().containsAll(spec.sweepParams().entrySet()),
+        "parent params " + parent.params() + " include the sweep params " + spec.sweepParams());
+    assertArrayEquals(Files.readAllBytes(specFile), mlflow.downloadArtifact(parentRunId, "sweep.yaml"),
+        "sweep.yaml artifact of the parent run");
+
+    List<RunRecord> children = mlflow.children(parentRunId);
+    assertEquals(spec.trials().size(), children.size(), "one child run per planned trial");
+    Set<Map<String, String>> planned = new HashSet<>();
+    spec.trials().forEach(t -> planned.add(t.params()));
+    Set<Map<String, String>> logged = new HashSet<>();
+    children.forEach(c -> logged.add(c.params()));
+    assertEquals(planned, logged, "the children's params are the planned trials' params");
+
+    for (RunRecord child : children) {
+      TrialSpec trial = spec.trials().stream().filter(t -> t.params().equals(child.params())).findFirst()
+          .orElseThrow();
+      String name = trial.displayName();
+      assertEquals("FINISHED", child.status(), "status of " + name);
+      List<Long> everyStep = LongStream.rangeClosed(1, trial.maxSteps()).boxed().toList();
+      for (String metric : EVERY_STEP_METRICS) {
+        assertEquals(everyStep, steps(mlflow, child.runId(), metric), metric + " of " + name);
+      }
+      List<Long> evalSteps = new ArrayList<>();
+      for (long s = trial.evalEvery(); s <= trial.maxSteps(); s += trial.evalEvery()) {
+        evalSteps.add(s);
+      }
+      List<Long> evalLogged = steps(mlflow, child.runId(), EVAL_METRIC);
+      assertTrue(evalLogged.containsAll(evalSteps), EVAL_METRIC + " of " + name + " at " + evalLogged);
+      for (String metric : FINAL_METRICS) {
+        assertEquals(1, mlflow.metricHistory(child.runId(), metric).size(), metric + " of " + name);
+      }
+    }
+    return children;
+  }
+}
