@@ -16,6 +16,9 @@ import java.io.Serializable;
  * @param baselineLoss the task's trivial-baseline loss on the same eval set
  * @param maxGradNorm largest global gradient L2 norm before clipping
  * @param clipRate fraction of steps in which clipping changed the gradient
+ * @param decayRate per-step decay factor of the top layer's gradient profile at the last profile step (NaN if none)
+ * @param horizon steps back from the loss the top layer's gradient stays above 1e-3 of its value at the loss, at the
+ *     last profile step (-1 if none)
  * @param wallSeconds wall time of the trial
  * @param error error message for FAILED, else null
  */
@@ -31,12 +34,14 @@ public record TrialResult(
     double baselineLoss,
     double maxGradNorm,
     double clipRate,
+    double decayRate,
+    int horizon,
     double wallSeconds,
     String error)
     implements Serializable {
 
   public static TrialResult failed(String trialId, String displayName, String runId, String error, double wallSeconds) {
     return new TrialResult(trialId, displayName, runId, TrialStatus.FAILED, 0, -1, -1, Double.NaN, Double.NaN,
-        Double.NaN, Double.NaN, wallSeconds, error);
+        Double.NaN, Double.NaN, Double.NaN, -1, wallSeconds, error);
   }
 }

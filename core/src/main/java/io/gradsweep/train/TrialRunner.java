@@ -205,7 +205,7 @@ public final class TrialRunner {
     run.logArtifact("gradient_profile.csv", profiles.toCsv());
     logProfileCharts(spec, net, profiles, run);
     return new TrialResult(spec.id(), spec.displayName(), run.runId(), status, step, stepsToSolve, divergedAt,
-        divergedAt > 0 ? Double.NaN : evalLoss, baseline, maxGrad, clipRate, wall, null);
+        divergedAt > 0 ? Double.NaN : evalLoss, baseline, maxGrad, clipRate, lastDecay, lastHorizon, wall, null);
   }
 
   /**

@@ -32,7 +32,8 @@ final class Tables {
 
   /**
    * One row per trial: number, varying parameters, status, step at which it was solved, final eval loss, the
-   * task's trivial baseline and their ratio, largest gradient norm, clip rate and wall time.
+   * task's trivial baseline and their ratio, largest gradient norm, clip rate, the gradient profile's decay rate
+   * and horizon at the last profile step, and wall time.
    */
   static String summary(List<TrialSpec> trials, List<TrialResult> results) {
     if (trials.size() != results.size()) {
@@ -42,10 +43,10 @@ final class Tables {
     List<String> header = new ArrayList<>(List.of("#", "trial"));
     header.addAll(keys);
     header.addAll(List.of("status", "solved at", "eval loss", "baseline", "loss/base", "max grad norm",
-        "clip rate", "time"));
+        "clip rate", "decay r", "horizon", "time"));
     boolean[] right = new boolean[header.size()];
     right[0] = true;
-    for (int c = header.size() - 7; c < header.size(); c++) {
+    for (int c = header.size() - 9; c < header.size(); c++) {
       right[c] = true;
     }
     TextTable t = new TextTable(header, right);
@@ -61,6 +62,8 @@ final class Tables {
       row.add(num(r.finalEvalLoss() / r.baselineLoss()));
       row.add(num(r.maxGradNorm()));
       row.add(Double.isFinite(r.clipRate()) ? String.format(Locale.ROOT, "%.1f%%", 100 * r.clipRate()) : "-");
+      row.add(num(r.decayRate()));
+      row.add(r.horizon() >= 0 ? Integer.toString(r.horizon()) : "-");
       row.add(Progress.duration(Math.round(r.wallSeconds() * 1e9)));
       t.add(row);
     }

@@ -25,14 +25,16 @@ class TablesTest {
     List<TrialResult> results = List.of(
         Trials.result(rnn, TrialStatus.NOT_SOLVED, -1, 0.16543),
         new TrialResult(lstm.id(), lstm.displayName(), "r2", TrialStatus.SOLVED, 400, 350, -1, 0.0012346, 1.0 / 6,
-            123456.0, 0.5, 3725, null));
+            123456.0, 0.5, 0.93, 57, 3725, null));
     String table = Tables.summary(List.of(rnn, lstm), results);
     List<String> lines = table.lines().toList();
     assertEquals(4, lines.size(), table);
     assertEquals(List.of("#", "trial", "cell", "activation", "lr", "status", "solved", "at", "eval", "loss",
-        "baseline", "loss/base", "max", "grad", "norm", "clip", "rate", "time"), List.of(lines.get(0).split(" +")));
+        "baseline", "loss/base", "max", "grad", "norm", "clip", "rate", "decay", "r", "horizon", "time"),
+        List.of(lines.get(0).split(" +")));
     assertEquals(List.of("1", "rnn-tanh", "T10", "h8", "adam", "0.01", "s1", "rnn", "tanh", "0.01", "NOT_SOLVED", "-",
-        "0.1654", "0.1667", "0.9926", "12.50", "25.0%", "1m01s"), List.of(lines.get(2).trim().split(" +")));
+        "0.1654", "0.1667", "0.9926", "12.50", "25.0%", "0.8000", "12", "1m01s"),
+        List.of(lines.get(2).trim().split(" +")));
     assertEquals(List.of("2", "lstm", "T10", "h8", "adam", "0.001", "s1", "lstm", "-", "0.001", "SOLVED", "350",
         "0.001235", "0.1667", "0.007408", "1.235e+05", "50.0%", "1h02m05s"),
         List.of(lines.get(3).trim().split(" +")));

@@ -60,7 +60,7 @@ class TrialDispatcherTest {
       }
       int partition = TaskContext.getPartitionId();
       return List.of(new TrialResult(t.id(), t.displayName(), null, TrialStatus.NOT_SOLVED, partition, -1, -1, 0.1,
-          0.2, 1, 0, 0, null)).iterator();
+          0.2, 1, 0, Double.NaN, -1, 0, null)).iterator();
     }
   }
 

@@ -27,6 +27,6 @@ final class Trials {
 
   static TrialResult result(TrialSpec t, TrialStatus status, int stepsToSolve, double evalLoss) {
     return new TrialResult(t.id(), t.displayName(), "run-" + t.id(), status, 30, stepsToSolve, -1, evalLoss,
-        1.0 / 6, 12.5, 0.25, 61.0, null);
+        1.0 / 6, 12.5, 0.25, 0.8, 12, 61.0, null);
   }
 }
