@@ -241,6 +241,8 @@ final class MlflowRestClient {
         return e.id();
       }
       ObjectNode body = json.createObjectNode().put("name", name);
+      // MLflow 3's UI opens an experiment without this tag in its GenAI view; these are model-training runs
+      body.putArray("tags").addObject().put("key", "mlflow.experimentKind").put("value", "custom_model_development");
       try {
         JsonNode r = withRetries("create experiment '" + name + "'",
             ambiguous -> exchange("create experiment '" + name + "'", postJson(API + "experiments/create",

@@ -64,6 +64,16 @@ public final class MlflowRestReader {
     return Optional.of(r.ok().path("experiment").path("experiment_id").asText());
   }
 
+  /** Tags of the experiment called {@code name} (empty if it does not exist). */
+  public Map<String, String> experimentTags(String name) {
+    Response r = get("/api/2.0/mlflow/experiments/get-by-name?experiment_name=" + enc(name));
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    if (r.status != 404) {
+      r.ok().path("experiment").path("tags").forEach(t -> out.put(t.path("key").asText(), t.path("value").asText()));
+    }
+    return out;
+  }
+
   public RunRecord run(String runId) {
     return toRun(get("/api/2.0/mlflow/runs/get?run_id=" + enc(runId)).ok().path("run"));
   }

@@ -89,6 +89,8 @@ class MlflowTrackingSinkIT extends TrackingSinkContract {
       SweepRun b = sink.startSweep(experiment, "b", Map.of(), Map.of(), null);
       assertEquals(a.experimentId(), b.experimentId());
       assertEquals(reader.experimentId(experiment).orElseThrow(), a.experimentId());
+      // MLflow 3's UI shows the experiment as model training, not in its GenAI view
+      assertEquals("custom_model_development", reader.experimentTags(experiment).get("mlflow.experimentKind"));
       assertEquals(server.uri() + "/#/experiments/" + a.experimentId() + "/runs/" + a.runId(), a.uiUrl());
       MlflowTrialRun t = sink.startTrial(a, trial(experiment, "a", 0.1, 1));
       assertEquals(server.uri() + "/#/experiments/" + a.experimentId() + "/runs/" + t.runId(), t.uiUrl());
