@@ -155,10 +155,21 @@ final class MlflowRestClient {
     return Optional.empty();
   }
 
-  /** Address of a run in the MLflow UI. */
+  /**
+   * Address of a run in the MLflow UI, opened in its model-training view (MLflow 3 opens in its GenAI view
+   * otherwise, where runs and metric charts are not shown).
+   */
   String uiUrl(String experimentId, String runId) {
-    return base + "/#/experiments/" + experimentId + "/runs/" + runId;
+    return base + "/#/experiments/" + experimentId + "/runs/" + runId + UI_VIEW;
   }
+
+  /** Address of an experiment's runs table in the MLflow UI (model-training view). */
+  String experimentUiUrl(String experimentId) {
+    return base + "/#/experiments/" + experimentId + "/runs" + UI_VIEW;
+  }
+
+  /** Query that opens MLflow 3's UI in its model-training view. */
+  static final String UI_VIEW = "?workflowType=machine_learning";
 
   // ---------------------------------------------------------------- reachability
 

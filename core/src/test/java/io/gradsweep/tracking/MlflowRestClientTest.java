@@ -67,6 +67,7 @@ class MlflowRestClientTest {
   void uiUrl() {
     MlflowRestClient c = new MlflowRestClient("http://127.0.0.1:5000/", RetryPolicy.NONE,
         java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(1), k -> null);
-    assertEquals("http://127.0.0.1:5000/#/experiments/3/runs/abc", c.uiUrl("3", "abc"));
+    assertEquals("http://127.0.0.1:5000/#/experiments/3/runs/abc?workflowType=machine_learning", c.uiUrl("3", "abc"));
+    assertEquals("http://127.0.0.1:5000/#/experiments/3/runs?workflowType=machine_learning", c.experimentUiUrl("3"));
   }
 }

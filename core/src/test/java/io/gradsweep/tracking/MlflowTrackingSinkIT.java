@@ -91,9 +91,11 @@ class MlflowTrackingSinkIT extends TrackingSinkContract {
       assertEquals(reader.experimentId(experiment).orElseThrow(), a.experimentId());
       // MLflow 3's UI shows the experiment as model training, not in its GenAI view
       assertEquals("custom_model_development", reader.experimentTags(experiment).get("mlflow.experimentKind"));
-      assertEquals(server.uri() + "/#/experiments/" + a.experimentId() + "/runs/" + a.runId(), a.uiUrl());
+      assertEquals(server.uri() + "/#/experiments/" + a.experimentId() + "/runs/" + a.runId() + "?workflowType=machine_learning",
+          a.uiUrl());
       MlflowTrialRun t = sink.startTrial(a, trial(experiment, "a", 0.1, 1));
-      assertEquals(server.uri() + "/#/experiments/" + a.experimentId() + "/runs/" + t.runId(), t.uiUrl());
+      assertEquals(server.uri() + "/#/experiments/" + a.experimentId() + "/runs/" + t.runId() + "?workflowType=machine_learning",
+          t.uiUrl());
       t.finish(true);
       sink.endSweep(a, true);
       sink.endSweep(b, true);

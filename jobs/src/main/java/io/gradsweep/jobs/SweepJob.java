@@ -157,7 +157,11 @@ public final class SweepJob {
         printFailures(results);
         endParentRun(sink, sweep, guard, summary, sparkFailures == 0);
         out.println();
-        out.println("parent run: " + parentRun);
+        out.println("parent run:      " + parentRun);
+        if (parentRun != null && parentRun.contains("/runs/")) {
+          // the experiment's runs table: expand the parent run to compare its trials, or switch to the chart view
+          out.println("compare trials:  " + parentRun.replaceFirst("/runs/[^?]*", "/runs"));
+        }
         if (sparkFailures > 0) {
           err.println("gradsweep: " + (jsc.sc().isStopped() ? "Spark was stopped (interrupted?) and did not finish "
               : "Spark could not run ") + sparkFailures + " of " + results.size()

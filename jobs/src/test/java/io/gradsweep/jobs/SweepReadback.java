@@ -31,11 +31,14 @@ final class SweepReadback {
 
   private SweepReadback() {}
 
-  /** The parent run id from SweepJob's last stdout line, {@code parent run: http://.../runs/<id>}. */
+  /** The parent run id from SweepJob's line {@code parent run: http://.../runs/<id>?workflowType=...}. */
   static String parentRunId(String stdout) {
     String line = stdout.lines().filter(l -> l.startsWith("parent run: ")).reduce((a, b) -> b)
         .orElseThrow(() -> new AssertionError("no 'parent run:' line in:\n" + stdout));
-    return line.substring(line.lastIndexOf('/') + 1).strip();
+    String url = line.substring("parent run: ".length()).strip();
+    int query = url.indexOf('?');
+    String path = query >= 0 ? url.substring(0, query) : url;
+    return path.substring(path.lastIndexOf('/') + 1);
   }
 
   private static List<Long> steps(MlflowRestReader mlflow, String runId, String key) {
