@@ -52,4 +52,37 @@ class SpectralTest {
     assertEquals(1.3, Spectral.maxSingularValue(q), 1e-9);
     assertEquals(1.3, Spectral.spectralRadius(q), 1e-7);
   }
+
+  @Test
+  void agreesWithAnEigendecompositionOnARandomLayerSizedMatrix() {
+    SplittableRandom rng = new SplittableRandom(11);
+    int n = 64;
+    double[][] a = new double[n][n];
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        a[i][j] = (rng.nextDouble() - 0.5) * 0.4;
+      }
+    }
+    INDArray m = Nd4j.create(a);
+    INDArray ata = m.transpose().mmul(m);
+    INDArray eig = org.nd4j.linalg.eigen.Eigen.symmetricGeneralizedEigenvalues(ata.dup(), true);
+    double sigma = Math.sqrt(eig.maxNumber().doubleValue());
+    assertEquals(sigma, Spectral.maxSingularValue(m), 1e-9 * sigma);
+    assertEquals(sigma, Spectral.maxSingularValue(m.castTo(DataType.FLOAT)), 1e-6 * sigma);
+    // a symmetric matrix: rho = largest |eigenvalue|
+    INDArray sym = m.add(m.transpose()).muli(0.5);
+    INDArray ev = org.nd4j.linalg.eigen.Eigen.symmetricGeneralizedEigenvalues(sym.dup(), true);
+    double rho = Math.max(Math.abs(ev.maxNumber().doubleValue()), Math.abs(ev.minNumber().doubleValue()));
+    assertEquals(rho, Spectral.spectralRadius(sym), 1e-8 * rho);
+  }
+
+  @Test
+  void viewsOfAWiderMatrixAreReadCorrectly() {
+    INDArray wide = Nd4j.zeros(DataType.FLOAT, 3, 9);
+    wide.putScalar(0, 3, 0.5).putScalar(1, 4, -0.7).putScalar(2, 5, 0.2);
+    INDArray blk = wide.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+        org.nd4j.linalg.indexing.NDArrayIndex.interval(3, 6));
+    assertEquals(0.7, Spectral.spectralRadius(blk), 1e-6);
+    assertEquals(0.7, Spectral.maxSingularValue(blk), 1e-6);
+  }
 }
