@@ -8,16 +8,19 @@ import io.gradsweep.tracking.TrackingSink;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
  * The sweep-level artifacts of the parent run, built on the driver from the trials and their results (same order):
  * {@value #TRIALS_CSV} (one row per trial: every parameter and the outcome), {@value #FINAL_PROFILES} and
  * {@value #INIT_PROFILES} (the top layer's ||dL/dh_t|| of every trial at the last profile step and at
- * initialisation, one panel per cell/activation, one line per trial).
+ * initialisation, one panel per cell/activation, one line per trial, drawn against t - (T-1) so that profiles of
+ * different lengths line up at their loss step).
  */
 final class SweepArtifacts {
   static final String TRIALS_CSV = "trials.csv";
@@ -41,9 +44,9 @@ final class SweepArtifacts {
       PrintStream err) {
     tryLog(sink, sweep, TRIALS_CSV, err, () -> trialsCsv(trials, results));
     tryLog(sink, sweep, FINAL_PROFILES, err, () -> GradientCharts.smallMultiples(
-        "Top layer ||dL/dh_t|| at the end of training, per trial", panels(trials, results, false), COLUMNS));
+        "Top layer ||dL/dh_t|| at the last profile step, per trial", panels(trials, results, false), COLUMNS, true));
     tryLog(sink, sweep, INIT_PROFILES, err, () -> GradientCharts.smallMultiples(
-        "Top layer ||dL/dh_t|| at initialisation (step 1), per trial", panels(trials, results, true), COLUMNS));
+        "Top layer ||dL/dh_t|| at initialisation (step 1)", panels(trials, results, true), COLUMNS, true));
   }
 
   private interface Content {
@@ -124,9 +127,19 @@ final class SweepArtifacts {
   }
 
   /**
+   * The parameters the gradient at initialisation depends on (network, first minibatch, truncation); training
+   * settings such as clipping, optimizer and learning rate act only from the first update on.
+   */
+  static final Set<String> INIT_KEYS = Set.of("task", "seq_len", "tbptt", "hidden", "layers", "init", "seed",
+      "batch_size", "cell", "activation");
+
+  /**
    * The panels of a profile picture: one per cell/activation (in plan order), one line per trial that has a
    * profile, named by its seq_len and the other parameters that vary across the sweep (cell and activation
-   * excluded: the panel says them), e.g. {@code T=60 clip=none}.
+   * excluded: the panel says them), e.g. {@code T=60 clip=none}. At initialisation only the parameters in
+   * {@link #INIT_KEYS} name a line, and trials whose profile is the same under the same name share one line
+   * (otherwise their lines would lie exactly on top of each other, and the legend would name lines one cannot
+   * see).
    */
   static List<GradientCharts.Panel> panels(List<TrialSpec> trials, List<TrialResult> results, boolean init) {
     requireSameSize(trials, results);
@@ -134,6 +147,9 @@ final class SweepArtifacts {
     keys.remove("cell");
     keys.remove("activation");
     keys.remove("seq_len");
+    if (init) {
+      keys.retainAll(INIT_KEYS);
+    }
     Map<String, Map<String, double[]>> byPanel = new LinkedHashMap<>();
     for (int i = 0; i < trials.size(); i++) {
       TrialSpec s = trials.get(i);
@@ -143,6 +159,9 @@ final class SweepArtifacts {
         continue;
       }
       String label = lineLabel(s, keys, p -> s.params().get(p));
+      if (init && lines.containsKey(label) && Arrays.equals(lines.get(label), profile)) {
+        continue;
+      }
       String unique = label;
       for (int n = 2; lines.containsKey(unique); n++) {
         unique = label + " #" + n;

@@ -134,8 +134,20 @@ class SweepArtifactsTest {
     assertEquals(List.of("T=10 lr=0.01"), List.copyOf(fin.get(1).profiles().keySet()));
     // the failed trial has no profile: no line
     assertEquals(List.of("T=10 lr=0.01", "T=10 lr=0.001"), List.copyOf(fin.get(2).profiles().keySet()));
+    // at initialisation the learning rate does not matter: the name leaves it out, and equal profiles share a line
     List<GradientCharts.Panel> init = SweepArtifacts.panels(trials, results, true);
-    assertArrayEquals(i1, init.get(2).profiles().get("T=10 lr=0.001"));
+    assertEquals(List.of("T=10"), List.copyOf(init.get(2).profiles().keySet()));
+    assertArrayEquals(i1, init.get(2).profiles().get("T=10"));
+    assertEquals(List.of("T=10", "T=60"), List.copyOf(init.get(0).profiles().keySet()));
+  }
+
+  @Test
+  void differentInitProfilesUnderOneNameKeepTheirOwnLines() {
+    TrialSpec a = trial("adding", 10, "lstm", null, 0.01);
+    TrialSpec b = trial("adding", 10, "lstm", null, 0.001);
+    List<GradientCharts.Panel> init = SweepArtifacts.panels(List.of(a, b),
+        List.of(withProfiles(a, "r1", new double[] {1}, null), withProfiles(b, "r2", new double[] {2}, null)), true);
+    assertEquals(List.of("T=10", "T=10 #2"), List.copyOf(init.get(0).profiles().keySet()));
   }
 
   @Test
