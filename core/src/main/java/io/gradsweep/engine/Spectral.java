@@ -26,6 +26,8 @@ public final class Spectral {
   /** Stop when successive estimates of log rho differ by less than this. */
   static final double RHO_TOLERANCE = 1e-13;
   static final int RHO_MAX_SQUARINGS = 40;
+  /** Relative residual below which a vector counts as spanning an invariant subspace. */
+  static final double EIG_TOLERANCE = 1e-12;
   /** Stop when successive estimates of sigma^2 differ by at most this, relative. */
   static final double SIGMA_TOLERANCE = 1e-12;
   static final int SIGMA_MAX_ITERATIONS = 500;
@@ -57,6 +59,15 @@ public final class Spectral {
 
   /**
    * Spectral radius of the n x n matrix {@code a} (row-major, not changed).
+   *
+   * <p>Repeated squaring as described in the class comment, with two early exits that only need O(n^2) work per
+   * squaring: (1) the normalised power M = A^k / ||A^k|| maps a fixed start vector into the dominant invariant
+   * subspace; when that vector x is an eigenvector of A (residual of A x - mu x below {@value #EIG_TOLERANCE}
+   * relative), rho = |mu|, and when x, A x, A^2 x span a two-dimensional invariant subspace (a complex pair, or
+   * two real eigenvalues of equal or nearly equal modulus), rho is the largest modulus of the eigenvalues of A
+   * restricted to it. (2) Richardson extrapolation of the Gelfand estimate (error c/k with k = 2^j): when two
+   * successive extrapolated values agree to {@value #RHO_TOLERANCE}, twice in a row, it has converged (e.g. a
+   * scaled orthogonal matrix). Otherwise the plain estimate after the last squaring is returned.
    */
   public static double spectralRadius(double[] a, int n) {
     check(a, n, n);
@@ -64,15 +75,26 @@ public final class Spectral {
     if (norm == 0.0) {
       return 0.0;
     }
+    if (!Double.isFinite(norm)) {
+      return Double.NaN;
+    }
     double[] m = new double[n * n];
     double[] sq = new double[n * n];
     double inv = 1.0 / norm;
     for (int i = 0; i < m.length; i++) {
       m[i] = a[i] * inv;
     }
+    double[] v = startVector(n);
+    double[][] scratch = new double[3][n];
     double logScale = Math.log(norm); // log of the scale of A^(2^j), divided by 2^j
     double power = 1.0;
+    double previousExtrapolated = Double.NaN;
+    int agreeing = 0;
     for (int j = 0; j < RHO_MAX_SQUARINGS; j++) {
+      double direct = dominantModulus(a, m, v, n, scratch);
+      if (!Double.isNaN(direct)) {
+        return direct;
+      }
       multiply(m, m, sq, n);
       double s = frobenius(sq);
       if (s == 0.0 || !Double.isFinite(s)) {
@@ -87,6 +109,15 @@ public final class Spectral {
       double[] t = m;
       m = sq;
       sq = t;
+      double extrapolated = 2 * next - logScale;
+      if (Math.abs(extrapolated - previousExtrapolated) < RHO_TOLERANCE) {
+        if (++agreeing >= 2) {
+          return Math.exp(extrapolated);
+        }
+      } else {
+        agreeing = 0;
+      }
+      previousExtrapolated = extrapolated;
       boolean done = Math.abs(next - logScale) < RHO_TOLERANCE;
       logScale = next;
       if (done) {
@@ -94,6 +125,98 @@ public final class Spectral {
       }
     }
     return Math.exp(logScale);
+  }
+
+  /**
+   * The largest eigenvalue modulus of A on the Krylov space of x = M v, if x, A x (and A^2 x) span an invariant
+   * subspace of dimension 1 or 2 to within {@value #EIG_TOLERANCE}; NaN otherwise.
+   */
+  private static double dominantModulus(double[] a, double[] m, double[] v, int n, double[][] scratch) {
+    double[] x1 = scratch[0];
+    double[] x2 = scratch[1];
+    double[] x3 = scratch[2];
+    matVec(m, v, x1, n);
+    double n1 = frobenius(x1);
+    if (n1 == 0.0 || !Double.isFinite(n1)) {
+      return Double.NaN;
+    }
+    for (int i = 0; i < n; i++) {
+      x1[i] /= n1;
+    }
+    matVec(a, x1, x2, n);
+    double n2 = frobenius(x2);
+    if (n2 == 0.0 || !Double.isFinite(n2)) {
+      return Double.NaN;
+    }
+    double mu = dot(x1, x2, n);
+    double r1 = 0;
+    for (int i = 0; i < n; i++) {
+      double d = x2[i] - mu * x1[i];
+      r1 += d * d;
+    }
+    if (Math.sqrt(r1) <= EIG_TOLERANCE * n2) {
+      return Math.abs(mu);
+    }
+    matVec(a, x2, x3, n);
+    double n3 = frobenius(x3);
+    if (n3 == 0.0 || !Double.isFinite(n3)) {
+      return Double.NaN;
+    }
+    // least squares x3 ~ alpha x1 + beta x2 (x1 has unit norm)
+    double g12 = mu;
+    double g22 = n2 * n2;
+    double det = g22 - g12 * g12;
+    if (!(det > 1e-12 * g22)) {
+      return Double.NaN; // x1 and x2 nearly parallel, but not an eigenvector: not converged
+    }
+    double b1 = dot(x1, x3, n);
+    double b2 = dot(x2, x3, n);
+    double alpha = (g22 * b1 - g12 * b2) / det;
+    double beta = (b2 - g12 * b1) / det;
+    double r3 = 0;
+    for (int i = 0; i < n; i++) {
+      double d = x3[i] - alpha * x1[i] - beta * x2[i];
+      r3 += d * d;
+    }
+    if (!(Math.sqrt(r3) <= EIG_TOLERANCE * n3)) {
+      return Double.NaN;
+    }
+    // eigenvalues of the restriction: roots of z^2 - beta z - alpha
+    double disc = beta * beta + 4 * alpha;
+    if (disc < 0) {
+      return Math.sqrt(-alpha); // complex pair: |z|^2 = z * conj(z) = -alpha
+    }
+    double sq = Math.sqrt(disc);
+    return Math.max(Math.abs(beta + sq), Math.abs(beta - sq)) / 2;
+  }
+
+  private static double[] startVector(int n) {
+    // a fixed pseudo-random start: not orthogonal to the dominant subspace except by accident
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(0x5EC7);
+    double[] v = new double[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = 0.5 + rng.nextDouble();
+    }
+    return v;
+  }
+
+  private static void matVec(double[] m, double[] x, double[] out, int n) {
+    for (int i = 0; i < n; i++) {
+      double s = 0;
+      int ri = i * n;
+      for (int j = 0; j < n; j++) {
+        s += m[ri + j] * x[j];
+      }
+      out[i] = s;
+    }
+  }
+
+  private static double dot(double[] x, double[] y, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++) {
+      s += x[i] * y[i];
+    }
+    return s;
   }
 
   /** Largest singular value of the rows x cols matrix {@code a} (row-major, not changed). */
@@ -116,11 +239,7 @@ public final class Spectral {
       }
     }
     // a fixed pseudo-random start: not orthogonal to the top singular vector except by accident
-    java.util.SplittableRandom rng = new java.util.SplittableRandom(0x5EC7);
-    double[] v = new double[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = 0.5 + rng.nextDouble();
-    }
+    double[] v = startVector(n);
     double vn = norm(v);
     for (int i = 0; i < n; i++) {
       v[i] /= vn;
