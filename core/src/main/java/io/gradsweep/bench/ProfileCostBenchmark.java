@@ -35,7 +35,12 @@ import org.nd4j.linalg.learning.GradientUpdater;
  * OMP_NUM_THREADS=1 java -cp core/target/classes:$(cat /tmp/gs-cp.txt) io.gradsweep.bench.ProfileCostBenchmark \
  *     [hidden=64] [batch=32] [T=100] [evalEvery=50] [reps=30] [cells=rnn,lstm,gru]
  * </pre>
- * Arguments are {@code key=value}; later ones override earlier ones.
+ * Arguments are {@code key=value}; later ones override earlier ones. Small trials: {@code hidden=32 T=10}.
+ *
+ * <p>Measured on a shared 2-core machine (load about 3 from other jobs, so +-30%), hidden 64, batch 32, T 100,
+ * every 50 steps: before (spectra through many small ND4J calls, health through ND4J masks) rnn 3.6%, lstm 5.3%,
+ * gru 2.5% with spectra 13 / 78 / 25 ms of a 16 / 82 / 26 ms profile; after: 0.7-1.0%, profile 5 / 14 / 9 ms.
+ * The profile time here excludes logging the metrics (TrialRunner's {@code final/profile_seconds} includes it).
  */
 public final class ProfileCostBenchmark {
   private ProfileCostBenchmark() {}
