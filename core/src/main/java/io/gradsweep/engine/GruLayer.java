@@ -79,8 +79,9 @@ public final class GruLayer extends RecurrentLayer {
   @Override
   public java.util.Map<String, Double> health() {
     java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
-    m.put("gate_r_mean", blockMean(gates, 0, hidden));
-    m.put("gate_z_mean", blockMean(gates, 1, hidden));
+    double[] means = blockMeans(gates, 3, hidden); // r, z, n
+    m.put("gate_r_mean", means[0]);
+    m.put("gate_z_mean", means[1]);
     return m;
   }
 

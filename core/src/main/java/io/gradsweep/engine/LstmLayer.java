@@ -51,9 +51,10 @@ public final class LstmLayer extends RecurrentLayer {
   @Override
   public java.util.Map<String, Double> health() {
     java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
-    m.put("gate_i_mean", blockMean(gates, 0, hidden));
-    m.put("gate_f_mean", blockMean(gates, 1, hidden));
-    m.put("gate_o_mean", blockMean(gates, 3, hidden));
+    double[] means = blockMeans(gates, 4, hidden); // i, f, g, o
+    m.put("gate_i_mean", means[0]);
+    m.put("gate_f_mean", means[1]);
+    m.put("gate_o_mean", means[3]);
     return m;
   }
 

@@ -236,6 +236,32 @@ public abstract class RecurrentLayer {
     return hOut;
   }
 
+  /**
+   * Means of the gate blocks 0..blocks-1 of a contiguous c-ordered [rows, blocks*hidden] array of activated gates,
+   * in one pass in Java (no native calls).
+   */
+  protected static double[] blockMeans(INDArray gates, int blocks, int hidden) {
+    Buf g = Buf.of(gates);
+    int rows = (int) gates.rows();
+    int width = (int) gates.columns();
+    double[] sum = new double[blocks];
+    for (int row = 0; row < rows; row++) {
+      int o = row * width;
+      for (int k = 0; k < blocks; k++) {
+        int ok = o + k * hidden;
+        double s = 0;
+        for (int j = 0; j < hidden; j++) {
+          s += g.get(ok + j);
+        }
+        sum[k] += s;
+      }
+    }
+    for (int k = 0; k < blocks; k++) {
+      sum[k] /= (double) rows * hidden;
+    }
+    return sum;
+  }
+
   /** Mean of gate block k of a [rows, blocks*hidden] array of activated gates. */
   protected static double blockMean(INDArray gates, int k, int hidden) {
     return gates.get(NDArrayIndex.all(), NDArrayIndex.interval((long) k * hidden, (long) (k + 1) * hidden))

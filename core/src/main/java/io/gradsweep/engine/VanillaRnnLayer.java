@@ -34,23 +34,60 @@ public final class VanillaRnnLayer extends RecurrentLayer {
 
   @Override
   public java.util.Map<String, Double> health() {
+    // one pass in Java over the hidden states (no native calls); thresholds compared in the array's precision
     INDArray h = hiddenStates();
+    Buf hb = Buf.of(h);
+    int n = (int) h.length();
+    int units = hidden;
+    boolean f32 = h.dataType() == DataType.FLOAT;
+    double lo = f32 ? (float) 0.01 : 0.01;
+    double hi = f32 ? (float) 0.99 : 0.99;
     return switch (activation) {
-      case TANH -> java.util.Map.of("saturated_frac", frac(org.nd4j.linalg.ops.transforms.Transforms.abs(h, true)
-          .gt(0.99)));
-      case SIGMOID -> java.util.Map.of("saturated_frac", frac(h.lt(0.01)) + frac(h.gt(0.99)));
+      case TANH -> {
+        long saturated = 0;
+        for (int i = 0; i < n; i++) {
+          if (Math.abs(hb.get(i)) > hi) {
+            saturated++;
+          }
+        }
+        yield java.util.Map.of("saturated_frac", (double) saturated / n);
+      }
+      case SIGMOID -> {
+        long saturated = 0;
+        for (int i = 0; i < n; i++) {
+          double v = hb.get(i);
+          if (v < lo || v > hi) {
+            saturated++;
+          }
+        }
+        yield java.util.Map.of("saturated_frac", (double) saturated / n);
+      }
       case RELU -> {
         // a unit is dead when it is zero at every step of every example
-        INDArray alive = h.gt(0.0).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).max(0);
-        yield java.util.Map.of("dead_frac", 1.0 - alive.meanNumber().doubleValue(), "zero_frac",
-            frac(h.eq(0.0)));
+        boolean[] alive = new boolean[units];
+        long zeros = 0;
+        for (int i = 0; i < n; i++) {
+          double v = hb.get(i);
+          if (v > 0) {
+            alive[i % units] = true;
+          } else if (v == 0) {
+            zeros++;
+          }
+        }
+        int aliveUnits = 0;
+        for (boolean a : alive) {
+          aliveUnits += a ? 1 : 0;
+        }
+        yield java.util.Map.of("dead_frac", 1.0 - (double) aliveUnits / units, "zero_frac", (double) zeros / n);
       }
-      case IDENTITY -> java.util.Map.of("mean_abs_h", h.ameanNumber().doubleValue());
+      case IDENTITY -> {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+          s += Math.abs(hb.get(i));
+        }
+        yield java.util.Map.of("mean_abs_h", s / n);
+      }
     };
-  }
-
-  private static double frac(INDArray mask) {
-    return mask.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).meanNumber().doubleValue();
   }
 
   @Override

@@ -47,9 +47,11 @@ public final class GradientProfiler {
       String[] names = l.gateNames();
       for (int k = 0; k < names.length; k++) {
         INDArray blk = l.recurrentBlock(k);
+        int n = (int) blk.rows();
+        double[] a = Spectral.rowMajor(blk); // one native copy; the rest is plain Java
         String key = l.name() + "/R" + (names.length == 1 ? "" : "_" + names[k]);
-        out.put(key + "_rho", Spectral.spectralRadius(blk));
-        out.put(key + "_sigma", Spectral.maxSingularValue(blk));
+        out.put(key + "_rho", Spectral.spectralRadius(a, n));
+        out.put(key + "_sigma", Spectral.maxSingularValue(a, n, (int) blk.columns()));
       }
     }
     return out;

@@ -83,6 +83,7 @@ public final class GradientCharts {
     public static final int PANEL_HEIGHT = 340;
 
     static final String TIME_AXIS = "time step t (loss at t = T-1)";
+    static final String STEPS_BEFORE_LOSS_AXIS = "time step t - (T-1)  (loss at 0; profiles of any T aligned there)";
     static final String NORM_AXIS = "||dL/dh_t||  (log scale)";
     static final String COLOUR_AXIS = "log10 ||dL/dh_t||";
     /** Colour of zero / non-finite heatmap cells. */
@@ -199,7 +200,7 @@ public final class GradientCharts {
     public static byte[] profileLines(String title, Map<String, double[]> profiles) {
         Objects.requireNonNull(profiles, "profiles");
         XYPlot plot = profilePlot(profiles, longest(profiles.values()), logRange(profiles.values()),
-            colourIndex(profiles.keySet()), 1.0);
+            colourIndex(profiles.keySet()), 1.0, false);
         return png(chart(title, plot, 1.0, true, skippedNote(profiles.values()), null), WIDTH, HEIGHT);
     }
 
@@ -209,6 +210,15 @@ public final class GradientCharts {
      * at the bottom, otherwise each panel has its own.
      */
     public static byte[] smallMultiples(String title, List<Panel> panels, int columns) {
+        return smallMultiples(title, panels, columns, false);
+    }
+
+    /**
+     * As {@link #smallMultiples(String, List, int)}; with {@code alignAtLoss} every profile is drawn against
+     * t - (T-1), so that profiles of different lengths T line up at their loss step (x = 0) and the x axis counts
+     * the steps back from it.
+     */
+    public static byte[] smallMultiples(String title, List<Panel> panels, int columns, boolean alignAtLoss) {
         Objects.requireNonNull(panels, "panels");
         if (columns < 1) {
             throw new IllegalArgumentException("columns must be >= 1: " + columns);
@@ -239,7 +249,7 @@ public final class GradientCharts {
         // lines; they are measured first, then drawn above and below the grid of panels.
         Map<String, double[]> legendOnly = new LinkedHashMap<>();
         names.forEach(n -> legendOnly.put(n, new double[maxLen])); // zeros: nothing drawn
-        JFreeChart frame = chart(title, profilePlot(legendOnly, maxLen, y, colours, 1.0),
+        JFreeChart frame = chart(title, profilePlot(legendOnly, maxLen, y, colours, 1.0, alignAtLoss),
             1.0, commonLegend, "axes shared by all panels" + orEmpty(skippedNote(all), ";  "), null);
         List<Title> header = new ArrayList<>();
         if (frame.getTitle() != null) {
@@ -279,7 +289,7 @@ public final class GradientCharts {
         }
         for (int k = 0; k < panels.size(); k++) {
             Panel p = panels.get(k);
-            XYPlot plot = profilePlot(p.profiles(), maxLen, y, colours, 0.8);
+            XYPlot plot = profilePlot(p.profiles(), maxLen, y, colours, 0.8, alignAtLoss);
             chart(p.title(), plot, 0.8, !commonLegend, null, null).draw(g, new Rectangle2D.Double(
                 (k % cols) * PANEL_WIDTH, headerH + (k / cols) * panelH, PANEL_WIDTH, panelH));
         }
@@ -440,9 +450,15 @@ public final class GradientCharts {
 
     /** Line plot of profiles against time step t, x axis covering {@code length} steps. */
     private static XYPlot profilePlot(Map<String, double[]> profiles, int length, Range yRange,
-                                      Map<String, Integer> colours, double scale) {
-        XYPlot plot = linePlot(asSeries(profiles), TIME_AXIS, NORM_AXIS, yRange, colours, scale);
-        plot.getDomainAxis().setRange(-0.5, Math.max(length, 1) - 0.5);
+                                      Map<String, Integer> colours, double scale, boolean alignAtLoss) {
+        XYPlot plot = linePlot(asSeries(profiles, alignAtLoss),
+            alignAtLoss ? STEPS_BEFORE_LOSS_AXIS : TIME_AXIS, NORM_AXIS, yRange, colours, scale);
+        int n = Math.max(length, 1);
+        if (alignAtLoss) {
+            plot.getDomainAxis().setRange(-(n - 1) - 0.5, 0.5);
+        } else {
+            plot.getDomainAxis().setRange(-0.5, n - 0.5);
+        }
         return plot;
     }
 
@@ -450,12 +466,13 @@ public final class GradientCharts {
         return values.stream().mapToInt(v -> v.length).max().orElse(1);
     }
 
-    private static Map<String, double[][]> asSeries(Map<String, double[]> profiles) {
+    private static Map<String, double[][]> asSeries(Map<String, double[]> profiles, boolean alignAtLoss) {
         Map<String, double[][]> out = new LinkedHashMap<>();
         profiles.forEach((name, p) -> {
             Objects.requireNonNull(p, name);
             double[] t = new double[p.length];
-            Arrays.setAll(t, i -> i);
+            int shift = alignAtLoss ? p.length - 1 : 0;
+            Arrays.setAll(t, i -> i - shift);
             out.put(name, new double[][] {t, p});
         });
         return out;

@@ -21,6 +21,8 @@ import java.io.Serializable;
  *     last profile step (-1 if none)
  * @param wallSeconds wall time of the trial
  * @param error error message for FAILED, else null
+ * @param initProfile the top layer's ||dL/dh_t||, t = 0..T-1, at initialisation (step 1); null if none
+ * @param finalProfile the same at the last profile step; null if none
  */
 public record TrialResult(
     String trialId,
@@ -37,8 +39,18 @@ public record TrialResult(
     double decayRate,
     int horizon,
     double wallSeconds,
-    String error)
+    String error,
+    double[] initProfile,
+    double[] finalProfile)
     implements Serializable {
+
+  /** A result without profiles. */
+  public TrialResult(String trialId, String displayName, String runId, TrialStatus status, int steps,
+      int stepsToSolve, int divergedAtStep, double finalEvalLoss, double baselineLoss, double maxGradNorm,
+      double clipRate, double decayRate, int horizon, double wallSeconds, String error) {
+    this(trialId, displayName, runId, status, steps, stepsToSolve, divergedAtStep, finalEvalLoss, baselineLoss,
+        maxGradNorm, clipRate, decayRate, horizon, wallSeconds, error, null, null);
+  }
 
   public static TrialResult failed(String trialId, String displayName, String runId, String error, double wallSeconds) {
     return new TrialResult(trialId, displayName, runId, TrialStatus.FAILED, 0, -1, -1, Double.NaN, Double.NaN,

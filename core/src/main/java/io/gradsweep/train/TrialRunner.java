@@ -205,7 +205,19 @@ public final class TrialRunner {
     run.logArtifact("gradient_profile.csv", profiles.toCsv());
     logProfileCharts(spec, net, profiles, run);
     return new TrialResult(spec.id(), spec.displayName(), run.runId(), status, step, stepsToSolve, divergedAt,
-        divergedAt > 0 ? Double.NaN : evalLoss, baseline, maxGrad, clipRate, lastDecay, lastHorizon, wall, null);
+        divergedAt > 0 ? Double.NaN : evalLoss, baseline, maxGrad, clipRate, lastDecay, lastHorizon, wall, null,
+        topProfile(net, profiles, true), topProfile(net, profiles, false));
+  }
+
+  /** The top layer's ||dL/dh_t|| of the first (init) or the latest kept profile; null if there is none. */
+  private static double[] topProfile(RecurrentNet net, ProfileRecorder profiles, boolean first) {
+    List<ProfileRecorder.Entry> entries = profiles.entries();
+    if (entries.isEmpty()) {
+      return null;
+    }
+    String top = net.layers().get(net.layers().size() - 1).name() + "/dh";
+    double[] v = entries.get(first ? 0 : entries.size() - 1).series().get(top);
+    return v == null ? null : v.clone();
   }
 
   /**

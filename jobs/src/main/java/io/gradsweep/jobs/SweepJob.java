@@ -27,7 +27,8 @@ import org.apache.spark.sql.SparkSession;
  * <p>{@code run} goes through named steps: parse the spec on the driver (nothing is logged for an invalid spec);
  * check the tracking backend answers; start Spark (the master comes from spark-submit or {@code -Dspark.master},
  * {@code local[*]} when neither gives one); start the sweep's parent run; run the trials, one per Spark task;
- * print the summary; end the parent run.
+ * print the summary; log the sweep's artifacts to the parent run ({@link SweepArtifacts}: trials.csv and the
+ * profile pictures); end the parent run.
  */
 public final class SweepJob {
   static final int OK = 0;
@@ -155,6 +156,7 @@ public final class SweepJob {
         out.println();
         out.print(summary);
         printFailures(results);
+        SweepArtifacts.upload(sink, sweep, spec.trials(), results, err);
         endParentRun(sink, sweep, guard, summary, sparkFailures == 0);
         out.println();
         out.println("parent run:      " + parentRun);

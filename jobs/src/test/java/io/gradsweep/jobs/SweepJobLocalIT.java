@@ -3,14 +3,17 @@ package io.gradsweep.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.testkit.MlflowRestReader;
 import io.gradsweep.testkit.MlflowRestReader.RunRecord;
 import io.gradsweep.testkit.MlflowTestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** A tiny sweep end to end on local[2] (in this JVM) against a real MLflow server. */
@@ -37,7 +40,9 @@ class SweepJobLocalIT {
       System.out.printf("local sweep: %.1f s%n%s%s", (System.nanoTime() - t0) / 1e9, stdout, stderr);
       assertEquals(0, status, stderr);
 
-      List<RunRecord> children = SweepReadback.assertSweepLogged(server.uri(), TINY, SweepReadback.parentRunId(stdout));
+      String parentId = SweepReadback.parentRunId(stdout);
+      List<RunRecord> children = SweepReadback.assertSweepLogged(server.uri(), TINY, parentId);
+      assertSweepArtifacts(new MlflowRestReader(server.uri()), parentId, children.size());
       for (RunRecord c : children) {
         assertEquals("1", c.tags().get(TrialTask.OMP_TAG), "OMP_NUM_THREADS seen by the task");
         assertTrue(c.tags().get(TrialTask.EXECUTOR_TAG).startsWith("executor driver on "),
@@ -48,6 +53,34 @@ class SweepJobLocalIT {
       assertEquals(4, stderr.lines().filter(l -> l.matches("\\[gradsweep\\] trial \\d .*trials \\d/4 done.*"))
           .count(), "one progress line per finished trial:\n" + stderr);
       assertTrue(stdout.lines().anyMatch(l -> l.startsWith("#  trial")), "summary table header:\n" + stdout);
+      assertTrue(stderr.lines().noneMatch(l -> l.contains("warning: could not log")), stderr);
+    }
+  }
+
+  /** trials.csv with a header and one row per planned trial (each naming a child run), and the two pictures. */
+  static void assertSweepArtifacts(MlflowRestReader reader, String parentId, int plannedTrials) {
+    List<String> paths = reader.allArtifactPaths(parentId);
+    assertTrue(paths.containsAll(List.of("trials.csv", "final_profiles.png", "init_profiles.png")), paths.toString());
+    String csv = new String(reader.downloadArtifact(parentId, "trials.csv"), StandardCharsets.UTF_8);
+    List<String> lines = csv.lines().toList();
+    assertEquals(4, plannedTrials);
+    assertEquals(1 + plannedTrials, lines.size(), csv);
+    List<String> header = List.of(lines.get(0).split(","));
+    assertTrue(header.containsAll(List.of("seq_len", "cell", "lr", "status", "steps", "steps_to_solve",
+        "final_eval_loss", "max_grad_norm", "wall_seconds", "run_id")), header.toString());
+    Set<String> childIds = new HashSet<>();
+    for (RunRecord c : reader.children(parentId)) {
+      childIds.add(c.runId());
+    }
+    int runIdCol = header.indexOf("run_id");
+    for (String row : lines.subList(1, lines.size())) {
+      List<String> f = SweepArtifactsTest.fields(row);
+      assertEquals(header.size(), f.size(), row);
+      assertTrue(childIds.contains(f.get(runIdCol)), "row names a child run: " + row);
+    }
+    for (String png : List.of("final_profiles.png", "init_profiles.png")) {
+      byte[] b = reader.downloadArtifact(parentId, png);
+      assertTrue(b.length > 1000 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G', png + ": " + b.length + " bytes");
     }
   }
 }
