@@ -8,7 +8,9 @@ import io.gradsweep.task.AddingTask;
 import io.gradsweep.task.Batch;
 import io.gradsweep.train.GradientNorms;
 import io.gradsweep.train.Optimizers;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.learning.GradientUpdater;
@@ -19,17 +21,48 @@ import org.nd4j.linalg.learning.GradientUpdater;
  * {@code LSTM} layers doing the same step in a {@code MultiLayerNetwork} (workspaces on, the DL4J default). Run with {@code OMP_NUM_THREADS=1} for single-thread figures:
  * <pre>java -cp core/target/classes:$(cat core/target/classpath.txt) io.gradsweep.bench.StepBenchmark 64 32 100</pre>
  * (the same harness, one JVM, so the engines compare as ratios on a noisy machine).
- * Arguments: hidden, batch, T, [warmup steps, measured steps].
+ * Arguments: hidden, batch, T, [warmup steps, measured steps]; or shapes {@code HIDDENxBATCHxT[/WARMUP/MEASURED]},
+ * e.g. {@code 64x32x100 128x64x400/5/15} for both benchmark shapes in one JVM. {@code jobs/bin/benchmark} runs it
+ * next to the PyTorch benchmark of {@code jobs/bench-torch}.
  */
 public final class StepBenchmark {
   private StepBenchmark() {}
 
+  record Shape(int hidden, int batch, int steps, int warmup, int measured) {}
+
   public static void main(String[] args) {
-    int hidden = args.length > 0 ? Integer.parseInt(args[0]) : 64;
-    int batch = args.length > 1 ? Integer.parseInt(args[1]) : 32;
-    int steps = args.length > 2 ? Integer.parseInt(args[2]) : 100;
-    int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 20;
-    int measured = args.length > 4 ? Integer.parseInt(args[4]) : 50;
+    for (Shape s : parse(args)) {
+      run(s.hidden(), s.batch(), s.steps(), s.warmup(), s.measured());
+    }
+  }
+
+  /**
+   * {@code hidden batch T [warmup measured]} (one shape), or one or more {@code HIDDENxBATCHxT[/WARMUP/MEASURED]}
+   * (each shape in turn, in this JVM), e.g. {@code 64x32x100 128x64x400/5/15}. Defaults: 64x32x100/20/50.
+   */
+  static List<Shape> parse(String[] args) {
+    List<Shape> shapes = new ArrayList<>();
+    if (args.length == 0) {
+      shapes.add(new Shape(64, 32, 100, 20, 50));
+    } else if (!args[0].contains("x")) {
+      shapes.add(new Shape(Integer.parseInt(args[0]), args.length > 1 ? Integer.parseInt(args[1]) : 32,
+          args.length > 2 ? Integer.parseInt(args[2]) : 100, args.length > 3 ? Integer.parseInt(args[3]) : 20,
+          args.length > 4 ? Integer.parseInt(args[4]) : 50));
+    } else {
+      for (String a : args) {
+        String[] parts = a.split("/");
+        String[] d = parts[0].split("x");
+        if (d.length != 3) {
+          throw new IllegalArgumentException("shape must be HIDDENxBATCHxT[/WARMUP/MEASURED], got " + a);
+        }
+        shapes.add(new Shape(Integer.parseInt(d[0]), Integer.parseInt(d[1]), Integer.parseInt(d[2]),
+            parts.length > 1 ? Integer.parseInt(parts[1]) : 20, parts.length > 2 ? Integer.parseInt(parts[2]) : 50));
+      }
+    }
+    return shapes;
+  }
+
+  static void run(int hidden, int batch, int steps, int warmup, int measured) {
     System.out.printf("shape: hidden %d, batch %d, T %d; %d warm-up + %d measured steps; OMP_NUM_THREADS=%s%n",
         hidden, batch, steps, warmup, measured, System.getenv("OMP_NUM_THREADS"));
     for (String cell : new String[] {"rnn", "lstm", "gru"}) {
