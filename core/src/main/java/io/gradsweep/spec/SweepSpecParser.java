@@ -35,7 +35,8 @@ public final class SweepSpecParser {
   static final List<String> TOP_KEYS =
       List.of("name", "experiment", "task", "training", "search", "grid", "variants");
   static final List<String> TASK_KEYS = List.of("name", "eval_size", "eval_seed");
-  static final List<String> TRAINING_KEYS = List.of("batch_size", "max_steps", "eval_every", "solve_threshold");
+  static final List<String> TRAINING_KEYS = List.of("batch_size", "max_steps", "eval_every", "solve_threshold",
+      "profile_every");
   static final List<String> SEARCH_KEYS = List.of("strategy", "max_trials");
 
   /** Longest sweep parameter value; MLflow servers accept 500 (older) to 6000 characters. */
@@ -110,8 +111,9 @@ public final class SweepSpecParser {
     double solveThreshold = optional(training, "solve_threshold", 0.01, n -> n.number("a number 0 < x < "
         + kind.baselineText() + " (below the " + kind.word() + " task's trivial-baseline MSE)",
         x -> x > 0 && x < kind.baselineLoss()));
+    int profileEvery = optional(training, "profile_every", evalEvery, n -> n.integer(1, 10_000_000));
     return new TrialTemplate(experiment, name, kind.word(), evalSize, evalSeed, batchSize, maxSteps, evalEvery,
-        solveThreshold);
+        solveThreshold, profileEvery);
   }
 
   /** grid and variants: the grid alone, or each variant over the grid. */
@@ -148,6 +150,7 @@ public final class SweepSpecParser {
     params.put("training.max_steps", Integer.toString(t.maxSteps()));
     params.put("training.eval_every", Integer.toString(t.evalEvery()));
     params.put("training.solve_threshold", Canon.num(t.solveThreshold()));
+    params.put("training.profile_every", Integer.toString(t.profileEvery()));
     params.put("search.strategy", strategy);
     params.put("search.max_trials", Integer.toString(maxTrials));
     grid.axes().forEach((axis, v) -> params.put("grid." + axis.key(), shorten(GridBlock.text(axis, v.values()))));

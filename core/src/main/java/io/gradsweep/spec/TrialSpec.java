@@ -34,6 +34,8 @@ import java.util.Map;
  * @param maxSteps training steps budget
  * @param evalEvery evaluate every this many steps
  * @param solveThreshold eval loss below which the trial counts as solved
+ * @param profileEvery record the per-time-step gradient profile every this many steps (and at step 1); a
+ *     measurement setting: it is logged as a param but is not part of {@link #id()}
  */
 public record TrialSpec(
     String experiment,
@@ -55,8 +57,17 @@ public record TrialSpec(
     int batchSize,
     int maxSteps,
     int evalEvery,
-    double solveThreshold)
+    double solveThreshold,
+    int profileEvery)
     implements Serializable {
+
+  /** A trial that records its gradient profile at every evaluation ({@code profileEvery = evalEvery}). */
+  public TrialSpec(String experiment, String sweepName, String task, int evalSize, long evalSeed, int seqLen,
+      String cell, String activation, ClipSpec clip, int tbptt, String optimizer, double lr, int hidden, int layers,
+      String init, long seed, int batchSize, int maxSteps, int evalEvery, double solveThreshold) {
+    this(experiment, sweepName, task, evalSize, evalSeed, seqLen, cell, activation, clip, tbptt, optimizer, lr,
+        hidden, layers, init, seed, batchSize, maxSteps, evalEvery, solveThreshold, evalEvery);
+  }
 
   public TrialSpec {
     require(seqLen >= 2, "seq_len", seqLen);
@@ -65,6 +76,7 @@ public record TrialSpec(
     require(batchSize >= 1, "batch_size", batchSize);
     require(maxSteps >= 1, "max_steps", maxSteps);
     require(evalEvery >= 1, "eval_every", evalEvery);
+    require(profileEvery >= 1, "profile_every", profileEvery);
     require(evalSize >= 1, "eval_size", evalSize);
     require(tbptt >= 0 && tbptt <= seqLen, "tbptt", tbptt);
     require(lr > 0 && Double.isFinite(lr), "lr", lr);
@@ -103,13 +115,24 @@ public record TrialSpec(
     p.put("eval_size", Integer.toString(evalSize));
     p.put("eval_seed", Long.toString(evalSeed));
     p.put("solve_threshold", Canon.num(solveThreshold));
+    p.put("profile_every", Integer.toString(profileEvery));
     return p;
   }
 
-  /** The canonical string hashed into the id: {@code key=value;key=value...} from {@link #params()}. */
+  /** Params that say what is measured, not what is trained: logged, but not part of the id. */
+  private static final java.util.Set<String> MEASUREMENT_PARAMS = java.util.Set.of("profile_every");
+
+  /**
+   * The canonical string hashed into the id: {@code key=value;key=value...} from {@link #params()}, without the
+   * measurement settings (profile cadence), which do not change what is trained.
+   */
   public String canonical() {
     StringBuilder sb = new StringBuilder();
-    params().forEach((k, v) -> sb.append(k).append('=').append(v).append(';'));
+    params().forEach((k, v) -> {
+      if (!MEASUREMENT_PARAMS.contains(k)) {
+        sb.append(k).append('=').append(v).append(';');
+      }
+    });
     return sb.toString();
   }
 

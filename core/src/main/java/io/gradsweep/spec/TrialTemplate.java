@@ -15,6 +15,7 @@ import java.util.Map;
  * @param maxSteps {@code training.max_steps}
  * @param evalEvery {@code training.eval_every}
  * @param solveThreshold {@code training.solve_threshold}
+ * @param profileEvery {@code training.profile_every}
  */
 public record TrialTemplate(
     String experiment,
@@ -25,7 +26,14 @@ public record TrialTemplate(
     int batchSize,
     int maxSteps,
     int evalEvery,
-    double solveThreshold) {
+    double solveThreshold,
+    int profileEvery) {
+
+  /** Settings whose gradient profile is recorded at every evaluation. */
+  public TrialTemplate(String experiment, String sweepName, String task, int evalSize, long evalSeed, int batchSize,
+      int maxSteps, int evalEvery, double solveThreshold) {
+    this(experiment, sweepName, task, evalSize, evalSeed, batchSize, maxSteps, evalEvery, solveThreshold, evalEvery);
+  }
 
   /**
    * The trial at one point of the search space.
@@ -49,7 +57,7 @@ public record TrialTemplate(
         get(point, Axis.LAYERS, Integer.class),
         get(point, Axis.INIT, String.class),
         get(point, Axis.SEEDS, Long.class),
-        batchSize, maxSteps, evalEvery, solveThreshold);
+        batchSize, maxSteps, evalEvery, solveThreshold, profileEvery);
   }
 
   private static <T> T get(Map<Axis, ?> point, Axis axis, Class<T> type) {

@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * {@code grad/<layer>_norm_clipped}; {@code grad/<layer>/<W|R|b>_norm} (before clipping); {@code eval/loss}.
  * Final metrics under {@code final/}. The trial status is tag {@code gradsweep.status}.
  *
- * <p>Profile steps (step 1, i.e. the gradient at initialisation, and every {@code eval_every} steps): the
+ * <p>Profile steps (step 1, i.e. the gradient at initialisation, and every {@code profile_every} steps, by default
+ * {@code eval_every}): the
  * per-time-step gradient profile of each series ({@code layer0/dh}, {@code layer0/dc} for LSTM, ...,
  * {@code input/dx}) as {@value #PROFILE_BUCKETS} bucket metrics {@code profile/<series>_b00..} (geometric mean
  * over consecutive time steps) plus {@code profile/<series>_decay_rate}, {@code _horizon} and
@@ -142,7 +143,7 @@ public final class TrialRunner {
         run.logMetric("train/loss_finite", 0, step);
         break;
       }
-      if (step == 1 || step % spec.evalEvery() == 0) {
+      if (step == 1 || step % spec.profileEvery() == 0) {
         long p0 = System.nanoTime();
         ProfileStats top = recordProfile(net, T, step, run, profiles);
         lastDecay = top.decayRate();

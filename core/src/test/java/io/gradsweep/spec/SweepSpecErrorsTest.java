@@ -276,6 +276,12 @@ class SweepSpecErrorsTest {
     }
 
     @Test
+    void profileEveryMustBePositive() {
+      assertError(HEAD.replace("training: {", "training: {profile_every: 0, ") + GRID, "training.profile_every",
+          "got 0");
+    }
+
+    @Test
     void wrongWordSuggestsTheClosest() {
       assertError(grid("optimizer: [Adam]"), "grid.optimizer[0]", "expected one of sgd, rmsprop, adam",
           "got \"Adam\" (string)", "did you mean \"adam\"?");

@@ -130,6 +130,21 @@ class SweepSpecParserTest {
   }
 
   @Test
+  void profileEveryDefaultsToEvalEveryAndIsNotPartOfTheId() {
+    SweepSpec plain = grid("{cell: [rnn], seq_len: [20]}");
+    TrialSpec t = plain.trials().get(0);
+    assertEquals(t.evalEvery(), t.profileEvery());
+    String yaml = plain.yaml().replace("training: {", "training: {profile_every: 7, ");
+    assertTrue(yaml.contains("profile_every: 7"), yaml);
+    SweepSpec sparse = SweepSpecParser.parse(yaml, "t.yaml");
+    TrialSpec s = sparse.trials().get(0);
+    assertEquals(7, s.profileEvery());
+    assertEquals("7", s.params().get("profile_every"));
+    assertEquals(t.id(), s.id(), "the profile cadence measures; it does not change what is trained");
+    assertEquals("7", sparse.sweepParams().get("training.profile_every"));
+  }
+
+  @Test
   void gruCellAndInitForms() {
     SweepSpec spec = grid("{cell: [gru], seq_len: [20], init: [default, identity, orthogonal,"
         + " {scheme: orthogonal, spectral_radius: 0.9}, {scheme: default, spectral_radius: 1.0e0}]}");

@@ -52,6 +52,19 @@ class TrialRunnerTest {
   }
 
   @Test
+  void gradientProfileIsRecordedAtInitialisationAndAtTheSpecsCadence() {
+    TrialSpec spec = new TrialSpec("test", "unit", "adding", 32, 99, 12, "gru", null, ClipSpec.NONE, 0, "adam", 0.003,
+        8, 1, "default", 2, 8, 20, 10, 0.001, 6);
+    RecordingTrialRun run = new RecordingTrialRun();
+    new TrialRunner().run(spec, run);
+    List<Long> steps = run.metrics.get("profile/layer0/dh_decay_rate").stream().map(RecordingTrialRun.Point::step)
+        .toList();
+    assertEquals(List.of(1L, 6L, 12L, 18L), steps);
+    assertEquals(12, run.metrics.keySet().stream().filter(k -> k.matches("profile/layer0/dh_b\\d\\d")).count(),
+        "one bucket metric per time step when T < 16");
+  }
+
+  @Test
   void sameTrialTwiceGivesTheSameLossCurve() {
     TrialSpec spec = TrialSpecs.of("rnn", "tanh", 10, ClipSpec.NONE, 0, "rmsprop", 0.01, 8, 7, 15);
     RecordingTrialRun a = new RecordingTrialRun();
