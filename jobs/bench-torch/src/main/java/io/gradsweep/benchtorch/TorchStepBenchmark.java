@@ -116,7 +116,11 @@ public final class TorchStepBenchmark {
     }
   }
 
-  /** The adding problem (as core's AddingTask): x time-major [T, B, 2] = [value ~ U(0,1), marker], y [B, 1]. */
+  /**
+   * The adding problem (as core's AddingTask): x time-major [T, B, 2] = [value ~ U(0,1), marker], y [B, 1]. A copy
+   * on purpose: this module cannot depend on core, whose ND4J needs JavaCPP 1.5.7 while libtorch's presets need
+   * 1.5.11, and the two cannot share a class path.
+   */
   static Tensor[] addingBatch(int steps, int size, SplittableRandom rng) {
     float[] x = new float[steps * size * 2];
     float[] y = new float[size];
