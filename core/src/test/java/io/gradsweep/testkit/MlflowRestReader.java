@@ -64,6 +64,14 @@ public final class MlflowRestReader {
     return Optional.of(r.ok().path("experiment").path("experiment_id").asText());
   }
 
+  /** Names of all active experiments (MLflow's own {@code Default} included). */
+  public List<String> experimentNames() {
+    List<String> out = new ArrayList<>();
+    get("/api/2.0/mlflow/experiments/search?max_results=1000").ok().path("experiments")
+        .forEach(e -> out.add(e.path("name").asText()));
+    return out;
+  }
+
   /** Tags of the experiment called {@code name} (empty if it does not exist). */
   public Map<String, String> experimentTags(String name) {
     Response r = get("/api/2.0/mlflow/experiments/get-by-name?experiment_name=" + enc(name));
