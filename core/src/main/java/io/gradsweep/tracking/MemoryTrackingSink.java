@@ -91,7 +91,14 @@ public final class MemoryTrackingSink implements TrackingSink {
 
   @Override
   public void endSweep(SweepRun sweep, boolean success) {
-    requireRun(sweep.runId()).end(success ? MemoryRun.FINISHED : MemoryRun.FAILED, System.currentTimeMillis());
+    long now = System.currentTimeMillis();
+    for (MemoryRun child : childrenOf(sweep.runId())) {
+      if (MemoryRun.RUNNING.equals(child.status())) {
+        child.putTag(TrackingTags.SUPERSEDED, "true");
+        child.end(MemoryRun.FAILED, now);
+      }
+    }
+    requireRun(sweep.runId()).end(success ? MemoryRun.FINISHED : MemoryRun.FAILED, now);
   }
 
   /** Ends, as FAILED, every trial run of this sink that was not finished (as the MLflow sink does). */

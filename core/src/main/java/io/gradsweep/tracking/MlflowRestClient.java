@@ -17,8 +17,10 @@ import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -320,6 +322,27 @@ final class MlflowRestClient {
       return Optional.of(parseRun(runs.get(0)));
     }
     return Optional.empty();
+  }
+
+  /** Ids of the child runs of {@code parentRunId} whose status is RUNNING (all pages). */
+  List<String> runningChildren(String experimentId, String parentRunId) {
+    List<String> out = new ArrayList<>();
+    String token = null;
+    do {
+      ObjectNode body = json.createObjectNode();
+      body.putArray("experiment_ids").add(experimentId);
+      body.put("filter", "tags.`" + TrackingTags.PARENT_RUN_ID + "` = '" + parentRunId.replace("'", "\\'")
+          + "' and attributes.status = 'RUNNING'");
+      body.put("max_results", 1000);
+      if (token != null) {
+        body.put("page_token", token);
+      }
+      String what = "search the running child runs of run " + parentRunId;
+      JsonNode r = withRetries(what, ambiguous -> exchange(what, postJson(API + "runs/search", body.toString())));
+      r.path("runs").forEach(run -> out.add(run.path("info").path("run_id").asText()));
+      token = r.path("next_page_token").asText("");
+    } while (!token.isEmpty());
+    return out;
   }
 
   RunInfo getRun(String runId) {

@@ -178,6 +178,13 @@ public final class MlflowTrackingSink implements TrackingSink {
 
   @Override
   public void endSweep(SweepRun sweep, boolean success) {
+    for (String child : client.runningChildren(sweep.experimentId(), sweep.runId())) {
+      LOG.warn("trial run {} of sweep run {} was left RUNNING (its task was cut off); ending it FAILED, superseded",
+          child, sweep.runId());
+      client.logBatch(child, new LogBatch(List.of(), List.of(),
+          List.of(new LogBatch.Entry(TrackingTags.SUPERSEDED, "true"))));
+      client.updateRun(child, "FAILED", clock.getAsLong());
+    }
     client.updateRun(sweep.runId(), success ? "FINISHED" : "FAILED", clock.getAsLong());
   }
 

@@ -38,7 +38,11 @@ public interface TrackingSink extends AutoCloseable {
   /** Attaches a file to the sweep's parent run. */
   void logSweepArtifact(SweepRun sweep, String path, byte[] content);
 
-  /** Ends the parent run: FINISHED when {@code success}, else FAILED. */
+  /**
+   * Ends the parent run: FINISHED when {@code success}, else FAILED. First, every trial run of the sweep still
+   * RUNNING (an attempt whose task was cut off: an executor lost, the sweep interrupted) is ended FAILED with tag
+   * {@link TrackingTags#SUPERSEDED} {@code true}, so no run is left RUNNING. Call it after the trials are done.
+   */
   void endSweep(SweepRun sweep, boolean success);
 
   @Override

@@ -20,6 +20,11 @@ public final class TrackingTags {
   public static final String CREATE_TOKEN = "gradsweep.create_token";
   /** Why sending to the tracking backend failed, set (best effort) when a run is ended after such a failure. */
   public static final String TRACKING_ERROR = "gradsweep.tracking_error";
+  /**
+   * Set to {@code true} on a trial run that was still RUNNING when its sweep ended: its task was cut off (executor
+   * lost, sweep interrupted); Spark's retry of the same trial, if any, logged to a run of its own.
+   */
+  public static final String SUPERSEDED = "gradsweep.superseded";
 
   /** Value of {@link #NONFINITE_LAST}. */
   static String describeNonFinite(String key, long step, double value) {

@@ -226,6 +226,26 @@ public abstract class TrackingSinkContract {
   }
 
   @Test
+  void endingTheSweepEndsTrialRunsLeftRunningAsFailedAndSuperseded() {
+    String experiment = uniqueExperiment("contract-orphan");
+    TrackingSink lostExecutor = openSink(); // its task dies: nobody finishes or closes its run
+    try (TrackingSink driver = openSink()) {
+      SweepRun sweep = driver.startSweep(experiment, "s", Map.of(), Map.of(), null);
+      TrialRun cutOff = lostExecutor.startTrial(sweep, trial(experiment, "s", 0.1, 4));
+      TrialRun retry = driver.startTrial(sweep, trial(experiment, "s", 0.1, 4));
+      retry.logMetric("loss", 0.5, 1);
+      retry.finish(true);
+      assertEquals("RUNNING", readRun(cutOff.runId()).status());
+      driver.endSweep(sweep, true);
+      assertEquals("FAILED", readRun(cutOff.runId()).status(), "no run is left RUNNING");
+      assertEquals("true", readRun(cutOff.runId()).tags().get(TrackingTags.SUPERSEDED));
+      assertEquals("FINISHED", readRun(retry.runId()).status());
+      assertEquals(null, readRun(retry.runId()).tags().get(TrackingTags.SUPERSEDED));
+      assertEquals("FINISHED", readRun(sweep.runId()).status());
+    }
+  }
+
+  @Test
   void closingTheSinkEndsUnfinishedRunsAsFailed() {
     String experiment = uniqueExperiment("contract-close");
     String runId;
