@@ -123,4 +123,112 @@ class StandaloneClusterIT {
           "stop removes the executors' copies of the application jar");
     }
   }
+
+  /**
+   * Worker loss: the executor JVM is killed (SIGKILL) while trials train. Spark runs the lost trials again on a
+   * new executor; the sweep completes; every planned trial has exactly one FINISHED child run with its step
+   * metrics once, and the cut-off attempts are not left RUNNING (FAILED, tag gradsweep.superseded).
+   */
+  @Test
+  void executorKilledMidTrialIsRetriedAndNoRunIsLeftRunning() throws Exception {
+    Path clusterDir = Files.createTempDirectory(REPO.resolve("jobs/target"), "it-spark-cluster");
+    Path spec = clusterDir.resolve("long-trials.yaml");
+    Files.writeString(spec, """
+        name: worker-loss
+        experiment: gradsweep-worker-loss
+        task: {name: adding, eval_size: 64, eval_seed: 7}
+        training: {batch_size: 16, max_steps: 3000, eval_every: 500, solve_threshold: 0.0001}
+        grid: {cell: [rnn], seq_len: [30], hidden: [32], seeds: [1, 2]}
+        """);
+    Map<String, String> env = Map.of("GRADSWEEP_CLUSTER_DIR", clusterDir.toString(), "GRADSWEEP_NO_BUILD", "1");
+    List<Long> daemons = new ArrayList<>();
+    try (MlflowTestServer server = MlflowTestServer.start()) {
+      io.gradsweep.testkit.MlflowRestReader reader = new io.gradsweep.testkit.MlflowRestReader(server.uri());
+      try {
+        Result start = sh(env, 180, "jobs/bin/spark-cluster", "start", "--workers", "1", "--cores", "2",
+            "--memory", "2g");
+        daemons.addAll(daemonPids(clusterDir));
+        assertEquals(0, start.status(), start.err());
+        String master = start.out().strip();
+
+        File out = File.createTempFile("out", ".txt");
+        File err = File.createTempFile("err", ".txt");
+        ProcessBuilder pb = new ProcessBuilder("jobs/bin/gradsweep", "submit", "--master", master, spec.toString(),
+            "--tracking-uri", server.uri()).directory(REPO.toFile()).redirectOutput(out).redirectError(err);
+        pb.environment().putAll(env);
+        Process submit = pb.start();
+        try {
+          // wait until a trial is training on the executor, then kill the executor JVM
+          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+          boolean training = false;
+          while (!training && System.nanoTime() < deadline && submit.isAlive()) {
+            Thread.sleep(500);
+            var exp = reader.experimentId("gradsweep-worker-loss");
+            if (exp.isPresent()) {
+              for (RunRecord r : reader.runsOfExperiment(exp.get())) {
+                if (r.parentRunId().isPresent() && !reader.metricHistory(r.runId(), "train/loss").isEmpty()) {
+                  training = true;
+                }
+              }
+            }
+          }
+          assertTrue(training, "a trial started training:\n" + Files.readString(err.toPath()));
+          List<ProcessHandle> executors = new ArrayList<>();
+          for (long pgid : daemons) {
+            ProcessHandle.of(pgid).ifPresent(h -> h.descendants()
+                .filter(d -> d.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
+                .forEach(executors::add));
+          }
+          assertFalse(executors.isEmpty(), "found the executor JVM");
+          executors.forEach(ProcessHandle::destroyForcibly); // SIGKILL
+          assertTrue(submit.waitFor(420, TimeUnit.SECONDS), "the sweep finishes after the executor loss");
+          String stderr = Files.readString(err.toPath());
+          System.out.print(stderr);
+          assertEquals(0, submit.exitValue(), stderr);
+
+          String parent = SweepReadback.parentRunId(Files.readString(out.toPath()));
+          List<RunRecord> children = reader.children(parent);
+          Map<String, List<RunRecord>> byTrial = new java.util.HashMap<>();
+          children.forEach(c -> byTrial.computeIfAbsent(c.tags().get("gradsweep.trial_id"), k -> new ArrayList<>())
+              .add(c));
+          var trials = io.gradsweep.spec.SweepSpecParser.parseFile(spec).trials();
+          assertEquals(trials.size(), byTrial.size(), "every planned trial has runs");
+          int superseded = 0;
+          for (var t : trials) {
+            List<RunRecord> runs = byTrial.get(t.id());
+            List<RunRecord> finished = runs.stream().filter(r -> r.status().equals("FINISHED")).toList();
+            assertEquals(1, finished.size(), "exactly one FINISHED run of " + t.displayName() + ": " + runs);
+            List<Long> steps = reader.metricHistory(finished.get(0).runId(), "train/loss").stream()
+                .map(io.gradsweep.tracking.MetricPoint::step).toList();
+            assertEquals(java.util.stream.LongStream.rangeClosed(1, t.maxSteps()).boxed().toList(), steps,
+                "the full loss history of " + t.displayName() + ", each step once");
+            for (RunRecord r : runs) {
+              if (!r.status().equals("FINISHED")) {
+                assertEquals("FAILED", r.status(), "no run is left RUNNING");
+                assertEquals("true", r.tags().get("gradsweep.superseded"), "cut-off attempt is tagged");
+                superseded++;
+              }
+            }
+          }
+          assertTrue(superseded >= 1, "the killed executor cut off at least one attempt");
+        } finally {
+          if (submit.isAlive()) {
+            submit.descendants().forEach(ProcessHandle::destroyForcibly);
+            submit.destroyForcibly();
+          }
+          out.delete();
+          err.delete();
+        }
+      } finally {
+        Result stop = sh(env, 60, "jobs/bin/spark-cluster", "stop");
+        System.out.print(stop.err());
+        for (long pgid : daemons) {
+          ProcessHandle.of(pgid).ifPresent(h -> {
+            h.descendants().forEach(ProcessHandle::destroyForcibly);
+            h.destroyForcibly();
+          });
+        }
+      }
+    }
+  }
 }
