@@ -262,12 +262,6 @@ public abstract class RecurrentLayer {
     return sum;
   }
 
-  /** Mean of gate block k of a [rows, blocks*hidden] array of activated gates. */
-  protected static double blockMean(INDArray gates, int k, int hidden) {
-    return gates.get(NDArrayIndex.all(), NDArrayIndex.interval((long) k * hidden, (long) (k + 1) * hidden))
-        .meanNumber().doubleValue();
-  }
-
   /**
    * Initialises the parameters (after binding) with the given scheme: input weights Xavier, recurrent weights by
    * the scheme, biases zero except for cell-specific ones (an LSTM's forget-gate bias).
