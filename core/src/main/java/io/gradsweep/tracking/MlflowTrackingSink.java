@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -186,6 +187,42 @@ public final class MlflowTrackingSink implements TrackingSink {
       client.updateRun(child, "FAILED", clock.getAsLong());
     }
     client.updateRun(sweep.runId(), success ? "FINISHED" : "FAILED", clock.getAsLong());
+  }
+
+  @Override
+  public Optional<SweepRun> findSweep(String experiment, String sweepName) {
+    Optional<MlflowRestClient.Experiment> exp = client.getExperimentByName(experiment);
+    if (exp.isEmpty() || !"active".equals(exp.get().lifecycleStage())) {
+      return Optional.empty();
+    }
+    String expId = exp.get().id();
+    String filter = MlflowRestClient.tagEquals(TrackingTags.SWEEP, sweepName);
+    // children carry the sweep tag too; the parent is the run without a parent
+    return client.searchRuns(expId, filter, "attributes.start_time DESC").stream()
+        .filter(r -> !r.tags().containsKey(TrackingTags.PARENT_RUN_ID))
+        .findFirst()
+        .map(r -> new SweepRun(expId, r.runId(), client.uiUrl(expId, r.runId())));
+  }
+
+  @Override
+  public RunSnapshot sweepSnapshot(SweepRun sweep) {
+    return client.getRunSnapshot(sweep.runId());
+  }
+
+  @Override
+  public List<RunSnapshot> trialRuns(SweepRun sweep) {
+    return client.searchRuns(sweep.experimentId(),
+        MlflowRestClient.tagEquals(TrackingTags.PARENT_RUN_ID, sweep.runId()), "attributes.start_time ASC");
+  }
+
+  @Override
+  public void reopenSweep(SweepRun sweep, Map<String, String> tags) {
+    client.reopenRun(sweep.runId());
+    if (!tags.isEmpty()) {
+      List<LogBatch.Entry> entries = new ArrayList<>();
+      tags.forEach((k, v) -> entries.add(new LogBatch.Entry(k, MlflowNames.truncateTagValue(v))));
+      client.logBatch(sweep.runId(), new LogBatch(List.of(), List.of(), entries));
+    }
   }
 
   /** Ends, as FAILED, every trial run of this sink that was not finished. */
