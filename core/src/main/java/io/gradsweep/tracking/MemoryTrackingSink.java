@@ -93,13 +93,17 @@ public final class MemoryTrackingSink implements TrackingSink {
   @Override
   public void endSweep(SweepRun sweep, boolean success) {
     long now = System.currentTimeMillis();
+    endRunningChildren(sweep, now);
+    requireRun(sweep.runId()).end(success ? MemoryRun.FINISHED : MemoryRun.FAILED, now);
+  }
+
+  private static void endRunningChildren(SweepRun sweep, long now) {
     for (MemoryRun child : childrenOf(sweep.runId())) {
       if (MemoryRun.RUNNING.equals(child.status())) {
         child.putTag(TrackingTags.SUPERSEDED, "true");
         child.end(MemoryRun.FAILED, now);
       }
     }
-    requireRun(sweep.runId()).end(success ? MemoryRun.FINISHED : MemoryRun.FAILED, now);
   }
 
   @Override
@@ -123,6 +127,7 @@ public final class MemoryTrackingSink implements TrackingSink {
   @Override
   public void reopenSweep(SweepRun sweep, Map<String, String> tags) {
     MemoryRun run = requireRun(sweep.runId());
+    endRunningChildren(sweep, System.currentTimeMillis()); // left by the sweep's earlier driver: it is gone
     run.end(MemoryRun.RUNNING, 0);
     KeyMapper tagKeys = new KeyMapper();
     tags.forEach((k, v) -> run.putTag(tagKeys.map(k), MlflowNames.truncateTagValue(v)));

@@ -179,6 +179,11 @@ public final class MlflowTrackingSink implements TrackingSink {
 
   @Override
   public void endSweep(SweepRun sweep, boolean success) {
+    endRunningChildren(sweep);
+    client.updateRun(sweep.runId(), success ? "FINISHED" : "FAILED", clock.getAsLong());
+  }
+
+  private void endRunningChildren(SweepRun sweep) {
     for (String child : client.runningChildren(sweep.experimentId(), sweep.runId())) {
       LOG.warn("trial run {} of sweep run {} was left RUNNING (its task was cut off); ending it FAILED, superseded",
           child, sweep.runId());
@@ -186,7 +191,6 @@ public final class MlflowTrackingSink implements TrackingSink {
           List.of(new LogBatch.Entry(TrackingTags.SUPERSEDED, "true"))));
       client.updateRun(child, "FAILED", clock.getAsLong());
     }
-    client.updateRun(sweep.runId(), success ? "FINISHED" : "FAILED", clock.getAsLong());
   }
 
   @Override
@@ -217,6 +221,7 @@ public final class MlflowTrackingSink implements TrackingSink {
 
   @Override
   public void reopenSweep(SweepRun sweep, Map<String, String> tags) {
+    endRunningChildren(sweep); // left by the sweep's earlier driver: it is gone
     client.reopenRun(sweep.runId());
     if (!tags.isEmpty()) {
       List<LogBatch.Entry> entries = new ArrayList<>();

@@ -60,8 +60,9 @@ public interface TrackingSink extends AutoCloseable {
   List<RunSnapshot> trialRuns(SweepRun sweep);
 
   /**
-   * Opens an ended parent run again (status RUNNING) to resume its sweep, and sets {@code tags} on it. Trial runs
-   * already there are kept.
+   * Opens a parent run again (status RUNNING) to resume its sweep, and sets {@code tags} on it. Trial runs already
+   * there are kept; those still RUNNING (cut off when the sweep's earlier driver died) are first ended FAILED with
+   * tag {@link TrackingTags#SUPERSEDED}, as {@link #endSweep} does.
    */
   void reopenSweep(SweepRun sweep, Map<String, String> tags);
 

@@ -286,11 +286,14 @@ public abstract class TrackingSinkContract {
       assertEquals(a.params().get("lr"), sa.params().get("lr"));
       assertTrue(sink.trialRuns(older).isEmpty());
 
+      TrialRun cutOff = sink.startTrial(found, trial(experiment, "s", 0.001, 5)); // its driver died
       sink.reopenSweep(found, Map.of("gradsweep.resumed", "1"));
+      assertEquals("FAILED", readRun(cutOff.runId()).status());
+      assertEquals("true", readRun(cutOff.runId()).tags().get(TrackingTags.SUPERSEDED));
       RunSnapshot reopened = sink.sweepSnapshot(found);
       assertEquals("RUNNING", reopened.status());
       assertEquals("1", reopened.tags().get("gradsweep.resumed"));
-      assertEquals(2, sink.trialRuns(found).size(), "trial runs are kept");
+      assertEquals(3, sink.trialRuns(found).size(), "trial runs are kept");
       sink.endSweep(found, true);
       assertEquals("FINISHED", sink.sweepSnapshot(found).status());
     }

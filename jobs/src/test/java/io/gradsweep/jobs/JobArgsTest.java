@@ -25,13 +25,21 @@ class JobArgsTest {
   void runWithEveryOption() throws Exception {
     JobArgs a = parse(NO_ENV, "run", "s.yaml", "--tracking-uri", "http://h:1", "--tracking-backend", "mlflow",
         "--parallelism", "3");
-    assertEquals(new JobArgs("run", Path.of("s.yaml"), new TrackingTarget("mlflow", "http://h:1"), 3), a);
+    assertEquals(new JobArgs("run", Path.of("s.yaml"), new TrackingTarget("mlflow", "http://h:1"), 3, false), a);
   }
 
   @Test
   void optionsTakeTheEqualsFormAndMayComeFirst() throws Exception {
     JobArgs a = parse(NO_ENV, "--parallelism=2", "--tracking-uri=http://h:1", "run", "s.yaml");
-    assertEquals(new JobArgs("run", Path.of("s.yaml"), new TrackingTarget("mlflow", "http://h:1"), 2), a);
+    assertEquals(new JobArgs("run", Path.of("s.yaml"), new TrackingTarget("mlflow", "http://h:1"), 2, false), a);
+  }
+
+  @Test
+  void resumeIsAFlagOfRunOnly() throws Exception {
+    assertTrue(parse(NO_ENV, "run", "s.yaml", "--resume", "--tracking-backend", "none").resume());
+    assertTrue(!parse(NO_ENV, "run", "s.yaml", "--tracking-backend", "none").resume());
+    assertTrue(error(NO_ENV, "plan", "s.yaml", "--resume").contains("--resume"));
+    assertTrue(error(NO_ENV, "run", "s.yaml", "--resume=yes", "--tracking-backend", "none").contains("no value"));
   }
 
   @Test
