@@ -149,9 +149,9 @@ public final class GruLayer extends RecurrentLayer {
 
   @Override
   protected void backwardSteps(INDArray dOut, int first) {
-    dH.assign(0);
-    dZ.assign(0);
-    dHR.assign(0);
+    zeroStepsBefore(dH, first);
+    zeroStepsBefore(dZ, first);
+    zeroStepsBefore(dHR, first);
     Buf dob = Buf.of(dOut);
     Buf dhb = Buf.of(dH);
     Buf dab = Buf.of(dZ);
@@ -178,6 +178,10 @@ public final class GruLayer extends RecurrentLayer {
             double dh = fromFuture ? rec.get(rr + j) + carry[rr + j] : 0.0;
             dhb.set(row + j, dh);
             carry[rr + j] = dh;
+          }
+          for (int k = 0; k < g3; k++) {
+            dab.set(zr + k, 0.0);
+            dhrb.set(zr + k, 0.0);
           }
           continue;
         }
@@ -206,10 +210,10 @@ public final class GruLayer extends RecurrentLayer {
   @Override
   protected void finishBackward(INDArray dx) {
     Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
-    db.assign(dZ.sum(true, 0));
+    columnSums(dZ, db);
     Blas.gemm(hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all()), dHR, dr, true, false,
         1.0, 0.0);
-    dbh.assign(dHR.get(NDArrayIndex.all(), NDArrayIndex.interval(2L * hidden, 3L * hidden)).sum(true, 0));
+    columnSums(dHR.get(NDArrayIndex.all(), NDArrayIndex.interval(2L * hidden, 3L * hidden)), dbh);
     Blas.gemm(dZ, w, dx, false, true, 1.0, 0.0);
   }
 

@@ -166,9 +166,9 @@ public final class LstmLayer extends RecurrentLayer {
 
   @Override
   protected void backwardSteps(INDArray dOut, int first) {
-    dH.assign(0);
-    dC.assign(0);
-    dZ.assign(0);
+    zeroStepsBefore(dH, first);
+    zeroStepsBefore(dC, first);
+    zeroStepsBefore(dZ, first);
     Buf dob = Buf.of(dOut);
     Buf dhb = Buf.of(dH);
     Buf dcb = Buf.of(dC);
@@ -199,6 +199,9 @@ public final class LstmLayer extends RecurrentLayer {
             dcb.set(hr + j, dc);
             hc[rr + j] = dh;
             carry[rr + j] = dc;
+          }
+          for (int k = 0; k < g4; k++) {
+            dzb.set(zr + k, 0.0);
           }
           continue;
         }

@@ -128,8 +128,8 @@ public final class VanillaRnnLayer extends RecurrentLayer {
 
   @Override
   protected void backwardSteps(INDArray dOut, int first) {
-    dH.assign(0);
-    dZ.assign(0);
+    zeroStepsBefore(dH, first);
+    zeroStepsBefore(dZ, first);
     Buf dob = Buf.of(dOut);
     Buf dhb = Buf.of(dH);
     Buf dzb = Buf.of(dZ);
@@ -154,6 +154,7 @@ public final class VanillaRnnLayer extends RecurrentLayer {
             for (int j = 0; j < h; j++) {
               double dh = (fromFuture ? rec.get(rr + j) : 0.0) + carry[rr + j];
               dhb.set(o + j, dh);
+              dzb.set(o + j, 0.0);
               carry[rr + j] = dh;
             }
             continue;
