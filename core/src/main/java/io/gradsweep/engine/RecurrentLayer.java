@@ -470,6 +470,14 @@ public abstract class RecurrentLayer {
   /** Allocates the per-shape buffers of the subclass; called when the sequence shape changes. */
   protected abstract void allocate();
 
+  /**
+   * Whether the forward pass takes the single-precision fast path: FLOAT data and no presence mask. Each step's
+   * rows are copied to heap arrays, activated there by {@link FloatKernels} (SIMD when available) and copied back.
+   */
+  protected boolean floatFastPath() {
+    return dtype == DataType.FLOAT && present == null;
+  }
+
   /** Views of each step's rows of a time-major base array. */
   protected INDArray[] stepViews(INDArray a, int n) {
     INDArray[] v = new INDArray[n];

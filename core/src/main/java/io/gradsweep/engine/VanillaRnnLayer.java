@@ -1,5 +1,6 @@
 package io.gradsweep.engine;
 
+import java.nio.FloatBuffer;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -99,6 +100,10 @@ public final class VanillaRnnLayer extends RecurrentLayer {
   @Override
   protected void forwardSteps() {
     Blas.gemm(x, w, z, false, false, 1.0, 0.0);
+    if (floatFastPath()) {
+      forwardFloat();
+      return;
+    }
     Buf zb = Buf.of(z);
     Buf hb = Buf.of(hs);
     Buf bb = Buf.of(b);
@@ -123,6 +128,29 @@ public final class VanillaRnnLayer extends RecurrentLayer {
           hb.set(next + j, activation.value(zb.get(zo + j) + bb.get(j)));
         }
       }
+    }
+  }
+
+  /** The forward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
+  private void forwardFloat() {
+    FloatKernels k = FloatKernels.INSTANCE;
+    int h = hidden;
+    int n = batch * h;
+    FloatBuffer zb = Buf.floats(z);
+    FloatBuffer hb = Buf.floats(hs);
+    float[] bias = new float[h];
+    Buf.read(b, Buf.floats(b), 0, bias, h);
+    float[] zt = new float[n];
+    for (int t = 0; t < steps; t++) {
+      if (t > 0 || hasInitialState) {
+        Blas.gemm(hsStep[t], r, zStep[t], false, false, 1.0, 1.0);
+      }
+      Buf.read(z, zb, t * n, zt, n);
+      for (int i = 0; i < batch; i++) {
+        k.add(zt, i * h, bias, 0, h);
+      }
+      k.activation(activation, zt, 0, n);
+      Buf.write(hs, hb, (t + 1) * n, zt, n);
     }
   }
 

@@ -50,6 +50,9 @@ public final class SweepJob {
   /** How long a cluster's executors may take to register before the sweep gives up. */
   static final String EXECUTOR_WAIT_PROPERTY = "gradsweep.executor.wait.seconds";
 
+  /** JVM option that enables the engine's SIMD kernels. */
+  static final String VECTOR_MODULE_OPTION = "--add-modules=jdk.incubator.vector";
+
   private final PrintStream out;
   private final PrintStream err;
   private final Map<String, String> env;
@@ -203,6 +206,11 @@ public final class SweepJob {
       conf.set("spark.app.name", "gradsweep " + spec.name()); // unset, or spark-submit's default (the main class)
     }
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    // the engine's SIMD kernels on the executors (without the module they fall back to plain loops)
+    String executorOpts = conf.get("spark.executor.extraJavaOptions", "");
+    if (!executorOpts.contains("jdk.incubator.vector")) {
+      conf.set("spark.executor.extraJavaOptions", (executorOpts + " " + VECTOR_MODULE_OPTION).strip());
+    }
     // ND4J/OpenMP threads of each task = the CPUs Spark gives the task (executors in their own JVMs)
     conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
     if (conf.get("spark.master").startsWith("local") && env.get("OMP_NUM_THREADS") == null) {
