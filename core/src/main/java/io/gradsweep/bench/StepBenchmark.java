@@ -63,8 +63,9 @@ public final class StepBenchmark {
   }
 
   static void run(int hidden, int batch, int steps, int warmup, int measured) {
-    System.out.printf("shape: hidden %d, batch %d, T %d; %d warm-up + %d measured steps; OMP_NUM_THREADS=%s%n",
-        hidden, batch, steps, warmup, measured, System.getenv("OMP_NUM_THREADS"));
+    System.out.printf("shape: hidden %d, batch %d, T %d; %d warm-up + %d measured steps; OMP_NUM_THREADS=%s; "
+        + "float kernels %s%n", hidden, batch, steps, warmup, measured, System.getenv("OMP_NUM_THREADS"),
+        io.gradsweep.engine.RecurrentLayer.floatKernels());
     for (String cell : new String[] {"rnn", "lstm", "gru"}) {
       NetSpec ns = new NetSpec(cell, Activation.TANH, 2, hidden, 1, 1, InitScheme.DEFAULT, 1.0);
       RecurrentNet net = new RecurrentNet(ns, 1, DataType.FLOAT);

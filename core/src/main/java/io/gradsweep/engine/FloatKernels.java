@@ -63,6 +63,18 @@ abstract class FloatKernels {
   abstract void gruState(float[] gates, int go, int h, float[] hr, int ro, boolean fromPast, float[] bh,
       float[] hn, float[] hPrev, float[] hOut, int so);
 
+  /**
+   * LSTM backward for one example at one step: dh = dOut + rec; with the stored gates i, f, g, o at
+   * {@code gates[go ..]}, tanh(c) at {@code tc[so ..]}, c_{t-1} at {@code cPrev[so ..]} and dL/dc_{t+1} f_{t+1}
+   * in {@code carry[so ..]}: dc = dh o (1 - tc^2) + carry; writes dh, dc, the four pre-activation gradients at
+   * {@code dz[go ..]} and carry = dc f.
+   */
+  abstract void lstmBackward(float[] gates, int go, int h, float[] dOut, float[] rec, float[] tc, float[] cPrev,
+      float[] carry, float[] dh, float[] dc, float[] dz, int so);
+
+  /** Vanilla RNN backward: dh = dOut + rec, dz = dh f'(from the output h), over {@code len} elements. */
+  abstract void rnnBackward(Activation act, float[] dOut, float[] rec, float[] h, float[] dh, float[] dz, int len);
+
   /** Element-wise activation of a vanilla RNN. */
   final void activation(Activation act, float[] a, int o, int len) {
     switch (act) {

@@ -217,6 +217,10 @@ public final class LstmLayer extends RecurrentLayer {
     zeroStepsBefore(dH, first);
     zeroStepsBefore(dC, first);
     zeroStepsBefore(dZ, first);
+    if (floatFastPath()) {
+      backwardFloat(dOut, first);
+      return;
+    }
     Buf dob = Buf.of(dOut);
     Buf dhb = Buf.of(dH);
     Buf dcb = Buf.of(dC);
@@ -274,6 +278,51 @@ public final class LstmLayer extends RecurrentLayer {
           carry[rr + j] = dc * fg;
         }
       }
+    }
+  }
+
+  /** The backward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
+  private void backwardFloat(INDArray dOut, int first) {
+    FloatKernels k = FloatKernels.INSTANCE;
+    int h = hidden;
+    int g4 = 4 * h;
+    int bh = batch * h;
+    int bg = batch * g4;
+    FloatBuffer dob = Buf.floats(dOut);
+    FloatBuffer dhb = Buf.floats(dH);
+    FloatBuffer dcb = Buf.floats(dC);
+    FloatBuffer dzb = Buf.floats(dZ);
+    FloatBuffer ab = Buf.floats(gates);
+    FloatBuffer cb = Buf.floats(cs);
+    FloatBuffer tcb = Buf.floats(tanhC);
+    FloatBuffer recb = Buf.floats(dRec);
+    float[] dOutT = new float[bh];
+    float[] recT = new float[bh]; // zero at the last step: nothing comes from the future
+    float[] gT = new float[bg];
+    float[] tcT = new float[bh];
+    float[] cPrevT = new float[bh];
+    float[] carryT = new float[bh];
+    float[] dhT = new float[bh];
+    float[] dcT = new float[bh];
+    float[] dzT = new float[bg];
+    for (int t = steps - 1; t >= first; t--) {
+      if (t < steps - 1) {
+        Blas.gemm(dzStep[t + 1], r, dRec, false, true, 1.0, 0.0);
+        Buf.read(dRec, recb, 0, recT, bh);
+      }
+      Buf.read(dOut, dob, t * bh, dOutT, bh);
+      Buf.read(gates, ab, t * bg, gT, bg);
+      Buf.read(tanhC, tcb, t * bh, tcT, bh);
+      Buf.read(cs, cb, t * bh, cPrevT, bh); // c_{t-1}: cs holds c_0..c_T
+      for (int i = 0; i < batch; i++) {
+        k.lstmBackward(gT, i * g4, h, dOutT, recT, tcT, cPrevT, carryT, dhT, dcT, dzT, i * h);
+      }
+      Buf.write(dH, dhb, t * bh, dhT, bh);
+      Buf.write(dC, dcb, t * bh, dcT, bh);
+      Buf.write(dZ, dzb, t * bg, dzT, bg);
+    }
+    for (int e = 0; e < bh; e++) {
+      carry[e] = carryT[e];
     }
   }
 

@@ -474,6 +474,14 @@ public abstract class RecurrentLayer {
    * Whether the forward pass takes the single-precision fast path: FLOAT data and no presence mask. Each step's
    * rows are copied to heap arrays, activated there by {@link FloatKernels} (SIMD when available) and copied back.
    */
+  /**
+   * Which element-wise kernels the single-precision path uses in this JVM: {@code vector} (SIMD, JDK Vector API)
+   * or {@code scalar}. Results are reproducible for a given value; the two agree to float rounding.
+   */
+  public static String floatKernels() {
+    return FloatKernels.INSTANCE.name();
+  }
+
   protected boolean floatFastPath() {
     return dtype == DataType.FLOAT && present == null;
   }

@@ -158,6 +158,10 @@ public final class VanillaRnnLayer extends RecurrentLayer {
   protected void backwardSteps(INDArray dOut, int first) {
     zeroStepsBefore(dH, first);
     zeroStepsBefore(dZ, first);
+    if (floatFastPath()) {
+      backwardFloat(dOut, first);
+      return;
+    }
     Buf dob = Buf.of(dOut);
     Buf dhb = Buf.of(dH);
     Buf dzb = Buf.of(dZ);
@@ -201,6 +205,33 @@ public final class VanillaRnnLayer extends RecurrentLayer {
           dzb.set(o + j, dh * activation.derivativeFromOutput(hb.get(ho + j)));
         }
       }
+    }
+  }
+
+  /** The backward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
+  private void backwardFloat(INDArray dOut, int first) {
+    FloatKernels k = FloatKernels.INSTANCE;
+    int n = batch * hidden;
+    FloatBuffer dob = Buf.floats(dOut);
+    FloatBuffer dhb = Buf.floats(dH);
+    FloatBuffer dzb = Buf.floats(dZ);
+    FloatBuffer hb = Buf.floats(hs);
+    FloatBuffer recb = Buf.floats(dRec);
+    float[] dOutT = new float[n];
+    float[] recT = new float[n]; // zero at the last step: nothing comes from the future
+    float[] hT = new float[n];
+    float[] dhT = new float[n];
+    float[] dzT = new float[n];
+    for (int t = steps - 1; t >= first; t--) {
+      if (t < steps - 1) {
+        Blas.gemm(dzStep[t + 1], r, dRec, false, true, 1.0, 0.0);
+        Buf.read(dRec, recb, 0, recT, n);
+      }
+      Buf.read(dOut, dob, t * n, dOutT, n);
+      Buf.read(hs, hb, (t + 1) * n, hT, n); // h_t, the step's output
+      k.rnnBackward(activation, dOutT, recT, hT, dhT, dzT, n);
+      Buf.write(dH, dhb, t * n, dhT, n);
+      Buf.write(dZ, dzb, t * n, dzT, n);
     }
   }
 }

@@ -118,4 +118,45 @@ final class VectorFloatKernels extends FloatKernels {
       hOut[so + j] = n + zg * (hPrev[so + j] - n);
     }
   }
+
+  @Override
+  void lstmBackward(float[] gates, int go, int h, float[] dOut, float[] rec, float[] tc, float[] cPrev,
+      float[] carry, float[] dh, float[] dc, float[] dz, int so) {
+    int j = 0;
+    for (; j <= h - L; j += L) {
+      FloatVector d = FloatVector.fromArray(S, dOut, so + j).add(FloatVector.fromArray(S, rec, so + j));
+      FloatVector ig = FloatVector.fromArray(S, gates, go + j);
+      FloatVector fg = FloatVector.fromArray(S, gates, go + h + j);
+      FloatVector gg = FloatVector.fromArray(S, gates, go + 2 * h + j);
+      FloatVector og = FloatVector.fromArray(S, gates, go + 3 * h + j);
+      FloatVector t = FloatVector.fromArray(S, tc, so + j);
+      FloatVector c = d.mul(og).mul(t.mul(t).neg().add(1f)).add(FloatVector.fromArray(S, carry, so + j));
+      d.intoArray(dh, so + j);
+      c.intoArray(dc, so + j);
+      c.mul(gg).mul(ig).mul(ig.neg().add(1f)).intoArray(dz, go + j);
+      c.mul(FloatVector.fromArray(S, cPrev, so + j)).mul(fg).mul(fg.neg().add(1f)).intoArray(dz, go + h + j);
+      c.mul(ig).mul(gg.mul(gg).neg().add(1f)).intoArray(dz, go + 2 * h + j);
+      d.mul(t).mul(og).mul(og.neg().add(1f)).intoArray(dz, go + 3 * h + j);
+      c.mul(fg).intoArray(carry, so + j);
+    }
+    ScalarFloatKernels.lstmBackwardTail(gates, go, h, j, dOut, rec, tc, cPrev, carry, dh, dc, dz, so);
+  }
+
+  @Override
+  void rnnBackward(Activation act, float[] dOut, float[] rec, float[] h, float[] dh, float[] dz, int len) {
+    int j = 0;
+    for (; j <= len - L; j += L) {
+      FloatVector d = FloatVector.fromArray(S, dOut, j).add(FloatVector.fromArray(S, rec, j));
+      FloatVector hv = FloatVector.fromArray(S, h, j);
+      FloatVector deriv = switch (act) {
+        case TANH -> hv.mul(hv).neg().add(1f);
+        case SIGMOID -> hv.mul(hv.neg().add(1f));
+        case RELU -> FloatVector.zero(S).blend(1f, hv.compare(VectorOperators.GT, 0f));
+        case IDENTITY -> FloatVector.broadcast(S, 1f);
+      };
+      d.intoArray(dh, j);
+      d.mul(deriv).intoArray(dz, j);
+    }
+    ScalarFloatKernels.rnnBackwardTail(act, dOut, rec, h, dh, dz, j, len);
+  }
 }

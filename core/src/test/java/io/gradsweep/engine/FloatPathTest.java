@@ -40,6 +40,15 @@ class FloatPathTest {
     return a;
   }
 
+  private static void assertClose(INDArray expected, INDArray actual, String what) {
+    double[] e = InitialStateTest.vec(expected);
+    double[] a = InitialStateTest.vec(actual);
+    assertEquals(e.length, a.length, what);
+    for (int i = 0; i < e.length; i++) {
+      assertEquals(e[i], a[i], 1e-3 * Math.max(1.0, Math.abs(e[i])), what + " at " + i);
+    }
+  }
+
   private static void assertClose(float[] expected, float[] actual, double tol, String what) {
     assertEquals(expected.length, actual.length, what);
     for (int i = 0; i < expected.length; i++) {
@@ -117,6 +126,49 @@ class FloatPathTest {
     }
   }
 
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void backwardKernelsMatchTheScalarOnes(FloatKernels k) {
+    SplittableRandom rng = new SplittableRandom(5);
+    for (int h : new int[] {1, 7, 16, 37, 64}) {
+      float[] gates = random(rng, 4 * h, 1.0);
+      float[] dOut = random(rng, h, 1.0);
+      float[] rec = random(rng, h, 1.0);
+      float[] tc = random(rng, h, 0.5);
+      float[] cPrev = random(rng, h, 1.0);
+      float[] carry = random(rng, h, 1.0);
+      float[] carry2 = carry.clone();
+      float[][] o = new float[3][];
+      float[][] o2 = new float[3][];
+      o[0] = new float[h];
+      o[1] = new float[h];
+      o[2] = new float[4 * h];
+      o2[0] = new float[h];
+      o2[1] = new float[h];
+      o2[2] = new float[4 * h];
+      k.lstmBackward(gates, 0, h, dOut, rec, tc, cPrev, carry, o[0], o[1], o[2], 0);
+      FloatKernels.SCALAR.lstmBackward(gates, 0, h, dOut, rec, tc, cPrev, carry2, o2[0], o2[1], o2[2], 0);
+      for (int i = 0; i < 3; i++) {
+        assertClose(o2[i], o[i], 1e-6, "lstm backward h=" + h + " output " + i);
+      }
+      assertClose(carry2, carry, 1e-6, "lstm carry h=" + h);
+      for (Activation act : Activation.values()) {
+        float[] hv = random(rng, h, 0.5);
+        float[] dh = new float[h];
+        float[] dz = new float[h];
+        float[] dh2 = new float[h];
+        float[] dz2 = new float[h];
+        k.rnnBackward(act, dOut, rec, hv, dh, dz, h);
+        for (int j = 0; j < h; j++) {
+          dh2[j] = dOut[j] + rec[j];
+          dz2[j] = (float) (dh2[j] * act.derivativeFromOutput(hv[j]));
+        }
+        assertClose(dh2, dh, 1e-6, "rnn backward dh " + act);
+        assertClose(dz2, dz, 1e-6, "rnn backward dz " + act);
+      }
+    }
+  }
+
   static Stream<Arguments> cells() {
     List<Arguments> out = new ArrayList<>();
     for (Activation a : Activation.values()) {
@@ -175,20 +227,24 @@ class FloatPathTest {
         assertEquals(outD[i], outF[i], 1e-4 * Math.max(1.0, Math.abs(outD[i])),
             cell + "/" + act.word() + " state=" + withState + " output " + i);
       }
-      // the backward pass reads what the fast forward stored (gates, cell states): gradients agree too
-      INDArray gd = Nd4j.ones(DataType.DOUBLE, (long) steps * batch, hidden);
-      double[] dxD = InitialStateTest.vec(d.backward(gd, 0));
-      double[] dxF = InitialStateTest.vec(f.backward(gd.castTo(DataType.FLOAT), 0));
-      for (int i = 0; i < dxD.length; i++) {
-        assertEquals(dxD[i], dxF[i], 1e-3 * Math.max(1.0, Math.abs(dxD[i])),
-            cell + "/" + act.word() + " state=" + withState + " dx " + i);
-      }
-      for (int b = 0; b < d.blocks().size(); b++) {
-        double[] gD = InitialStateTest.vec(d.blocks().get(b).grad());
-        double[] gF = InitialStateTest.vec(f.blocks().get(b).grad());
-        for (int i = 0; i < gD.length; i++) {
-          assertEquals(gD[i], gF[i], 1e-3 * Math.max(1.0, Math.abs(gD[i])),
-              cell + "/" + act.word() + " state=" + withState + " grad " + d.blocks().get(b).type() + " " + i);
+      // backward, in full and truncated (first = 4), from what the fast forward stored: gradients agree too
+      for (int first : new int[] {0, 4}) {
+        String combo = cell + "/" + act.word() + " state=" + withState + " first=" + first;
+        INDArray gd = Nd4j.ones(DataType.DOUBLE, (long) steps * batch, hidden);
+        double[] dxD = InitialStateTest.vec(d.backward(gd, first));
+        double[] dxF = InitialStateTest.vec(f.backward(gd.castTo(DataType.FLOAT), first));
+        assertClose(d.hiddenGradients(), f.hiddenGradients(), combo + " dL/dh");
+        for (int i = 0; i < dxD.length; i++) {
+          assertEquals(dxD[i], dxF[i], 1e-3 * Math.max(1.0, Math.abs(dxD[i])),
+              combo + " dx " + i);
+        }
+        for (int b = 0; b < d.blocks().size(); b++) {
+          double[] gD = InitialStateTest.vec(d.blocks().get(b).grad());
+          double[] gF = InitialStateTest.vec(f.blocks().get(b).grad());
+          for (int i = 0; i < gD.length; i++) {
+            assertEquals(gD[i], gF[i], 1e-3 * Math.max(1.0, Math.abs(gD[i])),
+                combo + " grad " + d.blocks().get(b).type() + " " + i);
+          }
         }
       }
     }

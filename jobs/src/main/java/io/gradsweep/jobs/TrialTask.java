@@ -1,5 +1,6 @@
 package io.gradsweep.jobs;
 
+import io.gradsweep.engine.RecurrentLayer;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.tracking.SweepRun;
 import io.gradsweep.tracking.TrackingSink;
@@ -28,6 +29,8 @@ final class TrialTask implements FlatMapFunction<Iterator<TrialSpec>, TrialResul
   static final String EXECUTOR_TAG = "gradsweep.executor";
   /** Child-run tag: OMP_NUM_THREADS of the JVM that trained the trial (the ND4J threads per trial). */
   static final String OMP_TAG = "gradsweep.omp_num_threads";
+  /** Child-run tag: the engine's float kernels in the JVM that trained the trial (vector or scalar). */
+  static final String KERNELS_TAG = "gradsweep.float_kernels";
 
   private final TrackingTarget target;
   private final SweepRun sweep;
@@ -51,6 +54,7 @@ final class TrialTask implements FlatMapFunction<Iterator<TrialSpec>, TrialResul
     try (TrackingSink sink = TrackingSinks.open(target); TrialRun run = sink.startTrial(sweep, trial)) {
       run.setTag(EXECUTOR_TAG, executorDescription());
       run.setTag(OMP_TAG, String.valueOf(System.getenv("OMP_NUM_THREADS")));
+      run.setTag(KERNELS_TAG, RecurrentLayer.floatKernels());
       try {
         return new TrialRunner().run(trial, run);
       } catch (RuntimeException e) {

@@ -100,6 +100,7 @@ class StandaloneClusterIT {
           assertTrue(executor.startsWith("executor ") && !executor.startsWith("executor driver"),
               "trained on a cluster executor, not in the driver: " + executor);
           assertEquals("1", c.tags().get(TrialTask.OMP_TAG), "spark.executorEnv.OMP_NUM_THREADS on the executor");
+          assertEquals("vector", c.tags().get(TrialTask.KERNELS_TAG), "the executor JVM has the Vector API");
         }
       } finally {
         Result stop = sh(env, 60, "jobs/bin/spark-cluster", "stop");

@@ -45,6 +45,7 @@ class SweepJobLocalIT {
       assertSweepArtifacts(new MlflowRestReader(server.uri()), parentId, children.size());
       for (RunRecord c : children) {
         assertEquals("1", c.tags().get(TrialTask.OMP_TAG), "OMP_NUM_THREADS seen by the task");
+        assertEquals("vector", c.tags().get(TrialTask.KERNELS_TAG), "the SIMD kernels trained the trial");
         assertTrue(c.tags().get(TrialTask.EXECUTOR_TAG).startsWith("executor driver on "),
             c.tags().get(TrialTask.EXECUTOR_TAG));
       }
