@@ -58,8 +58,11 @@ public final class AblationReport {
   public enum Metric {
     /** 1 for a SOLVED trial, 0 for NOT_SOLVED or DIVERGED. */
     SUCCESS("success rate", "success"),
-    /** The final gradient horizon in time steps. */
-    HORIZON("gradient horizon", "horizon");
+    /**
+     * The final gradient horizon as a share of the sequence, horizon / T: in steps it is capped by T, so that the
+     * sequence length would "matter" for the horizon by construction.
+     */
+    HORIZON("gradient horizon (share of T)", "horizon_over_T");
 
     final String title;
     final String word;
@@ -70,12 +73,12 @@ public final class AblationReport {
     }
 
     /**
-     * The interval cut to the values the metric can take (a t-interval of rates can reach past 0 or 1): [0, 1] for
-     * a success rate, [-1, 1] for a difference of rates, >= 0 for a horizon.
+     * The interval cut to the values the metric can take (a t-interval of shares can reach past 0 or 1): [0, 1],
+     * or [-1, 1] for a difference.
      */
     Stats.Interval clamp(Stats.Interval i, boolean difference) {
-      double lo = this == SUCCESS ? (difference ? -1 : 0) : (difference ? Double.NEGATIVE_INFINITY : 0);
-      double hi = this == SUCCESS ? 1 : Double.POSITIVE_INFINITY;
+      double lo = difference ? -1 : 0;
+      double hi = 1;
       return new Stats.Interval(i.mean(), Double.isNaN(i.low()) ? i.low() : Math.max(lo, i.low()),
           Double.isNaN(i.high()) ? i.high() : Math.min(hi, i.high()), i.n());
     }
@@ -86,7 +89,10 @@ public final class AblationReport {
       }
       return switch (this) {
         case SUCCESS -> r.solved() ? 1 : 0;
-        case HORIZON -> r.horizon() >= 0 ? r.horizon() : Double.NaN;
+        case HORIZON -> {
+          Double t = Levels.number(String.valueOf(r.param("seq_len")));
+          yield r.horizon() >= 0 && t != null && t > 0 ? r.horizon() / t : Double.NaN;
+        }
       };
     }
   }
@@ -122,7 +128,8 @@ public final class AblationReport {
       double medianDecayRate, double medianHorizon) {}
 
   /** A cell of a two-way table of rates: {@code events} of {@code trials} (trials with an outcome). */
-  public record RateCell(String row, String column, int trials, int events, double rate, double medianMaxGradNorm) {}
+  public record RateCell(String row, String column, int trials, int events, double rate, double medianMaxGradNorm,
+      double maxMaxGradNorm) {}
 
   private final String sweep;
   private final List<TrialRow> rows;
@@ -362,8 +369,10 @@ public final class AblationReport {
           continue;
         }
         int events = (int) rs.stream().filter(e).count();
+        double max = rs.stream().mapToDouble(TrialRow::maxGradNorm).filter(Double::isFinite).max()
+            .orElse(Double.NaN);
         out.add(new RateCell(rl, cl, rs.size(), events, (double) events / rs.size(),
-            median(rs, TrialRow::maxGradNorm)));
+            median(rs, TrialRow::maxGradNorm), max));
       }
     }
     return out;
@@ -450,10 +459,11 @@ public final class AblationReport {
 
   private static byte[] rateCsv(String rowName, String colName, String eventName, List<RateCell> cells) {
     StringBuilder sb = new StringBuilder();
-    Csv.row(sb, List.of(rowName, colName, "trials", eventName, eventName + "_rate", "median_max_grad_norm"));
+    Csv.row(sb, List.of(rowName, colName, "trials", eventName, eventName + "_rate", "median_max_grad_norm",
+        "max_max_grad_norm"));
     for (RateCell c : cells) {
       Csv.row(sb, List.of(c.row(), c.column(), Integer.toString(c.trials()), Integer.toString(c.events()),
-          csvNum(c.rate()), csvNum(c.medianMaxGradNorm())));
+          csvNum(c.rate()), csvNum(c.medianMaxGradNorm()), csvNum(c.maxMaxGradNorm())));
     }
     return sb.toString().getBytes(StandardCharsets.UTF_8);
   }

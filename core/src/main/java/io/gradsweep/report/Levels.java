@@ -69,6 +69,17 @@ final class Levels {
     return level;
   }
 
+  /** A level with its factor's name where the value alone is unclear: {@code T = 60}, {@code lr = 0.003}. */
+  static String named(String factor, String level) {
+    return switch (factor) {
+      case NETWORK, "optimizer", "init", "task" -> level;
+      case "seq_len" -> "T = " + level;
+      case "tbptt" -> level.equals("none") ? "full BPTT" : "k = " + level;
+      case "clip" -> level.equals("none") ? "no clipping" : "clip " + level;
+      default -> factor + " = " + level;
+    };
+  }
+
   /** What a factor is, for the report's prose. */
   static String describe(String factor) {
     return switch (factor) {

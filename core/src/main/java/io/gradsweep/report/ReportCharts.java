@@ -246,6 +246,8 @@ final class ReportCharts {
     r.setCapLength(7);
     r.setErrorStroke(new BasicStroke(1.6f));
     double radius = 4.5;
+    float[][] refDashes = {{8f, 5f}, {2f, 4f}, {12f, 4f, 2f, 4f}};
+    int refs = 0;
     double yLo = Double.POSITIVE_INFINITY;
     double yHi = Double.NEGATIVE_INFINITY;
     for (int i = 0; i < data.size(); i++) {
@@ -269,7 +271,7 @@ final class ReportCharts {
       if (l.reference()) {
         r.setSeriesPaint(i, GradientCharts.INK);
         r.setSeriesStroke(i, new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
-            new float[] {8f, 5f}, 0f));
+            refDashes[refs++ % refDashes.length], 0f));
         r.setSeriesShapesVisible(i, false);
         r.setSeriesLinesVisible(i, true);
         r.setSeriesVisibleInLegend(i, true);

@@ -80,13 +80,13 @@ final class ReportFigures {
     if (Double.isFinite(threshold)) {
       loss.add(Line.horizontal("solve threshold: " + ReportMarkdown.num(threshold), threshold));
     }
-    String t = "sequence length T (steps between the first input and the loss)";
+    String t = "sequence length T";
     List<Panel> panels = List.of(
         new Panel("Success rate", t, "trials solved", success, null, true, false),
         new Panel("Median steps to solve (solved trials)", t, "training steps", steps, null, false, false),
         new Panel("Median final eval loss", t, "eval MSE  (log scale)", loss, null, false, true));
     return ReportCharts.figure("How long a dependency each network learns: " + report.sweep(),
-        join(pooledOver(List.of(Levels.NETWORK, "seq_len")), "a missing point: no trial of that network solved"),
+        join(pooledOver(List.of(Levels.NETWORK, "seq_len")), "steps to solve: no point where no trial solved"),
         panels, 3);
   }
 
@@ -100,7 +100,8 @@ final class ReportFigures {
     });
     decay.add(Line.horizontal("r = 1: neither vanishing nor exploding", 1.0));
     double[] ts = report.byLength().stream().mapToDouble(LengthRow::seqLen).distinct().sorted().toArray();
-    horizon.add(new Line("horizon = T: the gradient reaches the first step", ts, ts.clone(), null, null, true));
+    // drawn first: the networks' lines go on top of it
+    horizon.add(0, new Line("horizon = T: the gradient reaches the first step", ts, ts.clone(), null, null, true));
     String t = "sequence length T";
     List<Panel> panels = List.of(
         new Panel("Decay rate r per step (median)", t, "r  (< 1 vanishing, > 1 exploding)", decay, null, false,
@@ -120,7 +121,7 @@ final class ReportFigures {
       double[][] v = rates.computeIfAbsent(c.column(), k -> nanArrays(clips.size()));
       int i = clips.indexOf(c.row());
       v[0][i] = c.rate();
-      v[1][i] = c.medianMaxGradNorm();
+      v[1][i] = c.maxMaxGradNorm();
     }
     List<Line> rate = new ArrayList<>();
     List<Line> norm = new ArrayList<>();
@@ -132,8 +133,8 @@ final class ReportFigures {
     String xl = "gradient clipping (mode:threshold)";
     List<Panel> panels = List.of(
         new Panel("Trials diverged (NaN/Inf)", xl, "trials diverged", rate, labels, true, false),
-        new Panel("Largest gradient norm before clipping (median)", xl, "||g||  (log scale)", norm, labels, false,
-            true));
+        new Panel("Largest gradient norm before clipping (max over trials)", xl, "||g||  (log scale)", norm, labels,
+            false, true));
     return ReportCharts.figure("Divergence against clipping, per optimizer",
         join(pooledOver(List.of("clip", "optimizer")), "one line per optimizer"), panels, 2);
   }
@@ -170,9 +171,9 @@ final class ReportFigures {
       String title = "#" + rank + " " + e.factor() + ":  spread " + ReportMarkdown.spread(m, e.spread())
           + (e.matched() ? "" : "  (unmatched)");
       panels.add(new Panel(title, Levels.describe(e.factor()), m == Metric.SUCCESS ? "trials solved"
-          : "steps", List.of(new Line(m == Metric.SUCCESS ? "mean over seeds of the per-seed success rate"
-              : "mean over seeds of the per-seed mean horizon", indices(ls.size()), y, lo, hi, false)), labels,
-          m == Metric.SUCCESS, false));
+          : "horizon / T", List.of(new Line(m == Metric.SUCCESS ? "mean over seeds of the per-seed success rate"
+              : "mean over seeds of the per-seed mean horizon / T", indices(ls.size()), y, lo, hi, false)), labels,
+          true, false));
     }
     int seeds = report.seeds().size();
     String bars = seeds >= 2 ? "bars: 95% t-interval over " + seeds + " seeds"

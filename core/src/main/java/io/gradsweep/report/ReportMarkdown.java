@@ -63,12 +63,13 @@ final class ReportMarkdown {
         + "value: steps to solve over solved trials only; eval loss over trials that did not diverge.\n");
     md.append("- **Gradient horizon** and **decay rate** come from the top layer's last gradient profile "
         + "||dL/dh_t||: the horizon counts the steps back from the loss where the norm stays at or above 1e-3 of "
-        + "its value at the loss (at most T); r is the per-step factor of a log-linear fit (< 1 vanishing).\n");
+        + "its value at the loss (at most T; the marginal effects use horizon / T, since in steps it is capped by T); r "
+        + "is the per-step factor of a log-linear fit (< 1 vanishing).\n");
     md.append("- **Marginal effect** of a factor: the trials are grouped by the levels of the other swept factors, "
         + "and only groups in which every level of the factor ran are used (a matched comparison; "
         + "\"unmatched\" marks a factor with no such group, whose levels were run in different settings and are "
         + "therefore confounded with them). For each seed, a level's value is the mean over its trials (the "
-        + "success rate, or the mean horizon); the level's estimate is the mean of these per-seed values, and its "
+        + "success rate, or the mean horizon / T); the level's estimate is the mean of these per-seed values, and its "
         + "95% confidence interval is a t-interval over seeds: mean ± t(0.975, n−1) · sd / √n, n = seeds (cut "
         + "to 0-100% for rates). The spread is the best level's estimate minus the worst's; its interval is the t-interval of the per-seed "
         + "differences between those two levels. Factors are ranked by spread. With one seed there are no "
@@ -143,8 +144,8 @@ final class ReportMarkdown {
 
   private static void whatMatters(StringBuilder md, AblationReport r, Metric m) {
     md.append(m == Metric.SUCCESS ? "**Success rate** (share of trials that solved the task), largest effect first:"
-        : "**Gradient horizon** (steps back from the loss the gradient reaches at the end of training; at most T), "
-            + "largest effect first:").append("\n\n");
+        : "**Gradient horizon** (the share of the sequence the gradient reaches back from the loss at the end of "
+            + "training: horizon / T), largest effect first:").append("\n\n");
     int rank = 0;
     for (Effect e : r.effects(m)) {
       rank++;
@@ -154,12 +155,12 @@ final class ReportMarkdown {
         continue;
       }
       if (e.spread() == 0) {
-        md.append("no effect: every level ").append(e.metric() == Metric.SUCCESS ? "solved " : "has ")
+        md.append("no effect: every level ").append(e.metric() == Metric.SUCCESS ? "solved " : "reaches ")
             .append(value(m, e.levels().get(0).estimate().mean())).append("\n");
         continue;
       }
-      md.append(Levels.label(e.factor(), e.best())).append(" ").append(value(m, estimate(e, e.best())))
-          .append(" vs ").append(Levels.label(e.factor(), e.worst())).append(" ")
+      md.append(Levels.named(e.factor(), e.best())).append(": ").append(value(m, estimate(e, e.best())))
+          .append(" vs ").append(Levels.named(e.factor(), e.worst())).append(": ")
           .append(value(m, estimate(e, e.worst()))).append(", spread ").append(spread(m, e.spread()));
       if (e.spreadInterval().hasInterval()) {
         md.append(" [95% CI ").append(spread(m, e.spreadInterval().low())).append(", ")
@@ -217,14 +218,14 @@ final class ReportMarkdown {
     md.append("## Divergence against clipping and optimizer\n\n");
     long diverged = r.rows().stream().filter(TrialRow::diverged).count();
     if (diverged == 0) {
-      md.append("No trial diverged. ");
+      md.append("No trial diverged.\n\n");
     }
     figure(md, figures, AblationReport.DIVERGENCE_PNG, "divergence rate by clipping and optimizer");
     rateTable(md, r.divergence(), "clip", "optimizer", "diverged");
-    md.append("Median largest gradient norm before clipping, same cells: ");
+    md.append("Largest gradient norm before clipping (median / max over the trials), same cells: ");
     List<String> norms = new ArrayList<>();
     r.divergence().forEach(c -> norms.add(Levels.label("clip", c.row()) + " / " + c.column() + " "
-        + num(c.medianMaxGradNorm())));
+        + num(c.medianMaxGradNorm()) + " / " + num(c.maxMaxGradNorm())));
     md.append(String.join(", ", norms)).append(". Table: [").append(AblationReport.DIVERGENCE_CSV).append("](")
         .append(AblationReport.DIVERGENCE_CSV).append(").\n\n");
   }
@@ -315,15 +316,15 @@ final class ReportMarkdown {
   // ---------------------------------------------------------------- formatting
 
   static String value(Metric m, double v) {
-    return m == Metric.SUCCESS ? pct(v) : num(v);
+    return pct(v);
   }
 
-  /** A spread: percentage points for success, steps for the horizon. */
+  /** A spread of shares, in percentage points. */
   static String spread(Metric m, double v) {
     if (!Double.isFinite(v)) {
       return "–";
     }
-    return m == Metric.SUCCESS ? String.format(Locale.ROOT, "%.0f pts", 100 * v) : num(v) + " steps";
+    return String.format(Locale.ROOT, "%.0f pts", 100 * v);
   }
 
   static String pct(double v) {
