@@ -133,8 +133,8 @@ final class ReportFigures {
     String xl = "gradient clipping (mode:threshold)";
     List<Panel> panels = List.of(
         new Panel("Trials diverged (NaN/Inf)", xl, "trials diverged", rate, labels, true, false),
-        new Panel("Largest gradient norm before clipping (max over trials)", xl, "||g||  (log scale)", norm, labels,
-            false, true));
+        new Panel("Largest gradient norm (max over trials)", xl, "||g|| before clipping  (log scale)", norm,
+            labels, false, true));
     return ReportCharts.figure("Divergence against clipping, per optimizer",
         join(pooledOver(List.of("clip", "optimizer")), "one line per optimizer"), panels, 2);
   }

@@ -163,8 +163,8 @@ final class ReportMarkdown {
           .append(" vs ").append(Levels.named(e.factor(), e.worst())).append(": ")
           .append(value(m, estimate(e, e.worst()))).append(", spread ").append(spread(m, e.spread()));
       if (e.spreadInterval().hasInterval()) {
-        md.append(" [95% CI ").append(spread(m, e.spreadInterval().low())).append(", ")
-            .append(spread(m, e.spreadInterval().high())).append("]");
+        md.append(String.format(Locale.ROOT, " (95%% CI %.0f to %.0f pts)", 100 * e.spreadInterval().low(),
+            100 * e.spreadInterval().high()));
         if (e.spreadInterval().low() <= 0) {
           md.append(" (not distinguishable from seed noise)");
         }
