@@ -90,16 +90,16 @@ public final class GradientCharts {
     static final Color MISSING = new Color(0xD0, 0xD0, 0xD0);
 
     private static final String SANS = Font.SANS_SERIF;
-    private static final Color INK = new Color(0x20, 0x20, 0x20);
+    static final Color INK = new Color(0x20, 0x20, 0x20);
     private static final Color GRID = new Color(0xDD, 0xDD, 0xDD);
     /** Qualitative line colours, chosen to stay apart from each other on white. */
-    private static final Color[] LINE_COLOURS = {
+    static final Color[] LINE_COLOURS = {
         new Color(0x1F, 0x5F, 0xB4), new Color(0xE0, 0x70, 0x10), new Color(0x2A, 0x9A, 0x3C),
         new Color(0xC8, 0x24, 0x32), new Color(0x7B, 0x4F, 0xB0), new Color(0x8A, 0x5A, 0x2B),
         new Color(0xD9, 0x5C, 0xB0), new Color(0x55, 0x55, 0x55), new Color(0xA8, 0xA0, 0x10),
         new Color(0x10, 0xA8, 0xC0),
     };
-    private static final float[][] DASHES = {null, {9f, 5f}, {2f, 4f}};
+    static final float[][] DASHES = {null, {9f, 5f}, {2f, 4f}};
     /** Anchors of the heatmap colour ramp, dark to light (luminance rises monotonically). */
     private static final float[][] RAMP = {
         {0.12f, 0.05f, 0.30f}, {0.20f, 0.25f, 0.60f}, {0.10f, 0.52f, 0.58f},
@@ -346,7 +346,7 @@ public final class GradientCharts {
      * light grid, legend at the bottom, optional subtitle line and optional extra title (e.g. a
      * colour legend).
      */
-    private static JFreeChart chart(String title, XYPlot plot, double scale, boolean legend,
+    static JFreeChart chart(String title, XYPlot plot, double scale, boolean legend,
                                     String subtitle, Title extra) {
         JFreeChart chart = new JFreeChart(title, font(Font.BOLD, 22, scale), plot, legend);
         chart.setBackgroundPaint(Color.WHITE);
@@ -399,7 +399,7 @@ public final class GradientCharts {
         axis.setTickLabelPaint(INK);
     }
 
-    private static Font font(int style, int size, double scale) {
+    static Font font(int style, int size, double scale) {
         return new Font(SANS, style, (int) Math.round(size * Math.max(scale, 0.7)));
     }
 
@@ -558,7 +558,7 @@ public final class GradientCharts {
 
     // ------------------------------------------------------------------ rendering
 
-    private static Graphics2D canvas(BufferedImage img) {
+    static Graphics2D canvas(BufferedImage img) {
         Graphics2D g = img.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING,
@@ -577,7 +577,7 @@ public final class GradientCharts {
         return png(img);
     }
 
-    private static byte[] png(BufferedImage img) {
+    static byte[] png(BufferedImage img) {
         try (ByteArrayOutputStream out = new ByteArrayOutputStream()) {
             ImageIO.write(img, "png", out);
             return out.toByteArray();

@@ -91,6 +91,11 @@ public final class MemoryTrackingSink implements TrackingSink {
   }
 
   @Override
+  public Optional<byte[]> readSweepArtifact(SweepRun sweep, String path) {
+    return requireRun(sweep.runId()).artifact(path);
+  }
+
+  @Override
   public void endSweep(SweepRun sweep, boolean success) {
     long now = System.currentTimeMillis();
     endRunningChildren(sweep, now);

@@ -455,6 +455,30 @@ final class MlflowRestClient {
         .build()));
   }
 
+  /** Downloads the artifact at {@code path} under the run's artifact root; empty when there is none (HTTP 404). */
+  Optional<byte[]> getArtifact(String artifactUri, String path) {
+    String url = artifactUrl(base, artifactUri, path);
+    String what = "download artifact '" + path + "'";
+    return withRetries(what, ambiguous -> {
+      HttpResponse<byte[]> r = http.send(authorize(HttpRequest.newBuilder(URI.create(url)))
+          .timeout(requestTimeout).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+      int s = r.statusCode();
+      if (s == 404) {
+        return Optional.empty();
+      }
+      String body = s / 100 == 2 ? "" : new String(r.body(), StandardCharsets.UTF_8);
+      switch (RetryPolicy.classify(s)) {
+        case SUCCESS:
+          return Optional.of(r.body());
+        case RETRY:
+          throw new RetryableStatus(s, serverMessage(body), retryAfter(r));
+        default:
+          throw new ApiException("MLflow at " + base + ": " + what + " failed: HTTP " + s + ": "
+              + serverMessage(body), s, errorCode(body));
+      }
+    });
+  }
+
   /**
    * The URL to PUT an artifact at, from the run's artifact root as the server reported it:
    * {@code mlflow-artifacts:/<p>} maps to {@code <tracking uri>/api/2.0/mlflow-artifacts/artifacts/<p>/<path>},

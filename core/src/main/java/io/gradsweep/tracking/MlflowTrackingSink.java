@@ -178,6 +178,12 @@ public final class MlflowTrackingSink implements TrackingSink {
   }
 
   @Override
+  public Optional<byte[]> readSweepArtifact(SweepRun sweep, String path) {
+    String root = artifactRoots.computeIfAbsent(sweep.runId(), id -> client.getRun(id).artifactUri());
+    return client.getArtifact(root, path);
+  }
+
+  @Override
   public void endSweep(SweepRun sweep, boolean success) {
     endRunningChildren(sweep);
     client.updateRun(sweep.runId(), success ? "FINISHED" : "FAILED", clock.getAsLong());

@@ -60,6 +60,14 @@ public interface TrackingSink extends AutoCloseable {
   List<RunSnapshot> trialRuns(SweepRun sweep);
 
   /**
+   * An artifact of the sweep's parent run, e.g. {@code sweep.yaml} (the spec as the sweep ran it); empty when the
+   * run has no such artifact or the backend cannot read artifacts back.
+   */
+  default Optional<byte[]> readSweepArtifact(SweepRun sweep, String path) {
+    return Optional.empty();
+  }
+
+  /**
    * Opens a parent run again (status RUNNING) to resume its sweep, and sets {@code tags} on it. Trial runs already
    * there are kept; those still RUNNING (cut off when the sweep's earlier driver died) are first ended FAILED with
    * tag {@link TrackingTags#SUPERSEDED}, as {@link #endSweep} does.

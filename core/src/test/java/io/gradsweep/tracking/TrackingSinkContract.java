@@ -388,4 +388,19 @@ public abstract class TrackingSinkContract {
       pool.shutdownNow();
     }
   }
+
+  @Test
+  void sweepArtifactsCanBeReadBack() {
+    String experiment = uniqueExperiment("contract-artifacts");
+    try (TrackingSink sink = openSink()) {
+      byte[] yaml = "name: s\n".getBytes(StandardCharsets.UTF_8);
+      SweepRun sweep = sink.startSweep(experiment, "s", Map.of(), Map.of(), yaml);
+      sink.logSweepArtifact(sweep, "report/report.md", "# r\n".getBytes(StandardCharsets.UTF_8));
+      sink.endSweep(sweep, true);
+      assertArrayEquals(yaml, sink.readSweepArtifact(sweep, "sweep.yaml").orElseThrow());
+      assertArrayEquals("# r\n".getBytes(StandardCharsets.UTF_8),
+          sink.readSweepArtifact(sweep, "report/report.md").orElseThrow());
+      assertTrue(sink.readSweepArtifact(sweep, "missing.txt").isEmpty());
+    }
+  }
 }

@@ -9,13 +9,21 @@ import java.util.Set;
 /**
  * The command line of {@link SweepJob}, parsed and checked.
  *
- * @param command {@code run}, {@code plan} or {@code help}
- * @param spec the sweep spec file (null for help)
- * @param tracking where results go (null for plan and help)
+ * @param command {@code run}, {@code plan}, {@code report} or {@code help}
+ * @param spec the sweep spec file (null for help, and for report when the sweep is named by --experiment/--sweep)
+ * @param tracking where results go, or where report reads from (null for plan and help)
  * @param parallelism most trials running at once, or 0 for Spark's default parallelism
  * @param resume {@code run --resume}: continue the sweep's latest parent run instead of starting a new one
+ * @param experiment (report) the experiment of the sweep, when not taken from a spec file
+ * @param sweep (report) the sweep's name, when not taken from a spec file
+ * @param out (report) the directory the report is written to; null for the default
  */
-record JobArgs(String command, Path spec, TrackingTarget tracking, int parallelism, boolean resume) {
+record JobArgs(String command, Path spec, TrackingTarget tracking, int parallelism, boolean resume,
+    String experiment, String sweep, Path out) {
+
+  JobArgs(String command, Path spec, TrackingTarget tracking, int parallelism, boolean resume) {
+    this(command, spec, tracking, parallelism, resume, null, null, null);
+  }
 
   static final Set<String> BACKENDS = Set.of("mlflow", "memory", "none");
 
@@ -23,12 +31,17 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
       Usage: gradsweep run SPEC [--resume] [--tracking-uri URI] [--tracking-backend mlflow|memory|none]
                                 [--parallelism N]
              gradsweep plan SPEC
+             gradsweep report SPEC|SWEEP [--experiment E] [--sweep NAME] [--tracking-uri URI] [--out DIR]
              gradsweep --help
 
       Commands:
         run SPEC    validate the sweep spec, then train every trial as a Spark task and log to the tracking backend
                     (one parent run for the sweep, one child run per trial); prints a summary table
         plan SPEC   validate the sweep spec and print its trials; starts neither Spark nor a tracking backend
+        report ...  rebuild the ablation report of a sweep that ran (or is running) from its runs in the tracking
+                    backend, write it to --out and attach it to the sweep's parent run (report/). The sweep is
+                    found by the spec file's experiment and name, or by --experiment E --sweep NAME (the most
+                    recent parent run of that name). Needs no Spark
 
       Options:
         --resume                    continue the sweep's most recent parent run (same experiment and sweep name):
@@ -40,6 +53,9 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
         --tracking-backend NAME     mlflow (default), memory (in-process, for tests) or none
         --parallelism N             run at most N trials at once (default: Spark's default parallelism,
                                     i.e. the cores of the local machine or of the cluster's executors)
+        --experiment E, --sweep N   (report) the sweep to report on, instead of a spec file
+        --out DIR                   (report) where to write the report (default ./gradsweep-report/<sweep>/):
+                                    DIR/report/report.md with its figures and tables, and DIR/trials.csv
         -h, --help                  print this help
 
       Spark settings come from spark-submit or -Dspark.* system properties; without spark.master the job runs
@@ -50,8 +66,12 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
       0: only one line per finished trial); -Dgradsweep.executor.wait.seconds=N how long to wait for a cluster's
       first executor (default 120).
 
-      Exit status: 0 the sweep completed (diverged or unsolved trials are results), 2 usage or spec error,
-      3 tracking backend unreachable, 4 Spark could not run one or more trials, 1 unexpected error.
+      At the end of every run the job attaches the ablation report (report/report.md, figures, tables) and
+      trials.csv to the parent run; a report that cannot be built is a warning, never a failed sweep.
+
+      Exit status: 0 the sweep completed (diverged or unsolved trials are results), 2 usage or spec error (for
+      report: also no such sweep), 3 tracking backend unreachable, 4 Spark could not run one or more trials,
+      1 unexpected error.
       """;
 
   /** A command line that cannot be run; the message says why. */
@@ -71,6 +91,9 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
     String backend = "mlflow";
     int parallelism = 0;
     boolean resume = false;
+    String experiment = null;
+    String sweep = null;
+    String out = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       String value = null;
@@ -89,6 +112,9 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
           resume = true;
         }
         case "--parallelism" -> parallelism = positiveInt(value != null ? value : next(args, ++i, name), name);
+        case "--experiment" -> experiment = value != null ? value : next(args, ++i, name);
+        case "--sweep" -> sweep = value != null ? value : next(args, ++i, name);
+        case "--out" -> out = value != null ? value : next(args, ++i, name);
         default -> {
           if (a.startsWith("-")) {
             throw new UsageException("unknown option '" + a + "'");
@@ -103,10 +129,20 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
       }
     }
     if (command == null) {
-      throw new UsageException("missing command: run or plan");
+      throw new UsageException("missing command: run, plan or report");
     }
-    if (!command.equals("run") && !command.equals("plan")) {
-      throw new UsageException("unknown command '" + command + "'; known: run, plan");
+    if (!command.equals("run") && !command.equals("plan") && !command.equals("report")) {
+      throw new UsageException("unknown command '" + command + "'; known: run, plan, report");
+    }
+    if (!command.equals("report") && (experiment != null || sweep != null || out != null)) {
+      throw new UsageException((experiment != null ? "--experiment" : sweep != null ? "--sweep" : "--out")
+          + " is an option of report, not of " + command);
+    }
+    if (command.equals("report")) {
+      if (resume) {
+        throw new UsageException("report: --resume applies to run only");
+      }
+      return reportArgs(spec, experiment, sweep, out, backend, uri, env);
     }
     if (spec == null) {
       throw new UsageException(command + ": missing SPEC (the sweep spec YAML file)");
@@ -129,6 +165,50 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
     }
     return new JobArgs(command, Path.of(spec), new TrackingTarget(backend, backend.equals("mlflow") ? uri : null),
         parallelism, resume);
+  }
+
+  /**
+   * report: the positional argument is a spec file (a path that exists, or ends in .yaml/.yml) or a sweep name;
+   * a sweep name needs --experiment.
+   */
+  private static JobArgs reportArgs(String positional, String experiment, String sweep, String out, String backend,
+      String uri, Map<String, String> env) throws UsageException {
+    Path spec = null;
+    if (positional != null) {
+      boolean isFile = java.nio.file.Files.exists(Path.of(positional)) || positional.endsWith(".yaml")
+          || positional.endsWith(".yml");
+      if (isFile) {
+        if (experiment != null || sweep != null) {
+          throw new UsageException("report: give either a spec file (" + positional + ") or --experiment and "
+              + "--sweep, not both");
+        }
+        spec = Path.of(positional);
+      } else if (sweep != null && !sweep.equals(positional)) {
+        throw new UsageException("report: two sweep names given: '" + positional + "' and --sweep '" + sweep + "'");
+      } else {
+        sweep = positional;
+      }
+    }
+    if (spec == null && (sweep == null || experiment == null)) {
+      throw new UsageException("report: which sweep? give its spec file, or --experiment E --sweep NAME"
+          + (sweep != null ? " (--experiment is missing)" : experiment != null ? " (--sweep is missing)" : ""));
+    }
+    if (backend.equals("none")) {
+      throw new UsageException("report reads the sweep from its tracking backend: --tracking-backend none has "
+          + "nothing to read; use mlflow (default) or memory");
+    }
+    if (!BACKENDS.contains(backend)) {
+      throw new UsageException("--tracking-backend: unknown backend '" + backend + "'; known: mlflow, memory, none");
+    }
+    if (uri == null || uri.isBlank()) {
+      uri = env.get("MLFLOW_TRACKING_URI");
+    }
+    if (backend.equals("mlflow") && (uri == null || uri.isBlank())) {
+      throw new UsageException("report: no tracking URI; pass --tracking-uri URI or set MLFLOW_TRACKING_URI "
+          + "(bin/gradsweep uses the local MLflow server when neither is given)");
+    }
+    return new JobArgs("report", spec, new TrackingTarget(backend, backend.equals("mlflow") ? uri : null), 0, false,
+        experiment, sweep, out == null ? null : Path.of(out));
   }
 
   private static String next(String[] args, int i, String option) throws UsageException {

@@ -1,6 +1,11 @@
 package io.gradsweep.jobs;
 
+import io.gradsweep.report.AblationReport;
+import io.gradsweep.report.Csv;
 import io.gradsweep.report.GradientCharts;
+import io.gradsweep.report.TrialRow;
+import io.gradsweep.report.TrialRows;
+import io.gradsweep.report.TrialsTable;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.train.TrialResult;
 import io.gradsweep.tracking.SweepRun;
@@ -17,7 +22,8 @@ import java.util.function.Function;
 
 /**
  * The sweep-level artifacts of the parent run, built on the driver from the trials and their results (same order):
- * {@value #TRIALS_CSV} (one row per trial: every parameter and the outcome), {@value #FINAL_PROFILES} and
+ * {@value #TRIALS_CSV} (one row per trial: every parameter and the outcome, see {@link TrialsTable}), the ablation
+ * report under {@code report/} ({@link AblationReport}), {@value #FINAL_PROFILES} and
  * {@value #INIT_PROFILES} (the top layer's ||dL/dh_t|| of every trial at the last profile step and at
  * initialisation, one panel per cell/activation, one line per trial, drawn against t - (T-1) so that profiles of
  * different lengths line up at their loss step).
@@ -29,24 +35,49 @@ final class SweepArtifacts {
   /** Panels per row of the profile pictures. */
   static final int COLUMNS = 3;
 
-  /** Columns of {@value #TRIALS_CSV} after the trial number, id and parameters. */
-  static final List<String> OUTCOME_COLUMNS = List.of("status", "steps", "steps_to_solve", "diverged_at_step",
-      "final_eval_loss", "baseline_loss", "max_grad_norm", "clip_rate", "decay_rate", "horizon", "wall_seconds",
-      "run_id");
-
   private SweepArtifacts() {}
 
   /**
    * Uploads the artifacts to the parent run. A CSV that cannot be uploaded, or a picture that cannot be drawn or
    * uploaded, is reported on {@code err} and skipped: it never fails the sweep.
    */
-  static void upload(TrackingSink sink, SweepRun sweep, List<TrialSpec> trials, List<TrialResult> results,
-      PrintStream err) {
-    tryLog(sink, sweep, TRIALS_CSV, err, () -> trialsCsv(trials, results));
+  static void upload(TrackingSink sink, SweepRun sweep, String sweepName, List<TrialSpec> trials,
+      List<TrialResult> results, PrintStream err) {
+    List<TrialRow> rows;
+    try {
+      rows = TrialRows.of(trials, results);
+    } catch (RuntimeException e) {
+      err.println(ProgressReporter.PREFIX + "warning: could not log " + TRIALS_CSV + " and the report to the parent "
+          + "run: " + e);
+      rows = null;
+    }
+    if (rows != null) {
+      List<TrialRow> r = rows;
+      tryLog(sink, sweep, TRIALS_CSV, err, () -> TrialsTable.csv(r));
+      uploadReport(sink, sweep, sweepName, rows, err);
+    }
     tryLog(sink, sweep, FINAL_PROFILES, err, () -> GradientCharts.smallMultiples(
         "Top layer ||dL/dh_t|| at the last profile step, per trial", panels(trials, results, false), COLUMNS, true));
     tryLog(sink, sweep, INIT_PROFILES, err, () -> GradientCharts.smallMultiples(
         "Top layer ||dL/dh_t|| at initialisation (step 1)", panels(trials, results, true), COLUMNS, true));
+  }
+
+  /**
+   * Builds the ablation report of {@code rows} and attaches its files to the parent run (under
+   * {@value AblationReport#DIR}/); returns them, empty when the report could not be built. A report that cannot be
+   * built, or a file that cannot be uploaded, is a warning on {@code err}: it never fails the sweep.
+   */
+  static Map<String, byte[]> uploadReport(TrackingSink sink, SweepRun sweep, String sweepName, List<TrialRow> rows,
+      PrintStream err) {
+    Map<String, byte[]> files;
+    try {
+      files = AblationReport.of(sweepName, rows).files();
+    } catch (RuntimeException | LinkageError e) {
+      err.println(ProgressReporter.PREFIX + "warning: could not build the ablation report: " + e);
+      return Map.of();
+    }
+    files.forEach((path, content) -> tryLog(sink, sweep, path, err, () -> content));
+    return files;
   }
 
   private interface Content {
@@ -61,69 +92,14 @@ final class SweepArtifacts {
     }
   }
 
-  /** {@value #TRIALS_CSV}: header, then one row per trial in plan order (RFC 4180 quoting). */
+  /** {@value #TRIALS_CSV}: header, then one row per trial in plan order ({@link TrialsTable}). */
   static byte[] trialsCsv(List<TrialSpec> trials, List<TrialResult> results) {
-    requireSameSize(trials, results);
-    List<String> paramKeys = new ArrayList<>();
-    for (TrialSpec t : trials) {
-      for (String k : t.params().keySet()) {
-        if (!paramKeys.contains(k)) {
-          paramKeys.add(k);
-        }
-      }
-    }
-    StringBuilder sb = new StringBuilder();
-    List<String> header = new ArrayList<>(List.of("trial", "trial_id", "name"));
-    header.addAll(paramKeys);
-    header.addAll(OUTCOME_COLUMNS);
-    row(sb, header);
-    for (int i = 0; i < trials.size(); i++) {
-      TrialSpec s = trials.get(i);
-      TrialResult r = results.get(i);
-      Map<String, String> p = s.params();
-      List<String> cells = new ArrayList<>(List.of(Integer.toString(i + 1), s.id(), s.displayName()));
-      paramKeys.forEach(k -> cells.add(p.getOrDefault(k, "")));
-      cells.add(r.status().name());
-      cells.add(Integer.toString(r.steps()));
-      cells.add(Integer.toString(r.stepsToSolve()));
-      cells.add(Integer.toString(r.divergedAtStep()));
-      cells.add(num(r.finalEvalLoss()));
-      cells.add(num(r.baselineLoss()));
-      cells.add(num(r.maxGradNorm()));
-      cells.add(num(r.clipRate()));
-      cells.add(num(r.decayRate()));
-      cells.add(Integer.toString(r.horizon()));
-      cells.add(num(r.wallSeconds()));
-      cells.add(r.runId() == null ? "" : r.runId());
-      row(sb, cells);
-    }
-    return sb.toString().getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static void row(StringBuilder sb, List<String> cells) {
-    for (int i = 0; i < cells.size(); i++) {
-      if (i > 0) {
-        sb.append(',');
-      }
-      sb.append(csv(cells.get(i)));
-    }
-    sb.append('\n');
+    return TrialsTable.csv(TrialRows.of(trials, results));
   }
 
   /** A CSV field: quoted when it holds a comma, quote, CR or LF, with quotes doubled. */
   static String csv(String v) {
-    if (v == null) {
-      return "";
-    }
-    if (v.indexOf(',') < 0 && v.indexOf('"') < 0 && v.indexOf('\n') < 0 && v.indexOf('\r') < 0) {
-      return v;
-    }
-    return '"' + v.replace("\"", "\"\"") + '"';
-  }
-
-  /** A number as Java prints it, empty for NaN (a missing value to spreadsheets and pandas). */
-  private static String num(double v) {
-    return Double.isNaN(v) ? "" : Double.toString(v);
+    return Csv.field(v);
   }
 
   /**

@@ -1,5 +1,9 @@
 package io.gradsweep.jobs;
 
+import io.gradsweep.report.AblationReport;
+import io.gradsweep.report.TrialRow;
+import io.gradsweep.report.TrialRows;
+import io.gradsweep.report.TrialsTable;
 import io.gradsweep.spec.PlanFormatter;
 import io.gradsweep.spec.SpecException;
 import io.gradsweep.spec.SweepSpec;
@@ -13,11 +17,14 @@ import io.gradsweep.tracking.TrackingSink;
 import io.gradsweep.tracking.TrackingSinks;
 import io.gradsweep.tracking.TrackingTarget;
 import io.gradsweep.train.TrialResult;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,8 +42,9 @@ import org.apache.spark.sql.SparkSession;
  * <p>{@code run} goes through named steps: parse the spec on the driver (nothing is logged for an invalid spec);
  * check the tracking backend answers; start Spark (the master comes from spark-submit or {@code -Dspark.master},
  * {@code local[*]} when neither gives one); start the sweep's parent run; run the trials, one per Spark task;
- * print the summary; log the sweep's artifacts to the parent run ({@link SweepArtifacts}: trials.csv and the
- * profile pictures); end the parent run.
+ * print the summary; log the sweep's artifacts to the parent run ({@link SweepArtifacts}: trials.csv, the ablation
+ * report and the profile pictures); end the parent run. {@code report} rebuilds the ablation report of a sweep from
+ * its runs in the tracking backend, without Spark.
  */
 public final class SweepJob {
   static final int OK = 0;
@@ -104,6 +112,9 @@ public final class SweepJob {
     if (a.command().equals("help")) {
       out.print(JobArgs.USAGE);
       return OK;
+    }
+    if (a.command().equals("report")) {
+      return report(a);
     }
     SweepSpec spec = loadSpec(a);
     if (a.command().equals("plan")) {
@@ -175,7 +186,7 @@ public final class SweepJob {
         out.println();
         out.print(summary);
         printFailures(results);
-        SweepArtifacts.upload(sink, sweep, spec.trials(), results, err);
+        SweepArtifacts.upload(sink, sweep, spec.name(), spec.trials(), results, err);
         endParentRun(sink, sweep, guard, summary, sparkFailures == 0);
         out.println();
         out.println("parent run:      " + parentRun);
@@ -195,6 +206,74 @@ public final class SweepJob {
       }
     } finally {
       spark.stop();
+    }
+  }
+
+  /**
+   * {@code report}: finds the sweep's parent run (by the spec file's experiment and name, or by --experiment and
+   * --sweep), reads its trial runs back, rebuilds the ablation report, writes it and {@code trials.csv} to the
+   * output directory and attaches the report to the parent run. The plan comes from the parent run's
+   * {@code sweep.yaml} (what actually ran), else from the spec file; without either, the rows are the trials that
+   * have runs.
+   */
+  private int report(JobArgs a) {
+    SweepSpec given = a.spec() == null ? null : loadSpec(a);
+    String experiment = given == null ? a.experiment() : given.experiment();
+    String name = given == null ? a.sweep() : given.name();
+    try (TrackingSink sink = connectTracking(a.tracking())) {
+      String where = a.tracking().uri() == null ? a.tracking().backend() : a.tracking().uri();
+      SweepRun sweep;
+      RunSnapshot parent;
+      List<RunSnapshot> runs;
+      Optional<byte[]> yaml;
+      try {
+        sweep = sink.findSweep(experiment, name).orElseThrow(() -> new JobFailure(USAGE_ERROR, "no sweep '" + name
+            + "' in experiment '" + experiment + "' at " + where + " (check the names, or run it first: "
+            + "gradsweep run SPEC)"));
+        parent = sink.sweepSnapshot(sweep);
+        runs = sink.trialRuns(sweep);
+        yaml = sink.readSweepArtifact(sweep, "sweep.yaml");
+      } catch (TrackingException e) {
+        throw new JobFailure(TRACKING_ERROR, "could not read sweep '" + name + "' back: " + e.getMessage());
+      }
+      List<TrialSpec> plan = given == null ? null : given.trials();
+      if (yaml.isPresent()) {
+        try {
+          plan = SweepSpecParser.parse(new String(yaml.get(), StandardCharsets.UTF_8), "sweep.yaml of run "
+              + sweep.runId()).trials();
+        } catch (RuntimeException e) { // SpecException, or anything the parser trips over
+          err.println(ProgressReporter.PREFIX + "warning: the parent run's sweep.yaml does not parse ("
+              + e.getMessage() + "); " + (plan == null ? "reporting on the trial runs found" : "using " + a.spec()));
+        }
+      }
+      if (RunSnapshot.RUNNING.equals(parent.status())) {
+        err.println(ProgressReporter.PREFIX + "the sweep is still running: the report covers the trials that "
+            + "have finished so far");
+      }
+      List<TrialRow> rows = TrialRows.fromRuns(plan, runs);
+      Path outDir = a.out() != null ? a.out() : Path.of("gradsweep-report", name);
+      Map<String, byte[]> files = SweepArtifacts.uploadReport(sink, sweep, name, rows, err);
+      if (files.isEmpty()) {
+        throw new JobFailure(INTERNAL_ERROR, "could not build the report of sweep '" + name + "' (see above)");
+      }
+      try {
+        for (Map.Entry<String, byte[]> f : files.entrySet()) {
+          Path p = outDir.resolve(f.getKey());
+          Files.createDirectories(p.getParent());
+          Files.write(p, f.getValue());
+        }
+        Files.write(outDir.resolve(SweepArtifacts.TRIALS_CSV), TrialsTable.csv(rows));
+      } catch (IOException e) {
+        throw new JobFailure(USAGE_ERROR, "could not write the report to " + outDir + ": " + e);
+      }
+      long withRun = rows.stream().filter(r -> r.runId() != null).count();
+      out.println("sweep '" + name + "' (experiment '" + experiment + "'): " + rows.size() + " trials, " + withRun
+          + " with a run");
+      out.println("report:      " + outDir.resolve(AblationReport.DIR).resolve(AblationReport.MARKDOWN));
+      out.println("trials.csv:  " + outDir.resolve(SweepArtifacts.TRIALS_CSV));
+      out.println("parent run:  " + (sweep.uiUrl() == null ? sweep.runId() : sweep.uiUrl()) + "  (artifacts: "
+          + AblationReport.DIR + "/)");
+      return OK;
     }
   }
 

@@ -110,4 +110,26 @@ class JobArgsTest {
       assertTrue(JobArgs.USAGE.contains(word), word);
     }
   }
+
+  @Test
+  void reportTakesASpecFileOrAnExperimentAndSweep() throws Exception {
+    JobArgs bySpec = parse(NO_ENV, "report", "s.yaml", "--tracking-uri", "http://h:1", "--out", "o");
+    assertEquals(Path.of("s.yaml"), bySpec.spec());
+    assertEquals(Path.of("o"), bySpec.out());
+    JobArgs byName = parse(NO_ENV, "report", "--experiment", "e", "--sweep=s", "--tracking-uri", "http://h:1");
+    assertEquals(new JobArgs("report", null, new TrackingTarget("mlflow", "http://h:1"), 0, false, "e", "s", null), byName);
+    JobArgs positionalName = parse(NO_ENV, "report", "quickstart", "--experiment", "e", "--tracking-uri", "http://h");
+    assertEquals("quickstart", positionalName.sweep());
+    assertNull(positionalName.spec());
+  }
+
+  @Test
+  void reportArgumentErrorsSayWhatIsMissing() {
+    assertTrue(error(NO_ENV, "report", "--tracking-uri", "http://h").contains("which sweep?"));
+    assertTrue(error(NO_ENV, "report", "--sweep", "s", "--tracking-uri", "http://h").contains("--experiment is missing"));
+    assertTrue(error(NO_ENV, "report", "s.yaml", "--sweep", "s", "--tracking-uri", "http://h").contains("not both"));
+    assertTrue(error(NO_ENV, "report", "s.yaml", "--tracking-backend", "none").contains("nothing to read"));
+    assertTrue(error(NO_ENV, "report", "s.yaml").contains("--tracking-uri"));
+    assertTrue(error(NO_ENV, "run", "s.yaml", "--out", "o").contains("--out is an option of report"));
+  }
 }

@@ -9,19 +9,22 @@ import io.gradsweep.testkit.MlflowTestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** A tiny sweep end to end on local[2] (in this JVM) against a real MLflow server. */
 class SweepJobLocalIT {
   static final Path TINY = Path.of("src/test/resources/tiny-sweep.yaml");
 
   @Test
-  void localSweepLogsOneChildRunPerPlannedTrial() throws Exception {
+  void localSweepLogsOneChildRunPerPlannedTrial(@TempDir Path tmp) throws Exception {
     try (MlflowTestServer server = MlflowTestServer.start()) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -56,7 +59,35 @@ class SweepJobLocalIT {
       assertEquals(planned, stderr.lines().filter(l -> l.matches("\\[gradsweep\\] trial \\d .*trials \\d/" + planned
           + " done.*")).count(), "one progress line per finished trial:\n" + stderr);
       assertTrue(stdout.lines().anyMatch(l -> l.startsWith("#  trial")), "summary table header:\n" + stdout);
-      assertTrue(stderr.lines().noneMatch(l -> l.contains("warning: could not log")), stderr);
+      assertTrue(stderr.lines().noneMatch(l -> l.contains("warning")), stderr);
+
+      // the ablation report on the parent run; the report command on the same sweep reproduces it
+      MlflowRestReader reader = new MlflowRestReader(server.uri());
+      Map<String, byte[]> attached = new TreeMap<>();
+      for (String p : reader.allArtifactPaths(parentId)) {
+        if (p.startsWith("report/") && !p.endsWith(".png") || p.equals("trials.csv")) {
+          attached.put(p, reader.downloadArtifact(parentId, p));
+        }
+      }
+      assertTrue(attached.keySet().containsAll(List.of("report/report.md", "report/by_length.csv",
+          "report/effects.csv")), attached.keySet().toString());
+      assertTrue(reader.allArtifactPaths(parentId).contains("report/effects_success.png"));
+      String md = new String(attached.get("report/report.md"), StandardCharsets.UTF_8);
+      for (String factor : List.of("seq_len", "network", "optimizer", "lr", "hidden")) {
+        assertTrue(md.contains("**" + factor + "**"), factor + " ranked:\n" + md);
+      }
+      Path outDir = tmp.resolve("report-out");
+      ByteArrayOutputStream rout = new ByteArrayOutputStream();
+      ByteArrayOutputStream rerr = new ByteArrayOutputStream();
+      int rs = SweepJob.run(new String[] {"report", TINY.toString(), "--tracking-uri", server.uri(), "--out",
+          outDir.toString()}, Map.of(), new PrintStream(rout, true, StandardCharsets.UTF_8),
+          new PrintStream(rerr, true, StandardCharsets.UTF_8));
+      assertEquals(0, rs, rerr.toString(StandardCharsets.UTF_8));
+      for (Map.Entry<String, byte[]> e : attached.entrySet()) {
+        assertEquals(new String(e.getValue(), StandardCharsets.UTF_8),
+            Files.readString(outDir.resolve(e.getKey()), StandardCharsets.UTF_8), e.getKey() + " reproduced");
+      }
+      assertTrue(rout.toString(StandardCharsets.UTF_8).contains(parentId), rout.toString(StandardCharsets.UTF_8));
     }
   }
 

@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -80,5 +81,42 @@ class SweepJobTest {
   void helpIsExit0OnStdout() {
     assertEquals(0, run("--help"));
     assertEquals(JobArgs.USAGE, out());
+  }
+
+  @Test
+  void reportOnAMissingSweepIsExit2AndNamesIt() {
+    assertEquals(SweepJob.USAGE_ERROR, run("report", "--experiment", "no-such-experiment", "--sweep", "nope",
+        "--tracking-backend", "memory"));
+    assertTrue(err().contains("no sweep 'nope' in experiment 'no-such-experiment'"), err());
+  }
+
+  @Test
+  void reportRebuildsTheReportFromTheRunsAndAttachesIt(@TempDir Path dir) throws Exception {
+    // a finished sweep made by hand in the in-process backend: two trials of the tiny spec, one SOLVED, one not
+    io.gradsweep.spec.SweepSpec spec = SweepSpecParser.parseFile(TINY);
+    String experiment = "report-test-" + System.nanoTime();
+    io.gradsweep.tracking.MemoryTrackingSink sink = new io.gradsweep.tracking.MemoryTrackingSink();
+    io.gradsweep.tracking.SweepRun sweep = sink.startSweep(experiment, spec.name(), Map.of(), Map.of(),
+        spec.yaml().getBytes(StandardCharsets.UTF_8));
+    for (int i = 0; i < 2; i++) {
+      io.gradsweep.tracking.TrialRun r = sink.startTrial(sweep, spec.trials().get(i));
+      r.logMetrics(Map.of("final/steps", 30.0, "final/steps_to_solve", i == 0 ? 20.0 : -1, "final/horizon", 10.0,
+          "final/baseline_loss", 0.16, "final/eval_loss", i == 0 ? 0.01 : 0.15), 30);
+      r.setTag("gradsweep.status", i == 0 ? "SOLVED" : "NOT_SOLVED");
+      r.finish(true);
+    }
+    sink.endSweep(sweep, true);
+    Path outDir = dir.resolve("out");
+    assertEquals(0, run("report", "--experiment", experiment, "--sweep", spec.name(), "--tracking-backend", "memory",
+        "--out", outDir.toString()), err());
+    String md = Files.readString(outDir.resolve("report/report.md"));
+    assertTrue(md.contains("# Ablation report: " + spec.name()), md);
+    assertTrue(md.contains(spec.trials().size() + " trials"), "the plan from sweep.yaml:\n" + md);
+    assertTrue(md.contains((spec.trials().size() - 2) + " failed"), "planned trials without a run:\n" + md);
+    List<String> csv = Files.readAllLines(outDir.resolve("trials.csv"));
+    assertEquals(1 + spec.trials().size(), csv.size());
+    assertEquals(List.of("report/report.md"), io.gradsweep.tracking.MemoryTrackingSink.run(sweep.runId())
+        .orElseThrow().artifactPaths().stream().filter(p -> p.endsWith(".md")).toList());
+    assertTrue(out().contains("report:"), out());
   }
 }
