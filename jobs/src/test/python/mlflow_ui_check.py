@@ -85,6 +85,35 @@ def wait_until(predicate, timeout_s=30.0):
         time.sleep(0.25)
 
 
+def dress_runs_table(page):
+    """For a telling screenshot (not a check): the trial's status and a few final metrics as columns instead of the
+    empty Dataset/Source/Models ones, and a run-name column wide enough for whole trial names."""
+    try:
+        page.locator("button", has_text="Columns").first.click(timeout=10_000)
+        search = page.get_by_placeholder("Search columns")
+        for title in ("Dataset", "Source", "Models", "gradsweep.status", "final/eval_loss",
+                      "final/eval_loss_over_baseline", "final/steps_to_solve", "final/max_grad_norm"):
+            search.fill(title)
+            node = page.locator(".du-bois-light-tree-treenode").filter(has=page.get_by_text(title, exact=True))
+            node.locator(".du-bois-light-tree-checkbox").first.click(timeout=5_000)
+        search.fill("")
+        page.keyboard.press("Escape")
+        page.get_by_text("Runs", exact=True).last.click()  # closes the column menu if Escape did not
+        page.wait_for_timeout(500)
+        handle = page.locator('[role="columnheader"][col-id="attributes.`Run Name`"] .ag-header-cell-resize').first
+        handle.hover(timeout=5_000)
+        box = handle.bounding_box(timeout=5_000)
+        y = box["y"] + box["height"] / 2
+        page.mouse.move(box["x"] + box["width"] / 2, y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 40, y, steps=5)
+        page.mouse.move(box["x"] + 130, y, steps=5)
+        page.mouse.up()
+    except PlaywrightError as e:
+        print(f"note: could not arrange the runs table for the screenshot ({str(e).splitlines()[0]})",
+              file=sys.stderr)
+
+
 def check_runs_table(page, a, checks):
     page.goto(ml_url(a, "/runs"))
     close_assistant(page)
@@ -94,6 +123,7 @@ def check_runs_table(page, a, checks):
     names = set(a.children.values())
     checks.check(not (names & before), f"runs table before expanding the parent lists no child run "
                                        f"(listed: {sorted(before)})")
+    dress_runs_table(page)
     parent_row.locator('button[data-component-id*="runnamecellrenderer"]').first.click(timeout=TIMEOUT_MS)
     wait_until(lambda: names <= set(run_names_in_table(page)))
     after = set(run_names_in_table(page))
@@ -108,8 +138,19 @@ def check_parent_page(page, a, checks):
     page.goto(ml_url(a, f"/runs/{a.parent_run_id}"))
     close_assistant(page)
     page.get_by_text("Child runs", exact=True).first.wait_for(timeout=TIMEOUT_MS)
-    hrefs = page.locator("a[href*='/runs/']").evaluate_all("els => els.map(e => e.getAttribute('href'))")
-    linked = {rid for rid in a.children if any(h.rstrip("/").endswith(rid) or f"/runs/{rid}" in h for h in hrefs)}
+
+    def linked():
+        hrefs = page.locator("a[href*='/runs/']").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+        return {rid for rid in a.children if any(f"/runs/{rid}" in h for h in hrefs)}
+
+    # the page lists 10 child runs, then a "Load more" button
+    more = page.get_by_role("button", name="Load more")
+    for _ in range(len(a.children)):
+        if linked() == set(a.children) or not more.count():
+            break
+        more.first.click()
+        page.wait_for_timeout(500)
+    linked = linked()
     missing = sorted(a.children[r] for r in set(a.children) - linked)
     checks.check(not missing, f"parent run page links all {len(a.children)} child runs"
                               + (f"; missing: {missing}" if missing else ""))

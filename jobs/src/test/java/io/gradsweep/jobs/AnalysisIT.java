@@ -135,29 +135,41 @@ class AnalysisIT {
         notebooks.stream().map(p -> p.getFileName().toString()).toList());
     Path outDir = Path.of("target/analysis", sweep).toAbsolutePath();
     Files.createDirectories(outDir);
-    Map<String, JsonNode> executed = new java.util.LinkedHashMap<>();
-    for (Path nb : notebooks) {
-      Path out = outDir.resolve(nb.getFileName());
-      Files.deleteIfExists(out);
-      long t0 = System.nanoTime();
-      ProcessResult r = run(List.of(venvPython().toString(), "-m", "papermill", "--cwd",
-          repo.resolve("notebooks").toString(), "-k", "python3", "--no-progress-bar", nb.toString(), out.toString(),
-          "-p", "tracking_uri", server.uri(), "-p", "sweep", sweep, "-p", "experiment", EXPERIMENT),
-          outDir.resolve(nb.getFileName() + ".log"));
-      System.out.printf("notebook %s on %s: %.1f s%n", nb.getFileName(), sweep, (System.nanoTime() - t0) / 1e9);
-      JsonNode doc = Files.exists(out) ? json.readTree(out.toFile()) : null;
-      if (r.exitCode != 0) {
-        fail("notebook " + nb.getFileName() + " failed on sweep '" + sweep + "': " + (doc == null
-            ? "no output notebook" : firstError(doc)) + "\n(executed notebook: " + out + ")\n" + tail(r.output, 40));
+    // all notebooks of a sweep at once: each is mostly a Python kernel starting and waiting on the server
+    Map<Path, Running> running = new java.util.LinkedHashMap<>();
+    long t0 = System.nanoTime();
+    try {
+      for (Path nb : notebooks) {
+        Path out = outDir.resolve(nb.getFileName());
+        Files.deleteIfExists(out);
+        running.put(nb, start(List.of(venvPython().toString(), "-m", "papermill", "--cwd",
+            repo.resolve("notebooks").toString(), "-k", "python3", "--no-progress-bar", nb.toString(),
+            out.toString(), "-p", "tracking_uri", server.uri(), "-p", "sweep", sweep, "-p", "experiment",
+            EXPERIMENT), outDir.resolve(nb.getFileName() + ".log")));
       }
-      assertTrue(doc != null, "papermill wrote no " + out);
-      String error = firstError(doc);
-      assertTrue(error.isEmpty(), nb.getFileName() + ": " + error);
-      int figures = saveFigures(doc, outDir.resolve("figures"), nb.getFileName().toString().replace(".ipynb", ""));
-      assertTrue(figures >= 1, nb.getFileName() + " on " + sweep + " drew no figure");
-      executed.put(nb.getFileName().toString(), doc);
+      Map<String, JsonNode> executed = new java.util.LinkedHashMap<>();
+      for (Path nb : notebooks) {
+        Path out = outDir.resolve(nb.getFileName());
+        ProcessResult r = running.get(nb).await();
+        System.out.printf("notebook %s on %s: done after %.1f s%n", nb.getFileName(), sweep,
+            (System.nanoTime() - t0) / 1e9);
+        JsonNode doc = Files.exists(out) ? json.readTree(out.toFile()) : null;
+        if (r.exitCode != 0) {
+          fail("notebook " + nb.getFileName() + " failed on sweep '" + sweep + "': " + (doc == null
+              ? "no output notebook" : firstError(doc)) + "\n(executed notebook: " + out + ")\n"
+              + tail(r.output, 40));
+        }
+        assertTrue(doc != null, "papermill wrote no " + out);
+        String error = firstError(doc);
+        assertTrue(error.isEmpty(), nb.getFileName() + ": " + error);
+        int figures = saveFigures(doc, outDir.resolve("figures"), nb.getFileName().toString().replace(".ipynb", ""));
+        assertTrue(figures >= 1, nb.getFileName() + " on " + sweep + " drew no figure");
+        executed.put(nb.getFileName().toString(), doc);
+      }
+      return executed;
+    } finally {
+      running.values().forEach(Running::destroy);
     }
-    return executed;
   }
 
   /** "cell N (`first line`): EName: message" of the first cell with an error output, or "" if none. */
@@ -262,25 +274,45 @@ class AnalysisIT {
 
   record ProcessResult(int exitCode, String output) {}
 
-  /** Runs a command to completion (output to {@code log} and returned); ends its whole tree if it hangs. */
-  static ProcessResult run(List<String> cmd, Path log) throws IOException, InterruptedException {
+  /** A started subprocess whose output goes to a log file. */
+  record Running(Process process, List<String> cmd, Path log) {
+    /** Waits for the end (at most {@link #PROCESS_LIMIT_SECONDS}); fails the test if it hangs. */
+    ProcessResult await() throws IOException, InterruptedException {
+      try {
+        if (!process.waitFor(PROCESS_LIMIT_SECONDS, TimeUnit.SECONDS)) {
+          fail("still running after " + PROCESS_LIMIT_SECONDS + " s: " + String.join(" ", cmd) + "\n"
+              + tail(Files.readString(log), 40));
+        }
+        return new ProcessResult(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+      } finally {
+        destroy();
+      }
+    }
+
+    /** Ends the process and everything it started (a papermill kernel, Chromium), if still running. */
+    void destroy() {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      if (process.isAlive()) {
+        process.destroyForcibly();
+        try {
+          process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  static Running start(List<String> cmd, Path log) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     pb.environment().remove("MLFLOW_TRACKING_URI");
-    Process p = pb.start();
-    try {
-      if (!p.waitFor(PROCESS_LIMIT_SECONDS, TimeUnit.SECONDS)) {
-        fail("still running after " + PROCESS_LIMIT_SECONDS + " s: " + String.join(" ", cmd) + "\n"
-            + tail(Files.readString(log), 40));
-      }
-      return new ProcessResult(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
-    } finally {
-      if (p.isAlive() || p.descendants().anyMatch(ProcessHandle::isAlive)) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
-        p.waitFor(10, TimeUnit.SECONDS);
-      }
-    }
+    return new Running(pb.start(), cmd, log);
+  }
+
+  /** Runs a command to completion (output to {@code log} and returned); ends its whole tree if it hangs. */
+  static ProcessResult run(List<String> cmd, Path log) throws IOException, InterruptedException {
+    return start(cmd, log).await();
   }
 
   static String tail(String s, int lines) {
