@@ -223,14 +223,16 @@ def network_colors(trials: pd.DataFrame) -> dict:
 
 def trial_styles(trials: pd.DataFrame) -> dict:
     """Line style per trial (run_id -> dict(color=, ls=)): the colour of its network, and a different dash
-    pattern for each trial of the same network, so that two lstm trials stay apart in one panel."""
+    pattern for each trial of the same network and sequence length, so that two lstm trials stay apart in the
+    panel of their length."""
     colors = network_colors(trials)
     dashes = ["-", "--", "-.", ":"]
     seen: dict = {}
     out = {}
     for _, t in trials.iterrows():
-        k = seen.get(t["network"], 0)
-        seen[t["network"]] = k + 1
+        key = (t["network"], t.get("seq_len"))
+        k = seen.get(key, 0)
+        seen[key] = k + 1
         out[t["run_id"]] = {"color": colors.get(t["network"], "tab:gray"), "ls": dashes[k % len(dashes)]}
     return out
 

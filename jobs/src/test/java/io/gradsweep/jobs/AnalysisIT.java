@@ -117,6 +117,22 @@ class AnalysisIT {
     assertTrue(text(executed.get("03-convergence.ipynb")).contains("no trial solved the task"));
   }
 
+  @Test
+  void anUnknownSweepStopsTheNotebookWithAMessageNamingItAndTheSweepsThatExist() throws Exception {
+    Path outDir = Path.of("target/analysis/unknown-sweep").toAbsolutePath();
+    Files.createDirectories(outDir);
+    Path out = outDir.resolve("01-sweep-overview.ipynb");
+    Files.deleteIfExists(out);
+    ProcessResult r = run(List.of(venvPython().toString(), "-m", "papermill", "--cwd",
+        repoRoot().resolve("notebooks").toString(), "-k", "python3", "--no-progress-bar",
+        repoRoot().resolve("notebooks/01-sweep-overview.ipynb").toString(), out.toString(),
+        "-p", "tracking_uri", server.uri(), "-p", "sweep", "analysis-typo"), outDir.resolve("papermill.log"));
+    assertTrue(r.exitCode != 0, "papermill succeeded on an unknown sweep:\n" + r.output);
+    String error = firstError(json.readTree(out.toFile()));
+    assertTrue(error.contains("ValueError: sweep='analysis-typo': no sweep of that name on " + server.uri())
+        && error.contains("sweeps there: analysis-it, analysis-one-diverged"), error);
+  }
+
   private static List<String> statuses(List<RunRecord> runs) {
     return runs.stream().map(c -> c.tags().get("gradsweep.status")).sorted().toList();
   }
