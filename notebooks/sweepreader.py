@@ -1,0 +1,323 @@
+"""Reads a gradsweep sweep back from an MLflow tracking server, for the notebooks next to this file.
+
+A sweep is one parent run (tag ``gradsweep.sweep`` = the sweep name, no ``mlflow.parentRunId``) with one child run
+per trial. Typical use::
+
+    import sweepreader as sr
+    sr.connect("http://127.0.0.1:5000")
+    parent = sr.find_sweep("quickstart")      # the latest sweep of that name ("" = the latest sweep of any name)
+    trials = sr.load_trials(parent)           # one row per trial: params, status, final/* metrics
+    curves = sr.histories(trials, ["eval/loss"])
+
+Everything returns pandas objects and copes with what a sweep may lack: trials that diverged (no eval loss),
+trials still running (no final metrics), cells without an activation (``-``), a sweep with no trial yet.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# No progress bars (nor tqdm's warning that it cannot draw them) in notebook output.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+warnings.filterwarnings("ignore", message="IProgress not found")
+
+import mlflow  # noqa: E402  (after the environment above)
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+DEFAULT_URI = "http://127.0.0.1:5000"
+
+SWEEP_TAG = "gradsweep.sweep"
+STATUS_TAG = "gradsweep.status"
+SUPERSEDED_TAG = "gradsweep.superseded"
+PARENT_TAG = "mlflow.parentRunId"
+
+#: Trial params converted to numbers (the rest stay strings: cell, activation, clip, tbptt, optimizer, init, task).
+NUMERIC_PARAMS = ("seq_len", "lr", "hidden", "layers", "seed", "batch_size", "max_steps", "eval_every",
+                  "eval_size", "eval_seed", "solve_threshold", "profile_every")
+#: final/* metrics where -1 means "did not happen" (not solved, not diverged, no horizon).
+MINUS_ONE_IS_NONE = ("steps_to_solve", "diverged_at_step", "horizon")
+
+#: Column order of the trials table: params first (those present), then the final/* metrics.
+PARAM_ORDER = ("task", "seq_len", "cell", "activation", "layers", "hidden", "init", "clip", "tbptt", "optimizer", "lr",
+               "batch_size", "seed", "max_steps", "eval_every", "profile_every", "solve_threshold", "eval_size",
+               "eval_seed")
+FINAL_ORDER = ("eval_loss", "baseline_loss", "eval_loss_over_baseline", "steps_to_solve", "diverged_at_step", "steps",
+               "max_grad_norm", "clip_rate", "decay_rate", "horizon", "wall_seconds")
+
+#: Status colours shared by the notebooks.
+STATUS_COLORS = {"SOLVED": "tab:green", "NOT_SOLVED": "tab:orange", "DIVERGED": "tab:red", "FAILED": "tab:gray",
+                 "RUNNING": "tab:blue"}
+
+_client: MlflowClient | None = None
+
+
+def default_tracking_uri() -> str:
+    """``$MLFLOW_TRACKING_URI`` if set, else http://127.0.0.1:5000."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
+
+
+def connect(tracking_uri: str | None = None) -> MlflowClient:
+    """Points the mlflow client at the server (default: :func:`default_tracking_uri`) and checks it answers."""
+    global _client
+    uri = tracking_uri or default_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    _client = MlflowClient(uri)
+    try:
+        _client.search_experiments(max_results=1)
+    except Exception as e:  # the mlflow client retries for a while before it gives up
+        raise ConnectionError(f"no MLflow server answers at {uri} ({type(e).__name__}: {e}); start one with "
+                              f"`jobs/bin/mlflow-local start` and pass the URL it prints as tracking_uri") from None
+    return _client
+
+
+def client() -> MlflowClient:
+    if _client is None:
+        connect()
+    return _client
+
+
+def _experiment_ids(experiment: str | None) -> list[str] | None:
+    if not experiment:
+        return None
+    exp = client().get_experiment_by_name(experiment)
+    if exp is None:
+        names = sorted(e.name for e in client().search_experiments())
+        raise ValueError(f"experiment={experiment!r}: no such experiment on {mlflow.get_tracking_uri()}; "
+                         f"experiments there: {', '.join(names) or '(none)'}")
+    return [exp.experiment_id]
+
+
+def _search(filter_string: str, experiment_ids: list[str] | None) -> pd.DataFrame:
+    kw = {"experiment_ids": experiment_ids} if experiment_ids else {"search_all_experiments": True}
+    return mlflow.search_runs(filter_string=filter_string, order_by=["attributes.start_time DESC"], **kw)
+
+
+def list_sweeps(experiment: str | None = None) -> pd.DataFrame:
+    """Every sweep (parent run) on the server, newest first: sweep, experiment, started, status, trials, run_id."""
+    runs = _search(f"tags.`{SWEEP_TAG}` != ''", _experiment_ids(experiment))
+    if runs.empty:
+        return pd.DataFrame(columns=["sweep", "experiment", "started", "status", "trials", "run_id"])
+    if PARENT_TAG in [c.removeprefix("tags.") for c in runs.columns]:
+        runs = runs[runs[f"tags.{PARENT_TAG}"].isna()]
+    names = {e.experiment_id: e.name for e in client().search_experiments()}
+    return pd.DataFrame({
+        "sweep": runs[f"tags.{SWEEP_TAG}"],
+        "experiment": runs["experiment_id"].map(names),
+        "started": runs["start_time"],
+        "status": runs["status"],
+        "trials": pd.to_numeric(runs.get("tags.gradsweep.trials"), errors="coerce"),
+        "run_id": runs["run_id"],
+    }).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A sweep's parent run."""
+    name: str
+    run_id: str
+    experiment_id: str
+    experiment: str
+    status: str
+    started: pd.Timestamp
+    params: dict
+    tags: dict
+
+    def ui_url(self) -> str:
+        """The parent run in the MLflow UI."""
+        return (f"{mlflow.get_tracking_uri().rstrip('/')}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
+                "?workflowType=machine_learning")
+
+    def describe(self) -> str:
+        spec = {k: v for k, v in self.params.items() if k not in ("name",)}
+        lines = [f"sweep {self.name!r}: parent run {self.run_id} in experiment {self.experiment!r}, "
+                 f"started {self.started:%Y-%m-%d %H:%M:%S %Z}, {self.status}",
+                 f"  {self.ui_url()}"]
+        lines += [f"  {k} = {v}" for k, v in sorted(spec.items())]
+        return "\n".join(lines)
+
+
+def find_sweep(sweep: str | None = None, experiment: str | None = None) -> Sweep:
+    """The parent run of the sweep called ``sweep`` (the latest if it ran several times); with no name, the latest
+    sweep of any name. Raises ValueError naming the sweeps that exist when there is no such sweep."""
+    sweeps = list_sweeps(experiment)
+    where = f" in experiment {experiment!r}" if experiment else ""
+    if sweep:
+        hits = sweeps[sweeps["sweep"] == sweep]
+        if hits.empty:
+            known = ", ".join(sorted(set(sweeps["sweep"]))) or "(none)"
+            raise ValueError(f"sweep={sweep!r}: no sweep of that name on {mlflow.get_tracking_uri()}{where}; "
+                             f"sweeps there: {known}")
+        if len(hits) > 1:
+            print(f"sweep {sweep!r} ran {len(hits)} times; using the latest (run {hits['run_id'].iloc[0]}, "
+                  f"started {hits['started'].iloc[0]:%Y-%m-%d %H:%M:%S})")
+    else:
+        hits = sweeps
+        if hits.empty:
+            raise ValueError(f"no gradsweep sweep on {mlflow.get_tracking_uri()}{where} yet; run one with "
+                             f"`jobs/bin/gradsweep run conf/quickstart.yaml`")
+        print(f"sweep not given: using the latest sweep, {hits['sweep'].iloc[0]!r}")
+    run = client().get_run(hits["run_id"].iloc[0])
+    return Sweep(name=run.data.tags[SWEEP_TAG], run_id=run.info.run_id, experiment_id=run.info.experiment_id,
+                 experiment=client().get_experiment(run.info.experiment_id).name, status=run.info.status,
+                 started=pd.to_datetime(run.info.start_time, unit="ms", utc=True),
+                 params=dict(run.data.params), tags=dict(run.data.tags))
+
+
+def load_trials(sweep: Sweep, include_superseded: bool = False) -> pd.DataFrame:
+    """One row per trial (child run) of the sweep, in trial order.
+
+    Columns: ``trial`` (run name, e.g. ``lstm T60 h32 adam 0.003 s1``), ``network`` (``rnn-tanh``, ``lstm``, ...),
+    ``status`` (tag gradsweep.status: SOLVED, NOT_SOLVED, DIVERGED, FAILED; RUNNING while a trial runs), every
+    trial param (numbers as numbers; ``activation`` is ``-`` for cells without one), every ``final/*`` metric
+    without its prefix (``eval_loss``, ``eval_loss_over_baseline``, ``steps_to_solve``, ...; NaN when absent, and
+    NaN instead of -1 for steps_to_solve, diverged_at_step and horizon), ``run_status``, ``run_id``, ``trial_id``.
+    Runs of attempts that were cut off (tag gradsweep.superseded) are left out unless ``include_superseded``.
+    """
+    runs = mlflow.search_runs(experiment_ids=[sweep.experiment_id],
+                              filter_string=f"tags.`{PARENT_TAG}` = '{sweep.run_id}'",
+                              order_by=["attributes.start_time ASC"])
+    if runs.empty:
+        return pd.DataFrame(columns=["trial", "network", "status", *PARAM_ORDER, *FINAL_ORDER, "run_status", "run_id",
+                                     "trial_id"])
+    if not include_superseded and f"tags.{SUPERSEDED_TAG}" in runs.columns:
+        runs = runs[runs[f"tags.{SUPERSEDED_TAG}"] != "true"]
+    status = runs[f"tags.{STATUS_TAG}"] if f"tags.{STATUS_TAG}" in runs.columns else pd.Series(np.nan, runs.index)
+    cols = {"trial": runs["tags.mlflow.runName"], "network": None, "status": status.fillna(runs["status"])}
+    params = {c.removeprefix("params."): runs[c] for c in runs.columns if c.startswith("params.")}
+    params.setdefault("activation", pd.Series("-", runs.index))
+    params["activation"] = params["activation"].fillna("-")
+    for name in [p for p in PARAM_ORDER if p in params] + sorted(set(params) - set(PARAM_ORDER)):
+        v = params[name]
+        if name in NUMERIC_PARAMS:
+            v = pd.to_numeric(v, errors="coerce")
+            v = v.astype(float) if name in ("lr", "solve_threshold") else v
+        cols[name] = v
+    cell = cols.get("cell", pd.Series("?", runs.index))
+    cols["network"] = pd.Series([c if a in ("-", "") else f"{c}-{a}" for c, a in zip(cell, cols["activation"])],
+                                index=runs.index)
+    finals = {c.removeprefix("metrics.final/"): pd.to_numeric(runs[c], errors="coerce")
+              for c in runs.columns if c.startswith("metrics.final/")}
+    for name in list(FINAL_ORDER) + sorted(set(finals) - set(FINAL_ORDER)):
+        v = finals.get(name, pd.Series(np.nan, runs.index, dtype=float))
+        cols[name] = v.where(v >= 0) if name in MINUS_ONE_IS_NONE else v
+    cols["run_status"] = runs["status"]
+    cols["run_id"] = runs["run_id"]
+    cols["trial_id"] = runs.get("tags.gradsweep.trial_id")
+    out = pd.DataFrame(cols)
+    order = [c for c in ("seq_len", "cell", "activation") if c in out.columns]
+    return out.sort_values(order + ["trial"], kind="stable").reset_index(drop=True)
+
+
+def network_colors(trials: pd.DataFrame) -> dict:
+    """A fixed colour per network (``rnn-tanh``, ``lstm``, ...), the same in every figure of a notebook."""
+    palette = ["tab:blue", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan",
+               "tab:green", "tab:red", "tab:gray"]
+    return {n: palette[i % len(palette)] for i, n in enumerate(sorted(trials["network"].dropna().unique()))}
+
+
+def trial_styles(trials: pd.DataFrame) -> dict:
+    """Line style per trial (run_id -> dict(color=, ls=)): the colour of its network, and a different dash
+    pattern for each trial of the same network and sequence length, so that two lstm trials stay apart in the
+    panel of their length."""
+    colors = network_colors(trials)
+    dashes = ["-", "--", "-.", ":"]
+    seen: dict = {}
+    out = {}
+    for _, t in trials.iterrows():
+        key = (t["network"], t.get("seq_len"))
+        k = seen.get(key, 0)
+        seen[key] = k + 1
+        out[t["run_id"]] = {"color": colors.get(t["network"], "tab:gray"), "ls": dashes[k % len(dashes)]}
+    return out
+
+
+def varying_params(trials: pd.DataFrame) -> list[str]:
+    """The trial params that take more than one value in this sweep (the axes of the grid, in a fixed order)."""
+    axes = ["seq_len", "cell", "activation", "clip", "tbptt", "optimizer", "lr", "hidden", "layers", "init", "seed",
+            "batch_size", "max_steps"]
+    return [a for a in axes if a in trials.columns and trials[a].astype(str).nunique() > 1]
+
+
+def select(trials: pd.DataFrame, where: str | None) -> pd.DataFrame:
+    """The trials matching a pandas query over the trials table (e.g. ``cell == 'lstm' and seq_len >= 50``);
+    all of them when ``where`` is empty. Raises ValueError naming the query and the columns on a bad query."""
+    if not where:
+        return trials
+    try:
+        return trials.query(where).reset_index(drop=True)
+    except Exception as e:
+        raise ValueError(f"where={where!r} is not a valid query over the trials table ({type(e).__name__}: {e}); "
+                         f"columns: {', '.join(trials.columns)}") from None
+
+
+def history(run_id: str, key: str) -> pd.DataFrame:
+    """The full history of one metric of one run (columns step, value; empty when the run never logged it)."""
+    points = client().get_metric_history(run_id, key)
+    return pd.DataFrame({"step": [p.step for p in points], "value": [p.value for p in points]},
+                        dtype=float).sort_values("step", kind="stable")
+
+
+def histories(trials: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Long table of metric histories: one row per (trial, key, step) with the trial's columns attached."""
+    frames = []
+    for _, t in trials.iterrows():
+        for key in keys:
+            h = history(t["run_id"], key)
+            if not h.empty:
+                h.insert(0, "key", key)
+                h.insert(0, "run_id", t["run_id"])
+                frames.append(h)
+    if not frames:
+        return pd.DataFrame(columns=["run_id", "key", "step", "value"] + [c for c in trials.columns if c != "run_id"])
+    return pd.concat(frames, ignore_index=True).merge(trials, on="run_id", how="left")
+
+
+def metric_keys(run_id: str) -> list[str]:
+    """Names of every metric the run logged."""
+    return sorted(client().get_run(run_id).data.metrics)
+
+
+def gradient_profile(run_id: str, cache_dir: str | None = None) -> pd.DataFrame | None:
+    """The trial's gradient_profile.csv artifact in long form (columns train_step, series, t, norm), or None when
+    the run has no such artifact (e.g. it failed before its first profile). ``t`` is the time step; t = T-1 is
+    where the loss is."""
+    dst = cache_dir or tempfile.mkdtemp(prefix="gradsweep-profile-")
+    try:
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="gradient_profile.csv",
+                                                   dst_path=os.path.join(dst, run_id))
+    except Exception:
+        return None
+    wide = pd.read_csv(path)
+    long = wide.melt(id_vars=["train_step", "series"], var_name="t", value_name="norm")
+    long["t"] = long["t"].str.removeprefix("t").astype(int)
+    long["norm"] = pd.to_numeric(long["norm"], errors="coerce")
+    return long.sort_values(["series", "train_step", "t"]).reset_index(drop=True)
+
+
+def top_series(trial: pd.Series, kind: str = "dh") -> str:
+    """The top recurrent layer's profile series of a trial (``layer<layers-1>/dh``), the one final/decay_rate and
+    final/horizon describe."""
+    layers = trial.get("layers")
+    top = int(layers) - 1 if layers is not None and np.isfinite(layers) else 0
+    return f"layer{top}/{kind}"
+
+
+def plain_log_ticks(ax, axis: str = "y") -> None:
+    """Log-scale tick labels as plain numbers (0.05, 0.1, 0.2) instead of powers of ten with mantissas."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    a = ax.yaxis if axis == "y" else ax.xaxis
+    lo, hi = (ax.get_ylim() if axis == "y" else ax.get_xlim())
+    decades = np.log10(hi / lo) if lo > 0 and hi > 0 else 99
+    if decades > 4:  # wide ranges: powers of ten only
+        a.set_major_locator(LogLocator(base=10))
+    else:
+        a.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    a.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    a.set_minor_formatter(NullFormatter())
