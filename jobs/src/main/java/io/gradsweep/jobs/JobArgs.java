@@ -1,5 +1,6 @@
 package io.gradsweep.jobs;
 
+import io.gradsweep.tracking.TrackingCredentials;
 import io.gradsweep.tracking.TrackingTarget;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -37,6 +38,9 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
                                     earlier parent run it starts a new one
         --tracking-uri URI          tracking server address, e.g. http://127.0.0.1:5000
                                     (default: $MLFLOW_TRACKING_URI; required for the mlflow backend)
+                                    credentials: $MLFLOW_TRACKING_USERNAME and $MLFLOW_TRACKING_PASSWORD
+                                    (HTTP Basic), else $MLFLOW_TRACKING_TOKEN (Bearer); read here and
+                                    passed to the executors inside the Spark tasks, never logged
         --tracking-backend NAME     mlflow (default), memory (in-process, for tests) or none
         --parallelism N             run at most N trials at once (default: Spark's default parallelism,
                                     i.e. the cores of the local machine or of the cluster's executors)
@@ -51,7 +55,7 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
       first executor (default 120).
 
       Exit status: 0 the sweep completed (diverged or unsolved trials are results), 2 usage or spec error,
-      3 tracking backend unreachable, 4 Spark could not run one or more trials, 1 unexpected error.
+      3 tracking backend unreachable or credentials refused, 4 Spark could not run one or more trials, 1 unexpected error.
       """;
 
   /** A command line that cannot be run; the message says why. */
@@ -127,8 +131,17 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
       throw new UsageException("run: no tracking URI; pass --tracking-uri URI or set MLFLOW_TRACKING_URI "
           + "(bin/gradsweep starts a local MLflow server when neither is given)");
     }
-    return new JobArgs(command, Path.of(spec), new TrackingTarget(backend, backend.equals("mlflow") ? uri : null),
-        parallelism, resume);
+    TrackingCredentials credentials = TrackingCredentials.none();
+    if (backend.equals("mlflow")) {
+      try {
+        credentials = TrackingCredentials.fromEnv(env::get);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException(e.getMessage());
+      }
+    }
+    return new JobArgs(command, Path.of(spec),
+        new TrackingTarget(backend, backend.equals("mlflow") ? uri : null, credentials), parallelism,
+        resume);
   }
 
   private static String next(String[] args, int i, String option) throws UsageException {

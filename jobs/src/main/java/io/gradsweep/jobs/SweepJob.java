@@ -8,6 +8,7 @@ import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.tracking.MlflowNames;
 import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.tracking.SweepRun;
+import io.gradsweep.tracking.TrackingAuthException;
 import io.gradsweep.tracking.TrackingException;
 import io.gradsweep.tracking.TrackingSink;
 import io.gradsweep.tracking.TrackingSinks;
@@ -139,6 +140,10 @@ public final class SweepJob {
     try {
       sink.checkReachable();
       return sink;
+    } catch (TrackingAuthException e) {
+      sink.close();
+      throw new JobFailure(TRACKING_ERROR, "tracking backend '" + target.backend() + "' refused the sweep: "
+          + e.getMessage() + "\n(nothing was trained or logged)");
     } catch (TrackingException e) {
       sink.close();
       throw new JobFailure(TRACKING_ERROR, "tracking backend '" + target.backend() + "'"
@@ -211,6 +216,9 @@ public final class SweepJob {
     if (!executorOpts.contains("jdk.incubator.vector")) {
       conf.set("spark.executor.extraJavaOptions", (executorOpts + " " + VECTOR_MODULE_OPTION).strip());
     }
+    // Tracking credentials travel inside the tasks (TrackingCredentials), not in the Spark conf. Should someone
+    // still pass them as spark.executorEnv.MLFLOW_TRACKING_*, the UI, event log and logs redact them, user included.
+    conf.set(REDACTION_REGEX, redactionRegex(conf.get(REDACTION_REGEX, DEFAULT_REDACTION_REGEX)));
     // ND4J/OpenMP threads of each task = the CPUs Spark gives the task (executors in their own JVMs)
     conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
     if (conf.get("spark.master").startsWith("local") && env.get("OMP_NUM_THREADS") == null) {
@@ -223,6 +231,16 @@ public final class SweepJob {
       throw new JobFailure(SPARK_ERROR, "could not start Spark on " + conf.get("spark.master") + ": "
           + TrialDispatcher.firstLine(e));
     }
+  }
+
+  static final String REDACTION_REGEX = "spark.redaction.regex";
+  /** Spark 3.5's default {@code spark.redaction.regex}. */
+  static final String DEFAULT_REDACTION_REGEX = "(?i)secret|password|token|access[.]key";
+  static final String TRACKING_CREDENTIALS_REGEX = "(?i)mlflow_tracking_(username|password|token)";
+
+  /** {@code regex} extended so that keys and values naming MLflow tracking credentials are redacted too. */
+  static String redactionRegex(String regex) {
+    return regex.contains(TRACKING_CREDENTIALS_REGEX) ? regex : regex + "|" + TRACKING_CREDENTIALS_REGEX;
   }
 
   /**
