@@ -263,7 +263,18 @@ public final class SweepJob {
       }
       Thread.sleep(200);
     }
-    Thread.sleep(1000); // let executors started together register together
+    // let executors started together (one per worker) register together: until none has come for 2 s (at most 15)
+    int seen = jsc.sc().statusTracker().getExecutorInfos().length;
+    long quietSince = System.nanoTime();
+    long giveUp = quietSince + 15_000_000_000L;
+    while (System.nanoTime() - quietSince < 2_000_000_000L && System.nanoTime() < giveUp) {
+      Thread.sleep(200);
+      int n = jsc.sc().statusTracker().getExecutorInfos().length;
+      if (n != seen) {
+        seen = n;
+        quietSince = System.nanoTime();
+      }
+    }
   }
 
   /** Step 4: the sweep's parent run, with the sweep-level params and the spec as written. */
