@@ -366,6 +366,8 @@ public final class MlflowTestServer implements AutoCloseable {
         + "authorization_function = "
         + (tokens ? "gradsweep_test_token_auth:authenticate" : "mlflow.server.auth:authenticate_request_basic_auth")
         + "\n";
+    // auth_cache_ttl_seconds stays at its default (0, no cache): with the cache on, MLflow 3.17.2's basic-auth app
+    // answers a Bearer header with HTTP 500 instead of 401
     try {
       Files.writeString(dir.resolve("auth.ini"), ini);
       if (tokens) {

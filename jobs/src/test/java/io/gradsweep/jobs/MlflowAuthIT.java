@@ -51,6 +51,18 @@ class MlflowAuthIT {
   static final String PASSWORD = "alice-Pw-3c1b5a90e2";
   static final String TOKEN = "gs-tok-9d2e61f4a8b7";
 
+  /**
+   * Small sweeps: with MLflow's basic-auth app every request pays a password-hash check on the server (its
+   * credential cache is off by default), so these ITs keep the number of requests low.
+   */
+  static final String TWO_TRIALS = """
+      name: auth-sweep
+      experiment: gradsweep-auth
+      task: {name: adding, eval_size: 64, eval_seed: 7}
+      training: {batch_size: 16, max_steps: 30, eval_every: 10, solve_threshold: 0.05}
+      grid: {cell: [rnn, lstm], seq_len: [10], hidden: [8], seeds: [1]}
+      """;
+
   static MlflowTestServer server;
   static MlflowRestReader admin;
 
@@ -85,6 +97,8 @@ class MlflowAuthIT {
   void goodCredentialsReachTheClusterExecutorsAndAppearNowhere() throws Exception {
     LocalCluster cluster = LocalCluster.start(1, 2, "2g");
     try {
+      Path spec = cluster.dir.resolve("auth-sweep.yaml");
+      Files.writeString(spec, TWO_TRIALS);
       int uiPort = freePort();
       Path events = Files.createDirectories(cluster.dir.resolve("events"));
       // the driver at INFO (the launcher's default is WARN): more log lines that could leak
@@ -103,7 +117,7 @@ class MlflowAuthIT {
       Map<String, String> env = Map.of(TrackingCredentials.USERNAME_ENV, USER, TrackingCredentials.PASSWORD_ENV,
           PASSWORD, "GRADSWEEP_JAVA_OPTS", "-Dlog4j2.configurationFile=" + log4j);
       Process submit = cluster.launch(env, out, err, "jobs/bin/gradsweep", "submit", "--master", cluster.master,
-          TINY.toString(), "--tracking-uri", server.uri(), "--conf", "spark.ui.port=" + uiPort,
+          spec.toString(), "--tracking-uri", server.uri(), "--conf", "spark.ui.port=" + uiPort,
           "--conf", "spark.eventLog.enabled=true", "--conf", "spark.eventLog.dir=" + events.toUri());
       String environment = null;
       String stdout;
@@ -129,10 +143,11 @@ class MlflowAuthIT {
       assertNotNull(environment, "read the Spark UI's environment page while the sweep ran");
       assertTrue(environment.contains("\"sparkProperties\"") && environment.contains("spark.eventLog.enabled"),
           environment);
+      assertTrue(environment.contains(SweepJob.TRACKING_CREDENTIALS_REGEX), "the extended spark.redaction.regex");
 
       // every trial was logged by a cluster executor: the credentials got there
       String parent = SweepReadback.parentRunId(stdout);
-      List<RunRecord> children = SweepReadback.assertSweepLogged(admin, TINY, parent);
+      List<RunRecord> children = SweepReadback.assertSweepLogged(admin, spec, parent);
       for (RunRecord c : children) {
         assertFalse(StandaloneClusterIT.executorId(c).equals("driver"), "trained on a cluster executor");
       }
@@ -218,14 +233,30 @@ class MlflowAuthIT {
       assertTrue(bad.err.contains("authentication failed (HTTP 401) for the token in MLFLOW_TRACKING_TOKEN at "
           + tokens.uri() + ": check the credentials"), bad.err);
 
-      Job job = runLocally(tokens.uri(), Map.of(TrackingCredentials.TOKEN_ENV, TOKEN));
-      System.out.print(job.out + job.err);
-      assertEquals(SweepJob.OK, job.status, job.err);
-      String parent = SweepReadback.parentRunId(job.out);
-      SweepReadback.assertSweepLogged(reader, TINY, parent);
-      assertFalse((job.out + job.err).contains(TOKEN), "the token is not printed");
-      for (RunRecord run : reader.runsOfExperiment(reader.run(parent).experimentId())) {
-        assertFalse((run.params().toString() + run.tags()).contains(TOKEN), "no token in params or tags");
+      Path spec = Files.createTempFile("token-sweep", ".yaml");
+      try {
+        Files.writeString(spec, TWO_TRIALS);
+        Job job = runLocally(tokens.uri(), spec, Map.of(TrackingCredentials.TOKEN_ENV, TOKEN));
+        System.out.print(job.out + job.err);
+        assertEquals(SweepJob.OK, job.status, job.err);
+        String parent = SweepReadback.parentRunId(job.out);
+        SweepReadback.assertSweepLogged(reader, spec, parent);
+        assertTokenNowhere(job, reader, parent);
+      } finally {
+        Files.deleteIfExists(spec);
+      }
+    }
+  }
+
+  /** Not in the job's output, nor in any param, tag or artifact of the sweep's runs. */
+  private static void assertTokenNowhere(Job job, MlflowRestReader reader, String parent) {
+    Map<String, String> token = Map.of("token", TOKEN);
+    assertNoSecret(token, "the job's output", job.out + job.err);
+    for (RunRecord run : reader.runsOfExperiment(reader.run(parent).experimentId())) {
+      assertNoSecret(token, "params and tags of run " + run.runName(), run.params().toString() + run.tags());
+      for (String path : reader.allArtifactPaths(run.runId())) {
+        assertNoSecret(token, "artifact " + path, new String(reader.downloadArtifact(run.runId(), path),
+            StandardCharsets.ISO_8859_1));
       }
     }
   }
@@ -240,13 +271,17 @@ class MlflowAuthIT {
   }
 
   private static Job runLocally(String uri, Map<String, String> credentials) {
+    return runLocally(uri, TINY, credentials);
+  }
+
+  private static Job runLocally(String uri, Path spec, Map<String, String> credentials) {
     Map<String, String> env = new HashMap<>(credentials);
     env.put("OMP_NUM_THREADS", "1");
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     System.setProperty("spark.master", "local[2]");
     try {
-      int status = SweepJob.run(new String[] {"run", TINY.toString(), "--tracking-uri", uri}, env,
+      int status = SweepJob.run(new String[] {"run", spec.toString(), "--tracking-uri", uri}, env,
           new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
       return new Job(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
