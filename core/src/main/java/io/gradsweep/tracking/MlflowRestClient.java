@@ -16,9 +16,10 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +27,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Function;
+import javax.net.ssl.SSLHandshakeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,14 +89,16 @@ final class MlflowRestClient {
   private final RetryPolicy retry;
   private final Duration requestTimeout;
   private final String authorization;
+  private final TrackingCredentials credentials;
   private final ObjectMapper json = new ObjectMapper();
 
   MlflowRestClient(String trackingUri, RetryPolicy retry, Duration connectTimeout, Duration requestTimeout,
-      Function<String, String> env) {
+      TrackingCredentials credentials) {
     this.base = normalizeUri(trackingUri);
     this.retry = retry;
     this.requestTimeout = requestTimeout;
-    this.authorization = authorizationHeader(env).orElse(null);
+    this.credentials = credentials;
+    this.authorization = credentials.authorizationHeader().orElse(null);
     this.http = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(connectTimeout)
@@ -127,6 +130,13 @@ final class MlflowRestClient {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("invalid MLflow tracking URI '" + uri + "': " + e.getMessage(), e);
     }
+    if (parsed.getRawUserInfo() != null) {
+      // the URI is printed, logged and shown by Spark: credentials in it would be too (this message omits them)
+      throw new IllegalArgumentException("invalid MLflow tracking URI '" + parsed.getScheme() + "://***@"
+          + parsed.getRawAuthority().substring(parsed.getRawAuthority().indexOf('@') + 1)
+          + "...': no user name or password in the URI; set " + TrackingCredentials.USERNAME_ENV + " and "
+          + TrackingCredentials.PASSWORD_ENV + " (or " + TrackingCredentials.TOKEN_ENV + ") instead");
+    }
     String scheme = parsed.getScheme();
     if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
         || parsed.getHost() == null) {
@@ -137,24 +147,6 @@ final class MlflowRestClient {
       throw new IllegalArgumentException("invalid MLflow tracking URI '" + uri + "': no query or fragment allowed");
     }
     return u;
-  }
-
-  /**
-   * The Authorization header from the environment: {@code Bearer $MLFLOW_TRACKING_TOKEN} if set, else Basic with
-   * {@code MLFLOW_TRACKING_USERNAME}/{@code MLFLOW_TRACKING_PASSWORD} if both are set. Never logged.
-   */
-  static Optional<String> authorizationHeader(Function<String, String> env) {
-    String token = env.apply("MLFLOW_TRACKING_TOKEN");
-    if (token != null && !token.isEmpty()) {
-      return Optional.of("Bearer " + token);
-    }
-    String user = env.apply("MLFLOW_TRACKING_USERNAME");
-    String password = env.apply("MLFLOW_TRACKING_PASSWORD");
-    if (user != null && !user.isEmpty() && password != null) {
-      String pair = user + ":" + password;
-      return Optional.of("Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)));
-    }
-    return Optional.empty();
   }
 
   /**
@@ -200,9 +192,10 @@ final class MlflowRestClient {
         throw new TrackingException("MLflow at " + base + " rejected the Host header (HTTP " + s
             + "): start the server with --allowed-hosts including this host name");
       }
-      throw new TrackingException("MLflow at " + base + " refused access (HTTP " + s + "): set "
-          + "MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"
-          + (authorization == null ? "" : " (credentials were sent but not accepted)"));
+      if (s == 403 && authorization != null) {
+        return; // authenticated; whether this user may write is answered by the requests that write
+      }
+      throw new TrackingAuthException(accessDenied(s, r));
     }
     JsonNode node = null;
     try {
@@ -587,11 +580,38 @@ final class MlflowRestClient {
       case RETRY:
         throw new RetryableStatus(s, serverMessage(body), retryAfter(r));
       default:
+        if (s == 401) {
+          throw new TrackingAuthException("MLflow at " + base + ": " + what + " failed: " + accessDenied(s, r));
+        }
         String code = errorCode(body);
         String location = r.headers().firstValue("location").map(l -> " (redirected to " + l + ")").orElse("");
+        String denied = s == 403 ? " (permission denied for " + credentials.describe() + ")" : "";
         throw new ApiException("MLflow at " + base + ": " + what + " failed: HTTP " + s
-            + (code.isEmpty() ? "" : " " + code) + location + ": " + serverMessage(body), s, code);
+            + (code.isEmpty() ? "" : " " + code) + denied + location + ": " + serverMessage(body), s, code);
     }
+  }
+
+  /**
+   * What a 401 or 403 means for these credentials: none sent (hint at the environment variables), a user name or
+   * token not accepted, or a token sent to a server that asks for HTTP Basic. Names the user, never the secret.
+   */
+  private String accessDenied(int status, HttpResponse<?> r) {
+    String how = "set " + TrackingCredentials.USERNAME_ENV + " and " + TrackingCredentials.PASSWORD_ENV + " (or "
+        + TrackingCredentials.TOKEN_ENV + ") in the environment of the job";
+    if (authorization == null) {
+      return "MLflow at " + base + " requires authentication (HTTP " + status + ") and no credentials were given: "
+          + how;
+    }
+    if (status == 403) {
+      return "MLflow at " + base + " denied access (HTTP 403) to " + credentials.describe()
+          + ": ask an MLflow admin for permission";
+    }
+    boolean asksBasic = r.headers().firstValue("www-authenticate").orElse("").regionMatches(true, 0, "basic", 0, 5);
+    return "authentication failed (HTTP 401) for " + credentials.describe() + " at " + base
+        + (authorization.startsWith("Bearer ") && asksBasic
+            ? ": the server asks for HTTP Basic (MLflow's basic-auth app accepts no tokens); set "
+                + TrackingCredentials.USERNAME_ENV + " and " + TrackingCredentials.PASSWORD_ENV
+            : ": check the credentials");
   }
 
   private HttpRequest.Builder request(String pathAndQuery) {
@@ -687,7 +707,12 @@ final class MlflowRestClient {
       return "connection refused";
     }
     String msg = root.getMessage();
-    return root.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
+    String tls = e instanceof SSLHandshakeException || root instanceof CertificateException
+        || root instanceof CertPathBuilderException
+        ? " (TLS: is the server's certificate issued by a CA this JVM trusts? For a private CA, pass "
+            + "-Djavax.net.ssl.trustStore=FILE to the driver and the executors; README: Credentials and TLS)"
+        : "";
+    return root.getClass().getSimpleName() + (msg == null ? "" : ": " + msg) + tls;
   }
 
   private static Throwable rootCause(Throwable t) {

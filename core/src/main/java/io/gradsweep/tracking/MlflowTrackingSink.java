@@ -10,7 +10,6 @@ import java.util.Optional;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * proxy ({@code /api/2.0/mlflow-artifacts/artifacts/...}, derived from the run's {@code artifact_uri}); no Python
  * is needed on the client. Requests are retried per {@link RetryPolicy}.
  *
- * <p>Authentication from the environment: {@code MLFLOW_TRACKING_TOKEN} (Bearer), else
- * {@code MLFLOW_TRACKING_USERNAME} and {@code MLFLOW_TRACKING_PASSWORD} (Basic). Credentials are never logged.
+ * <p>Authentication: the {@link TrackingCredentials} given, or those of the environment
+ * ({@code MLFLOW_TRACKING_USERNAME} and {@code MLFLOW_TRACKING_PASSWORD}: Basic, else {@code MLFLOW_TRACKING_TOKEN}:
+ * Bearer). Credentials are never logged.
  */
 public final class MlflowTrackingSink implements TrackingSink {
   public static final String NAME = "mlflow";
@@ -101,14 +101,15 @@ public final class MlflowTrackingSink implements TrackingSink {
     this(trackingUri, Settings.defaults());
   }
 
+  /** Credentials from this process's environment ({@link TrackingCredentials#fromEnv}). */
   public MlflowTrackingSink(String trackingUri, Settings settings) {
-    this(trackingUri, settings, System::getenv);
+    this(trackingUri, settings, TrackingCredentials.fromEnv(System::getenv));
   }
 
-  MlflowTrackingSink(String trackingUri, Settings settings, Function<String, String> env) {
+  public MlflowTrackingSink(String trackingUri, Settings settings, TrackingCredentials credentials) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.client = new MlflowRestClient(trackingUri, settings.retry(), settings.connectTimeout(),
-        settings.requestTimeout(), env);
+        settings.requestTimeout(), Objects.requireNonNull(credentials, "credentials"));
   }
 
   @Override

@@ -12,7 +12,8 @@ public final class TrackingSinks {
   private TrackingSinks() {}
 
   /**
-   * A new sink for {@code target}: {@code mlflow} (needs {@code target.uri()}), {@code memory} or {@code none}.
+   * A new sink for {@code target}: {@code mlflow} (needs {@code target.uri()}; authenticates with
+   * {@code target.credentials()} only, not with this process's environment), {@code memory} or {@code none}.
    *
    * @throws IllegalArgumentException for an unknown backend name (the message lists the known ones) or a missing
    *     or malformed MLflow URI
@@ -22,7 +23,8 @@ public final class TrackingSinks {
       throw new IllegalArgumentException("no tracking backend given; known backends: " + String.join(", ", NAMES));
     }
     return switch (target.backend().strip().toLowerCase(Locale.ROOT)) {
-      case MlflowTrackingSink.NAME -> new MlflowTrackingSink(target.uri());
+      case MlflowTrackingSink.NAME -> new MlflowTrackingSink(target.uri(), MlflowTrackingSink.Settings.defaults(),
+          target.credentials());
       case MemoryTrackingSink.NAME -> new MemoryTrackingSink();
       case NoneTrackingSink.NAME -> new NoneTrackingSink();
       default -> throw new IllegalArgumentException("unknown tracking backend '" + target.backend()

@@ -37,6 +37,7 @@ public final class MlflowRestReader {
 
   private final String base;
   private final int historyPageSize;
+  private final String authorization;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
   private final ObjectMapper json = new ObjectMapper();
@@ -45,8 +46,18 @@ public final class MlflowRestReader {
     this(uri, 1000);
   }
 
+  /** A reader that authenticates with HTTP Basic (a server started with {@link MlflowTestServer#startWithAuth}). */
+  public MlflowRestReader(String uri, String user, String password) {
+    this(uri, 1000, MlflowTestServer.basicAuthorization(user, password));
+  }
+
   /** @param historyPageSize page size of metric-history requests (small values exercise pagination) */
   public MlflowRestReader(String uri, int historyPageSize) {
+    this(uri, historyPageSize, null);
+  }
+
+  private MlflowRestReader(String uri, int historyPageSize, String authorization) {
+    this.authorization = authorization;
     String u = uri;
     while (u.endsWith("/")) {
       u = u.substring(0, u.length() - 1);
@@ -260,6 +271,9 @@ public final class MlflowRestReader {
   }
 
   private <T> HttpResponse<T> send(HttpRequest req, HttpResponse.BodyHandler<T> handler) {
+    if (authorization != null) {
+      req = HttpRequest.newBuilder(req, (name, value) -> true).header("Authorization", authorization).build();
+    }
     try {
       return http.send(req, handler);
     } catch (IOException e) {

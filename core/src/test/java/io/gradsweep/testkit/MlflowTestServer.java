@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -37,6 +38,10 @@ import java.util.stream.Stream;
  * {@code jobs/bin/mlflow-local install}), where the repo is the first directory above the working directory that
  * has {@code pom.xml} and {@code conf/} (or {@code jobs/bin/mlflow-local}).
  *
+ * <p>{@link #startWithAuth(Auth)} starts MLflow's basic-auth app instead ({@code mlflow server --app-name
+ * basic-auth}, users in a second SQLite database of the directory, an admin user from {@link Auth}), optionally
+ * with {@link Auth#bearerTokens} accepted through the app's {@code authorization_function} hook.
+ *
  * <p>{@link #close()} ends the whole process tree and deletes the directory; a JVM shutdown hook does the same if a
  * test forgets, and a small watchdog process ends the server if the JVM is killed. Thread-safe.
  */
@@ -48,9 +53,55 @@ public final class MlflowTestServer implements AutoCloseable {
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
   private static final Path SETSID = Paths.get("/usr/bin/setsid");
 
+  /**
+   * Authentication of a server: the admin user MLflow's basic-auth app creates at its first start and, if not
+   * empty, bearer tokens that the server accepts besides HTTP Basic, each standing for a user name. MLflow's
+   * basic-auth app itself accepts only HTTP Basic; tokens go through its {@code authorization_function} hook (a
+   * small Python module this kit writes into the server's directory), the way a deployment adds token
+   * authentication.
+   */
+  public record Auth(String adminUser, String adminPassword, Map<String, String> bearerTokens) {
+    public Auth {
+      if (adminPassword.length() < 12) {
+        throw new IllegalArgumentException("MLflow wants admin passwords of at least 12 characters");
+      }
+      bearerTokens = Map.copyOf(bearerTokens);
+    }
+
+    public Auth(String adminUser, String adminPassword) {
+      this(adminUser, adminPassword, Map.of());
+    }
+  }
+
+  private static final String TOKEN_AUTH_MODULE = """
+      # Written by gradsweep's MlflowTestServer: bearer tokens (from a JSON file: token -> user name) besides
+      # MLflow's own HTTP Basic authentication.
+      import json
+      import os
+
+      from flask import Response, request
+      from werkzeug.datastructures import Authorization
+
+      from mlflow.server.auth import authenticate_request_basic_auth
+
+      with open(os.environ["GRADSWEEP_TEST_TOKENS_FILE"], encoding="utf-8") as f:
+          _TOKENS = json.load(f)
+
+
+      def authenticate():
+          scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+          if scheme.lower() != "bearer":
+              return authenticate_request_basic_auth()
+          user = _TOKENS.get(value.strip())
+          if user is None:
+              return Response("invalid token", 401, {"WWW-Authenticate": 'Bearer realm="mlflow"'})
+          return Authorization("basic", {"username": user, "password": ""})
+      """;
+
   private final Path mlflowBin;
   private final Path dir;
   private final int port;
+  private final Auth auth;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(2)).build();
   private final Thread shutdownHook;
@@ -59,10 +110,11 @@ public final class MlflowTestServer implements AutoCloseable {
   private Process watchdog;
   private boolean closed;
 
-  private MlflowTestServer(Path mlflowBin, Path dir, int port) {
+  private MlflowTestServer(Path mlflowBin, Path dir, int port, Auth auth) {
     this.mlflowBin = mlflowBin;
     this.dir = dir;
     this.port = port;
+    this.auth = auth;
     this.shutdownHook = new Thread(this::destroyQuietly, "mlflow-test-server-cleanup");
   }
 
@@ -73,6 +125,21 @@ public final class MlflowTestServer implements AutoCloseable {
    *     server does not come up (the message has the end of its log)
    */
   public static MlflowTestServer start() {
+    return start(null);
+  }
+
+  /**
+   * Starts a fresh server with MLflow's basic-auth app: every request but {@code /health} needs credentials; the
+   * admin user is {@code auth.adminUser()}; other users are created with {@link #createUser}.
+   *
+   * @throws IllegalStateException as {@link #start()}; the basic-auth app needs Flask-WTF in the venv
+   *     ({@code jobs/bin/mlflow-local install} installs it)
+   */
+  public static MlflowTestServer startWithAuth(Auth auth) {
+    return start(java.util.Objects.requireNonNull(auth, "auth"));
+  }
+
+  private static MlflowTestServer start(Auth auth) {
     Path bin = findMlflowBin();
     Path dir;
     try {
@@ -83,7 +150,7 @@ public final class MlflowTestServer implements AutoCloseable {
     }
     IllegalStateException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
-      MlflowTestServer s = new MlflowTestServer(bin, dir, freePort());
+      MlflowTestServer s = new MlflowTestServer(bin, dir, freePort(), auth);
       Runtime.getRuntime().addShutdownHook(s.shutdownHook);
       long logOffset = s.logSize();
       try {
@@ -111,6 +178,45 @@ public final class MlflowTestServer implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** The authentication it was started with, or null. */
+  public Auth auth() {
+    return auth;
+  }
+
+  /**
+   * Creates a (non-admin) user through the basic-auth app's REST API, as the admin.
+   *
+   * @throws IllegalStateException if the server has no authentication or refuses
+   */
+  public void createUser(String username, String password) {
+    if (auth == null) {
+      throw new IllegalStateException("this server was started without authentication");
+    }
+    String body = "{\"username\": \"" + username + "\", \"password\": \"" + password + "\"}";
+    HttpRequest req = HttpRequest.newBuilder(URI.create(uri() + "/api/2.0/mlflow/users/create"))
+        .timeout(Duration.ofSeconds(30))
+        .header("Authorization", basicAuthorization(auth.adminUser(), auth.adminPassword()))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    try {
+      HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException("creating user " + username + ": HTTP " + r.statusCode() + " " + r.body());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  /** The value of an HTTP Basic Authorization header. */
+  public static String basicAuthorization(String user, String password) {
+    return "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":" + password)
+        .getBytes(StandardCharsets.UTF_8));
   }
 
   /** Pid of the {@code mlflow server} process (the root of its tree), or -1 while stopped. */
@@ -219,7 +325,11 @@ public final class MlflowTestServer implements AutoCloseable {
       cmd.add(SETSID.toString());
     }
     cmd.add(mlflowBin.toString());
-    cmd.addAll(List.of("server",
+    cmd.add("server");
+    if (auth != null) {
+      cmd.addAll(List.of("--app-name", "basic-auth"));
+    }
+    cmd.addAll(List.of(
         "--backend-store-uri", "sqlite:///" + dir.resolve("mlflow.db").toAbsolutePath(),
         "--serve-artifacts", "--artifacts-destination", dir.resolve("artifacts").toAbsolutePath().toString(),
         "--host", "127.0.0.1", "--port", Integer.toString(port), "--workers", "1"));
@@ -231,6 +341,9 @@ public final class MlflowTestServer implements AutoCloseable {
     // The job runner (huey consumers, 7 extra processes) is not needed for tracking.
     pb.environment().put("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false");
     pb.environment().remove("MLFLOW_TRACKING_URI");
+    if (auth != null) {
+      writeAuthConfig(pb.environment());
+    }
     try {
       process = pb.start();
     } catch (IOException e) {
@@ -240,6 +353,37 @@ public final class MlflowTestServer implements AutoCloseable {
       startWatchdog(process.pid());
     }
     waitHealthy();
+  }
+
+  /** The basic-auth app's ini file (and the token module) in the server's directory, and its environment. */
+  private void writeAuthConfig(Map<String, String> env) {
+    boolean tokens = !auth.bearerTokens().isEmpty();
+    String ini = "[mlflow]\n"
+        + "default_permission = READ\n"
+        + "database_uri = sqlite:///" + dir.resolve("auth.db").toAbsolutePath() + "\n"
+        + "admin_username = " + auth.adminUser() + "\n"
+        + "admin_password = " + auth.adminPassword() + "\n"
+        + "authorization_function = "
+        + (tokens ? "gradsweep_test_token_auth:authenticate" : "mlflow.server.auth:authenticate_request_basic_auth")
+        + "\n";
+    // auth_cache_ttl_seconds stays at its default (0, no cache): with the cache on, MLflow 3.17.2's basic-auth app
+    // answers a Bearer header with HTTP 500 instead of 401
+    try {
+      Files.writeString(dir.resolve("auth.ini"), ini);
+      if (tokens) {
+        StringBuilder json = new StringBuilder("{");
+        auth.bearerTokens().forEach((t, u) -> json.append(json.length() > 1 ? ", " : "").append('"').append(t)
+            .append("\": \"").append(u).append('"'));
+        Files.writeString(dir.resolve("tokens.json"), json.append('}'));
+        Files.writeString(dir.resolve("gradsweep_test_token_auth.py"), TOKEN_AUTH_MODULE);
+        env.put("GRADSWEEP_TEST_TOKENS_FILE", dir.resolve("tokens.json").toAbsolutePath().toString());
+        env.put("PYTHONPATH", dir.toAbsolutePath().toString());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    env.put("MLFLOW_AUTH_CONFIG_PATH", dir.resolve("auth.ini").toAbsolutePath().toString());
+    env.put("MLFLOW_FLASK_SERVER_SECRET_KEY", java.util.UUID.randomUUID().toString());
   }
 
   /**

@@ -1,13 +1,10 @@
 package io.gradsweep.tracking;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
-import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The pure parts of the HTTP layer; the rest is exercised against a real server in MlflowTrackingSinkIT. */
@@ -52,21 +49,18 @@ class MlflowRestClientTest {
   }
 
   @Test
-  void authorizationFromTheEnvironment() {
-    assertEquals(Optional.empty(), MlflowRestClient.authorizationHeader(Map.<String, String>of()::get));
-    assertEquals(Optional.of("Bearer t0k"), MlflowRestClient.authorizationHeader(
-        Map.of("MLFLOW_TRACKING_TOKEN", "t0k", "MLFLOW_TRACKING_USERNAME", "u", "MLFLOW_TRACKING_PASSWORD", "p")::get));
-    String basic = MlflowRestClient.authorizationHeader(
-        Map.of("MLFLOW_TRACKING_USERNAME", "user", "MLFLOW_TRACKING_PASSWORD", "p:w")::get).orElseThrow();
-    assertEquals("user:p:w", new String(Base64.getDecoder().decode(basic.substring("Basic ".length())),
-        StandardCharsets.UTF_8));
-    assertEquals(Optional.empty(), MlflowRestClient.authorizationHeader(Map.of("MLFLOW_TRACKING_USERNAME", "u")::get));
+  void credentialsInTheUriAreRefusedWithoutEchoingThem() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> MlflowRestClient.normalizeUri("https://alice:S3cret-pw@mlflow.example:8443/x"));
+    assertFalse(e.getMessage().contains("S3cret-pw") || e.getMessage().contains("alice"), e.getMessage());
+    assertTrue(e.getMessage().contains("https://***@mlflow.example:8443") && e.getMessage().contains(
+        "MLFLOW_TRACKING_USERNAME"), e.getMessage());
   }
 
   @Test
   void uiUrl() {
     MlflowRestClient c = new MlflowRestClient("http://127.0.0.1:5000/", RetryPolicy.NONE,
-        java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(1), k -> null);
+        java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(1), TrackingCredentials.none());
     assertEquals("http://127.0.0.1:5000/#/experiments/3/runs/abc?workflowType=machine_learning", c.uiUrl("3", "abc"));
     assertEquals("http://127.0.0.1:5000/#/experiments/3/runs?workflowType=machine_learning", c.experimentUiUrl("3"));
   }

@@ -1,5 +1,6 @@
 package io.gradsweep.jobs;
 
+import io.gradsweep.tracking.TrackingCredentials;
 import io.gradsweep.tracking.TrackingTarget;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -50,6 +51,9 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
                                     earlier parent run it starts a new one
         --tracking-uri URI          tracking server address, e.g. http://127.0.0.1:5000
                                     (default: $MLFLOW_TRACKING_URI; required for the mlflow backend)
+                                    credentials: $MLFLOW_TRACKING_USERNAME and $MLFLOW_TRACKING_PASSWORD
+                                    (HTTP Basic), else $MLFLOW_TRACKING_TOKEN (Bearer); read here and
+                                    passed to the executors inside the Spark tasks, never logged
         --tracking-backend NAME     mlflow (default), memory (in-process, for tests) or none
         --parallelism N             run at most N trials at once (default: Spark's default parallelism,
                                     i.e. the cores of the local machine or of the cluster's executors)
@@ -70,8 +74,8 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
       trials.csv to the parent run; a report that cannot be built is a warning, never a failed sweep.
 
       Exit status: 0 the sweep completed (diverged or unsolved trials are results), 2 usage or spec error (for
-      report: also no such sweep), 3 tracking backend unreachable, 4 Spark could not run one or more trials,
-      1 unexpected error.
+      report: also no such sweep), 3 tracking backend unreachable or credentials refused, 4 Spark could not run
+      one or more trials, 1 unexpected error.
       """;
 
   /** A command line that cannot be run; the message says why. */
@@ -163,8 +167,21 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
       throw new UsageException("run: no tracking URI; pass --tracking-uri URI or set MLFLOW_TRACKING_URI "
           + "(bin/gradsweep starts a local MLflow server when neither is given)");
     }
-    return new JobArgs(command, Path.of(spec), new TrackingTarget(backend, backend.equals("mlflow") ? uri : null),
-        parallelism, resume);
+    return new JobArgs(command, Path.of(spec),
+        new TrackingTarget(backend, backend.equals("mlflow") ? uri : null, credentials(backend, env)), parallelism,
+        resume);
+  }
+
+  /** MLflow credentials from the environment (none for the other backends). */
+  private static TrackingCredentials credentials(String backend, Map<String, String> env) throws UsageException {
+    if (!backend.equals("mlflow")) {
+      return TrackingCredentials.none();
+    }
+    try {
+      return TrackingCredentials.fromEnv(env::get);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
   }
 
   /**
@@ -207,7 +224,8 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
       throw new UsageException("report: no tracking URI; pass --tracking-uri URI or set MLFLOW_TRACKING_URI "
           + "(bin/gradsweep uses the local MLflow server when neither is given)");
     }
-    return new JobArgs("report", spec, new TrackingTarget(backend, backend.equals("mlflow") ? uri : null), 0, false,
+    return new JobArgs("report", spec,
+        new TrackingTarget(backend, backend.equals("mlflow") ? uri : null, credentials(backend, env)), 0, false,
         experiment, sweep, out == null ? null : Path.of(out));
   }
 

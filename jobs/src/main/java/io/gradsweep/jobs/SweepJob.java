@@ -12,6 +12,7 @@ import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.tracking.MlflowNames;
 import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.tracking.SweepRun;
+import io.gradsweep.tracking.TrackingAuthException;
 import io.gradsweep.tracking.TrackingException;
 import io.gradsweep.tracking.TrackingSink;
 import io.gradsweep.tracking.TrackingSinks;
@@ -150,6 +151,10 @@ public final class SweepJob {
     try {
       sink.checkReachable();
       return sink;
+    } catch (TrackingAuthException e) {
+      sink.close();
+      throw new JobFailure(TRACKING_ERROR, "tracking backend '" + target.backend() + "' refused the sweep: "
+          + e.getMessage() + "\n(nothing was trained or logged)");
     } catch (TrackingException e) {
       sink.close();
       throw new JobFailure(TRACKING_ERROR, "tracking backend '" + target.backend() + "'"
@@ -290,6 +295,9 @@ public final class SweepJob {
     if (!executorOpts.contains("jdk.incubator.vector")) {
       conf.set("spark.executor.extraJavaOptions", (executorOpts + " " + VECTOR_MODULE_OPTION).strip());
     }
+    // Tracking credentials travel inside the tasks (TrackingCredentials), not in the Spark conf. Should someone
+    // still pass them as spark.executorEnv.MLFLOW_TRACKING_*, the UI, event log and logs redact them, user included.
+    conf.set(REDACTION_REGEX, redactionRegex(conf.get(REDACTION_REGEX, DEFAULT_REDACTION_REGEX)));
     // ND4J/OpenMP threads of each task = the CPUs Spark gives the task (executors in their own JVMs)
     conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
     if (conf.get("spark.master").startsWith("local") && env.get("OMP_NUM_THREADS") == null) {
@@ -302,6 +310,16 @@ public final class SweepJob {
       throw new JobFailure(SPARK_ERROR, "could not start Spark on " + conf.get("spark.master") + ": "
           + TrialDispatcher.firstLine(e));
     }
+  }
+
+  static final String REDACTION_REGEX = "spark.redaction.regex";
+  /** Spark 3.5's default {@code spark.redaction.regex}. */
+  static final String DEFAULT_REDACTION_REGEX = "(?i)secret|password|token|access[.]key";
+  static final String TRACKING_CREDENTIALS_REGEX = "(?i)mlflow_tracking_(username|password|token)";
+
+  /** {@code regex} extended so that keys and values naming MLflow tracking credentials are redacted too. */
+  static String redactionRegex(String regex) {
+    return regex.contains(TRACKING_CREDENTIALS_REGEX) ? regex : regex + "|" + TRACKING_CREDENTIALS_REGEX;
   }
 
   /**
@@ -324,7 +342,18 @@ public final class SweepJob {
       }
       Thread.sleep(200);
     }
-    Thread.sleep(1000); // let executors started together register together
+    // let executors started together (one per worker) register together: until none has come for 2 s (at most 15)
+    int seen = jsc.sc().statusTracker().getExecutorInfos().length;
+    long quietSince = System.nanoTime();
+    long giveUp = quietSince + 15_000_000_000L;
+    while (System.nanoTime() - quietSince < 2_000_000_000L && System.nanoTime() < giveUp) {
+      Thread.sleep(200);
+      int n = jsc.sc().statusTracker().getExecutorInfos().length;
+      if (n != seen) {
+        seen = n;
+        quietSince = System.nanoTime();
+      }
+    }
   }
 
   /** Step 4: the sweep's parent run, with the sweep-level params and the spec as written. */

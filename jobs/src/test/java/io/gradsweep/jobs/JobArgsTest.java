@@ -1,10 +1,12 @@
 package io.gradsweep.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.tracking.TrackingCredentials;
 import io.gradsweep.tracking.TrackingTarget;
 import java.nio.file.Path;
 import java.util.Map;
@@ -48,6 +50,22 @@ class JobArgsTest {
     assertEquals(new TrackingTarget("mlflow", "http://env:5000"), a.tracking());
     JobArgs b = parse(Map.of("MLFLOW_TRACKING_URI", "http://env:5000"), "run", "s.yaml", "--tracking-uri", "http://x");
     assertEquals("http://x", b.tracking().uri(), "the option wins over the environment");
+  }
+
+  @Test
+  void credentialsComeFromTheEnvironmentOfTheDriver() throws Exception {
+    Map<String, String> env = Map.of("MLFLOW_TRACKING_URI", "http://env:5000", "MLFLOW_TRACKING_USERNAME", "u",
+        "MLFLOW_TRACKING_PASSWORD", "pw-123");
+    assertEquals(TrackingCredentials.basic("u", "pw-123"), parse(env, "run", "s.yaml").tracking().credentials());
+    assertEquals(TrackingCredentials.bearer("t"),
+        parse(Map.of("MLFLOW_TRACKING_TOKEN", "t"), "run", "s.yaml", "--tracking-uri", "http://h").tracking()
+            .credentials());
+    assertEquals(TrackingCredentials.none(), parse(env, "run", "s.yaml", "--tracking-backend", "none").tracking()
+        .credentials(), "only the mlflow backend reads them");
+    String m = error(Map.of("MLFLOW_TRACKING_URI", "http://env", "MLFLOW_TRACKING_PASSWORD", "pw-123"), "run",
+        "s.yaml");
+    assertTrue(m.startsWith("MLFLOW_TRACKING_PASSWORD is set but MLFLOW_TRACKING_USERNAME is not"), m);
+    assertFalse(m.contains("pw-123"), m);
   }
 
   @Test

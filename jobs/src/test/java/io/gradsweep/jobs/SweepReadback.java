@@ -51,8 +51,13 @@ final class SweepReadback {
    * trial's params and every step metric. Returns the children.
    */
   static List<RunRecord> assertSweepLogged(String mlflowUri, Path specFile, String parentRunId) throws Exception {
+    return assertSweepLogged(new MlflowRestReader(mlflowUri), specFile, parentRunId);
+  }
+
+  /** The same, reading through {@code mlflow} (e.g. a reader with credentials). */
+  static List<RunRecord> assertSweepLogged(MlflowRestReader mlflow, Path specFile, String parentRunId)
+      throws Exception {
     SweepSpec spec = SweepSpecParser.parseFile(specFile);
-    MlflowRestReader mlflow = new MlflowRestReader(mlflowUri);
 
     RunRecord parent = mlflow.run(parentRunId);
     assertEquals("FINISHED", parent.status(), "parent run status");
