@@ -91,9 +91,9 @@ public final class MlflowTrackingSink implements TrackingSink {
       return p.resolve("gradsweep-spool").toAbsolutePath();
     }
 
-    /** Segment size: 4 MiB, smaller for small bounds (an eighth of the bound, at least 64 KiB). */
+    /** Segment size: 4 MiB, smaller for small bounds (an eighth of the bound, at least 4 KiB). */
     long segmentBytes() {
-      return Math.min(4L << 20, Math.max(64L << 10, maxBytes / 8));
+      return Math.min(4L << 20, Math.max(4L << 10, maxBytes / 8));
     }
 
     public Spool withRoot(Path r) {

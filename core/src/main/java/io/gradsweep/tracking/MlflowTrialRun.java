@@ -69,6 +69,7 @@ public final class MlflowTrialRun implements TrialRun {
   private boolean closing;
   private long appended;
   private long acked;
+  private boolean flushRequested;
   private boolean delivered;
 
   private volatile TrackingException failure;
@@ -181,6 +182,7 @@ public final class MlflowTrialRun implements TrialRun {
     checkUsable();
     synchronized (lock) {
       long target = appended;
+      flushRequested = true;
       lock.notifyAll();
       try {
         while (acked < target && senderWorking()) {
@@ -291,7 +293,7 @@ public final class MlflowTrialRun implements TrialRun {
         boolean last;
         synchronized (lock) {
           long wakeAt = System.nanoTime() + intervalNanos;
-          while (!closing && appended - acked < settings.flushThreshold()) {
+          while (!closing && !flushRequested && appended - acked < settings.flushThreshold()) {
             long waitNanos = wakeAt - System.nanoTime();
             if (waitNanos <= 0) {
               break;
@@ -299,6 +301,7 @@ public final class MlflowTrialRun implements TrialRun {
             TimeUnit.NANOSECONDS.timedWait(lock, waitNanos);
           }
           last = closing;
+          flushRequested = false;
         }
         // send everything written so far
         while (true) {

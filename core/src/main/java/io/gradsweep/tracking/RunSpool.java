@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32;
@@ -48,8 +47,9 @@ import org.slf4j.LoggerFactory;
  * acknowledged. The cursor is replaced atomically (write, then rename), so a restarted sender resends at most the
  * group it was sending when it stopped, which the server stores once (see {@link SpoolSender}).
  *
- * <p>Disk use of the spools being sent from one JVM under one root is bounded by a {@link Budget}: a writer that
- * would exceed it waits (backpressure) until the sender has freed space.
+ * <p>The records not yet acknowledged of the spools being sent from one JVM under one root are bounded by a
+ * {@link Budget}: a writer that would exceed it waits (backpressure) until the server has acknowledged some. On
+ * disk each run also keeps at most its current segment of records already acknowledged.
  *
  * <p>Appends are buffered in memory (up to 64 KiB) and written to the file whenever the sender reads
  * ({@link #readGroup}) or the buffer is full; a record reaches the file before it can be sent. No fsync: a killed
@@ -85,8 +85,8 @@ final class RunSpool implements Closeable {
   /** The run's end: status FINISHED, FAILED or KILLED at {@code endTime} (ms). */
   record End(String status, long endTime) implements Rec {}
 
-  /** A record and the position just after it (what to acknowledge once it is stored). */
-  record Entry(Rec rec, Position end) {}
+  /** A record, the position just after it (what to acknowledge once it is stored) and its size in the file. */
+  record Entry(Rec rec, Position end, int bytes) {}
 
   /** A place in the log: segment number (from 1) and byte offset in it. */
   record Position(long segment, long offset) {}
@@ -191,8 +191,8 @@ final class RunSpool implements Closeable {
   private long writeOffset; // bytes in writeSegment, including pending ones
   private FileChannel out;
   private long appended;
-  /** Bytes reserved from the budget per segment (released when the segment is deleted). */
-  private final TreeMap<Long, Long> reserved = new TreeMap<>();
+  /** Bytes taken from the budget and not yet given back (given back as the server acknowledges them). */
+  private long reserved;
 
   // reader
   private Position read;
@@ -335,7 +335,7 @@ final class RunSpool implements Closeable {
       }
       pending.write(framed, 0, framed.length);
       writeOffset += framed.length;
-      reserved.merge(writeSegment, (long) framed.length, Long::sum);
+      reserved += framed.length;
       appended++;
       if (pending.size() >= WRITE_BUFFER) {
         writeOut();
@@ -447,7 +447,7 @@ final class RunSpool implements Closeable {
           }
           p += HEADER + len;
           Position end = new Position(read.segment(), read.offset() + p);
-          group.add(new Entry(rec, end));
+          group.add(new Entry(rec, end, HEADER + len));
           if (alone) {
             read = end;
             return group;
@@ -499,22 +499,23 @@ final class RunSpool implements Closeable {
   }
 
   /**
-   * Records that {@code records} more records, up to {@code end}, are stored by the server: persists the cursor and
-   * deletes the segments before it.
+   * Records that {@code records} more records ({@code bytes} in the file), up to {@code end}, are stored by the
+   * server: persists the cursor, deletes the segments before it and gives the bytes back to the budget.
    */
-  synchronized void ack(Position end, long records) {
+  synchronized void ack(Position end, long records, long bytes) {
     acked = end;
     ackedRecords += records;
     writeCursor();
+    if (budget != null) {
+      long give = Math.min(bytes, reserved);
+      reserved -= give;
+      budget.release(give);
+    }
     for (long s : segmentsBefore(end.segment())) {
       try {
         Files.deleteIfExists(segment(s));
       } catch (IOException e) {
         LOG.warn("spool {}: cannot delete {}: {}", dir, segment(s), e.toString());
-      }
-      Long bytes = reserved.remove(s);
-      if (bytes != null && budget != null) {
-        budget.release(bytes);
       }
     }
   }
@@ -606,8 +607,8 @@ final class RunSpool implements Closeable {
       closeIn();
       if (budget != null) {
         // left for replay: no longer counted against the spools this JVM is sending
-        reserved.values().forEach(budget::release);
-        reserved.clear();
+        budget.release(reserved);
+        reserved = 0;
       }
       try {
         lock.release();
@@ -624,8 +625,8 @@ final class RunSpool implements Closeable {
     closeOut();
     closeIn();
     if (budget != null) {
-      reserved.values().forEach(budget::release);
-      reserved.clear();
+      budget.release(reserved);
+      reserved = 0;
     }
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path p : ds) {

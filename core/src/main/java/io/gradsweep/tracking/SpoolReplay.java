@@ -70,7 +70,13 @@ public final class SpoolReplay {
     int inUse = 0;
     int failed = 0;
     long records = 0;
+    String unreachable = null;
     for (Path p : spools) {
+      if (unreachable != null) {
+        out.println("run " + p.getFileName() + ": not tried (" + unreachable + ")");
+        failed++;
+        continue;
+      }
       RunSpool spool;
       try {
         spool = RunSpool.reopen(p);
@@ -107,6 +113,9 @@ public final class SpoolReplay {
         failed++;
         out.println("run " + meta.runId() + ": sent " + sent + " records, then failed; " + left
             + " records stay in " + p + ": " + e.getMessage());
+        if (!SpoolSender.permanent(e)) {
+          unreachable = "the server at " + uri + " does not answer";
+        }
         continue;
       }
       records += sent;

@@ -47,7 +47,7 @@ final class SpoolSender {
     send(group);
     RunSpool.Entry last = group.get(group.size() - 1);
     int n = group.size();
-    spool.ack(last.end(), n);
+    spool.ack(last.end(), n, group.stream().mapToLong(RunSpool.Entry::bytes).sum());
     if (last.rec() instanceof RunSpool.End e) {
       endStatus = e.status();
     }

@@ -70,7 +70,7 @@ class RunSpoolTest {
       for (int i = 0; i < 100; i++) {
         assertEquals(metric(g * 100 + i), group.get(i).rec());
       }
-      s.ack(group.get(99).end(), 100);
+      s.ack(group.get(99).end(), 100, group.stream().mapToLong(RunSpool.Entry::bytes).sum());
     }
     // read on, but do not acknowledge: a restart must send these again
     assertEquals(50, s.readGroup(50).size());
@@ -184,7 +184,7 @@ class RunSpoolTest {
         continue;
       }
       got.addAll(g);
-      s.ack(g.get(g.size() - 1).end(), g.size());
+      s.ack(g.get(g.size() - 1).end(), g.size(), g.stream().mapToLong(RunSpool.Entry::bytes).sum());
       assertTrue(budget.used() <= 4096, "within the bound: " + budget.used());
     }
     writer.join();

@@ -9,9 +9,10 @@ import java.util.Set;
 /**
  * The command line of {@link SweepJob}, parsed and checked.
  *
- * @param command {@code run}, {@code plan} or {@code help}
- * @param spec the sweep spec file (null for help)
- * @param tracking where results go (null for plan and help)
+ * @param command {@code run}, {@code plan}, {@code replay} or {@code help}
+ * @param spec the sweep spec file (null for help); for replay the spool directory (null: the default one)
+ * @param tracking where results go (null for plan and help); for replay the server given by --tracking-uri, or a
+ *     null URI (each spool's own)
  * @param parallelism most trials running at once, or 0 for Spark's default parallelism
  */
 record JobArgs(String command, Path spec, TrackingTarget tracking, int parallelism) {
@@ -21,12 +22,17 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
   static final String USAGE = """
       Usage: gradsweep run SPEC [--tracking-uri URI] [--tracking-backend mlflow|memory|none] [--parallelism N]
              gradsweep plan SPEC
+             gradsweep replay [--tracking-uri URI] [SPOOL_DIR]
              gradsweep --help
 
       Commands:
         run SPEC    validate the sweep spec, then train every trial as a Spark task and log to the tracking backend
                     (one parent run for the sweep, one child run per trial); prints a summary table
         plan SPEC   validate the sweep spec and print its trials; starts neither Spark nor a tracking backend
+        replay      send what trial runs kept in their disk spools while the MLflow server was unreachable, in
+                    order and exactly once, end the runs as they ended, and delete the spools sent; SPOOL_DIR
+                    defaults to -Dgradsweep.spool.dir, else $TMPDIR/gradsweep-spool; the server defaults to the
+                    one each spool was written for. Run it on the host whose disk holds the spool
 
       Options:
         --tracking-uri URI          tracking server address, e.g. http://127.0.0.1:5000
@@ -42,10 +48,16 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
 
       Tuning (system properties): -Dgradsweep.progress.seconds=N seconds between progress lines (default 5;
       0: only one line per finished trial); -Dgradsweep.executor.wait.seconds=N how long to wait for a cluster's
-      first executor (default 120).
+      first executor (default 120); -Dgradsweep.spool.dir=DIR where trial runs spool their MLflow records
+      (default: gradsweep-spool under the first spark.local.dir, else under java.io.tmpdir);
+      -Dgradsweep.spool.max.mb=N the spool bound per JVM (default 256; when full, training waits);
+      -Dgradsweep.mlflow.giveup.seconds=N how long a trial run keeps retrying an unreachable MLflow server
+      before it leaves its records to replay (default 900). On a cluster pass these to the executors too
+      (spark.executor.extraJavaOptions).
 
       Exit status: 0 the sweep completed (diverged or unsolved trials are results), 2 usage or spec error,
-      3 tracking backend unreachable, 4 Spark could not run one or more trials, 1 unexpected error.
+      3 tracking backend unreachable (at the start, or records left to replay at the end), 4 Spark could not
+      run one or more trials, 1 unexpected error.
       """;
 
   /** A command line that cannot be run; the message says why. */
@@ -90,10 +102,18 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
       }
     }
     if (command == null) {
-      throw new UsageException("missing command: run or plan");
+      throw new UsageException("missing command: run, plan or replay");
+    }
+    if (command.equals("replay")) {
+      if (!backend.equals("mlflow")) {
+        throw new UsageException("replay: spools are MLflow's; --tracking-backend must be mlflow, got '" + backend
+            + "'");
+      }
+      return new JobArgs(command, spec == null ? null : Path.of(spec),
+          new TrackingTarget("mlflow", uri == null || uri.isBlank() ? null : uri), 0);
     }
     if (!command.equals("run") && !command.equals("plan")) {
-      throw new UsageException("unknown command '" + command + "'; known: run, plan");
+      throw new UsageException("unknown command '" + command + "'; known: run, plan, replay");
     }
     if (spec == null) {
       throw new UsageException(command + ": missing SPEC (the sweep spec YAML file)");
