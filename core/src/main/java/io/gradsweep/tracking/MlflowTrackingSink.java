@@ -197,6 +197,7 @@ public final class MlflowTrackingSink implements TrackingSink {
   /** One attempt per request: trial runs' senders retry themselves, with their spool's policy. */
   private final MlflowRestClient senderClient;
   private final Settings settings;
+  private final Function<String, String> env;
   private final LongSupplier clock = System::currentTimeMillis;
   private final Set<MlflowTrialRun> openRuns = ConcurrentHashMap.newKeySet();
   private final Map<String, String> artifactRoots = new ConcurrentHashMap<>();
@@ -212,6 +213,7 @@ public final class MlflowTrackingSink implements TrackingSink {
 
   MlflowTrackingSink(String trackingUri, Settings settings, Function<String, String> env) {
     this.settings = Objects.requireNonNull(settings, "settings");
+    this.env = env;
     this.client = new MlflowRestClient(trackingUri, settings.retry(), settings.connectTimeout(),
         settings.requestTimeout(), env);
     this.senderClient = new MlflowRestClient(trackingUri, RetryPolicy.NONE, settings.connectTimeout(),
@@ -280,6 +282,7 @@ public final class MlflowTrackingSink implements TrackingSink {
       endQuietly(run.runId(), e);
       throw e;
     }
+    adoptOrphans();
     openRuns.add(r);
     return r;
   }
@@ -324,6 +327,39 @@ public final class MlflowTrackingSink implements TrackingSink {
     } finally {
       spool.close();
     }
+  }
+
+  /** Spool roots of this JVM being adopted right now (one adopter per root at a time). */
+  private static final Set<Path> ADOPTING = ConcurrentHashMap.newKeySet();
+
+  /**
+   * The server answers (a run was just created): in the background, sends what spools under this sink's root
+   * still hold for this server and no live process holds: records left by an executor that died on this host, or
+   * by a run whose sender gave up earlier in this JVM. Same path as {@code gradsweep replay}.
+   */
+  private void adoptOrphans() {
+    Path root = settings.spool().root();
+    if (!java.nio.file.Files.isDirectory(root) || !ADOPTING.add(root)) {
+      return;
+    }
+    Thread t = new Thread(() -> {
+      java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+      try {
+        SpoolReplay.Result r = SpoolReplay.replay(root, null, client.uri(), new RetryPolicy(
+            settings.spool().giveUpAfter(), Duration.ofMillis(250), settings.spool().maxBackoff()), env,
+            new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+        if (r.delivered() > 0 || r.failed() > 0) {
+          LOG.warn("spools left under {} by earlier runs on this host: {} sent, {} failed:\n{}", root,
+              r.delivered(), r.failed(), buf.toString(java.nio.charset.StandardCharsets.UTF_8).strip());
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("could not send the spools left under {}: {}", root, e.toString());
+      } finally {
+        ADOPTING.remove(root);
+      }
+    }, "gradsweep-spool-adopter");
+    t.setDaemon(true);
+    t.start();
   }
 
   /** The spool settings of this sink's trial runs. */

@@ -42,6 +42,16 @@ public final class SpoolReplay {
    */
   public static Result replay(Path dir, String uriOverride, RetryPolicy retry, Function<String, String> env,
       PrintStream out) {
+    return replay(dir, uriOverride, null, retry, env, out);
+  }
+
+  /**
+   * {@link #replay(Path, String, RetryPolicy, Function, PrintStream)}, limited to the spools written for
+   * {@code onlyUri} when it is not null (an executor adopting what a dead predecessor left: see
+   * {@link MlflowTrackingSink}). Spools of other servers are left alone and not counted.
+   */
+  static Result replay(Path dir, String uriOverride, String onlyUri, RetryPolicy retry,
+      Function<String, String> env, PrintStream out) {
     if (!Files.isDirectory(dir)) {
       out.println("nothing to replay: " + dir + " is not a directory");
       return new Result(0, 0, 0, 0, 0);
@@ -59,6 +69,9 @@ public final class SpoolReplay {
       } catch (IOException e) {
         throw new TrackingException("cannot list the spool directory " + dir + ": " + e, e);
       }
+    }
+    if (onlyUri != null) {
+      spools.removeIf(p -> !onlyUri.equals(trackingUri(p)));
     }
     spools.sort(Comparator.comparingLong(SpoolReplay::created).thenComparing(Path::toString));
     if (spools.isEmpty()) {
@@ -128,6 +141,14 @@ public final class SpoolReplay {
       out.println("run " + meta.runId() + ": sent " + sent + " records to " + uri + "; " + end + ignored);
     }
     return new Result(spools.size(), delivered, inUse, failed, records);
+  }
+
+  private static String trackingUri(Path spool) {
+    try {
+      return RunSpool.readMeta(spool).trackingUri();
+    } catch (IOException e) {
+      return "";
+    }
   }
 
   private static long created(Path spool) {

@@ -291,6 +291,44 @@ class MlflowTrackingSinkIT extends TrackingSinkContract {
   }
 
   /**
+   * An executor that died left a spool on this host (no end record, lock released with the process): the next
+   * trial started from that spool root sends it, once, and deletes it.
+   */
+  @Test
+  void aSpoolLeftByADeadExecutorIsSentWhenTheNextTrialStarts(@TempDir Path first, @TempDir Path second)
+      throws Exception {
+    String experiment = uniqueExperiment("it-adopt");
+    MlflowTrackingSink.Settings settings = MlflowTrackingSink.Settings.defaults();
+    try (MlflowTrackingSink sink = new MlflowTrackingSink(server.uri(), settings.withSpool(
+        settings.spool().withRoot(first)))) {
+      SweepRun sweep = sink.startSweep(experiment, "s", Map.of(), Map.of(), null);
+      MlflowTrialRun dead = sink.startTrial(sweep, trial(experiment, "s", 0.1, 1));
+      dead.logMetric("loss", 1.0, 1);
+      dead.flush();
+      // what the dead executor had logged but not sent
+      RunSpool left = RunSpool.create(second, new RunSpool.Meta(dead.runId(), dead.experimentId(), "", server.uri(),
+          "h", 1), RunSpool.Budget.unshared(second, Long.MAX_VALUE), 1 << 20);
+      for (int i = 2; i <= 50; i++) {
+        left.append(new RunSpool.Metric("loss", i, 1000L + i, i), () -> true);
+      }
+      left.close();
+      try (MlflowTrackingSink next = new MlflowTrackingSink(server.uri(), settings.withSpool(
+          settings.spool().withRoot(second)))) {
+        MlflowTrialRun run = next.startTrial(sweep, trial(experiment, "s", 0.2, 1));
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (Files.exists(left.directory()) && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+        }
+        assertFalse(Files.exists(left.directory()), "the left spool was sent and deleted");
+        assertEquals(50, reader.metricHistory(dead.runId(), "loss").size());
+        run.finish(true);
+      }
+      dead.finish(true);
+      sink.endSweep(sweep, true);
+    }
+  }
+
+  /**
    * A proxy that passes the first runs/create to the server but answers 502 to the client (the answer is "lost"):
    * the retried create finds the run by its create token instead of creating a second child.
    */
