@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * sweep, named after the sweep, with the sweep's params and tags and artifact {@code sweep.yaml}; one child run per
  * trial, named {@link TrialSpec#displayName()}, with tag {@value TrackingTags#PARENT_RUN_ID} (the UI nests it under
  * the parent), {@value TrackingTags#TRIAL_ID}, {@value TrackingTags#SWEEP}, and all {@link TrialSpec#params()} as
- * params. Metrics are buffered and sent in the background ({@link MlflowTrialRun}).
+ * params. What a trial logs goes to a disk spool and is sent in the background ({@link MlflowTrialRun}), so that
+ * trials go on training while the server is away; when a trial starts, spools that earlier processes left under
+ * the same spool root for the same server are sent too.
  *
  * <p>Keys are mapped to MLflow's rules by {@link MlflowNames}; param values longer than 6000 characters and tag
  * values longer than 5000 are cut with a marker. Artifacts are uploaded with HTTP PUT through the server's artifact

@@ -291,6 +291,36 @@ class MlflowTrackingSinkIT extends TrackingSinkContract {
   }
 
   /**
+   * A request the server refuses for good (log-batch to a run deleted meanwhile: HTTP 400) is reported, not retried
+   * until the give-up deadline: logging then fails, and finish ends the run FAILED and throws.
+   */
+  @Test
+  void aRefusedBatchIsReportedNotRetried(@TempDir Path spoolRoot) throws Exception {
+    String experiment = uniqueExperiment("it-refused");
+    MlflowTrackingSink.Settings settings = MlflowTrackingSink.Settings.defaults().withFlush(Duration.ofMillis(100), 10);
+    settings = settings.withSpool(settings.spool().withRoot(spoolRoot)); // gives up only after 15 minutes
+    try (MlflowTrackingSink sink = new MlflowTrackingSink(server.uri(), settings)) {
+      SweepRun sweep = sink.startSweep(experiment, "s", Map.of(), Map.of(), null);
+      MlflowTrialRun run = sink.startTrial(sweep, trial(experiment, "s", 0.1, 1));
+      HttpResponse<String> deleted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+              URI.create(server.uri() + "/api/2.0/mlflow/runs/delete"))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"run_id\":\"" + run.runId() + "\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, deleted.statusCode(), deleted.body());
+      run.logMetric("loss", 1.0, 1);
+      TrackingException e = assertThrows(TrackingException.class, run::flush);
+      assertTrue(e.getMessage().contains("HTTP 400"), e.getMessage());
+      assertTrue(e.getMessage().contains("must be in the 'active' state"), e.getMessage());
+      assertThrows(TrackingException.class, () -> run.logMetric("loss", 2.0, 2));
+      TrackingException end = assertThrows(TrackingException.class, () -> run.finish(true));
+      assertTrue(end.getMessage().contains("ended FAILED") && end.getMessage().contains(spoolRoot.toString()),
+          end.getMessage());
+      sink.endSweep(sweep, true);
+    }
+  }
+
+  /**
    * An executor that died left a spool on this host (no end record, lock released with the process): the next
    * trial started from that spool root sends it, once, and deletes it.
    */

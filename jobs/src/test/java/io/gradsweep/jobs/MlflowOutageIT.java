@@ -30,6 +30,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -147,6 +148,17 @@ class MlflowOutageIT {
     return during;
   }
 
+  /** After a failed assertion: stops the sweep's Spark session (its tasks end) so that nothing keeps running. */
+  private static void stopUnfinished(Sweep sweep, ExecutorService pool) throws InterruptedException {
+    if (sweep != null && !sweep.status().isDone()) {
+      if (SparkSession.getDefaultSession().isDefined()) {
+        SparkSession.getDefaultSession().get().stop();
+      }
+    }
+    pool.shutdownNow();
+    pool.awaitTermination(2, TimeUnit.MINUTES);
+  }
+
   private static long runSpools(Path root) throws IOException {
     if (!Files.isDirectory(root)) {
       return 0;
@@ -164,9 +176,10 @@ class MlflowOutageIT {
     System.setProperty("spark.master", "local[2]");
     System.setProperty(MlflowTrackingSink.Spool.DIR_PROPERTY, spool.toString());
     long t0 = System.nanoTime();
+    Sweep sweep = null;
     try {
       long since = System.currentTimeMillis();
-      Sweep sweep = start(pool, "run", OUTAGE.toString(), "--tracking-uri", server.uri());
+      sweep = start(pool, "run", OUTAGE.toString(), "--tracking-uri", server.uri());
       awaitTraining(reader, spec, since, sweep);
       long down = System.currentTimeMillis();
       server.stop();
@@ -191,7 +204,7 @@ class MlflowOutageIT {
     } finally {
       System.clearProperty("spark.master");
       System.clearProperty(MlflowTrackingSink.Spool.DIR_PROPERTY);
-      pool.shutdownNow();
+      stopUnfinished(sweep, pool);
       if (!server.isRunning()) {
         server.restart();
       }
@@ -204,7 +217,7 @@ class MlflowOutageIT {
     Path spool = dir.resolve("spool");
     Path specFile = dir.resolve("short-outage.yaml");
     // the same trials, shorter: they only need to be training when the server goes away
-    Files.writeString(specFile, Files.readString(OUTAGE).replace("max_steps: 2500", "max_steps: 600")
+    Files.writeString(specFile, Files.readString(OUTAGE).replace("max_steps: 2500", "max_steps: 600").replace("eval_every: 1000", "eval_every: 200")
         .replace("name: outage", "name: outage-no-return"));
     SweepSpec spec = SweepSpecParser.parseFile(specFile);
     MlflowRestReader reader = new MlflowRestReader(server.uri());
@@ -213,9 +226,10 @@ class MlflowOutageIT {
     System.setProperty(MlflowTrackingSink.Spool.DIR_PROPERTY, spool.toString());
     System.setProperty(MlflowTrackingSink.Spool.GIVE_UP_PROPERTY, "5");
     long t0 = System.nanoTime();
+    Sweep sweep = null;
     try {
       long since = System.currentTimeMillis();
-      Sweep sweep = start(pool, "run", specFile.toString(), "--tracking-uri", server.uri());
+      sweep = start(pool, "run", specFile.toString(), "--tracking-uri", server.uri());
       String parentId = awaitTraining(reader, spec, since, sweep);
       server.stop();
       int status = sweep.status().get(10, TimeUnit.MINUTES);
@@ -259,7 +273,7 @@ class MlflowOutageIT {
       System.clearProperty("spark.master");
       System.clearProperty(MlflowTrackingSink.Spool.DIR_PROPERTY);
       System.clearProperty(MlflowTrackingSink.Spool.GIVE_UP_PROPERTY);
-      pool.shutdownNow();
+      stopUnfinished(sweep, pool);
       if (!server.isRunning()) {
         server.restart();
       }
