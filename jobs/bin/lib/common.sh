@@ -33,6 +33,11 @@ GS_JAVA_MODULE_OPTS=(
   -Djdk.reflect.useDirectMethodHandle=false
 )
 
+# The JDK's Vector API, for the engine's SIMD kernels (io.gradsweep.engine.FloatKernels; without it the engine
+# uses plain loops). The job adds the same to spark.executor.extraJavaOptions. The JVM prints one
+# "Using incubator modules" warning at start.
+GS_VECTOR_OPTS=(--add-modules=jdk.incubator.vector)
+
 gs_die() {
   echo "$(basename "$0"): $*" >&2
   exit "${GS_DIE_STATUS:-1}"

@@ -85,6 +85,29 @@ abstract class Buf {
     }
   }
 
+  /** The float array's native memory as a buffer, indexed like {@link #of} plus {@link #base}. */
+  static FloatBuffer floats(INDArray a) {
+    if (a.dataType() != DataType.FLOAT) {
+      throw new IllegalArgumentException("expected FLOAT, got " + a.dataType());
+    }
+    return a.data().asNioFloat();
+  }
+
+  /** Index of the array's first element in {@link #floats}. */
+  static int base(INDArray a) {
+    return (int) a.offset();
+  }
+
+  /** Copies {@code len} floats of {@code a} from element {@code from} into {@code dst}. */
+  static void read(INDArray a, FloatBuffer fb, int from, float[] dst, int len) {
+    fb.get(base(a) + from, dst, 0, len);
+  }
+
+  /** Copies {@code len} floats of {@code src} into {@code a} from element {@code from}. */
+  static void write(INDArray a, FloatBuffer fb, int from, float[] src, int len) {
+    fb.put(base(a) + from, src, 0, len);
+  }
+
   static double sigmoid(double x) {
     return 1.0 / (1.0 + Math.exp(-x));
   }

@@ -1,5 +1,6 @@
 package io.gradsweep.engine;
 
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -100,6 +101,10 @@ public final class GruLayer extends RecurrentLayer {
   @Override
   protected void forwardSteps() {
     Blas.gemm(x, w, z, false, false, 1.0, 0.0);
+    if (floatFastPath()) {
+      forwardFloat();
+      return;
+    }
     Buf zb = Buf.of(z);
     Buf ab = Buf.of(gates);
     Buf hnb = Buf.of(hn);
@@ -147,11 +152,58 @@ public final class GruLayer extends RecurrentLayer {
     }
   }
 
+  /** The forward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
+  private void forwardFloat() {
+    FloatKernels k = FloatKernels.INSTANCE;
+    int h = hidden;
+    int g3 = 3 * h;
+    int bh3 = batch * g3;
+    int n = batch * h;
+    FloatBuffer zb = Buf.floats(z);
+    FloatBuffer ab = Buf.floats(gates);
+    FloatBuffer hnb = Buf.floats(hn);
+    FloatBuffer hrb = Buf.floats(hr);
+    FloatBuffer hb = Buf.floats(hs);
+    float[] bias = new float[g3];
+    Buf.read(b, Buf.floats(b), 0, bias, g3);
+    float[] biasH = new float[h];
+    Buf.read(bh, Buf.floats(bh), 0, biasH, h);
+    float[] zt = new float[bh3];
+    float[] hrt = new float[bh3];
+    float[] hnt = new float[n];
+    float[] hPrev = new float[n];
+    float[] hNext = new float[n];
+    Buf.read(hs, hb, 0, hPrev, n);
+    for (int t = 0; t < steps; t++) {
+      boolean fromPast = t > 0 || hasInitialState;
+      if (fromPast) {
+        Blas.gemm(hsStep[t], r, hr, false, false, 1.0, 0.0);
+        Buf.read(hr, hrb, 0, hrt, bh3);
+      }
+      Buf.read(z, zb, t * bh3, zt, bh3);
+      for (int i = 0; i < batch; i++) {
+        int o = i * g3;
+        k.add(zt, o, bias, 0, g3);
+        if (fromPast) {
+          k.add(zt, o, hrt, o, 2 * h); // r and z see h_{t-1} R; the candidate sees r (h_{t-1} R_n + bh_n)
+        }
+        k.sigmoid(zt, o, 2 * h);
+        k.gruState(zt, o, h, hrt, o, fromPast, biasH, hnt, hPrev, hNext, i * h);
+      }
+      Buf.write(gates, ab, t * bh3, zt, bh3);
+      Buf.write(hn, hnb, t * n, hnt, n);
+      Buf.write(hs, hb, (t + 1) * n, hNext, n);
+      float[] swap = hPrev;
+      hPrev = hNext;
+      hNext = swap;
+    }
+  }
+
   @Override
   protected void backwardSteps(INDArray dOut, int first) {
-    dH.assign(0);
-    dZ.assign(0);
-    dHR.assign(0);
+    zeroStepsBefore(dH, first);
+    zeroStepsBefore(dZ, first);
+    zeroStepsBefore(dHR, first);
     Buf dob = Buf.of(dOut);
     Buf dhb = Buf.of(dH);
     Buf dab = Buf.of(dZ);
@@ -178,6 +230,10 @@ public final class GruLayer extends RecurrentLayer {
             double dh = fromFuture ? rec.get(rr + j) + carry[rr + j] : 0.0;
             dhb.set(row + j, dh);
             carry[rr + j] = dh;
+          }
+          for (int k = 0; k < g3; k++) {
+            dab.set(zr + k, 0.0);
+            dhrb.set(zr + k, 0.0);
           }
           continue;
         }
@@ -206,10 +262,10 @@ public final class GruLayer extends RecurrentLayer {
   @Override
   protected void finishBackward(INDArray dx) {
     Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
-    db.assign(dZ.sum(true, 0));
+    columnSums(dZ, db);
     Blas.gemm(hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all()), dHR, dr, true, false,
         1.0, 0.0);
-    dbh.assign(dHR.get(NDArrayIndex.all(), NDArrayIndex.interval(2L * hidden, 3L * hidden)).sum(true, 0));
+    columnSums(dHR.get(NDArrayIndex.all(), NDArrayIndex.interval(2L * hidden, 3L * hidden)), dbh);
     Blas.gemm(dZ, w, dx, false, true, 1.0, 0.0);
   }
 

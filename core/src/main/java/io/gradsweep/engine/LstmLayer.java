@@ -1,5 +1,6 @@
 package io.gradsweep.engine;
 
+import java.nio.FloatBuffer;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -115,6 +116,10 @@ public final class LstmLayer extends RecurrentLayer {
   @Override
   protected void forwardSteps() {
     Blas.gemm(x, w, z, false, false, 1.0, 0.0);
+    if (floatFastPath()) {
+      forwardFloat();
+      return;
+    }
     Buf zb = Buf.of(z);
     Buf ab = Buf.of(gates);
     Buf cb = Buf.of(cs);
@@ -164,11 +169,54 @@ public final class LstmLayer extends RecurrentLayer {
     }
   }
 
+  /** The forward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
+  private void forwardFloat() {
+    FloatKernels k = FloatKernels.INSTANCE;
+    int h = hidden;
+    int g4 = 4 * h;
+    int bh = batch * h;
+    int bg = batch * g4;
+    FloatBuffer zb = Buf.floats(z);
+    FloatBuffer ab = Buf.floats(gates);
+    FloatBuffer cb = Buf.floats(cs);
+    FloatBuffer tcb = Buf.floats(tanhC);
+    FloatBuffer hb = Buf.floats(hs);
+    float[] bias = new float[g4];
+    Buf.read(b, Buf.floats(b), 0, bias, g4);
+    float[] zt = new float[bg];
+    float[] cPrev = new float[bh];
+    float[] cNext = new float[bh];
+    float[] tct = new float[bh];
+    float[] ht = new float[bh];
+    Buf.read(cs, cb, 0, cPrev, bh);
+    for (int t = 0; t < steps; t++) {
+      if (t > 0 || hasInitialState) {
+        Blas.gemm(hsStep[t], r, zStep[t], false, false, 1.0, 1.0);
+      }
+      Buf.read(z, zb, t * bg, zt, bg);
+      for (int i = 0; i < batch; i++) {
+        int o = i * g4;
+        k.add(zt, o, bias, 0, g4);
+        k.sigmoid(zt, o, 2 * h); // i, f
+        k.tanh(zt, o + 2 * h, h); // g
+        k.sigmoid(zt, o + 3 * h, h); // o
+        k.lstmState(zt, o, h, cPrev, cNext, tct, ht, i * h);
+      }
+      Buf.write(gates, ab, t * bg, zt, bg);
+      Buf.write(cs, cb, (t + 1) * bh, cNext, bh);
+      Buf.write(tanhC, tcb, t * bh, tct, bh);
+      Buf.write(hs, hb, (t + 1) * bh, ht, bh);
+      float[] swap = cPrev;
+      cPrev = cNext;
+      cNext = swap;
+    }
+  }
+
   @Override
   protected void backwardSteps(INDArray dOut, int first) {
-    dH.assign(0);
-    dC.assign(0);
-    dZ.assign(0);
+    zeroStepsBefore(dH, first);
+    zeroStepsBefore(dC, first);
+    zeroStepsBefore(dZ, first);
     Buf dob = Buf.of(dOut);
     Buf dhb = Buf.of(dH);
     Buf dcb = Buf.of(dC);
@@ -199,6 +247,9 @@ public final class LstmLayer extends RecurrentLayer {
             dcb.set(hr + j, dc);
             hc[rr + j] = dh;
             carry[rr + j] = dc;
+          }
+          for (int k = 0; k < g4; k++) {
+            dzb.set(zr + k, 0.0);
           }
           continue;
         }

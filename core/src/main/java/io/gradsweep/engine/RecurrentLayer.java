@@ -64,6 +64,8 @@ public abstract class RecurrentLayer {
   protected INDArray[] dzStep;
   /** Recurrent gradient into one step, [B, hidden]. */
   protected INDArray dRec;
+  /** [1, T*B] of ones: column sums of time-major arrays as one GEMM. */
+  private INDArray onesRow;
   /** dL/dh_0 of the last backward pass that reached step 0 from a given initial state, [B, hidden]. */
   protected INDArray dH0;
   /**
@@ -459,6 +461,7 @@ public abstract class RecurrentLayer {
     dzStep = stepViews(dZ, steps);
     dRec = zeros(batch, hidden);
     dH0 = zeros(batch, hidden);
+    onesRow = Nd4j.ones(dtype, 1, rows);
     hCarry = new double[batch * hidden];
     hasInitialState = false;
     allocate();
@@ -466,6 +469,14 @@ public abstract class RecurrentLayer {
 
   /** Allocates the per-shape buffers of the subclass; called when the sequence shape changes. */
   protected abstract void allocate();
+
+  /**
+   * Whether the forward pass takes the single-precision fast path: FLOAT data and no presence mask. Each step's
+   * rows are copied to heap arrays, activated there by {@link FloatKernels} (SIMD when available) and copied back.
+   */
+  protected boolean floatFastPath() {
+    return dtype == DataType.FLOAT && present == null;
+  }
 
   /** Views of each step's rows of a time-major base array. */
   protected INDArray[] stepViews(INDArray a, int n) {
@@ -485,7 +496,26 @@ public abstract class RecurrentLayer {
     Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
     INDArray hPrev = hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all());
     Blas.gemm(hPrev, dZ, dr, true, false, 1.0, 0.0);
-    db.assign(dZ.sum(true, 0));
+    columnSums(dZ, db);
     Blas.gemm(dZ, w, dx, false, true, 1.0, 0.0);
+  }
+
+  /**
+   * {@code out} ([1, cols]) = the column sums of {@code m} ([T*B, cols], unit column stride), as one GEMM with a
+   * row of ones: a reduction along the rows of a row-major array is a strided walk for ND4J's reduce op, and at
+   * T*B = 25600 rows that cost more than the weight-gradient GEMMs.
+   */
+  protected void columnSums(INDArray m, INDArray out) {
+    Blas.gemm(onesRow, m, out.reshape(1, out.length()), false, false, 1.0, 0.0);
+  }
+
+  /**
+   * Zeroes rows [0, first * batch) of a time-major array: the steps a truncated backward pass does not reach
+   * (the steps it reaches are all written by the cell's backward loop).
+   */
+  protected void zeroStepsBefore(INDArray a, int first) {
+    if (first > 0) {
+      a.get(NDArrayIndex.interval(0, (long) first * batch), NDArrayIndex.all()).assign(0);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package io.gradsweep.engine;
 
+import java.nio.FloatBuffer;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -99,6 +100,10 @@ public final class VanillaRnnLayer extends RecurrentLayer {
   @Override
   protected void forwardSteps() {
     Blas.gemm(x, w, z, false, false, 1.0, 0.0);
+    if (floatFastPath()) {
+      forwardFloat();
+      return;
+    }
     Buf zb = Buf.of(z);
     Buf hb = Buf.of(hs);
     Buf bb = Buf.of(b);
@@ -126,10 +131,33 @@ public final class VanillaRnnLayer extends RecurrentLayer {
     }
   }
 
+  /** The forward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
+  private void forwardFloat() {
+    FloatKernels k = FloatKernels.INSTANCE;
+    int h = hidden;
+    int n = batch * h;
+    FloatBuffer zb = Buf.floats(z);
+    FloatBuffer hb = Buf.floats(hs);
+    float[] bias = new float[h];
+    Buf.read(b, Buf.floats(b), 0, bias, h);
+    float[] zt = new float[n];
+    for (int t = 0; t < steps; t++) {
+      if (t > 0 || hasInitialState) {
+        Blas.gemm(hsStep[t], r, zStep[t], false, false, 1.0, 1.0);
+      }
+      Buf.read(z, zb, t * n, zt, n);
+      for (int i = 0; i < batch; i++) {
+        k.add(zt, i * h, bias, 0, h);
+      }
+      k.activation(activation, zt, 0, n);
+      Buf.write(hs, hb, (t + 1) * n, zt, n);
+    }
+  }
+
   @Override
   protected void backwardSteps(INDArray dOut, int first) {
-    dH.assign(0);
-    dZ.assign(0);
+    zeroStepsBefore(dH, first);
+    zeroStepsBefore(dZ, first);
     Buf dob = Buf.of(dOut);
     Buf dhb = Buf.of(dH);
     Buf dzb = Buf.of(dZ);
@@ -154,6 +182,7 @@ public final class VanillaRnnLayer extends RecurrentLayer {
             for (int j = 0; j < h; j++) {
               double dh = (fromFuture ? rec.get(rr + j) : 0.0) + carry[rr + j];
               dhb.set(o + j, dh);
+              dzb.set(o + j, 0.0);
               carry[rr + j] = dh;
             }
             continue;

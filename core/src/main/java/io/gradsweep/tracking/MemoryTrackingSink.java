@@ -3,6 +3,7 @@ package io.gradsweep.tracking;
 import io.gradsweep.spec.TrialSpec;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -92,13 +93,56 @@ public final class MemoryTrackingSink implements TrackingSink {
   @Override
   public void endSweep(SweepRun sweep, boolean success) {
     long now = System.currentTimeMillis();
+    endRunningChildren(sweep, now);
+    requireRun(sweep.runId()).end(success ? MemoryRun.FINISHED : MemoryRun.FAILED, now);
+  }
+
+  private static void endRunningChildren(SweepRun sweep, long now) {
     for (MemoryRun child : childrenOf(sweep.runId())) {
       if (MemoryRun.RUNNING.equals(child.status())) {
         child.putTag(TrackingTags.SUPERSEDED, "true");
         child.end(MemoryRun.FAILED, now);
       }
     }
-    requireRun(sweep.runId()).end(success ? MemoryRun.FINISHED : MemoryRun.FAILED, now);
+  }
+
+  @Override
+  public Optional<SweepRun> findSweep(String experiment, String sweepName) {
+    return runsOfExperiment(experiment).stream()
+        .filter(r -> r.parentRunId().isEmpty() && sweepName.equals(r.tags().get(TrackingTags.SWEEP)))
+        .reduce((a, b) -> b) // the most recent
+        .map(r -> new SweepRun(r.experimentId(), r.runId(), null));
+  }
+
+  @Override
+  public RunSnapshot sweepSnapshot(SweepRun sweep) {
+    return snapshot(requireRun(sweep.runId()));
+  }
+
+  @Override
+  public List<RunSnapshot> trialRuns(SweepRun sweep) {
+    return childrenOf(sweep.runId()).stream().map(MemoryTrackingSink::snapshot).toList();
+  }
+
+  @Override
+  public void reopenSweep(SweepRun sweep, Map<String, String> tags) {
+    MemoryRun run = requireRun(sweep.runId());
+    endRunningChildren(sweep, System.currentTimeMillis()); // left by the sweep's earlier driver: it is gone
+    run.end(MemoryRun.RUNNING, 0);
+    KeyMapper tagKeys = new KeyMapper();
+    tags.forEach((k, v) -> run.putTag(tagKeys.map(k), MlflowNames.truncateTagValue(v)));
+  }
+
+  private static RunSnapshot snapshot(MemoryRun r) {
+    Map<String, Double> latest = new LinkedHashMap<>();
+    for (String key : r.metricKeys()) {
+      List<MetricPoint> h = r.metricHistory(key);
+      // MLflow's "latest": the point with the largest step (then timestamp)
+      h.stream().max(Comparator.comparingLong(MetricPoint::step).thenComparingLong(MetricPoint::timestamp))
+          .ifPresent(p -> latest.put(key, p.value()));
+    }
+    return new RunSnapshot(r.runId(), r.experimentId(), r.runName(), r.status(), r.startTime(), r.params(),
+        r.tags(), latest);
   }
 
   /** Ends, as FAILED, every trial run of this sink that was not finished (as the MLflow sink does). */

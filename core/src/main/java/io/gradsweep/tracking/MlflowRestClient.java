@@ -345,6 +345,78 @@ final class MlflowRestClient {
     return out;
   }
 
+  /**
+   * Runs of an experiment matching an MLflow search {@code filter} (all pages, active runs only), with their data,
+   * ordered by {@code orderBy} (e.g. {@code attributes.start_time DESC}).
+   */
+  List<RunSnapshot> searchRuns(String experimentId, String filter, String orderBy) {
+    List<RunSnapshot> out = new ArrayList<>();
+    String token = null;
+    do {
+      ObjectNode body = json.createObjectNode();
+      body.putArray("experiment_ids").add(experimentId);
+      body.put("filter", filter);
+      body.put("max_results", 1000);
+      body.putArray("order_by").add(orderBy);
+      if (token != null) {
+        body.put("page_token", token);
+      }
+      String what = "search runs (" + filter + ") in experiment " + experimentId;
+      JsonNode r = withRetries(what, ambiguous -> exchange(what, postJson(API + "runs/search", body.toString())));
+      r.path("runs").forEach(run -> out.add(parseSnapshot(run)));
+      token = r.path("next_page_token").asText("");
+    } while (!token.isEmpty());
+    return out;
+  }
+
+  /** A run with its data. */
+  RunSnapshot getRunSnapshot(String runId) {
+    String what = "get run " + runId;
+    String path = API + "runs/get?run_id=" + encodeQuery(runId);
+    return withRetries(what, ambiguous -> parseSnapshot(exchange(what, request(path).GET().build()).path("run")));
+  }
+
+  /** Sets a run's status to RUNNING again (to resume the sweep it is the parent of). */
+  void reopenRun(String runId) {
+    ObjectNode body = json.createObjectNode();
+    body.put("run_id", runId);
+    body.put("status", "RUNNING");
+    String what = "set status RUNNING of run " + runId;
+    withRetries(what, ambiguous -> exchange(what, postJson(API + "runs/update", body.toString())));
+  }
+
+  /** A search filter term {@code tags.`key` = 'value'}, quoted. */
+  static String tagEquals(String key, String value) {
+    return "tags.`" + key + "` = '" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
+  }
+
+  private RunSnapshot parseSnapshot(JsonNode run) {
+    RunInfo info = parseRun(run);
+    JsonNode data = run.path("data");
+    Map<String, String> params = new LinkedHashMap<>();
+    data.path("params").forEach(p -> params.put(p.path("key").asText(), p.path("value").asText("")));
+    Map<String, String> tags = new LinkedHashMap<>();
+    data.path("tags").forEach(t -> tags.put(t.path("key").asText(), t.path("value").asText("")));
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    data.path("metrics").forEach(m -> metrics.put(m.path("key").asText(), parseMetricValue(m.path("value"))));
+    JsonNode i = run.path("info");
+    String name = i.path("run_name").asText(tags.getOrDefault(TrackingTags.RUN_NAME, ""));
+    return new RunSnapshot(info.runId(), info.experimentId(), name, info.status(), i.path("start_time").asLong(0),
+        params, tags, metrics);
+  }
+
+  private static double parseMetricValue(JsonNode v) {
+    if (v.isNumber()) {
+      return v.asDouble();
+    }
+    return switch (v.asText("")) {
+      case "NaN" -> Double.NaN;
+      case "Infinity" -> Double.POSITIVE_INFINITY;
+      case "-Infinity" -> Double.NEGATIVE_INFINITY;
+      default -> Double.NaN;
+    };
+  }
+
   RunInfo getRun(String runId) {
     String what = "get run " + runId;
     String path = API + "runs/get?run_id=" + encodeQuery(runId);

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -297,6 +298,11 @@ public final class MlflowTrackingSink implements TrackingSink {
 
   @Override
   public void endSweep(SweepRun sweep, boolean success) {
+    endRunningChildren(sweep);
+    client.updateRun(sweep.runId(), success ? "FINISHED" : "FAILED", clock.getAsLong());
+  }
+
+  private void endRunningChildren(SweepRun sweep) {
     for (String child : client.runningChildren(sweep.experimentId(), sweep.runId())) {
       LOG.warn("trial run {} of sweep run {} was left RUNNING (its task was cut off); ending it FAILED, superseded",
           child, sweep.runId());
@@ -304,7 +310,43 @@ public final class MlflowTrackingSink implements TrackingSink {
           List.of(new LogBatch.Entry(TrackingTags.SUPERSEDED, "true"))));
       client.updateRun(child, "FAILED", clock.getAsLong());
     }
-    client.updateRun(sweep.runId(), success ? "FINISHED" : "FAILED", clock.getAsLong());
+  }
+
+  @Override
+  public Optional<SweepRun> findSweep(String experiment, String sweepName) {
+    Optional<MlflowRestClient.Experiment> exp = client.getExperimentByName(experiment);
+    if (exp.isEmpty() || !"active".equals(exp.get().lifecycleStage())) {
+      return Optional.empty();
+    }
+    String expId = exp.get().id();
+    String filter = MlflowRestClient.tagEquals(TrackingTags.SWEEP, sweepName);
+    // children carry the sweep tag too; the parent is the run without a parent
+    return client.searchRuns(expId, filter, "attributes.start_time DESC").stream()
+        .filter(r -> !r.tags().containsKey(TrackingTags.PARENT_RUN_ID))
+        .findFirst()
+        .map(r -> new SweepRun(expId, r.runId(), client.uiUrl(expId, r.runId())));
+  }
+
+  @Override
+  public RunSnapshot sweepSnapshot(SweepRun sweep) {
+    return client.getRunSnapshot(sweep.runId());
+  }
+
+  @Override
+  public List<RunSnapshot> trialRuns(SweepRun sweep) {
+    return client.searchRuns(sweep.experimentId(),
+        MlflowRestClient.tagEquals(TrackingTags.PARENT_RUN_ID, sweep.runId()), "attributes.start_time ASC");
+  }
+
+  @Override
+  public void reopenSweep(SweepRun sweep, Map<String, String> tags) {
+    endRunningChildren(sweep); // left by the sweep's earlier driver: it is gone
+    client.reopenRun(sweep.runId());
+    if (!tags.isEmpty()) {
+      List<LogBatch.Entry> entries = new ArrayList<>();
+      tags.forEach((k, v) -> entries.add(new LogBatch.Entry(k, MlflowNames.truncateTagValue(v))));
+      client.logBatch(sweep.runId(), new LogBatch(List.of(), List.of(), entries));
+    }
   }
 
   /**

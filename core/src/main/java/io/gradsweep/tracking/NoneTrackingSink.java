@@ -1,7 +1,9 @@
 package io.gradsweep.tracking;
 
 import io.gradsweep.spec.TrialSpec;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Discards everything: for {@code plan} and dry runs. Sweep and trial runs have null ids (as
@@ -53,6 +55,24 @@ public final class NoneTrackingSink implements TrackingSink {
 
   @Override
   public void endSweep(SweepRun sweep, boolean success) {}
+
+  @Override
+  public Optional<SweepRun> findSweep(String experiment, String sweepName) {
+    return Optional.empty();
+  }
+
+  @Override
+  public RunSnapshot sweepSnapshot(SweepRun sweep) {
+    throw new TrackingException("tracking backend 'none' stores nothing: there is no sweep to read back");
+  }
+
+  @Override
+  public List<RunSnapshot> trialRuns(SweepRun sweep) {
+    return List.of();
+  }
+
+  @Override
+  public void reopenSweep(SweepRun sweep, Map<String, String> tags) {}
 
   @Override
   public void close() {}

@@ -1,7 +1,9 @@
 package io.gradsweep.tracking;
 
 import io.gradsweep.spec.TrialSpec;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Where a sweep's results go: one sweep run (the parent) holding one trial run (a child) per trial.
@@ -44,6 +46,25 @@ public interface TrackingSink extends AutoCloseable {
    * {@link TrackingTags#SUPERSEDED} {@code true}, so no run is left RUNNING. Call it after the trials are done.
    */
   void endSweep(SweepRun sweep, boolean success);
+
+  /**
+   * The most recent parent run of the sweep called {@code sweepName} in {@code experiment}, if any (the
+   * experiment need not exist). Used to resume a sweep and to report on it.
+   */
+  Optional<SweepRun> findSweep(String experiment, String sweepName);
+
+  /** The parent run of a sweep, read back (params, tags, status). */
+  RunSnapshot sweepSnapshot(SweepRun sweep);
+
+  /** Every trial run under the sweep's parent run (all attempts, any status), oldest first. */
+  List<RunSnapshot> trialRuns(SweepRun sweep);
+
+  /**
+   * Opens a parent run again (status RUNNING) to resume its sweep, and sets {@code tags} on it. Trial runs already
+   * there are kept; those still RUNNING (cut off when the sweep's earlier driver died) are first ended FAILED with
+   * tag {@link TrackingTags#SUPERSEDED}, as {@link #endSweep} does.
+   */
+  void reopenSweep(SweepRun sweep, Map<String, String> tags);
 
   @Override
   void close();

@@ -1,7 +1,9 @@
 package io.gradsweep.train;
 
+import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.tracking.SpoolBacklog;
 import java.io.Serializable;
+import java.util.Map;
 
 /**
  * Summary of one finished trial, small enough to collect on the driver.
@@ -48,6 +50,11 @@ public record TrialResult(
     SpoolBacklog trackingBacklog)
     implements Serializable {
 
+  /** Tag of a trial run holding its {@link TrialStatus}. */
+  public static final String STATUS_TAG = "gradsweep.status";
+  /** Tag of a FAILED trial run holding the error. */
+  public static final String ERROR_TAG = "gradsweep.error";
+
   /** A result whose run delivered everything. */
   public TrialResult(String trialId, String displayName, String runId, TrialStatus status, int steps,
       int stepsToSolve, int divergedAtStep, double finalEvalLoss, double baselineLoss, double maxGradNorm,
@@ -70,6 +77,32 @@ public record TrialResult(
     return new TrialResult(trialId, displayName, runId, status, steps, stepsToSolve, divergedAtStep, finalEvalLoss,
         baselineLoss, maxGradNorm, clipRate, decayRate, horizon, wallSeconds, error, initProfile, finalProfile,
         backlog);
+  }
+
+  /**
+   * The result of a trial that ran before, read back from its tracking run (status tag and {@code final/*}
+   * metrics): used when a resumed sweep skips the trials already finished. Profiles are not read back (null).
+   */
+  public static TrialResult fromRun(RunSnapshot run, String displayName) {
+    Map<String, Double> m = run.metrics();
+    TrialStatus status;
+    try {
+      status = TrialStatus.valueOf(run.tags().getOrDefault(STATUS_TAG, TrialStatus.FAILED.name()));
+    } catch (IllegalArgumentException e) {
+      status = TrialStatus.FAILED;
+    }
+    return new TrialResult(run.trialId().orElse(null), displayName, run.runId(), status,
+        (int) m.getOrDefault("final/steps", 0.0).doubleValue(), intMetric(m, "final/steps_to_solve"),
+        intMetric(m, "final/diverged_at_step"), m.getOrDefault("final/eval_loss", Double.NaN),
+        m.getOrDefault("final/baseline_loss", Double.NaN), m.getOrDefault("final/max_grad_norm", Double.NaN),
+        m.getOrDefault("final/clip_rate", Double.NaN), m.getOrDefault("final/decay_rate", Double.NaN),
+        intMetric(m, "final/horizon"), m.getOrDefault("final/wall_seconds", Double.NaN),
+        status == TrialStatus.FAILED ? run.tags().getOrDefault(ERROR_TAG, "failed in an earlier attempt") : null);
+  }
+
+  private static int intMetric(Map<String, Double> m, String key) {
+    Double v = m.get(key);
+    return v == null || !Double.isFinite(v) ? -1 : (int) Math.round(v);
   }
 
   public static TrialResult failed(String trialId, String displayName, String runId, String error, double wallSeconds) {

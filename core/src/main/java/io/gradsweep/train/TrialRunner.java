@@ -87,15 +87,15 @@ public final class TrialRunner {
     String runId = run == null ? null : run.runId();
     try {
       TrialResult r = train(spec, run, t0);
-      run.setTag("gradsweep.status", r.status().name());
+      run.setTag(TrialResult.STATUS_TAG, r.status().name());
       run.finish(true);
       return r;
     } catch (RuntimeException | OutOfMemoryError e) {
       String msg = e.getClass().getSimpleName() + ": " + e.getMessage();
       LOG.warn("trial {} ({}) failed: {}", spec.id(), spec.displayName(), msg, e);
       try {
-        run.setTag("gradsweep.status", TrialStatus.FAILED.name());
-        run.setTag("gradsweep.error", msg.length() > 4000 ? msg.substring(0, 4000) : msg);
+        run.setTag(TrialResult.STATUS_TAG, TrialStatus.FAILED.name());
+        run.setTag(TrialResult.ERROR_TAG, msg.length() > 4000 ? msg.substring(0, 4000) : msg);
         run.finish(false);
       } catch (RuntimeException e2) {
         LOG.warn("could not record the failure of trial {}: {}", spec.id(), e2.toString());

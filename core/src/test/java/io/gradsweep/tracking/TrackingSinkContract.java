@@ -246,6 +246,68 @@ public abstract class TrackingSinkContract {
   }
 
   @Test
+  void aSweepCanBeFoundReadBackAndReopened() {
+    String experiment = uniqueExperiment("contract-readback");
+    try (TrackingSink sink = openSink()) {
+      assertTrue(sink.findSweep(experiment, "s").isEmpty(), "no such experiment yet");
+      SweepRun older = sink.startSweep(experiment, "s", Map.of("grid.lr", "[0.1]"), Map.of(), null);
+      sink.endSweep(older, true);
+      SweepRun other = sink.startSweep(experiment, "other", Map.of(), Map.of(), null);
+      sink.endSweep(other, true);
+      sleepAMillisecond(); // start times order the runs
+      SweepRun sweep = sink.startSweep(experiment, "s", Map.of("grid.lr", "[0.1, 0.01]"), Map.of(), null);
+      TrialSpec a = trial(experiment, "s", 0.1, 5);
+      TrialSpec b = trial(experiment, "s", 0.01, 5);
+      TrialRun ra = sink.startTrial(sweep, a);
+      ra.logMetric("final/eval_loss", 0.5, 1);
+      ra.logMetric("final/eval_loss", 0.25, 2);
+      ra.finish(true);
+      TrialRun rb = sink.startTrial(sweep, b);
+      rb.finish(false);
+      sink.endSweep(sweep, false);
+
+      SweepRun found = sink.findSweep(experiment, "s").orElseThrow();
+      assertEquals(sweep.runId(), found.runId(), "the most recent parent run of that name, never a child");
+      assertEquals(sweep.experimentId(), found.experimentId());
+      assertTrue(sink.findSweep(experiment, "missing").isEmpty());
+      RunSnapshot parent = sink.sweepSnapshot(found);
+      assertEquals("[0.1, 0.01]", parent.params().get("grid.lr"));
+      assertEquals("FAILED", parent.status());
+
+      List<RunSnapshot> trials = sink.trialRuns(found);
+      assertEquals(2, trials.size());
+      RunSnapshot sa = trials.stream().filter(t -> t.runId().equals(ra.runId())).findFirst().orElseThrow();
+      RunSnapshot sb = trials.stream().filter(t -> t.runId().equals(rb.runId())).findFirst().orElseThrow();
+      assertEquals(a.id(), sa.trialId().orElseThrow());
+      assertEquals(b.id(), sb.trialId().orElseThrow());
+      assertTrue(sa.finished());
+      assertEquals("FAILED", sb.status());
+      assertEquals(0.25, sa.metrics().get("final/eval_loss"), 0.0, "the latest value");
+      assertEquals(a.params().get("lr"), sa.params().get("lr"));
+      assertTrue(sink.trialRuns(older).isEmpty());
+
+      TrialRun cutOff = sink.startTrial(found, trial(experiment, "s", 0.001, 5)); // its driver died
+      sink.reopenSweep(found, Map.of("gradsweep.resumed", "1"));
+      assertEquals("FAILED", readRun(cutOff.runId()).status());
+      assertEquals("true", readRun(cutOff.runId()).tags().get(TrackingTags.SUPERSEDED));
+      RunSnapshot reopened = sink.sweepSnapshot(found);
+      assertEquals("RUNNING", reopened.status());
+      assertEquals("1", reopened.tags().get("gradsweep.resumed"));
+      assertEquals(3, sink.trialRuns(found).size(), "trial runs are kept");
+      sink.endSweep(found, true);
+      assertEquals("FINISHED", sink.sweepSnapshot(found).status());
+    }
+  }
+
+  private static void sleepAMillisecond() {
+    try {
+      Thread.sleep(5);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Test
   void closingTheSinkEndsUnfinishedRunsAsFailed() {
     String experiment = uniqueExperiment("contract-close");
     String runId;

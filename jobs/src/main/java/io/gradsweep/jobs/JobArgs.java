@@ -14,13 +14,15 @@ import java.util.Set;
  * @param tracking where results go (null for plan and help); for replay the server given by --tracking-uri, or a
  *     null URI (each spool's own)
  * @param parallelism most trials running at once, or 0 for Spark's default parallelism
+ * @param resume {@code run --resume}: continue the sweep's latest parent run instead of starting a new one
  */
-record JobArgs(String command, Path spec, TrackingTarget tracking, int parallelism) {
+record JobArgs(String command, Path spec, TrackingTarget tracking, int parallelism, boolean resume) {
 
   static final Set<String> BACKENDS = Set.of("mlflow", "memory", "none");
 
   static final String USAGE = """
-      Usage: gradsweep run SPEC [--tracking-uri URI] [--tracking-backend mlflow|memory|none] [--parallelism N]
+      Usage: gradsweep run SPEC [--resume] [--tracking-uri URI] [--tracking-backend mlflow|memory|none]
+                                [--parallelism N]
              gradsweep plan SPEC
              gradsweep replay [--tracking-uri URI] [SPOOL_DIR]
              gradsweep --help
@@ -35,6 +37,10 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
                     one each spool was written for. Run it on the host whose disk holds the spool
 
       Options:
+        --resume                    continue the sweep's most recent parent run (same experiment and sweep name):
+                                    trials with a FINISHED run there are skipped, the others (cut off, failed,
+                                    or new in an extended grid) run under the same parent run. Without an
+                                    earlier parent run it starts a new one
         --tracking-uri URI          tracking server address, e.g. http://127.0.0.1:5000
                                     (default: $MLFLOW_TRACKING_URI; required for the mlflow backend)
         --tracking-backend NAME     mlflow (default), memory (in-process, for tests) or none
@@ -69,13 +75,14 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
 
   static JobArgs parse(String[] args, Map<String, String> env) throws UsageException {
     if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
-      return new JobArgs("help", null, null, 0);
+      return new JobArgs("help", null, null, 0, false);
     }
     String command = null;
     String spec = null;
     String uri = null;
     String backend = "mlflow";
     int parallelism = 0;
+    boolean resume = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       String value = null;
@@ -87,6 +94,12 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
       switch (name) {
         case "--tracking-uri" -> uri = value != null ? value : next(args, ++i, name);
         case "--tracking-backend" -> backend = value != null ? value : next(args, ++i, name);
+        case "--resume" -> {
+          if (value != null) {
+            throw new UsageException("--resume takes no value, got '" + a + "'");
+          }
+          resume = true;
+        }
         case "--parallelism" -> parallelism = positiveInt(value != null ? value : next(args, ++i, name), name);
         default -> {
           if (a.startsWith("-")) {
@@ -109,8 +122,11 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
         throw new UsageException("replay: spools are MLflow's; --tracking-backend must be mlflow, got '" + backend
             + "'");
       }
+      if (resume) {
+        throw new UsageException("replay: --resume applies to run only");
+      }
       return new JobArgs(command, spec == null ? null : Path.of(spec),
-          new TrackingTarget("mlflow", uri == null || uri.isBlank() ? null : uri), 0);
+          new TrackingTarget("mlflow", uri == null || uri.isBlank() ? null : uri), 0, false);
     }
     if (!command.equals("run") && !command.equals("plan")) {
       throw new UsageException("unknown command '" + command + "'; known: run, plan, replay");
@@ -122,7 +138,10 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
       throw new UsageException("--tracking-backend: unknown backend '" + backend + "'; known: mlflow, memory, none");
     }
     if (command.equals("plan")) {
-      return new JobArgs(command, Path.of(spec), null, parallelism);
+      if (resume) {
+        throw new UsageException("plan: --resume applies to run only");
+      }
+      return new JobArgs(command, Path.of(spec), null, parallelism, false);
     }
     if (uri == null || uri.isBlank()) {
       uri = env.get("MLFLOW_TRACKING_URI");
@@ -132,7 +151,7 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
           + "(bin/gradsweep starts a local MLflow server when neither is given)");
     }
     return new JobArgs(command, Path.of(spec), new TrackingTarget(backend, backend.equals("mlflow") ? uri : null),
-        parallelism);
+        parallelism, resume);
   }
 
   private static String next(String[] args, int i, String option) throws UsageException {

@@ -4,8 +4,11 @@ import io.gradsweep.spec.PlanFormatter;
 import io.gradsweep.spec.SpecException;
 import io.gradsweep.spec.SweepSpec;
 import io.gradsweep.spec.SweepSpecParser;
+import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.tracking.MlflowNames;
 import io.gradsweep.tracking.MlflowTrackingSink;
 import io.gradsweep.tracking.RetryPolicy;
+import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.tracking.SpoolBacklog;
 import io.gradsweep.tracking.SpoolReplay;
 import io.gradsweep.tracking.SweepRun;
@@ -17,10 +20,15 @@ import io.gradsweep.train.TrialResult;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.SparkConf;
@@ -49,6 +57,9 @@ public final class SweepJob {
   static final String PROGRESS_SECONDS_PROPERTY = "gradsweep.progress.seconds";
   /** How long a cluster's executors may take to register before the sweep gives up. */
   static final String EXECUTOR_WAIT_PROPERTY = "gradsweep.executor.wait.seconds";
+
+  /** JVM option that enables the engine's SIMD kernels. */
+  static final String VECTOR_MODULE_OPTION = "--add-modules=jdk.incubator.vector";
 
   private final PrintStream out;
   private final PrintStream err;
@@ -148,20 +159,28 @@ public final class SweepJob {
   }
 
   private int runSweep(SweepSpec spec, JobArgs a, TrackingSink sink) throws InterruptedException {
+    Resumption prior = a.resume() ? findResumable(spec, sink) : null;
+    if (!a.resume()) {
+      noteInterruptedSweep(spec, sink);
+    }
+    List<TrialSpec> todo = prior == null ? spec.trials() : prior.remaining(spec.trials());
     SparkSession spark = startSpark(spec);
     try {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       awaitExecutors(jsc);
       int parallelism = a.parallelism() > 0 ? a.parallelism() : jsc.defaultParallelism();
-      SweepRun sweep = startParentRun(spec, sink, jsc);
+      SweepRun sweep = prior == null ? startParentRun(spec, sink, jsc) : resumeParentRun(spec, sink, jsc, prior);
       String parentRun = sweep.uiUrl() == null ? sweep.runId() : sweep.uiUrl();
-      err.println(ProgressReporter.PREFIX + "sweep '" + spec.name() + "': " + spec.trials().size() + " trials on "
-          + jsc.master() + ", at most " + Math.min(parallelism, spec.trials().size()) + " at a time; parent run "
-          + parentRun);
+      err.println(ProgressReporter.PREFIX + "sweep '" + spec.name() + "': " + todo.size()
+          + (prior == null ? "" : " of " + spec.trials().size()) + " trials to run on " + jsc.master()
+          + ", at most " + Math.max(1, Math.min(parallelism, todo.size())) + " at a time; parent run " + parentRun);
       ParentRunGuard guard = new ParentRunGuard(a.tracking(), sweep);
       try {
-        List<TrialDispatcher.Outcome> outcomes = runTrials(jsc, spec, a.tracking(), sweep, parallelism);
-        List<TrialResult> results = outcomes.stream().map(TrialDispatcher.Outcome::result).toList();
+        List<TrialDispatcher.Outcome> outcomes = todo.isEmpty() ? List.of()
+            : runTrials(jsc, todo, a.tracking(), sweep, parallelism);
+        List<TrialResult> results = prior == null
+            ? outcomes.stream().map(TrialDispatcher.Outcome::result).toList()
+            : prior.merge(spec.trials(), todo, outcomes);
         long sparkFailures = outcomes.stream().filter(o -> o.sparkError() != null).count();
         String summary = Tables.summary(spec.trials(), results);
         out.println();
@@ -205,6 +224,11 @@ public final class SweepJob {
       conf.set("spark.app.name", "gradsweep " + spec.name()); // unset, or spark-submit's default (the main class)
     }
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    // the engine's SIMD kernels on the executors (without the module they fall back to plain loops)
+    String executorOpts = conf.get("spark.executor.extraJavaOptions", "");
+    if (!executorOpts.contains("jdk.incubator.vector")) {
+      conf.set("spark.executor.extraJavaOptions", (executorOpts + " " + VECTOR_MODULE_OPTION).strip());
+    }
     // ND4J/OpenMP threads of each task = the CPUs Spark gives the task (executors in their own JVMs)
     conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
     if (conf.get("spark.master").startsWith("local") && env.get("OMP_NUM_THREADS") == null) {
@@ -257,14 +281,153 @@ public final class SweepJob {
     }
   }
 
+  /**
+   * Step 4, for {@code run --resume}: the sweep's latest parent run opened again, with the current spec as
+   * {@code sweep.yaml}. Its params stay those of its first run (MLflow params cannot change); keys whose value
+   * the current spec changes or adds are listed in tag {@value #CHANGED_PARAMS_TAG}.
+   */
+  private SweepRun resumeParentRun(SweepSpec spec, TrackingSink sink, JavaSparkContext jsc, Resumption prior) {
+    Map<String, String> tags = new LinkedHashMap<>();
+    int resumes = parseIntOr(prior.parent().tags().get(RESUMED_TAG), 0) + 1;
+    tags.put(RESUMED_TAG, Integer.toString(resumes));
+    tags.put("gradsweep.trials", Integer.toString(spec.trials().size()));
+    tags.put("gradsweep.spark.master", jsc.master());
+    tags.put("gradsweep.spark.app_id", jsc.sc().applicationId());
+    List<String> changed = new ArrayList<>();
+    spec.sweepParams().forEach((k, v) -> {
+      String old = prior.parent().params().get(k);
+      if (old == null || !old.equals(MlflowNames.truncateParamValue(v))) {
+        changed.add(k);
+      }
+    });
+    if (!changed.isEmpty()) {
+      tags.put(CHANGED_PARAMS_TAG, String.join(",", changed));
+      err.println(ProgressReporter.PREFIX + "note: the spec differs from the parent run's params in "
+          + String.join(", ", changed) + "; the params keep their first values, sweep.yaml is the current spec");
+    }
+    try {
+      sink.reopenSweep(prior.run(), tags);
+      sink.logSweepArtifact(prior.run(), "sweep.yaml", spec.yaml().getBytes(StandardCharsets.UTF_8));
+    } catch (TrackingException e) {
+      throw new JobFailure(TRACKING_ERROR, "could not reopen the parent run " + prior.run().runId() + ": "
+          + e.getMessage());
+    }
+    return prior.run();
+  }
+
+  /** Tag of a parent run: how many times its sweep was resumed. */
+  static final String RESUMED_TAG = "gradsweep.resumed";
+  /** Tag of a resumed parent run: sweep params whose value the current spec changed or added. */
+  static final String CHANGED_PARAMS_TAG = "gradsweep.resume.changed_params";
+
+  private static int parseIntOr(String s, int otherwise) {
+    try {
+      return s == null ? otherwise : Integer.parseInt(s.strip());
+    } catch (NumberFormatException e) {
+      return otherwise;
+    }
+  }
+
+  /**
+   * For {@code run --resume}: the sweep's latest parent run and its trials that FINISHED, or null (with a note)
+   * when the sweep never ran. Reads the tracking backend only; nothing changes yet.
+   */
+  private Resumption findResumable(SweepSpec spec, TrackingSink sink) {
+    Optional<SweepRun> found;
+    RunSnapshot parent;
+    List<RunSnapshot> runs;
+    try {
+      found = sink.findSweep(spec.experiment(), spec.name());
+      if (found.isEmpty()) {
+        err.println(ProgressReporter.PREFIX + "--resume: sweep '" + spec.name() + "' has no parent run in "
+            + "experiment '" + spec.experiment() + "' yet; starting it");
+        return null;
+      }
+      parent = sink.sweepSnapshot(found.get());
+      runs = sink.trialRuns(found.get());
+    } catch (TrackingException e) {
+      throw new JobFailure(TRACKING_ERROR, "--resume: could not read sweep '" + spec.name() + "': "
+          + e.getMessage());
+    }
+    Resumption r = new Resumption(found.get(), parent, Resumption.finishedByTrialId(runs));
+    Set<String> planned = new HashSet<>();
+    spec.trials().forEach(t -> planned.add(t.id()));
+    long done = spec.trials().stream().filter(t -> r.finished().containsKey(t.id())).count();
+    long dropped = r.finished().keySet().stream().filter(id -> !planned.contains(id)).count();
+    String where = found.get().uiUrl() == null ? found.get().runId() : found.get().uiUrl();
+    err.println(ProgressReporter.PREFIX + "resuming sweep '" + spec.name() + "' (parent run " + where + ", "
+        + parent.status() + "): " + done + " of " + spec.trials().size() + " trials already FINISHED, "
+        + (spec.trials().size() - done) + " to run"
+        + (dropped == 0 ? "" : "; " + dropped + " finished trials are no longer in the spec and are left as they are"));
+    if (RunSnapshot.RUNNING.equals(parent.status())) {
+      err.println(ProgressReporter.PREFIX + "note: the parent run was still RUNNING: its driver was killed, or it "
+          + "is still running elsewhere (then stop one of the two)");
+    }
+    return r;
+  }
+
+  /** Without {@code --resume}: a hint when the sweep's latest parent run did not finish. Best effort. */
+  private void noteInterruptedSweep(SweepSpec spec, TrackingSink sink) {
+    try {
+      Optional<SweepRun> found = sink.findSweep(spec.experiment(), spec.name());
+      if (found.isPresent()) {
+        RunSnapshot parent = sink.sweepSnapshot(found.get());
+        if (!parent.finished()) {
+          err.println(ProgressReporter.PREFIX + "note: the latest run of sweep '" + spec.name() + "' ("
+              + (found.get().uiUrl() == null ? found.get().runId() : found.get().uiUrl()) + ") is "
+              + parent.status() + "; 'run --resume' would continue it and skip its finished trials. Starting a new "
+              + "parent run.");
+        }
+      }
+    } catch (TrackingException e) {
+      // only a hint
+    }
+  }
+
+  /**
+   * A sweep being resumed: its parent run and, by trial id, the trial runs that FINISHED (the latest one if a
+   * trial has several).
+   */
+  record Resumption(SweepRun run, RunSnapshot parent, Map<String, RunSnapshot> finished) {
+
+    static Map<String, RunSnapshot> finishedByTrialId(List<RunSnapshot> runs) {
+      Map<String, RunSnapshot> byId = new LinkedHashMap<>();
+      for (RunSnapshot r : runs) { // oldest first: a later FINISHED run of the same trial wins
+        if (r.finished() && r.trialId().isPresent()) {
+          byId.put(r.trialId().get(), r);
+        }
+      }
+      return byId;
+    }
+
+    /** The planned trials without a FINISHED run, in plan order. */
+    List<TrialSpec> remaining(List<TrialSpec> planned) {
+      return planned.stream().filter(t -> !finished.containsKey(t.id())).toList();
+    }
+
+    /** One result per planned trial, in plan order: read back for the finished ones, else from this run. */
+    List<TrialResult> merge(List<TrialSpec> planned, List<TrialSpec> ran, List<TrialDispatcher.Outcome> outcomes) {
+      Map<String, TrialResult> now = new HashMap<>();
+      for (int i = 0; i < ran.size(); i++) {
+        now.put(ran.get(i).id(), outcomes.get(i).result());
+      }
+      List<TrialResult> out = new ArrayList<>(planned.size());
+      for (TrialSpec t : planned) {
+        TrialResult r = now.get(t.id());
+        out.add(r != null ? r : TrialResult.fromRun(finished.get(t.id()), t.displayName()));
+      }
+      return out;
+    }
+  }
+
   /** Step 5: every trial as a Spark task, with progress lines on stderr. */
-  private List<TrialDispatcher.Outcome> runTrials(JavaSparkContext jsc, SweepSpec spec, TrackingTarget target,
-      SweepRun sweep, int parallelism) throws InterruptedException {
-    try (ProgressReporter progress = new ProgressReporter(spec.trials().size(), err,
+  private List<TrialDispatcher.Outcome> runTrials(JavaSparkContext jsc, List<TrialSpec> trials,
+      TrackingTarget target, SweepRun sweep, int parallelism) throws InterruptedException {
+    try (ProgressReporter progress = new ProgressReporter(trials.size(), err,
         Long.getLong(PROGRESS_SECONDS_PROPERTY, 5), System::nanoTime)) {
       jsc.sc().addSparkListener(progress);
       try {
-        return TrialDispatcher.runAll(jsc, spec.trials(), new TrialTask(target, sweep), parallelism, progress);
+        return TrialDispatcher.runAll(jsc, trials, new TrialTask(target, sweep), parallelism, progress);
       } finally {
         jsc.sc().removeSparkListener(progress);
       }

@@ -25,23 +25,33 @@ class JobArgsTest {
   void runWithEveryOption() throws Exception {
     JobArgs a = parse(NO_ENV, "run", "s.yaml", "--tracking-uri", "http://h:1", "--tracking-backend", "mlflow",
         "--parallelism", "3");
-    assertEquals(new JobArgs("run", Path.of("s.yaml"), new TrackingTarget("mlflow", "http://h:1"), 3), a);
+    assertEquals(new JobArgs("run", Path.of("s.yaml"), new TrackingTarget("mlflow", "http://h:1"), 3, false), a);
   }
 
   @Test
   void optionsTakeTheEqualsFormAndMayComeFirst() throws Exception {
     JobArgs a = parse(NO_ENV, "--parallelism=2", "--tracking-uri=http://h:1", "run", "s.yaml");
-    assertEquals(new JobArgs("run", Path.of("s.yaml"), new TrackingTarget("mlflow", "http://h:1"), 2), a);
+    assertEquals(new JobArgs("run", Path.of("s.yaml"), new TrackingTarget("mlflow", "http://h:1"), 2, false), a);
+  }
+
+  @Test
+  void resumeIsAFlagOfRunOnly() throws Exception {
+    assertTrue(parse(NO_ENV, "run", "s.yaml", "--resume", "--tracking-backend", "none").resume());
+    assertTrue(!parse(NO_ENV, "run", "s.yaml", "--tracking-backend", "none").resume());
+    assertTrue(error(NO_ENV, "plan", "s.yaml", "--resume").contains("--resume"));
+    assertTrue(error(NO_ENV, "run", "s.yaml", "--resume=yes", "--tracking-backend", "none").contains("no value"));
   }
 
   @Test
   void replayTakesAnOptionalDirectoryAndServer() throws Exception {
-    assertEquals(new JobArgs("replay", null, new TrackingTarget("mlflow", null), 0),
+    assertEquals(new JobArgs("replay", null, new TrackingTarget("mlflow", null), 0, false),
         parse(Map.of("MLFLOW_TRACKING_URI", "http://env:5000"), "replay"));
-    assertEquals(new JobArgs("replay", Path.of("/tmp/spool"), new TrackingTarget("mlflow", "http://h:1"), 0),
+    assertEquals(new JobArgs("replay", Path.of("/tmp/spool"), new TrackingTarget("mlflow", "http://h:1"), 0,
+        false),
         parse(NO_ENV, "replay", "--tracking-uri", "http://h:1", "/tmp/spool"));
     assertTrue(error(NO_ENV, "replay", "--tracking-backend", "none").contains("--tracking-backend must be mlflow"));
     assertTrue(error(NO_ENV, "replay", "a", "b").contains("unexpected argument 'b'"));
+    assertTrue(error(NO_ENV, "replay", "--resume").contains("--resume applies to run only"));
   }
 
   @Test

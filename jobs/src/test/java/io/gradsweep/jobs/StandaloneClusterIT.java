@@ -91,7 +91,7 @@ class StandaloneClusterIT {
             (System.nanoTime() - t0) / 1e9, submit.out(), submit.err());
         assertEquals(0, submit.status(), submit.err());
         int planned = io.gradsweep.spec.SweepSpecParser.parseFile(TINY).trials().size();
-        assertTrue(submit.err().contains(planned + " trials on " + master + ", at most 2 at a time"), submit.err());
+        assertTrue(submit.err().contains(planned + " trials to run on " + master + ", at most 2 at a time"), submit.err());
 
         List<RunRecord> children =
             SweepReadback.assertSweepLogged(server.uri(), TINY, SweepReadback.parentRunId(submit.out()));

@@ -50,8 +50,8 @@ class SweepJobLocalIT {
       }
       int planned = io.gradsweep.spec.SweepSpecParser.parseFile(TINY).trials().size();
       assertEquals(planned, children.size());
-      assertTrue(stderr.contains("[gradsweep] sweep 'tiny-adding': " + planned + " trials on local[2], at most 2 at a "
-          + "time"), stderr);
+      assertTrue(stderr.contains("[gradsweep] sweep 'tiny-adding': " + planned + " trials to run on local[2], at most "
+          + "2 at a time"), stderr);
       assertEquals(planned, stderr.lines().filter(l -> l.matches("\\[gradsweep\\] trial \\d .*trials \\d/" + planned
           + " done.*")).count(), "one progress line per finished trial:\n" + stderr);
       assertTrue(stdout.lines().anyMatch(l -> l.startsWith("#  trial")), "summary table header:\n" + stdout);

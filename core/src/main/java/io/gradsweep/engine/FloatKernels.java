@@ -1,0 +1,77 @@
+package io.gradsweep.engine;
+
+/**
+ * Element-wise kernels of the engine's single-precision fast path, on spans of heap {@code float[]} arrays: one
+ * call per span of a time step (a few hundred to a few thousand elements), so the choice of implementation costs
+ * nothing per element.
+ *
+ * <p>{@link #INSTANCE} uses the JDK's Vector API (SIMD, with the JIT's vectorised exp) when the JVM was started
+ * with {@code --add-modules jdk.incubator.vector} (gradsweep's scripts, Maven's tests and the Spark job's
+ * executors do this), else plain Java loops; {@code -Dgradsweep.kernels=scalar} forces the loops. Both agree to
+ * float rounding; a run is reproducible for a given choice (see {@link #name()}).
+ */
+abstract class FloatKernels {
+  /** System property: {@code scalar} forces the plain-Java kernels. */
+  static final String PROPERTY = "gradsweep.kernels";
+
+  static final FloatKernels SCALAR = new ScalarFloatKernels();
+  static final FloatKernels INSTANCE = choose();
+
+  private static FloatKernels choose() {
+    if ("scalar".equals(System.getProperty(PROPERTY))) {
+      return SCALAR;
+    }
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      return SCALAR;
+    }
+    try {
+      return (FloatKernels) Class.forName("io.gradsweep.engine.VectorFloatKernels").getDeclaredConstructor()
+          .newInstance();
+    } catch (ReflectiveOperationException | LinkageError e) {
+      return SCALAR;
+    }
+  }
+
+  /** {@code vector} or {@code scalar}: which implementation {@link #INSTANCE} is. */
+  abstract String name();
+
+  /** a[ao + j] += b[bo + j], j < len. */
+  abstract void add(float[] a, int ao, float[] b, int bo, int len);
+
+  /** a[o + j] = sigmoid(a[o + j]), j < len. */
+  abstract void sigmoid(float[] a, int o, int len);
+
+  /** a[o + j] = tanh(a[o + j]), j < len. */
+  abstract void tanh(float[] a, int o, int len);
+
+  /** a[o + j] = max(a[o + j], 0), j < len. */
+  abstract void relu(float[] a, int o, int len);
+
+  /**
+   * LSTM state update for one example: with the activated gates i, f, g, o at {@code gates[go ..]} (four blocks
+   * of {@code h}), c = f c_prev + i g, tc = tanh(c), out = o tc; c_prev at {@code cPrev[co ..]}, results at
+   * {@code c[co ..]}, {@code tc[co ..]}, {@code out[co ..]}.
+   */
+  abstract void lstmState(float[] gates, int go, int h, float[] cPrev, float[] c, float[] tc, float[] out, int co);
+
+  /**
+   * GRU update for one example, after r and z are activated at {@code gates[go ..]} and {@code gates[go + h ..]}
+   * and the candidate's input part (x W_n + b_n) sits at {@code gates[go + 2h ..]}: hn = hr_n + bh_n (hr_n at
+   * {@code hr[ro ..]}, or 0 without a past), n = tanh(x W_n + b_n + r hn) written over the candidate, hn to
+   * {@code hn[so ..]}, and h = n + z (h_prev - n) to {@code hOut[so ..]} (h_prev at {@code hPrev[so ..]}).
+   */
+  abstract void gruState(float[] gates, int go, int h, float[] hr, int ro, boolean fromPast, float[] bh,
+      float[] hn, float[] hPrev, float[] hOut, int so);
+
+  /** Element-wise activation of a vanilla RNN. */
+  final void activation(Activation act, float[] a, int o, int len) {
+    switch (act) {
+      case TANH -> tanh(a, o, len);
+      case SIGMOID -> sigmoid(a, o, len);
+      case RELU -> relu(a, o, len);
+      case IDENTITY -> {
+        // nothing
+      }
+    }
+  }
+}

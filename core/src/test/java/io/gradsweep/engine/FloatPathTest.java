@@ -1,0 +1,196 @@
+package io.gradsweep.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The single-precision fast path of the forward pass (heap arrays, {@link FloatKernels}) against the
+ * double-precision loop on the same weights, and the SIMD kernels against the scalar ones.
+ */
+class FloatPathTest {
+  private static final int IN = 3;
+
+  @Test
+  void theTestJvmUsesTheSimdKernels() {
+    // surefire starts the JVM with --add-modules=jdk.incubator.vector, as the launchers and the job's executors
+    assertEquals("vector", FloatKernels.INSTANCE.name());
+  }
+
+  static Stream<Arguments> kernels() {
+    return Stream.of(Arguments.of(FloatKernels.INSTANCE), Arguments.of(FloatKernels.SCALAR));
+  }
+
+  private static float[] random(SplittableRandom rng, int n, double scale) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = (float) (rng.nextGaussian() * scale);
+    }
+    return a;
+  }
+
+  private static void assertClose(float[] expected, float[] actual, double tol, String what) {
+    assertEquals(expected.length, actual.length, what);
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], actual[i], tol * Math.max(1.0, Math.abs(expected[i])), what + " at " + i);
+    }
+  }
+
+  /** Every kernel agrees with the double-precision formula on spans of every length (SIMD body plus tail). */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void kernelsMatchTheDoubleFormulas(FloatKernels k) {
+    SplittableRandom rng = new SplittableRandom(3);
+    for (int len = 1; len <= 70; len += 3) {
+      int off = len % 5;
+      float[] a = random(rng, off + len + 4, 6.0);
+      float[] b = random(rng, off + len + 4, 1.0);
+      float[] sig = a.clone();
+      k.sigmoid(sig, off, len);
+      float[] th = a.clone();
+      k.tanh(th, off, len);
+      float[] re = a.clone();
+      k.relu(re, off, len);
+      float[] sum = a.clone();
+      k.add(sum, off, b, off, len);
+      for (int j = 0; j < a.length; j++) {
+        boolean in = j >= off && j < off + len;
+        assertEquals(in ? 1.0 / (1.0 + Math.exp(-a[j])) : a[j], sig[j], 1e-6, "sigmoid len " + len);
+        assertEquals(in ? Math.tanh(a[j]) : a[j], th[j], 1e-6, "tanh len " + len);
+        assertEquals(in ? Math.max(a[j], 0) : a[j], re[j], 0.0, "relu len " + len);
+        assertEquals(in ? a[j] + b[j] : a[j], sum[j], 1e-6, "add len " + len);
+      }
+    }
+    float[] extreme = {-200f, -88f, -20f, 0f, 20f, 88f, 200f, Float.NaN};
+    float[] s = extreme.clone();
+    k.sigmoid(s, 0, s.length);
+    float[] t = extreme.clone();
+    k.tanh(t, 0, t.length);
+    assertEquals(0f, s[0], 1e-30f);
+    assertEquals(1f, s[6], 0f);
+    assertEquals(-1f, t[0], 0f);
+    assertEquals(1f, t[6], 0f);
+    assertTrue(Float.isNaN(s[7]) && Float.isNaN(t[7]), "NaN stays NaN, so divergence is seen");
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void stateUpdatesMatchTheScalarOnes(FloatKernels k) {
+    SplittableRandom rng = new SplittableRandom(4);
+    for (int h : new int[] {1, 7, 16, 37, 64}) {
+      float[] gates = random(rng, 4 * h + 3, 1.0);
+      float[] cPrev = random(rng, h + 2, 1.0);
+      float[][] lstm = new float[3][h + 2];
+      float[][] lstmRef = new float[3][h + 2];
+      k.lstmState(gates, 3, h, cPrev, lstm[0], lstm[1], lstm[2], 2);
+      FloatKernels.SCALAR.lstmState(gates, 3, h, cPrev, lstmRef[0], lstmRef[1], lstmRef[2], 2);
+      for (int i = 0; i < 3; i++) {
+        assertClose(lstmRef[i], lstm[i], 1e-6, "lstm h=" + h + " output " + i);
+      }
+      for (boolean past : new boolean[] {true, false}) {
+        float[] g = random(rng, 3 * h + 1, 1.0);
+        float[] g2 = g.clone();
+        float[] hr = random(rng, 3 * h + 1, 1.0);
+        float[] bh = random(rng, h, 1.0);
+        float[] hPrev = random(rng, h + 1, 1.0);
+        float[] hn = new float[h + 1];
+        float[] hn2 = new float[h + 1];
+        float[] out = new float[h + 1];
+        float[] out2 = new float[h + 1];
+        k.gruState(g, 1, h, hr, 1, past, bh, hn, hPrev, out, 1);
+        FloatKernels.SCALAR.gruState(g2, 1, h, hr, 1, past, bh, hn2, hPrev, out2, 1);
+        assertClose(g2, g, 1e-6, "gru candidate h=" + h);
+        assertClose(hn2, hn, 1e-6, "gru hn h=" + h);
+        assertClose(out2, out, 1e-6, "gru h h=" + h);
+      }
+    }
+  }
+
+  static Stream<Arguments> cells() {
+    List<Arguments> out = new ArrayList<>();
+    for (Activation a : Activation.values()) {
+      out.add(Arguments.of("rnn", a));
+    }
+    out.add(Arguments.of("lstm", Activation.TANH));
+    out.add(Arguments.of("gru", Activation.TANH));
+    return out.stream();
+  }
+
+  private static RecurrentLayer layer(String cell, Activation act, int hidden, DataType dt) {
+    return switch (cell) {
+      case "lstm" -> new LstmLayer("l", IN, hidden, 1.0, dt);
+      case "gru" -> new GruLayer("l", IN, hidden, dt);
+      default -> new VanillaRnnLayer("l", IN, hidden, act, dt);
+    };
+  }
+
+  /** Float forward (fast path) equals the double forward on the same weights, with and without a start state. */
+  @ParameterizedTest(name = "{0}/{1}")
+  @MethodSource("cells")
+  void floatForwardMatchesDoubleForward(String cell, Activation act) {
+    int hidden = 37; // not a multiple of the SIMD width: exercises the tails
+    int steps = 9;
+    int batch = 5;
+    RecurrentLayer d = layer(cell, act, hidden, DataType.DOUBLE);
+    RecurrentLayer f = layer(cell, act, hidden, DataType.FLOAT);
+    long n = d.paramCount();
+    INDArray pd = Nd4j.zeros(DataType.DOUBLE, 1, n);
+    d.bind(pd, Nd4j.zeros(DataType.DOUBLE, 1, n), 0);
+    d.init(new SplittableRandom(8), InitScheme.DEFAULT);
+    for (ParamBlock p : d.blocks()) {
+      p.param().addi(0.05); // non-zero biases
+    }
+    f.bind(pd.castTo(DataType.FLOAT), Nd4j.zeros(DataType.FLOAT, 1, n), 0);
+    SplittableRandom rng = new SplittableRandom(9);
+    double[] xv = new double[steps * batch * IN];
+    for (int i = 0; i < xv.length; i++) {
+      xv[i] = rng.nextGaussian();
+    }
+    INDArray xd = Nd4j.create(xv, new long[] {(long) steps * batch, IN}, DataType.DOUBLE);
+    INDArray xf = xd.castTo(DataType.FLOAT);
+    double[] h0v = new double[batch * hidden];
+    for (int i = 0; i < h0v.length; i++) {
+      h0v[i] = rng.nextDouble(-0.5, 0.5);
+    }
+    INDArray h0 = Nd4j.create(h0v, new long[] {batch, hidden}, DataType.DOUBLE);
+    INDArray c0 = cell.equals("lstm") ? h0.mul(0.7) : null;
+    for (boolean withState : new boolean[] {false, true}) {
+      RecurrentState sd = withState ? new RecurrentState(h0, c0) : null;
+      RecurrentState sf = withState ? new RecurrentState(h0.castTo(DataType.FLOAT),
+          c0 == null ? null : c0.castTo(DataType.FLOAT)) : null;
+      double[] outD = InitialStateTest.vec(d.forward(xd, steps, batch, sd, null));
+      double[] outF = InitialStateTest.vec(f.forward(xf, steps, batch, sf, null));
+      for (int i = 0; i < outD.length; i++) {
+        assertEquals(outD[i], outF[i], 1e-4 * Math.max(1.0, Math.abs(outD[i])),
+            cell + "/" + act.word() + " state=" + withState + " output " + i);
+      }
+      // the backward pass reads what the fast forward stored (gates, cell states): gradients agree too
+      INDArray gd = Nd4j.ones(DataType.DOUBLE, (long) steps * batch, hidden);
+      double[] dxD = InitialStateTest.vec(d.backward(gd, 0));
+      double[] dxF = InitialStateTest.vec(f.backward(gd.castTo(DataType.FLOAT), 0));
+      for (int i = 0; i < dxD.length; i++) {
+        assertEquals(dxD[i], dxF[i], 1e-3 * Math.max(1.0, Math.abs(dxD[i])),
+            cell + "/" + act.word() + " state=" + withState + " dx " + i);
+      }
+      for (int b = 0; b < d.blocks().size(); b++) {
+        double[] gD = InitialStateTest.vec(d.blocks().get(b).grad());
+        double[] gF = InitialStateTest.vec(f.blocks().get(b).grad());
+        for (int i = 0; i < gD.length; i++) {
+          assertEquals(gD[i], gF[i], 1e-3 * Math.max(1.0, Math.abs(gD[i])),
+              cell + "/" + act.word() + " state=" + withState + " grad " + d.blocks().get(b).type() + " " + i);
+        }
+      }
+    }
+  }
+}
