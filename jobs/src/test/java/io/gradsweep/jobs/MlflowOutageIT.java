@@ -217,7 +217,8 @@ class MlflowOutageIT {
     Path spool = dir.resolve("spool");
     Path specFile = dir.resolve("short-outage.yaml");
     // the same trials, shorter: they only need to be training when the server goes away
-    Files.writeString(specFile, Files.readString(OUTAGE).replace("max_steps: 2500", "max_steps: 600").replace("eval_every: 1000", "eval_every: 200")
+    Files.writeString(specFile, Files.readString(OUTAGE).replace("max_steps: 2500", "max_steps: 1500")
+        .replace("eval_every: 1000", "eval_every: 500")
         .replace("name: outage", "name: outage-no-return"));
     SweepSpec spec = SweepSpecParser.parseFile(specFile);
     MlflowRestReader reader = new MlflowRestReader(server.uri());
