@@ -1,6 +1,7 @@
 package io.gradsweep.tracking;
 
 import io.gradsweep.spec.TrialSpec;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * sweep, named after the sweep, with the sweep's params and tags and artifact {@code sweep.yaml}; one child run per
  * trial, named {@link TrialSpec#displayName()}, with tag {@value TrackingTags#PARENT_RUN_ID} (the UI nests it under
  * the parent), {@value TrackingTags#TRIAL_ID}, {@value TrackingTags#SWEEP}, and all {@link TrialSpec#params()} as
- * params. Metrics are buffered and sent in the background ({@link MlflowTrialRun}).
+ * params. What a trial logs goes to a disk spool and is sent in the background ({@link MlflowTrialRun}), so that
+ * trials go on training while the server is away; when a trial starts, spools that earlier processes left under
+ * the same spool root for the same server are sent too.
  *
  * <p>Keys are mapped to MLflow's rules by {@link MlflowNames}; param values longer than 6000 characters and tag
  * values longer than 5000 are cut with a marker. Artifacts are uploaded with HTTP PUT through the server's artifact
@@ -37,61 +40,167 @@ public final class MlflowTrackingSink implements TrackingSink {
   private static final Logger LOG = LoggerFactory.getLogger(MlflowTrackingSink.class);
 
   /**
-   * Tuning of the sink.
+   * Where and how trial runs spool what they send ({@link RunSpool}), and when their senders give up.
    *
-   * @param retry retries of each request
-   * @param connectTimeout time to open a connection
-   * @param requestTimeout time to wait for an answer to one request
-   * @param flushInterval a run sends what it has buffered at least this often
-   * @param flushThreshold a run sends as soon as this many points are buffered
-   * @param queueCapacity at most this many points wait in memory per run; {@code logMetric} blocks when it is full
+   * @param root the spool root: one directory per run under it
+   * @param maxBytes disk the spools being sent from this JVM may take together; logging waits when it is full
+   * @param giveUpAfter a run's sender gives up after failing for this long in a row (the records stay on disk)
+   * @param maxBackoff the longest wait between two attempts while the server is unreachable
    */
-  public record Settings(RetryPolicy retry, Duration connectTimeout, Duration requestTimeout, Duration flushInterval,
-      int flushThreshold, int queueCapacity) {
+  public record Spool(Path root, long maxBytes, Duration giveUpAfter, Duration maxBackoff) {
+    /** System property: the spool root directory. */
+    public static final String DIR_PROPERTY = "gradsweep.spool.dir";
+    /** System property: the spool bound in MiB per JVM and root. */
+    public static final String MAX_MB_PROPERTY = "gradsweep.spool.max.mb";
+    /** System property: seconds a run's sender keeps trying while the server is unreachable. */
+    public static final String GIVE_UP_PROPERTY = "gradsweep.mlflow.giveup.seconds";
+    /** Default bound: 256 MiB. */
+    public static final long DEFAULT_MAX_MB = 256;
+    /** Default give-up deadline: 15 minutes. */
+    public static final long DEFAULT_GIVE_UP_SECONDS = 900;
+    /** This machine's name, as the spool's messages name it. */
+    public static final String HOST = hostName();
 
-    public Settings {
-      Objects.requireNonNull(retry, "retry");
-      requirePositive(connectTimeout, "connectTimeout");
-      requirePositive(requestTimeout, "requestTimeout");
-      requirePositive(flushInterval, "flushInterval");
-      if (flushThreshold < 1 || queueCapacity < flushThreshold) {
-        throw new IllegalArgumentException("need 1 <= flushThreshold <= queueCapacity, got flushThreshold="
-            + flushThreshold + " queueCapacity=" + queueCapacity);
+    public Spool {
+      Objects.requireNonNull(root, "root");
+      if (maxBytes < 1) {
+        throw new IllegalArgumentException("spool maxBytes must be >= 1, got " + maxBytes);
       }
+      requirePositive(giveUpAfter, "giveUpAfter");
+      requirePositive(maxBackoff, "maxBackoff");
     }
 
-    /** Retries per {@link RetryPolicy#DEFAULT}, 10 s connect, 60 s per request, flush every 1 s or 1000 points,
-     * at most 100000 points (a few MB) buffered per run. */
-    public static Settings defaults() {
-      return new Settings(RetryPolicy.DEFAULT, Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(1),
-          1000, 100_000);
+    /**
+     * From the system properties {@value #DIR_PROPERTY} (default: {@code <spoolParent>/gradsweep-spool}, where
+     * {@code spoolParent} is the caller's choice, else {@code java.io.tmpdir}), {@value #MAX_MB_PROPERTY} (default
+     * {@value #DEFAULT_MAX_MB}) and {@value #GIVE_UP_PROPERTY} (default {@value #DEFAULT_GIVE_UP_SECONDS}); at most
+     * 2 s between attempts.
+     *
+     * @throws IllegalArgumentException naming the property, its value and what is allowed
+     */
+    public static Spool fromSystemProperties(Path spoolParent) {
+      return new Spool(defaultRoot(spoolParent),
+          positiveLong(MAX_MB_PROPERTY, DEFAULT_MAX_MB) * 1024 * 1024,
+          Duration.ofSeconds(positiveLong(GIVE_UP_PROPERTY, DEFAULT_GIVE_UP_SECONDS)), Duration.ofSeconds(2));
     }
 
-    public Settings withRetry(RetryPolicy r) {
-      return new Settings(r, connectTimeout, requestTimeout, flushInterval, flushThreshold, queueCapacity);
+    /** {@value #DIR_PROPERTY} if set, else {@code gradsweep-spool} under {@code parent} (or java.io.tmpdir). */
+    public static Path defaultRoot(Path parent) {
+      String dir = System.getProperty(DIR_PROPERTY);
+      if (dir != null && !dir.isBlank()) {
+        return Path.of(dir.strip()).toAbsolutePath();
+      }
+      Path p = parent != null ? parent : Path.of(System.getProperty("java.io.tmpdir"));
+      return p.resolve("gradsweep-spool").toAbsolutePath();
     }
 
-    public Settings withTimeouts(Duration connect, Duration request) {
-      return new Settings(retry, connect, request, flushInterval, flushThreshold, queueCapacity);
+    /** Segment size: 4 MiB, smaller for small bounds (an eighth of the bound, at least 4 KiB). */
+    long segmentBytes() {
+      return Math.min(4L << 20, Math.max(4L << 10, maxBytes / 8));
     }
 
-    public Settings withFlush(Duration interval, int threshold) {
-      return new Settings(retry, connectTimeout, requestTimeout, interval, threshold, queueCapacity);
+    public Spool withRoot(Path r) {
+      return new Spool(r, maxBytes, giveUpAfter, maxBackoff);
     }
 
-    public Settings withQueueCapacity(int capacity) {
-      return new Settings(retry, connectTimeout, requestTimeout, flushInterval, flushThreshold, capacity);
+    public Spool withMaxBytes(long bytes) {
+      return new Spool(root, bytes, giveUpAfter, maxBackoff);
     }
 
-    private static void requirePositive(Duration d, String name) {
-      if (d == null || d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be > 0, got " + d);
+    public Spool withGiveUp(Duration giveUp, Duration backoff) {
+      return new Spool(root, maxBytes, giveUp, backoff);
+    }
+
+    private static long positiveLong(String property, long dflt) {
+      String v = System.getProperty(property);
+      if (v == null || v.isBlank()) {
+        return dflt;
+      }
+      try {
+        long n = Long.parseLong(v.strip());
+        if (n >= 1) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new IllegalArgumentException("-D" + property + ": expected a whole number >= 1, got '" + v + "'");
+    }
+
+    private static String hostName() {
+      try {
+        return java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.io.IOException | RuntimeException e) {
+        return "localhost";
       }
     }
   }
 
+  /**
+   * Tuning of the sink.
+   *
+   * @param retry retries of each request the sink makes itself (experiment, runs, params, the parent run); trial
+   *     runs' senders retry per {@link #spool()}
+   * @param connectTimeout time to open a connection
+   * @param requestTimeout time to wait for an answer to one request
+   * @param flushInterval a run sends what it has spooled at least this often
+   * @param flushThreshold a run sends as soon as this many records are waiting
+   * @param spool where trial runs spool their records, the bound, and when their senders give up
+   */
+  public record Settings(RetryPolicy retry, Duration connectTimeout, Duration requestTimeout, Duration flushInterval,
+      int flushThreshold, Spool spool) {
+
+    public Settings {
+      Objects.requireNonNull(retry, "retry");
+      Objects.requireNonNull(spool, "spool");
+      requirePositive(connectTimeout, "connectTimeout");
+      requirePositive(requestTimeout, "requestTimeout");
+      requirePositive(flushInterval, "flushInterval");
+      if (flushThreshold < 1) {
+        throw new IllegalArgumentException("need flushThreshold >= 1, got " + flushThreshold);
+      }
+    }
+
+    /** Retries per {@link RetryPolicy#DEFAULT}, 10 s connect, 60 s per request, flush every 1 s or 1000 records,
+     * the spool per {@link Spool#fromSystemProperties} under java.io.tmpdir. */
+    public static Settings defaults() {
+      return defaults(null);
+    }
+
+    /** {@link #defaults()} with the spool under {@code spoolParent} unless {@value Spool#DIR_PROPERTY} is set. */
+    public static Settings defaults(Path spoolParent) {
+      return new Settings(RetryPolicy.DEFAULT, Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(1),
+          1000, Spool.fromSystemProperties(spoolParent));
+    }
+
+    public Settings withRetry(RetryPolicy r) {
+      return new Settings(r, connectTimeout, requestTimeout, flushInterval, flushThreshold, spool);
+    }
+
+    public Settings withTimeouts(Duration connect, Duration request) {
+      return new Settings(retry, connect, request, flushInterval, flushThreshold, spool);
+    }
+
+    public Settings withFlush(Duration interval, int threshold) {
+      return new Settings(retry, connectTimeout, requestTimeout, interval, threshold, spool);
+    }
+
+    public Settings withSpool(Spool s) {
+      return new Settings(retry, connectTimeout, requestTimeout, flushInterval, flushThreshold, s);
+    }
+  }
+
+  private static void requirePositive(Duration d, String name) {
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be > 0, got " + d);
+    }
+  }
+
   private final MlflowRestClient client;
+  /** One attempt per request: trial runs' senders retry themselves, with their spool's policy. */
+  private final MlflowRestClient senderClient;
   private final Settings settings;
+  private final TrackingCredentials credentials;
   private final LongSupplier clock = System::currentTimeMillis;
   private final Set<MlflowTrialRun> openRuns = ConcurrentHashMap.newKeySet();
   private final Map<String, String> artifactRoots = new ConcurrentHashMap<>();
@@ -108,8 +217,11 @@ public final class MlflowTrackingSink implements TrackingSink {
 
   public MlflowTrackingSink(String trackingUri, Settings settings, TrackingCredentials credentials) {
     this.settings = Objects.requireNonNull(settings, "settings");
+    this.credentials = Objects.requireNonNull(credentials, "credentials");
     this.client = new MlflowRestClient(trackingUri, settings.retry(), settings.connectTimeout(),
-        settings.requestTimeout(), Objects.requireNonNull(credentials, "credentials"));
+        settings.requestTimeout(), this.credentials);
+    this.senderClient = new MlflowRestClient(trackingUri, RetryPolicy.NONE, settings.connectTimeout(),
+        settings.requestTimeout(), this.credentials);
   }
 
   @Override
@@ -167,7 +279,14 @@ public final class MlflowTrackingSink implements TrackingSink {
       endQuietly(run.runId(), e);
       throw e;
     }
-    MlflowTrialRun r = new MlflowTrialRun(client, run, settings, clock, openRuns::remove);
+    MlflowTrialRun r;
+    try {
+      r = new MlflowTrialRun(senderClient, run, settings, clock, openRuns::remove);
+    } catch (RuntimeException e) {
+      endQuietly(run.runId(), e);
+      throw e;
+    }
+    adoptOrphans();
     openRuns.add(r);
     return r;
   }
@@ -235,6 +354,68 @@ public final class MlflowTrackingSink implements TrackingSink {
       tags.forEach((k, v) -> entries.add(new LogBatch.Entry(k, MlflowNames.truncateTagValue(v))));
       client.logBatch(sweep.runId(), new LogBatch(List.of(), List.of(), entries));
     }
+  }
+
+  /**
+   * For when the server is gone at the end of a sweep: writes the parent run's remaining artifacts and its end
+   * (FINISHED when {@code success}, else FAILED) to a spool under this sink's spool root, for
+   * {@code gradsweep replay}. Nothing is sent. (Trial runs still RUNNING are not superseded by a replay.)
+   *
+   * @param artifacts path to content, uploaded in this order before the end
+   * @return where the records are
+   */
+  public SpoolBacklog spoolSweepEnd(SweepRun sweep, boolean success, Map<String, byte[]> artifacts) {
+    Spool sp = settings.spool();
+    RunSpool spool = RunSpool.create(sp.root(), new RunSpool.Meta(sweep.runId(), sweep.experimentId(),
+        artifactRoots.getOrDefault(sweep.runId(), ""), client.uri(), Spool.HOST, clock.getAsLong()),
+        RunSpool.Budget.unshared(sp.root(), Long.MAX_VALUE), sp.segmentBytes());
+    try {
+      for (Map.Entry<String, byte[]> a : artifacts.entrySet()) {
+        spool.appendUnbudgeted(new RunSpool.Artifact(a.getKey(), a.getValue()));
+      }
+      spool.appendUnbudgeted(new RunSpool.End(success ? "FINISHED" : "FAILED", clock.getAsLong()));
+      return new SpoolBacklog(sweep.runId(), client.uri(), Spool.HOST, sp.root().toString(), spool.appended());
+    } finally {
+      spool.close();
+    }
+  }
+
+  /** Spool roots of this JVM being adopted right now (one adopter per root at a time). */
+  private static final Set<Path> ADOPTING = ConcurrentHashMap.newKeySet();
+
+  /**
+   * The server answers (a run was just created): in the background, sends what spools under this sink's root
+   * still hold for this server and no live process holds: records left by an executor that died on this host, or
+   * by a run whose sender gave up earlier in this JVM. Same path as {@code gradsweep replay}.
+   */
+  private void adoptOrphans() {
+    Path root = settings.spool().root();
+    if (!java.nio.file.Files.isDirectory(root) || !ADOPTING.add(root)) {
+      return;
+    }
+    Thread t = new Thread(() -> {
+      java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+      try {
+        SpoolReplay.Result r = SpoolReplay.replay(root, null, client.uri(), new RetryPolicy(
+            settings.spool().giveUpAfter(), Duration.ofMillis(250), settings.spool().maxBackoff()), credentials,
+            new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+        if (r.delivered() > 0 || r.failed() > 0) {
+          LOG.warn("spools left under {} by earlier runs on this host: {} sent, {} failed:\n{}", root,
+              r.delivered(), r.failed(), buf.toString(java.nio.charset.StandardCharsets.UTF_8).strip());
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("could not send the spools left under {}: {}", root, e.toString());
+      } finally {
+        ADOPTING.remove(root);
+      }
+    }, "gradsweep-spool-adopter");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** The spool settings of this sink's trial runs. */
+  public Spool spoolSettings() {
+    return settings.spool();
   }
 
   /** Ends, as FAILED, every trial run of this sink that was not finished. */

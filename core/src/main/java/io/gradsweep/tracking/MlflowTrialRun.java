@@ -1,11 +1,9 @@
 package io.gradsweep.tracking;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.OptionalLong;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -15,18 +13,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A trial's MLflow run. {@link #logMetric} and {@link #setTag} only put the value in memory; a daemon thread of this
- * run sends them with {@code runs/log-batch}, split to the server's limits ({@link LogBatchChunker}), whenever
- * {@link MlflowTrackingSink.Settings#flushThreshold()} points are waiting or
- * {@link MlflowTrackingSink.Settings#flushInterval()} has passed.
+ * A trial's MLflow run. {@link #logMetric}, {@link #setTag}, {@link #logArtifact} and {@link #finish}'s end of the
+ * run are appended to the run's disk spool ({@link RunSpool}) and never wait for the network; a daemon thread of
+ * this run sends the spool in order ({@link SpoolSender}) whenever {@link MlflowTrackingSink.Settings#flushThreshold()}
+ * records are waiting or {@link MlflowTrackingSink.Settings#flushInterval()} has passed, and acknowledges what the
+ * server stored.
  *
  * <p>Guarantees:
  * <ul>
- *   <li>Points of each key are stored in the order they were logged; timestamps (ms) never decrease within a run,
- *       so MLflow's history order (timestamp, step) is the logging order.
- *   <li>Memory is bounded: at most {@link MlflowTrackingSink.Settings#queueCapacity()} points wait in memory. When
- *       the queue is full (the server is slower than training, or is being retried), {@code logMetric} blocks until
- *       the sender has made room: training slows down instead of running out of memory.
+ *   <li>Every metric point is stored exactly once, in the order logged: its timestamp (ms) is fixed when it is
+ *       logged and never decreases within a run, so resending a group whose answer was lost adds nothing (see
+ *       {@link SpoolSender}), and MLflow's history order (timestamp, step) is the logging order.
+ *   <li>Server outages: connection errors, HTTP 429 and 5xx are retried with exponential backoff, at most
+ *       {@link MlflowTrackingSink.Spool#maxBackoff()} apart (so a server that is back is used again within that
+ *       time), for up to {@link MlflowTrackingSink.Spool#giveUpAfter()} of failing in a row. Meanwhile training goes
+ *       on and records wait on disk. When the spool is full ({@link MlflowTrackingSink.Spool#maxBytes()} for all
+ *       runs of the JVM), logging calls wait for the sender (backpressure; a log line says so).
+ *   <li>When the sender gives up, the records stay in the spool and logging calls keep appending (unless the spool
+ *       is full: then they throw). {@link #finish} then returns normally and {@link #undelivered()} says how many
+ *       records are left and where; {@code gradsweep replay} sends them later and ends the run as logged.
+ *   <li>A request the server refuses for good (HTTP 4xx other than 429) stops sending: later logging calls throw,
+ *       {@link #finish} ends the run FAILED (with tag {@value TrackingTags#TRACKING_ERROR}, best effort) and throws.
+ *       The spool is kept for inspection.
  *   <li>Non-finite values (NaN, +-Inf) are not sent as points (JSON has no NaN; servers and the UI's charts treat
  *       it inconsistently). The run counts them in tag {@value TrackingTags#NONFINITE_COUNT} and keeps the last one
  *       in {@value TrackingTags#NONFINITE_LAST}.
@@ -34,16 +42,10 @@ import org.slf4j.LoggerFactory;
  *       {@value MlflowNames#MAX_TAG_VALUE_LENGTH} characters.
  * </ul>
  *
- * <p>Failures: each request is retried per {@link RetryPolicy}. If one still fails, the run stops sending: later
- * calls of {@code logMetric}, {@code setTag} and {@code logArtifact} throw {@link TrackingException}, and
- * {@link #finish} ends the run FAILED (with tag {@value TrackingTags#TRACKING_ERROR}, best effort) and throws.
- *
  * <p>Thread-safe. After {@link #finish}, logging calls throw {@link TrackingException}.
  */
 public final class MlflowTrialRun implements TrialRun {
   private static final Logger LOG = LoggerFactory.getLogger(MlflowTrialRun.class);
-  /** Points taken from the queue per send round (then split into requests). */
-  private static final int MAX_DRAIN = 10_000;
 
   private final MlflowRestClient client;
   private final MlflowRestClient.RunInfo run;
@@ -51,25 +53,28 @@ public final class MlflowTrialRun implements TrialRun {
   private final MlflowTrackingSink.Settings settings;
   private final LongSupplier clock;
   private final Consumer<MlflowTrialRun> onFinish;
+  private final RunSpool spool;
+  private final SpoolSender spoolSender;
+  private final RetryPolicy outagePolicy;
 
   private final KeyMapper metricKeys = new KeyMapper();
   private final KeyMapper tagKeys = new KeyMapper();
-  private final BlockingQueue<MetricPoint> queue;
   private final AtomicLong lastTimestamp = new AtomicLong(Long.MIN_VALUE);
   private final AtomicBoolean finished = new AtomicBoolean();
   private final Thread sender;
 
   /** Guards the fields below and is the sender's wake-up signal. */
   private final Object lock = new Object();
-  private final Map<String, String> pendingTags = new LinkedHashMap<>();
   private long nonFiniteCount;
-  private String nonFiniteLast;
-  private boolean nonFiniteDirty;
   private boolean closing;
-  private long flushRequests;
-  private long flushedUpTo;
+  private long appended;
+  private long acked;
+  private boolean flushRequested;
+  private boolean delivered;
 
   private volatile TrackingException failure;
+  private volatile String gaveUp;
+  private volatile SpoolBacklog backlog;
 
   MlflowTrialRun(MlflowRestClient client, MlflowRestClient.RunInfo run, MlflowTrackingSink.Settings settings,
       LongSupplier clock, Consumer<MlflowTrialRun> onFinish) {
@@ -79,7 +84,13 @@ public final class MlflowTrialRun implements TrialRun {
     this.settings = settings;
     this.clock = clock;
     this.onFinish = onFinish;
-    this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+    MlflowTrackingSink.Spool s = settings.spool();
+    this.spool = RunSpool.create(s.root(), new RunSpool.Meta(run.runId(), run.experimentId(), run.artifactUri(),
+        client.uri(), MlflowTrackingSink.Spool.HOST, clock.getAsLong()), RunSpool.Budget.of(s.root(), s.maxBytes()),
+        s.segmentBytes());
+    this.spoolSender = new SpoolSender(spool, client);
+    this.outagePolicy = new RetryPolicy(s.giveUpAfter(), Duration.ofMillis(Math.min(250, s.maxBackoff().toMillis())),
+        s.maxBackoff());
     this.sender = new Thread(this::sendLoop, "gradsweep-mlflow-" + run.runId());
     this.sender.setDaemon(true);
     this.sender.start();
@@ -106,83 +117,93 @@ public final class MlflowTrialRun implements TrialRun {
     }
   }
 
+  /** The directory of this run's spool. */
+  public java.nio.file.Path spoolDirectory() {
+    return spool.directory();
+  }
+
   @Override
   public void logMetric(String key, double value, long step) {
     checkUsable();
     String k = metricKeys.map(key);
     if (!Double.isFinite(value)) {
+      long count;
       synchronized (lock) {
-        nonFiniteCount++;
-        nonFiniteLast = TrackingTags.describeNonFinite(k, step, value);
-        nonFiniteDirty = true;
+        count = ++nonFiniteCount;
       }
+      append(new RunSpool.Tag(TrackingTags.NONFINITE_COUNT, Long.toString(count)));
+      append(new RunSpool.Tag(TrackingTags.NONFINITE_LAST,
+          MlflowNames.truncateTagValue(TrackingTags.describeNonFinite(k, step, value))));
       return;
     }
     long ts = lastTimestamp.accumulateAndGet(clock.getAsLong(), Math::max);
-    MetricPoint p = new MetricPoint(k, value, ts, step);
-    if (!queue.offer(p)) {
-      putBlocking(p);
-    }
-    if (queue.size() >= settings.flushThreshold()) {
-      synchronized (lock) {
-        lock.notifyAll();
-      }
-    }
-  }
-
-  private void putBlocking(MetricPoint p) {
-    synchronized (lock) {
-      lock.notifyAll();
-    }
-    try {
-      while (!queue.offer(p, 200, TimeUnit.MILLISECONDS)) {
-        checkUsable();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new TrackingException("interrupted while waiting for room in the metric queue of run " + runId(), e);
-    }
+    append(new RunSpool.Metric(k, value, ts, step));
   }
 
   @Override
   public void setTag(String key, String value) {
     checkUsable();
-    String k = tagKeys.map(key);
-    synchronized (lock) {
-      pendingTags.put(k, MlflowNames.truncateTagValue(value));
-    }
+    append(new RunSpool.Tag(tagKeys.map(key), MlflowNames.truncateTagValue(value)));
   }
 
-  /** Uploads now (synchronously, with retries). */
+  /** Spools the file; it is uploaded in order with the rest. */
   @Override
   public void logArtifact(String path, byte[] content) {
     checkUsable();
-    client.putArtifact(run.artifactUri(), path, content);
+    MlflowRestClient.checkArtifactPath(path);
+    append(new RunSpool.Artifact(path, content.clone()));
   }
 
-  /** Blocks until everything logged before this call is stored (or sending failed, then throws). */
+  private void append(RunSpool.Rec rec) {
+    try {
+      spool.append(rec, this::senderWorking);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TrackingException("interrupted while waiting for room in the spool of run " + runId(), e);
+    }
+    synchronized (lock) {
+      appended++;
+      if (appended - acked >= settings.flushThreshold()) {
+        lock.notifyAll();
+      }
+    }
+  }
+
+  private boolean senderWorking() {
+    return failure == null && gaveUp == null && sender.isAlive();
+  }
+
+  /**
+   * Blocks until everything logged before this call is stored.
+   *
+   * @throws TrackingException if the sender gave up or the server refused a request
+   */
   public void flush() {
     checkUsable();
     synchronized (lock) {
-      long ticket = ++flushRequests;
+      long target = appended;
+      flushRequested = true;
       lock.notifyAll();
       try {
-        while (flushedUpTo < ticket && failure == null && sender.isAlive()) {
+        while (acked < target && senderWorking()) {
           lock.wait(100);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new TrackingException("interrupted while flushing run " + runId(), e);
       }
+      if (acked < target && gaveUp != null) {
+        throw new TrackingException("run " + runId() + ": " + gaveUp);
+      }
     }
     checkUsable();
   }
 
   /**
-   * Sends what is pending and ends the run: FINISHED when {@code success} and everything was stored, else FAILED.
-   * Blocks until done (each request is bounded by the retry budget). Idempotent: later calls do nothing.
+   * Spools the run's end (FINISHED when {@code success}, else FAILED) and waits until the sender has delivered
+   * everything, or has given up (then returns normally: see {@link #undelivered()}). Idempotent.
    *
-   * @throws TrackingException if some values or the status could not be stored
+   * @throws TrackingException if the server refused a request for good; the run is then ended FAILED (best effort)
    */
   @Override
   public void finish(boolean success) {
@@ -190,6 +211,13 @@ public final class MlflowTrialRun implements TrialRun {
       return;
     }
     try {
+      if (failure == null) {
+        // the end never waits for room: it is small, and without it a replay could not end the run
+        spool.appendUnbudgeted(new RunSpool.End(success ? "FINISHED" : "FAILED", clock.getAsLong()));
+        synchronized (lock) {
+          appended++;
+        }
+      }
       synchronized (lock) {
         closing = true;
         lock.notifyAll();
@@ -200,37 +228,46 @@ public final class MlflowTrialRun implements TrialRun {
         Thread.currentThread().interrupt();
         throw new TrackingException("interrupted while finishing run " + runId(), e);
       }
-      if (failure == null) {
-        try {
-          sendPending(); // anything a concurrent logMetric added while the sender stopped
-        } catch (TrackingException e) {
-          failure = e;
-        }
-      }
       TrackingException problem = failure;
       if (problem != null) {
-        try {
-          client.logBatch(runId(), new LogBatch(List.of(), List.of(), List.of(new LogBatch.Entry(
-              TrackingTags.TRACKING_ERROR, MlflowNames.truncateTagValue(problem.getMessage())))));
-        } catch (TrackingException e) {
-          problem.addSuppressed(e);
-        }
+        spool.close();
+        endFailedDirectly(problem);
+        throw new TrackingException("run " + runId() + " ended FAILED; not everything was stored (the records are "
+            + "kept in " + spool.directory() + "): " + problem.getMessage(), problem);
       }
-      String status = success && problem == null ? "FINISHED" : "FAILED";
-      try {
-        client.updateRun(runId(), status, clock.getAsLong());
-      } catch (TrackingException e) {
-        if (problem == null) {
-          throw e;
+      if (!delivered) {
+        long left;
+        synchronized (lock) {
+          left = appended - acked;
         }
-        problem.addSuppressed(e);
-      }
-      if (problem != null) {
-        throw new TrackingException("run " + runId() + " ended FAILED; not everything was stored: "
-            + problem.getMessage(), problem);
+        spool.close();
+        backlog = new SpoolBacklog(runId(), client.uri(), MlflowTrackingSink.Spool.HOST,
+            settings.spool().root().toString(), left);
+        LOG.error("run {}: {}; {} records are kept in {} on {}: send them later with "
+            + "jobs/bin/gradsweep replay --tracking-uri {} {}", runId(), gaveUp, left, spool.directory(),
+            MlflowTrackingSink.Spool.HOST, client.uri(), settings.spool().root());
       }
     } finally {
       onFinish.accept(this);
+    }
+  }
+
+  @Override
+  public SpoolBacklog undelivered() {
+    return backlog;
+  }
+
+  private void endFailedDirectly(TrackingException problem) {
+    try {
+      client.logBatch(runId(), new LogBatch(List.of(), List.of(), List.of(new LogBatch.Entry(
+          TrackingTags.TRACKING_ERROR, MlflowNames.truncateTagValue(problem.getMessage())))));
+    } catch (TrackingException e) {
+      problem.addSuppressed(e);
+    }
+    try {
+      client.updateRun(runId(), "FAILED", clock.getAsLong());
+    } catch (TrackingException e) {
+      problem.addSuppressed(e);
     }
   }
 
@@ -248,34 +285,81 @@ public final class MlflowTrialRun implements TrialRun {
 
   private void sendLoop() {
     long intervalNanos = settings.flushInterval().toNanos();
-    long nextFlush = System.nanoTime() + intervalNanos;
+    long outageStart = 0;
+    int retry = 0;
+    String lastError = null;
     try {
       while (true) {
         boolean last;
-        long ticket;
         synchronized (lock) {
-          while (!closing && flushRequests == flushedUpTo && queue.size() < settings.flushThreshold()) {
-            long waitNanos = nextFlush - System.nanoTime();
+          long wakeAt = System.nanoTime() + intervalNanos;
+          while (!closing && !flushRequested && appended - acked < settings.flushThreshold()) {
+            long waitNanos = wakeAt - System.nanoTime();
             if (waitNanos <= 0) {
               break;
             }
             TimeUnit.NANOSECONDS.timedWait(lock, waitNanos);
           }
           last = closing;
-          ticket = flushRequests;
+          flushRequested = false;
         }
-        sendPending();
-        nextFlush = System.nanoTime() + intervalNanos;
-        synchronized (lock) {
-          flushedUpTo = Math.max(flushedUpTo, ticket);
-          lock.notifyAll();
+        // send everything written so far
+        while (true) {
+          int n;
+          try {
+            n = spoolSender.sendNext();
+          } catch (TrackingException e) {
+            if (SpoolSender.permanent(e)) {
+              throw e;
+            }
+            long now = System.nanoTime();
+            if (retry == 0) {
+              outageStart = now;
+              LOG.warn("run {}: MLflow at {} does not take records ({}); they wait in {}; retrying with backoff "
+                  + "(at most {} s apart) for up to {} s", runId(), client.uri(), e.getMessage(), spool.directory(),
+                  outagePolicy.maxBackoff().toSeconds(), outagePolicy.budget().toSeconds());
+            }
+            retry++;
+            lastError = e.getMessage();
+            Duration delay = outagePolicy.delay(retry, OptionalLong.empty(), ThreadLocalRandom.current());
+            Duration elapsed = Duration.ofNanos(now - outageStart);
+            if (!outagePolicy.withinBudget(elapsed, delay)) {
+              gaveUp = String.format("gave up sending to MLflow at %s after %d attempts in %.0f s (last error: %s)",
+                  client.uri(), retry, elapsed.toMillis() / 1000.0, lastError);
+              LOG.error("run {}: {}; the records stay in {}", runId(), gaveUp, spool.directory());
+              return;
+            }
+            Thread.sleep(delay.toMillis());
+            continue;
+          }
+          if (n == 0) {
+            break;
+          }
+          if (retry > 0) {
+            LOG.warn("run {}: MLflow at {} takes records again after {} s; sending the spooled ones", runId(),
+                client.uri(), (System.nanoTime() - outageStart) / 1_000_000_000L);
+            retry = 0;
+          }
+          boolean end = spoolSender.endStatus() != null;
+          synchronized (lock) {
+            acked += n;
+            if (end) {
+              delivered = true;
+            }
+            lock.notifyAll();
+          }
+          if (end) {
+            spool.delete();
+            return;
+          }
         }
         if (last) {
-          return;
+          return; // closing, and the end record was not in the spool (the run had failed)
         }
       }
     } catch (TrackingException e) {
-      LOG.error("run {}: sending to MLflow failed; the run stops sending: {}", runId(), e.getMessage());
+      LOG.error("run {}: MLflow at {} refused a request; the run stops sending: {}", runId(), client.uri(),
+          e.getMessage());
       failure = e;
     } catch (InterruptedException e) {
       failure = new TrackingException("sender of run " + runId() + " was interrupted", e);
@@ -287,27 +371,6 @@ public final class MlflowTrialRun implements TrialRun {
         lock.notifyAll();
       }
     }
-  }
-
-  /** Sends all queued points and pending tags; stops at the first request that fails for good. */
-  private void sendPending() {
-    do {
-      List<MetricPoint> points = new ArrayList<>(Math.min(queue.size(), MAX_DRAIN));
-      queue.drainTo(points, MAX_DRAIN);
-      List<LogBatch.Entry> tags = new ArrayList<>();
-      synchronized (lock) {
-        pendingTags.forEach((k, v) -> tags.add(new LogBatch.Entry(k, v)));
-        pendingTags.clear();
-        if (nonFiniteDirty) {
-          tags.add(new LogBatch.Entry(TrackingTags.NONFINITE_COUNT, Long.toString(nonFiniteCount)));
-          tags.add(new LogBatch.Entry(TrackingTags.NONFINITE_LAST, MlflowNames.truncateTagValue(nonFiniteLast)));
-          nonFiniteDirty = false;
-        }
-      }
-      for (LogBatch batch : LogBatchChunker.split(points, List.of(), tags, BatchLimits.MLFLOW)) {
-        client.logBatch(runId(), batch);
-      }
-    } while (!queue.isEmpty());
   }
 
   @Override

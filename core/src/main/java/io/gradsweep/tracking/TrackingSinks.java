@@ -19,12 +19,20 @@ public final class TrackingSinks {
    *     or malformed MLflow URI
    */
   public static TrackingSink open(TrackingTarget target) {
+    return open(target, null);
+  }
+
+  /**
+   * {@link #open(TrackingTarget)} with the MLflow backend's run spools under {@code spoolParent} (null:
+   * java.io.tmpdir), unless system property {@value MlflowTrackingSink.Spool#DIR_PROPERTY} names the spool root.
+   */
+  public static TrackingSink open(TrackingTarget target, java.nio.file.Path spoolParent) {
     if (target == null || target.backend() == null) {
       throw new IllegalArgumentException("no tracking backend given; known backends: " + String.join(", ", NAMES));
     }
     return switch (target.backend().strip().toLowerCase(Locale.ROOT)) {
-      case MlflowTrackingSink.NAME -> new MlflowTrackingSink(target.uri(), MlflowTrackingSink.Settings.defaults(),
-          target.credentials());
+      case MlflowTrackingSink.NAME -> new MlflowTrackingSink(target.uri(),
+          MlflowTrackingSink.Settings.defaults(spoolParent), target.credentials());
       case MemoryTrackingSink.NAME -> new MemoryTrackingSink();
       case NoneTrackingSink.NAME -> new NoneTrackingSink();
       default -> throw new IllegalArgumentException("unknown tracking backend '" + target.backend()

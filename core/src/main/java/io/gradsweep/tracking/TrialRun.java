@@ -26,6 +26,14 @@ public interface TrialRun extends AutoCloseable {
   /** Flushes everything and ends the run: FINISHED when {@code success}, else FAILED. Idempotent. */
   void finish(boolean success);
 
+  /**
+   * After {@link #finish}: what could not be sent because the backend stayed unreachable (it waits in a spool for
+   * {@code gradsweep replay}), or null when everything was delivered or the backend has no spool.
+   */
+  default SpoolBacklog undelivered() {
+    return null;
+  }
+
   /** Ends the run as FAILED if {@link #finish} was not called. */
   @Override
   default void close() {

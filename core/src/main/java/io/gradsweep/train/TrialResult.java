@@ -1,6 +1,7 @@
 package io.gradsweep.train;
 
 import io.gradsweep.tracking.RunSnapshot;
+import io.gradsweep.tracking.SpoolBacklog;
 import java.io.Serializable;
 import java.util.Map;
 
@@ -25,6 +26,8 @@ import java.util.Map;
  * @param error error message for FAILED, else null
  * @param initProfile the top layer's ||dL/dh_t||, t = 0..T-1, at initialisation (step 1); null if none
  * @param finalProfile the same at the last profile step; null if none
+ * @param trackingBacklog what the trial's run could not send to the tracking backend (it waits in a spool for
+ *     {@code gradsweep replay}); null when everything was delivered
  */
 public record TrialResult(
     String trialId,
@@ -43,7 +46,8 @@ public record TrialResult(
     double wallSeconds,
     String error,
     double[] initProfile,
-    double[] finalProfile)
+    double[] finalProfile,
+    SpoolBacklog trackingBacklog)
     implements Serializable {
 
   /** Tag of a trial run holding its {@link TrialStatus}. */
@@ -51,12 +55,28 @@ public record TrialResult(
   /** Tag of a FAILED trial run holding the error. */
   public static final String ERROR_TAG = "gradsweep.error";
 
+  /** A result whose run delivered everything. */
+  public TrialResult(String trialId, String displayName, String runId, TrialStatus status, int steps,
+      int stepsToSolve, int divergedAtStep, double finalEvalLoss, double baselineLoss, double maxGradNorm,
+      double clipRate, double decayRate, int horizon, double wallSeconds, String error, double[] initProfile,
+      double[] finalProfile) {
+    this(trialId, displayName, runId, status, steps, stepsToSolve, divergedAtStep, finalEvalLoss, baselineLoss,
+        maxGradNorm, clipRate, decayRate, horizon, wallSeconds, error, initProfile, finalProfile, null);
+  }
+
   /** A result without profiles. */
   public TrialResult(String trialId, String displayName, String runId, TrialStatus status, int steps,
       int stepsToSolve, int divergedAtStep, double finalEvalLoss, double baselineLoss, double maxGradNorm,
       double clipRate, double decayRate, int horizon, double wallSeconds, String error) {
     this(trialId, displayName, runId, status, steps, stepsToSolve, divergedAtStep, finalEvalLoss, baselineLoss,
         maxGradNorm, clipRate, decayRate, horizon, wallSeconds, error, null, null);
+  }
+
+  /** This result with {@code backlog} as its {@link #trackingBacklog()}. */
+  public TrialResult withTrackingBacklog(SpoolBacklog backlog) {
+    return new TrialResult(trialId, displayName, runId, status, steps, stepsToSolve, divergedAtStep, finalEvalLoss,
+        baselineLoss, maxGradNorm, clipRate, decayRate, horizon, wallSeconds, error, initProfile, finalProfile,
+        backlog);
   }
 
   /**

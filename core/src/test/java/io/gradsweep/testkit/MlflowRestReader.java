@@ -140,6 +140,14 @@ public final class MlflowRestReader {
     return out;
   }
 
+  /** The keys of every metric the run has (from its latest values). */
+  public List<String> metricKeys(String runId) {
+    List<String> out = new ArrayList<>();
+    get("/api/2.0/mlflow/runs/get?run_id=" + enc(runId)).ok().path("run").path("data").path("metrics")
+        .forEach(m -> out.add(m.path("key").asText()));
+    return out;
+  }
+
   /** Every stored point of {@code key}, in the server's order (timestamp, step), reading all pages. */
   public List<MetricPoint> metricHistory(String runId, String key) {
     List<MetricPoint> out = new ArrayList<>();

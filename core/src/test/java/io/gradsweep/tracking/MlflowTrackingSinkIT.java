@@ -1,6 +1,8 @@
 package io.gradsweep.tracking;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +10,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.gradsweep.testkit.MlflowRestReader;
 import io.gradsweep.testkit.MlflowTestServer;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,6 +21,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -27,6 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The tracking contract and the failure behaviour against a real MLflow server ({@link MlflowTestServer}). */
 class MlflowTrackingSinkIT extends TrackingSinkContract {
@@ -121,10 +128,11 @@ class MlflowTrackingSinkIT extends TrackingSinkContract {
   }
 
   @Test
-  void smallQueueBlocksTheCallerInsteadOfGrowing() {
+  void aSmallSpoolMakesTheCallerWaitInsteadOfGrowing(@TempDir Path spoolRoot) {
     String experiment = uniqueExperiment("it-queue");
     MlflowTrackingSink.Settings tiny = MlflowTrackingSink.Settings.defaults()
-        .withFlush(Duration.ofMillis(200), 10).withQueueCapacity(20);
+        .withFlush(Duration.ofMillis(200), 10);
+    tiny = tiny.withSpool(tiny.spool().withRoot(spoolRoot).withMaxBytes(2048));
     try (MlflowTrackingSink sink = new MlflowTrackingSink(server.uri(), tiny)) {
       SweepRun sweep = sink.startSweep(experiment, "s", Map.of(), Map.of(), null);
       MlflowTrialRun run = sink.startTrial(sweep, trial(experiment, "s", 0.1, 1));
@@ -137,6 +145,7 @@ class MlflowTrackingSinkIT extends TrackingSinkContract {
       for (int i = 0; i < 500; i++) {
         assertEquals(i, h.get(i).step());
       }
+      assertFalse(Files.exists(run.spoolDirectory()), "a delivered run's spool is deleted");
     }
   }
 
@@ -226,15 +235,17 @@ class MlflowTrackingSinkIT extends TrackingSinkContract {
   }
 
   /**
-   * When the server stays away longer than the retry budget, the run stops sending: logging calls throw, and
-   * finish (once the server is back) ends the run FAILED with the reason in a tag, and throws.
+   * When the server stays away longer than the give-up deadline, the sender stops but nothing is lost: logging
+   * goes on into the spool, finish returns and says what is left where, and a replay once the server is back sends
+   * it exactly once and ends the run as logged.
    */
   @Test
-  void senderGivesUpAfterTheRetryBudgetAndTheRunEndsFailed() {
+  void senderGivesUpKeepsTheSpoolAndReplaySendsItExactlyOnce(@TempDir Path spoolRoot) {
     String experiment = uniqueExperiment("it-give-up");
     MlflowTrackingSink.Settings settings = MlflowTrackingSink.Settings.defaults()
-        .withFlush(Duration.ofMillis(100), 10)
-        .withRetry(new RetryPolicy(Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(400)));
+        .withFlush(Duration.ofMillis(100), 10);
+    settings = settings.withSpool(settings.spool().withRoot(spoolRoot)
+        .withGiveUp(Duration.ofSeconds(1), Duration.ofMillis(200)));
     try (MlflowTrackingSink sink = new MlflowTrackingSink(server.uri(), settings)) {
       SweepRun sweep = sink.startSweep(experiment, "s", Map.of(), Map.of(), null);
       MlflowTrialRun run = sink.startTrial(sweep, trial(experiment, "s", 0.1, 1));
@@ -243,21 +254,107 @@ class MlflowTrackingSinkIT extends TrackingSinkContract {
       server.stop();
       run.logMetric("loss", 2.0, 1);
       TrackingException flushFailure = assertThrows(TrackingException.class, run::flush);
+      assertTrue(flushFailure.getMessage().contains("gave up sending to MLflow at " + server.uri()),
+          flushFailure.getMessage());
       assertTrue(flushFailure.getMessage().contains("connection refused"), flushFailure.getMessage());
-      assertTrue(flushFailure.getMessage().contains(server.uri()), flushFailure.getMessage());
-      assertThrows(TrackingException.class, () -> run.logMetric("loss", 3.0, 2));
+      run.logMetric("loss", 3.0, 2); // still recorded, in the spool
+      run.logArtifact("notes.txt", "kept".getBytes(StandardCharsets.UTF_8));
+      run.finish(true);
+      SpoolBacklog left = run.undelivered();
+      assertNotNull(left);
+      assertEquals(4, left.records(), "2 points, the artifact and the run's end: " + left);
+      assertEquals(spoolRoot.toString(), left.root());
+      assertTrue(Files.isDirectory(run.spoolDirectory()));
+
       server.restart();
-      TrackingException finishFailure = assertThrows(TrackingException.class, () -> run.finish(true));
-      assertTrue(finishFailure.getMessage().contains("ended FAILED"), finishFailure.getMessage());
-      assertEquals("FAILED", reader.status(run.runId()));
-      assertTrue(reader.tags(run.runId()).get(TrackingTags.TRACKING_ERROR).contains("connection refused"));
-      assertEquals(1, reader.metricHistory(run.runId(), "loss").size());
-      run.finish(true); // idempotent, no second exception
+      assertEquals("RUNNING", reader.status(run.runId()));
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      SpoolReplay.Result r = SpoolReplay.replay(spoolRoot, null, RetryPolicy.DEFAULT, TrackingCredentials.none(),
+          new PrintStream(out, true, StandardCharsets.UTF_8));
+      assertEquals(new SpoolReplay.Result(1, 1, 0, 0, 4), r, out.toString(StandardCharsets.UTF_8));
+      assertEquals(List.of(1.0, 2.0, 3.0),
+          reader.metricHistory(run.runId(), "loss").stream().map(MetricPoint::value).toList());
+      assertEquals("FINISHED", reader.status(run.runId()));
+      assertEquals("kept", new String(reader.downloadArtifact(run.runId(), "notes.txt"), StandardCharsets.UTF_8));
+      assertFalse(Files.exists(run.spoolDirectory()), "a replayed spool is deleted");
+      // a second replay finds nothing, and sends nothing twice
+      SpoolReplay.Result again = SpoolReplay.replay(spoolRoot, null, RetryPolicy.DEFAULT, TrackingCredentials.none(),
+          new PrintStream(out, true, StandardCharsets.UTF_8));
+      assertEquals(0, again.runs());
+      assertEquals(3, reader.metricHistory(run.runId(), "loss").size());
       sink.endSweep(sweep, true);
     } finally {
       if (!server.isRunning()) {
         server.restart();
       }
+    }
+  }
+
+  /**
+   * A request the server refuses for good (log-batch to a run deleted meanwhile: HTTP 400) is reported, not retried
+   * until the give-up deadline: logging then fails, and finish ends the run FAILED and throws.
+   */
+  @Test
+  void aRefusedBatchIsReportedNotRetried(@TempDir Path spoolRoot) throws Exception {
+    String experiment = uniqueExperiment("it-refused");
+    MlflowTrackingSink.Settings settings = MlflowTrackingSink.Settings.defaults().withFlush(Duration.ofMillis(100), 10);
+    settings = settings.withSpool(settings.spool().withRoot(spoolRoot)); // gives up only after 15 minutes
+    try (MlflowTrackingSink sink = new MlflowTrackingSink(server.uri(), settings)) {
+      SweepRun sweep = sink.startSweep(experiment, "s", Map.of(), Map.of(), null);
+      MlflowTrialRun run = sink.startTrial(sweep, trial(experiment, "s", 0.1, 1));
+      HttpResponse<String> deleted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+              URI.create(server.uri() + "/api/2.0/mlflow/runs/delete"))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"run_id\":\"" + run.runId() + "\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, deleted.statusCode(), deleted.body());
+      run.logMetric("loss", 1.0, 1);
+      TrackingException e = assertThrows(TrackingException.class, run::flush);
+      assertTrue(e.getMessage().contains("HTTP 400"), e.getMessage());
+      assertTrue(e.getMessage().contains("must be in the 'active' state"), e.getMessage());
+      assertThrows(TrackingException.class, () -> run.logMetric("loss", 2.0, 2));
+      TrackingException end = assertThrows(TrackingException.class, () -> run.finish(true));
+      assertTrue(end.getMessage().contains("ended FAILED") && end.getMessage().contains(spoolRoot.toString()),
+          end.getMessage());
+      sink.endSweep(sweep, true);
+    }
+  }
+
+  /**
+   * An executor that died left a spool on this host (no end record, lock released with the process): the next
+   * trial started from that spool root sends it, once, and deletes it.
+   */
+  @Test
+  void aSpoolLeftByADeadExecutorIsSentWhenTheNextTrialStarts(@TempDir Path first, @TempDir Path second)
+      throws Exception {
+    String experiment = uniqueExperiment("it-adopt");
+    MlflowTrackingSink.Settings settings = MlflowTrackingSink.Settings.defaults();
+    try (MlflowTrackingSink sink = new MlflowTrackingSink(server.uri(), settings.withSpool(
+        settings.spool().withRoot(first)))) {
+      SweepRun sweep = sink.startSweep(experiment, "s", Map.of(), Map.of(), null);
+      MlflowTrialRun dead = sink.startTrial(sweep, trial(experiment, "s", 0.1, 1));
+      dead.logMetric("loss", 1.0, 1);
+      dead.flush();
+      // what the dead executor had logged but not sent
+      RunSpool left = RunSpool.create(second, new RunSpool.Meta(dead.runId(), dead.experimentId(), "", server.uri(),
+          "h", 1), RunSpool.Budget.unshared(second, Long.MAX_VALUE), 1 << 20);
+      for (int i = 2; i <= 50; i++) {
+        left.append(new RunSpool.Metric("loss", i, 1000L + i, i), () -> true);
+      }
+      left.close();
+      try (MlflowTrackingSink next = new MlflowTrackingSink(server.uri(), settings.withSpool(
+          settings.spool().withRoot(second)))) {
+        MlflowTrialRun run = next.startTrial(sweep, trial(experiment, "s", 0.2, 1));
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (Files.exists(left.directory()) && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+        }
+        assertFalse(Files.exists(left.directory()), "the left spool was sent and deleted");
+        assertEquals(50, reader.metricHistory(dead.runId(), "loss").size());
+        run.finish(true);
+      }
+      dead.finish(true);
+      sink.endSweep(sweep, true);
     }
   }
 

@@ -10,9 +10,11 @@ import java.util.Set;
 /**
  * The command line of {@link SweepJob}, parsed and checked.
  *
- * @param command {@code run}, {@code plan}, {@code report} or {@code help}
- * @param spec the sweep spec file (null for help, and for report when the sweep is named by --experiment/--sweep)
- * @param tracking where results go, or where report reads from (null for plan and help)
+ * @param command {@code run}, {@code plan}, {@code report}, {@code replay} or {@code help}
+ * @param spec the sweep spec file (null for help, and for report when the sweep is named by --experiment/--sweep);
+ *     for replay the spool directory (null: the default one)
+ * @param tracking where results go, or where report reads from (null for plan and help); for replay the server
+ *     given by --tracking-uri, or a null URI (each spool's own)
  * @param parallelism most trials running at once, or 0 for Spark's default parallelism
  * @param resume {@code run --resume}: continue the sweep's latest parent run instead of starting a new one
  * @param experiment (report) the experiment of the sweep, when not taken from a spec file
@@ -33,6 +35,7 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
                                 [--parallelism N]
              gradsweep plan SPEC
              gradsweep report SPEC|SWEEP [--experiment E] [--sweep NAME] [--tracking-uri URI] [--out DIR]
+             gradsweep replay [--tracking-uri URI] [SPOOL_DIR]
              gradsweep --help
 
       Commands:
@@ -43,6 +46,10 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
                     backend, write it to --out and attach it to the sweep's parent run (report/). The sweep is
                     found by the spec file's experiment and name, or by --experiment E --sweep NAME (the most
                     recent parent run of that name). Needs no Spark
+        replay      send what trial runs kept in their disk spools while the MLflow server was unreachable, in
+                    order and exactly once, end the runs as they ended, and delete the spools sent; SPOOL_DIR
+                    defaults to -Dgradsweep.spool.dir, else $TMPDIR/gradsweep-spool; the server defaults to the
+                    one each spool was written for. Run it on the host whose disk holds the spool
 
       Options:
         --resume                    continue the sweep's most recent parent run (same experiment and sweep name):
@@ -68,14 +75,19 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
 
       Tuning (system properties): -Dgradsweep.progress.seconds=N seconds between progress lines (default 5;
       0: only one line per finished trial); -Dgradsweep.executor.wait.seconds=N how long to wait for a cluster's
-      first executor (default 120).
+      first executor (default 120); -Dgradsweep.spool.dir=DIR where trial runs spool their MLflow records
+      (default: gradsweep-spool under the first spark.local.dir, else under java.io.tmpdir);
+      -Dgradsweep.spool.max.mb=N the spool bound per JVM (default 256; when full, training waits);
+      -Dgradsweep.mlflow.giveup.seconds=N how long a trial run keeps retrying an unreachable MLflow server
+      before it leaves its records to replay (default 900). On a cluster pass these to the executors too
+      (spark.executor.extraJavaOptions).
 
       At the end of every run the job attaches the ablation report (report/report.md, figures, tables) and
       trials.csv to the parent run; a report that cannot be built is a warning, never a failed sweep.
 
       Exit status: 0 the sweep completed (diverged or unsolved trials are results), 2 usage or spec error (for
-      report: also no such sweep), 3 tracking backend unreachable or credentials refused, 4 Spark could not run
-      one or more trials, 1 unexpected error.
+      report: also no such sweep), 3 tracking backend unreachable or credentials refused (at the start, or
+      records left to replay at the end), 4 Spark could not run one or more trials, 1 unexpected error.
       """;
 
   /** A command line that cannot be run; the message says why. */
@@ -133,10 +145,22 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
       }
     }
     if (command == null) {
-      throw new UsageException("missing command: run, plan or report");
+      throw new UsageException("missing command: run, plan, report or replay");
+    }
+    if (command.equals("replay")) {
+      if (!backend.equals("mlflow")) {
+        throw new UsageException("replay: spools are MLflow's; --tracking-backend must be mlflow, got '" + backend
+            + "'");
+      }
+      if (resume) {
+        throw new UsageException("replay: --resume applies to run only");
+      }
+      return new JobArgs(command, spec == null ? null : Path.of(spec),
+          new TrackingTarget("mlflow", uri == null || uri.isBlank() ? null : uri, credentials(backend, env)), 0,
+          false);
     }
     if (!command.equals("run") && !command.equals("plan") && !command.equals("report")) {
-      throw new UsageException("unknown command '" + command + "'; known: run, plan, report");
+      throw new UsageException("unknown command '" + command + "'; known: run, plan, report, replay");
     }
     if (!command.equals("report") && (experiment != null || sweep != null || out != null)) {
       throw new UsageException((experiment != null ? "--experiment" : sweep != null ? "--sweep" : "--out")

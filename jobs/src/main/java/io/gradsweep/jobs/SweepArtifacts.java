@@ -80,6 +80,32 @@ final class SweepArtifacts {
     return files;
   }
 
+  /**
+   * The same artifacts as {@link #upload}, as path to content (in upload order), for when they cannot be uploaded
+   * now; a picture that cannot be drawn is reported on {@code err} and left out.
+   */
+  static Map<String, byte[]> build(String sweepName, List<TrialSpec> trials, List<TrialResult> results,
+      PrintStream err) {
+    Map<String, byte[]> out = new LinkedHashMap<>();
+    out.put(TRIALS_CSV, trialsCsv(trials, results));
+    try {
+      out.putAll(AblationReport.of(sweepName, TrialRows.of(trials, results)).files());
+    } catch (RuntimeException | LinkageError e) {
+      err.println(ProgressReporter.PREFIX + "warning: could not build the ablation report: " + e);
+    }
+    for (boolean init : new boolean[] {false, true}) {
+      String path = init ? INIT_PROFILES : FINAL_PROFILES;
+      try {
+        out.put(path, GradientCharts.smallMultiples(init ? "Top layer ||dL/dh_t|| at initialisation (step 1)"
+            : "Top layer ||dL/dh_t|| at the last profile step, per trial", panels(trials, results, init), COLUMNS,
+            true));
+      } catch (RuntimeException | LinkageError e) {
+        err.println(ProgressReporter.PREFIX + "warning: could not draw " + path + ": " + e);
+      }
+    }
+    return out;
+  }
+
   private interface Content {
     byte[] get();
   }

@@ -10,9 +10,14 @@ import io.gradsweep.spec.SweepSpec;
 import io.gradsweep.spec.SweepSpecParser;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.tracking.MlflowNames;
+import io.gradsweep.tracking.MlflowTrackingSink;
+import io.gradsweep.tracking.RetryPolicy;
 import io.gradsweep.tracking.RunSnapshot;
+import io.gradsweep.tracking.SpoolBacklog;
+import io.gradsweep.tracking.SpoolReplay;
 import io.gradsweep.tracking.SweepRun;
 import io.gradsweep.tracking.TrackingAuthException;
+import io.gradsweep.tracking.TrackingCredentials;
 import io.gradsweep.tracking.TrackingException;
 import io.gradsweep.tracking.TrackingSink;
 import io.gradsweep.tracking.TrackingSinks;
@@ -21,6 +26,7 @@ import io.gradsweep.train.TrialResult;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -29,8 +35,10 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -38,7 +46,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Spark entry point of a sweep: {@code run SPEC} trains every trial of a sweep spec as a Spark task and logs it
- * to the tracking backend; {@code plan SPEC} prints the trials. See {@link JobArgs#USAGE}.
+ * to the tracking backend; {@code plan SPEC} prints the trials; {@code replay [SPOOL_DIR]} sends what run spools
+ * kept while the tracking server was unreachable ({@link SpoolReplay}). See {@link JobArgs#USAGE}.
  *
  * <p>{@code run} goes through named steps: parse the spec on the driver (nothing is logged for an invalid spec);
  * check the tracking backend answers; start Spark (the master comes from spark-submit or {@code -Dspark.master},
@@ -117,6 +126,9 @@ public final class SweepJob {
     if (a.command().equals("report")) {
       return report(a);
     }
+    if (a.command().equals("replay")) {
+      return replay(a);
+    }
     SweepSpec spec = loadSpec(a);
     if (a.command().equals("plan")) {
       printPlan(spec);
@@ -191,6 +203,13 @@ public final class SweepJob {
         out.println();
         out.print(summary);
         printFailures(results);
+        List<SpoolBacklog> backlogs = results.stream().map(TrialResult::trackingBacklog).filter(Objects::nonNull)
+            .toList();
+        if (!backlogs.isEmpty()) {
+          guard.claim(); // the parent run's end goes to a spool too, not to the shutdown hook
+          throw new JobFailure(TRACKING_ERROR, undelivered(sink, sweep, spec, results, summary, backlogs,
+              sparkFailures == 0));
+        }
         SweepArtifacts.upload(sink, sweep, spec.name(), spec.trials(), results, err);
         endParentRun(sink, sweep, guard, summary, sparkFailures == 0);
         out.println();
@@ -533,8 +552,99 @@ public final class SweepJob {
         sink.endSweep(sweep, completed);
       }
     } catch (TrackingException e) {
-      throw new JobFailure(TRACKING_ERROR, "could not end the parent run " + sweep.runId() + ": " + e.getMessage());
+      guard.claim();
+      String spooled = "";
+      if (sink instanceof MlflowTrackingSink m) {
+        // the same path as the trial runs: the end waits in a spool for gradsweep replay
+        Map<String, byte[]> artifacts = new LinkedHashMap<>();
+        artifacts.put("summary.txt", summary.getBytes(StandardCharsets.UTF_8));
+        try {
+          SpoolBacklog b = m.spoolSweepEnd(sweep, completed, artifacts);
+          spooled = "\nits end waits in " + b.root() + " on " + b.host() + "; once the server is back, run: "
+              + replayCommand(b);
+        } catch (RuntimeException e2) {
+          spooled = "\n(could not spool its end either: " + e2.getMessage() + ")";
+        }
+      }
+      throw new JobFailure(TRACKING_ERROR, "could not end the parent run " + sweep.runId() + ": " + e.getMessage()
+          + spooled);
     }
+  }
+
+  /**
+   * The message of a sweep whose runs could not send everything: what waits where, the parent run (whose
+   * artifacts and end are spooled here, as the server is gone) and the replay command.
+   */
+  private String undelivered(TrackingSink sink, SweepRun sweep, SweepSpec spec, List<TrialResult> results,
+      String summary, List<SpoolBacklog> backlogs, boolean completed) {
+    String uri = backlogs.get(0).trackingUri();
+    StringBuilder m = new StringBuilder();
+    long records = backlogs.stream().mapToLong(SpoolBacklog::records).sum();
+    m.append("MLflow at ").append(uri).append(" stayed unreachable: ").append(backlogs.size()).append(" of ")
+        .append(results.size()).append(" trial runs could not send everything (the training results above are "
+            + "complete); ").append(records).append(" records wait in spools:");
+    Map<String, long[]> byPlace = new TreeMap<>();
+    Map<String, SpoolBacklog> example = new TreeMap<>();
+    for (SpoolBacklog b : backlogs) {
+      String place = b.host() + "\u0000" + b.root();
+      long[] c = byPlace.computeIfAbsent(place, k -> new long[2]);
+      c[0]++;
+      c[1] += b.records();
+      example.putIfAbsent(place, b);
+    }
+    byPlace.forEach((place, c) -> {
+      SpoolBacklog b = example.get(place);
+      m.append("\n  on ").append(b.host()).append(" in ").append(b.root()).append(": ").append(c[0])
+          .append(" trial run").append(c[0] == 1 ? "" : "s").append(", ").append(c[1]).append(" records");
+    });
+    SpoolBacklog parent = null;
+    if (sink instanceof MlflowTrackingSink ms) {
+      Map<String, byte[]> artifacts = new LinkedHashMap<>();
+      artifacts.put("summary.txt", summary.getBytes(StandardCharsets.UTF_8));
+      artifacts.putAll(SweepArtifacts.build(spec.name(), spec.trials(), results, err));
+      try {
+        parent = ms.spoolSweepEnd(sweep, completed, artifacts);
+        m.append("\n  on ").append(parent.host()).append(" in ").append(parent.root()).append(": the parent run ")
+            .append(sweep.runId()).append(" (its artifacts and its end: it cannot be ended now and stays RUNNING "
+                + "until the replay)");
+      } catch (RuntimeException e) {
+        m.append("\nThe parent run ").append(sweep.runId()).append(" cannot be ended now (it stays RUNNING), and "
+            + "its end could not be spooled: ").append(e.getMessage());
+      }
+    }
+    m.append("\nOnce the server is back, run on each host named above: ")
+        .append(replayCommand(parent != null ? parent : backlogs.get(0)));
+    return m.toString();
+  }
+
+  static String replayCommand(SpoolBacklog b) {
+    return "jobs/bin/gradsweep replay --tracking-uri " + b.trackingUri() + " " + b.root();
+  }
+
+  /** {@code replay [--tracking-uri URI] [SPOOL_DIR]}: sends what run spools still hold. */
+  private TrackingCredentials replayCredentials(JobArgs a) {
+    return a.tracking() != null ? a.tracking().credentials() : TrackingCredentials.fromEnv(env::get);
+  }
+
+  private int replay(JobArgs a) {
+    Path dir = a.spec() != null ? a.spec() : MlflowTrackingSink.Spool.defaultRoot(null);
+    String uri = a.tracking() == null ? null : a.tracking().uri();
+    SpoolReplay.Result r;
+    try {
+      r = SpoolReplay.replay(dir, uri, RetryPolicy.DEFAULT, replayCredentials(a), out);
+    } catch (TrackingException e) {
+      throw new JobFailure(TRACKING_ERROR, e.getMessage());
+    }
+    if (r.runs() > 0) {
+      out.println("replay of " + dir + ": " + r.delivered() + " of " + r.runs() + " run spools sent and deleted ("
+          + r.records() + " records)" + (r.inUse() > 0 ? ", " + r.inUse() + " in use (skipped)" : "")
+          + (r.failed() > 0 ? ", " + r.failed() + " left on disk" : ""));
+    }
+    if (r.failed() > 0) {
+      throw new JobFailure(TRACKING_ERROR, r.failed() + " run spool" + (r.failed() == 1 ? "" : "s") + " in " + dir
+          + " could not be sent (see above); they stay on disk: run the replay again once the server answers");
+    }
+    return OK;
   }
 
   /**

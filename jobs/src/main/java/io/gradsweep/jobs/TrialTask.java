@@ -2,6 +2,7 @@ package io.gradsweep.jobs;
 
 import io.gradsweep.engine.RecurrentLayer;
 import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.tracking.SpoolBacklog;
 import io.gradsweep.tracking.SweepRun;
 import io.gradsweep.tracking.TrackingSink;
 import io.gradsweep.tracking.TrackingSinks;
@@ -9,6 +10,7 @@ import io.gradsweep.tracking.TrackingTarget;
 import io.gradsweep.tracking.TrialRun;
 import io.gradsweep.train.TrialResult;
 import io.gradsweep.train.TrialRunner;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -51,18 +53,37 @@ final class TrialTask implements FlatMapFunction<Iterator<TrialSpec>, TrialResul
 
   private TrialResult run(TrialSpec trial) {
     long t0 = System.nanoTime();
-    try (TrackingSink sink = TrackingSinks.open(target); TrialRun run = sink.startTrial(sweep, trial)) {
+    try (TrackingSink sink = TrackingSinks.open(target, spoolParent());
+        TrialRun run = sink.startTrial(sweep, trial)) {
       run.setTag(EXECUTOR_TAG, executorDescription());
       run.setTag(OMP_TAG, String.valueOf(System.getenv("OMP_NUM_THREADS")));
       run.setTag(KERNELS_TAG, RecurrentLayer.floatKernels());
+      TrialResult result;
       try {
-        return new TrialRunner().run(trial, run);
+        result = new TrialRunner().run(trial, run);
       } catch (RuntimeException e) {
         run.finish(false);
-        return TrialResult.failed(trial.id(), trial.displayName(), run.runId(), "trial runner threw " + e,
+        result = TrialResult.failed(trial.id(), trial.displayName(), run.runId(), "trial runner threw " + e,
             (System.nanoTime() - t0) / 1e9);
       }
+      // the tracking server stayed away: the result still goes back, with where its records wait for a replay
+      SpoolBacklog left = run.undelivered();
+      return left == null ? result : result.withTrackingBacklog(left);
     }
+  }
+
+  /**
+   * Where the executor keeps run spools (under {@code gradsweep-spool}): the first directory of
+   * {@code spark.local.dir} if set (not the per-application directories under it, which Spark deletes when the
+   * application ends), else java.io.tmpdir; {@code -Dgradsweep.spool.dir} overrides both.
+   */
+  static Path spoolParent() {
+    SparkEnv env = SparkEnv.get();
+    String dirs = env == null ? null : env.conf().get("spark.local.dir", null);
+    if (dirs == null || dirs.isBlank()) {
+      return null;
+    }
+    return Path.of(dirs.split(",")[0].strip());
   }
 
   /** {@code executor 1 on host, attempt 0}: which executor ran the trial, for reading spread and retries. */

@@ -45,6 +45,18 @@ class JobArgsTest {
   }
 
   @Test
+  void replayTakesAnOptionalDirectoryAndServer() throws Exception {
+    assertEquals(new JobArgs("replay", null, new TrackingTarget("mlflow", null), 0, false),
+        parse(Map.of("MLFLOW_TRACKING_URI", "http://env:5000"), "replay"));
+    assertEquals(new JobArgs("replay", Path.of("/tmp/spool"), new TrackingTarget("mlflow", "http://h:1"), 0,
+        false),
+        parse(NO_ENV, "replay", "--tracking-uri", "http://h:1", "/tmp/spool"));
+    assertTrue(error(NO_ENV, "replay", "--tracking-backend", "none").contains("--tracking-backend must be mlflow"));
+    assertTrue(error(NO_ENV, "replay", "a", "b").contains("unexpected argument 'b'"));
+    assertTrue(error(NO_ENV, "replay", "--resume").contains("--resume applies to run only"));
+  }
+
+  @Test
   void trackingUriFallsBackToTheEnvironment() throws Exception {
     JobArgs a = parse(Map.of("MLFLOW_TRACKING_URI", "http://env:5000"), "run", "s.yaml");
     assertEquals(new TrackingTarget("mlflow", "http://env:5000"), a.tracking());

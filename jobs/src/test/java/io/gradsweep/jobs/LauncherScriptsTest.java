@@ -32,7 +32,9 @@ class LauncherScriptsTest {
     Result r = sh("bin/gradsweep", "--help");
     assertEquals(0, r.status(), r.err());
     for (String word : List.of("plan SPEC", "run SPEC", "submit --master URL", "report SPEC",
-        "--experiment E", "--sweep NAME", "--out DIR", "--tracking-uri", "--tracking-backend",
+        "--experiment E", "--sweep NAME", "--out DIR", "replay [--tracking-uri URI] [SPOOL_DIR]",
+        "gradsweep.spool.dir", "gradsweep.spool.max.mb", "gradsweep.mlflow.giveup.seconds", "--tracking-uri",
+        "--tracking-backend",
         "--parallelism", "--conf", "--master", "MLFLOW_TRACKING_URI", "JAVA_HOME", "GRADSWEEP_JAVA_OPTS",
         "GRADSWEEP_OMP_NUM_THREADS", "GRADSWEEP_NO_BUILD", "SPARK_LOCAL_IP", "mlflow-local start", "Exit status",
         SweepJob.PROGRESS_SECONDS_PROPERTY, SweepJob.EXECUTOR_WAIT_PROPERTY)) {

@@ -79,10 +79,27 @@ class SweepJobTest {
   }
 
   @Test
-  void unreachableTrackingBackendIsExit3BeforeTheSweepStarts() {
-    assertEquals(SweepJob.TRACKING_ERROR, run("run", TINY.toString(), "--tracking-uri", DEAD_URI));
+  void unreachableTrackingBackendIsExit3BeforeTheSweepStarts(@TempDir Path spool) throws Exception {
+    System.setProperty("gradsweep.spool.dir", spool.toString());
+    try {
+      assertEquals(SweepJob.TRACKING_ERROR, run("run", TINY.toString(), "--tracking-uri", DEAD_URI));
+    } finally {
+      System.clearProperty("gradsweep.spool.dir");
+    }
     assertTrue(err().startsWith("gradsweep: tracking backend 'mlflow' at " + DEAD_URI + " is not reachable"), err());
+    assertTrue(err().contains("connection refused"), err());
     assertTrue(!err().contains("[gradsweep] sweep"), "Spark was started: " + err());
+    assertTrue(org.apache.spark.sql.SparkSession.getDefaultSession().isEmpty(), "no Spark session was made");
+    assertEquals("", out(), "no summary: nothing was trained");
+    try (var files = Files.list(spool)) {
+      assertEquals(0, files.count(), "nothing was spooled");
+    }
+  }
+
+  @Test
+  void replayOfAnEmptyOrMissingSpoolIsExit0(@TempDir Path dir) {
+    assertEquals(0, run("replay", dir.resolve("none").toString()), err());
+    assertTrue(out().contains("nothing to replay: " + dir.resolve("none") + " is not a directory"), out());
   }
 
   @Test

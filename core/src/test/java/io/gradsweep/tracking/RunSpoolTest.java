@@ -1,0 +1,222 @@
+package io.gradsweep.tracking;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The run spool on its own: order, grouping, cursor, torn tails, the bound and the lock. */
+class RunSpoolTest {
+  @TempDir
+  Path root;
+
+  private RunSpool create(String runId, RunSpool.Budget budget, long segmentBytes) {
+    return RunSpool.create(root, new RunSpool.Meta(runId, "7", "mlflow-artifacts:/7/" + runId + "/artifacts",
+        "http://127.0.0.1:1", "host", 1L), budget, segmentBytes);
+  }
+
+  private static RunSpool.Metric metric(int i) {
+    return new RunSpool.Metric("train/loss", i * 0.5, 1_000_000L + i, i);
+  }
+
+  private static List<RunSpool.Entry> readAll(RunSpool s, int group) {
+    List<RunSpool.Entry> all = new ArrayList<>();
+    for (List<RunSpool.Entry> g = s.readGroup(group); !g.isEmpty(); g = s.readGroup(group)) {
+      all.addAll(g);
+    }
+    return all;
+  }
+
+  private long segments(Path dir) throws IOException {
+    try (Stream<Path> l = Files.list(dir)) {
+      return l.filter(p -> RunSpool.segmentNumber(p) > 0).count();
+    }
+  }
+
+  @Test
+  void recordsComeBackInOrderGroupedAndTheCursorSurvivesAReopen() throws Exception {
+    RunSpool s = create("run1", RunSpool.Budget.unshared(root, Long.MAX_VALUE), 1024);
+    for (int i = 0; i < 500; i++) {
+      s.append(metric(i), () -> true);
+    }
+    s.append(new RunSpool.Tag("gradsweep.status", "SOLVED"), () -> true);
+    byte[] png = new byte[5000];
+    png[17] = 42;
+    s.append(new RunSpool.Artifact("profile_lines.png", png), () -> true);
+    s.append(new RunSpool.Metric("final/steps", 500, 2_000_000L, 500), () -> true);
+    s.appendUnbudgeted(new RunSpool.End("FINISHED", 3_000_000L));
+    assertEquals(504, s.appended());
+    assertTrue(segments(s.directory()) > 10, "several segments of 1 KiB");
+
+    // the first 300 metrics, in groups of 100, then acknowledged
+    for (int g = 0; g < 3; g++) {
+      List<RunSpool.Entry> group = s.readGroup(100);
+      assertEquals(100, group.size());
+      for (int i = 0; i < 100; i++) {
+        assertEquals(metric(g * 100 + i), group.get(i).rec());
+      }
+      s.ack(group.get(99).end(), 100, group.stream().mapToLong(RunSpool.Entry::bytes).sum());
+    }
+    // read on, but do not acknowledge: a restart must send these again
+    assertEquals(50, s.readGroup(50).size());
+    Path dir = s.directory();
+    long before = segments(dir);
+    s.close();
+    assertTrue(before < 30, "segments before the cursor are deleted: " + before);
+
+    RunSpool r = RunSpool.reopen(dir);
+    assertNotNull(r);
+    assertEquals(300, r.ackedRecords());
+    assertEquals(204, r.countUnacknowledged());
+    List<RunSpool.Entry> rest = readAll(r, 1000);
+    assertEquals(204, rest.size());
+    for (int i = 0; i < 200; i++) {
+      assertEquals(metric(300 + i), rest.get(i).rec());
+    }
+    assertEquals(new RunSpool.Tag("gradsweep.status", "SOLVED"), rest.get(200).rec());
+    RunSpool.Artifact a = (RunSpool.Artifact) rest.get(201).rec();
+    assertEquals("profile_lines.png", a.path());
+    assertArrayEquals(png, a.content());
+    assertEquals(new RunSpool.Metric("final/steps", 500, 2_000_000L, 500), rest.get(202).rec());
+    assertEquals(new RunSpool.End("FINISHED", 3_000_000L), rest.get(203).rec());
+    assertEquals(0, r.ignoredBytes());
+    r.delete();
+    assertFalse(Files.exists(dir));
+  }
+
+  @Test
+  void artifactsAndTheEndAreGroupsOfTheirOwn() throws Exception {
+    RunSpool s = create("run2", RunSpool.Budget.unshared(root, Long.MAX_VALUE), 1 << 20);
+    s.append(metric(1), () -> true);
+    s.append(new RunSpool.Artifact("a.csv", new byte[] {1, 2}), () -> true);
+    s.append(metric(2), () -> true);
+    s.appendUnbudgeted(new RunSpool.End("FAILED", 5));
+    List<Integer> sizes = new ArrayList<>();
+    List<String> kinds = new ArrayList<>();
+    for (List<RunSpool.Entry> g = s.readGroup(100); !g.isEmpty(); g = s.readGroup(100)) {
+      sizes.add(g.size());
+      kinds.add(g.get(0).rec().getClass().getSimpleName());
+    }
+    assertEquals(List.of(1, 1, 1, 1), sizes);
+    assertEquals(List.of("Metric", "Artifact", "Metric", "End"), kinds);
+    s.close();
+  }
+
+  @Test
+  void aTornOrDamagedLastRecordIsIgnored() throws Exception {
+    RunSpool s = create("run3", RunSpool.Budget.unshared(root, Long.MAX_VALUE), 1 << 20);
+    for (int i = 0; i < 10; i++) {
+      s.append(metric(i), () -> true);
+    }
+    Path dir = s.directory();
+    Path seg = s.segment(1);
+    s.close();
+    long full = Files.size(seg);
+    try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
+      f.setLength(full - 3); // the process died while writing the last record
+    }
+    RunSpool r = RunSpool.reopen(dir);
+    List<RunSpool.Entry> got = readAll(r, 100);
+    assertEquals(9, got.size());
+    assertEquals(metric(8), got.get(8).rec());
+    assertTrue(r.ignoredBytes() > 0);
+    r.close();
+
+    try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
+      f.setLength(full - 3);
+      long inLastComplete = full - 47 - 10; // metric records of this key are 47 bytes
+      f.seek(inLastComplete); // a flipped byte in the payload of the last complete record
+      int b = f.read();
+      f.seek(inLastComplete);
+      f.write(b ^ 0xff);
+    }
+    RunSpool r2 = RunSpool.reopen(dir);
+    List<RunSpool.Entry> got2 = readAll(r2, 100);
+    assertEquals(8, got2.size(), "the damaged record and everything after it are ignored");
+    r2.close();
+  }
+
+  @Test
+  void aFullSpoolMakesTheWriterWaitUntilTheSenderFreesSpace() throws Exception {
+    RunSpool.Budget budget = RunSpool.Budget.unshared(root, 4096);
+    RunSpool s = create("run4", budget, 512);
+    AtomicInteger written = new AtomicInteger();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread writer = new Thread(() -> {
+      try {
+        for (int i = 0; i < 1000; i++) {
+          s.append(metric(i), () -> true);
+          written.incrementAndGet();
+        }
+      } catch (Throwable t) {
+        failure.set(t);
+      }
+    });
+    writer.start();
+    // the writer blocks once the bound is reached, while nobody acknowledges
+    while (writer.getState() != Thread.State.TIMED_WAITING || written.get() == 0) {
+      Thread.sleep(10);
+    }
+    int blockedAt = written.get();
+    assertTrue(blockedAt < 1000, "blocked before writing everything: " + blockedAt);
+    assertTrue(budget.used() <= 4096, "within the bound: " + budget.used());
+    // the sender reads and acknowledges: the writer goes on, and everything arrives in order
+    List<RunSpool.Entry> got = new ArrayList<>();
+    while (got.size() < 1000) {
+      List<RunSpool.Entry> g = s.readGroup(7);
+      if (g.isEmpty()) {
+        Thread.sleep(1);
+        continue;
+      }
+      got.addAll(g);
+      s.ack(g.get(g.size() - 1).end(), g.size(), g.stream().mapToLong(RunSpool.Entry::bytes).sum());
+      assertTrue(budget.used() <= 4096, "within the bound: " + budget.used());
+    }
+    writer.join();
+    assertNull(failure.get());
+    for (int i = 0; i < 1000; i++) {
+      assertEquals(metric(i), got.get(i).rec());
+    }
+    s.delete();
+    assertEquals(0, budget.used());
+  }
+
+  @Test
+  void aFullSpoolWithoutASenderFailsLoudly() throws Exception {
+    RunSpool s = create("run5", RunSpool.Budget.unshared(root, 1000), 512);
+    TrackingException e = assertThrows(TrackingException.class, () -> {
+      for (int i = 0; i < 1000; i++) {
+        s.append(metric(i), () -> false);
+      }
+    });
+    assertTrue(e.getMessage().contains("is full") && e.getMessage().contains("gradsweep.spool.max.mb"),
+        e.getMessage());
+    s.close();
+  }
+
+  @Test
+  void aSpoolInUseIsNotOpenedTwice() throws Exception {
+    RunSpool s = create("run6", RunSpool.Budget.unshared(root, Long.MAX_VALUE), 1 << 20);
+    assertNull(RunSpool.reopen(s.directory()), "locked by its writer");
+    assertThrows(TrackingException.class, () -> create("run6", RunSpool.Budget.unshared(root, 1), 1 << 20));
+    s.close();
+    RunSpool r = RunSpool.reopen(s.directory());
+    assertNotNull(r);
+    r.close();
+  }
+}
