@@ -1,7 +1,54 @@
 package io.gradsweep.engine;
 
-/** {@link FloatKernels} as plain Java loops (the same formulas as the engine's double-precision path). */
+/**
+ * {@link FloatKernels} as plain Java loops. exp, sigmoid and tanh are computed with only IEEE additions,
+ * multiplications, divisions and bit operations, in the same order as {@link VectorFloatKernels} does per lane, so
+ * the two give bit-identical results, and so does a method before and after the JIT compiles it.
+ */
 final class ScalarFloatKernels extends FloatKernels {
+  /** 1.5 * 2^23: adding it rounds a float of magnitude below 2^22 to an integer (round half to even). */
+  static final float ROUND = 12582912f;
+  static final float LOG2E = 1.44269504f;
+  /** ln 2 split in two (Cody and Waite): the first part has few bits, so n * LN2_HI is exact. */
+  static final float LN2_HI = 0.693359375f;
+  static final float LN2_LO = -2.12194440e-4f;
+  static final float EXP_MIN = -87f;
+  static final float EXP_MAX = 88f;
+  /** 1/k!, k = 2..7: Taylor polynomial of exp on |r| <= ln(2)/2, relative error below 1e-8. */
+  static final float C2 = 0.5f;
+  static final float C3 = 1.66666667e-1f;
+  static final float C4 = 4.16666667e-2f;
+  static final float C5 = 8.33333333e-3f;
+  static final float C6 = 1.38888889e-3f;
+  static final float C7 = 1.98412698e-4f;
+
+  /** exp(x) in float, |relative error| of a few ulp, for x clamped to [-87, 88]; NaN stays NaN. */
+  static float exp(float x) {
+    float c = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
+    float t = c * LOG2E + ROUND;
+    float n = t - ROUND;
+    int k = Float.floatToRawIntBits(t) - Float.floatToRawIntBits(ROUND);
+    float r = c - n * LN2_HI - n * LN2_LO;
+    float p = C7;
+    p = p * r + C6;
+    p = p * r + C5;
+    p = p * r + C4;
+    p = p * r + C3;
+    p = p * r + C2;
+    p = p * r + 1f;
+    p = p * r + 1f;
+    return p * Float.intBitsToFloat((k + 127) << 23);
+  }
+
+  static float sigmoid(float x) {
+    return 1f / (1f + exp(-x));
+  }
+
+  static float tanh(float x) {
+    float e = exp(-2f * Math.abs(x));
+    float t = (1f - e) / (1f + e);
+    return x < 0 ? -t : t;
+  }
 
   @Override
   String name() {
@@ -18,14 +65,14 @@ final class ScalarFloatKernels extends FloatKernels {
   @Override
   void sigmoid(float[] a, int o, int len) {
     for (int j = o; j < o + len; j++) {
-      a[j] = (float) Buf.sigmoid(a[j]);
+      a[j] = sigmoid(a[j]);
     }
   }
 
   @Override
   void tanh(float[] a, int o, int len) {
     for (int j = o; j < o + len; j++) {
-      a[j] = (float) Buf.tanh(a[j]);
+      a[j] = tanh(a[j]);
     }
   }
 
@@ -40,7 +87,7 @@ final class ScalarFloatKernels extends FloatKernels {
   void lstmState(float[] gates, int go, int h, float[] cPrev, float[] c, float[] tc, float[] out, int co) {
     for (int j = 0; j < h; j++) {
       float cv = gates[go + h + j] * cPrev[co + j] + gates[go + j] * gates[go + 2 * h + j];
-      float t = (float) Buf.tanh(cv);
+      float t = tanh(cv);
       c[co + j] = cv;
       tc[co + j] = t;
       out[co + j] = gates[go + 3 * h + j] * t;
@@ -52,7 +99,7 @@ final class ScalarFloatKernels extends FloatKernels {
       float[] hPrev, float[] hOut, int so) {
     for (int j = 0; j < h; j++) {
       float hnv = (fromPast ? hr[ro + 2 * h + j] : 0f) + bh[j];
-      float n = (float) Buf.tanh(gates[go + 2 * h + j] + gates[go + j] * hnv);
+      float n = tanh(gates[go + 2 * h + j] + gates[go + j] * hnv);
       float zg = gates[go + h + j];
       gates[go + 2 * h + j] = n;
       hn[so + j] = hnv;
@@ -96,7 +143,14 @@ final class ScalarFloatKernels extends FloatKernels {
     for (int j = from; j < len; j++) {
       float d = dOut[j] + rec[j];
       dh[j] = d;
-      dz[j] = (float) (d * act.derivativeFromOutput(h[j]));
+      float hv = h[j];
+      float deriv = switch (act) {
+        case TANH -> 1f - hv * hv;
+        case SIGMOID -> hv * (1f - hv);
+        case RELU -> hv > 0 ? 1f : 0f;
+        case IDENTITY -> 1f;
+      };
+      dz[j] = d * deriv;
     }
   }
 }

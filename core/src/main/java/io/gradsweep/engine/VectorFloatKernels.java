@@ -5,9 +5,11 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link FloatKernels} on the JDK's Vector API: whole SIMD registers per operation, with the JIT's vectorised
- * exp and tanh; the tails shorter than a register go through the scalar loops. Loaded by reflection only when
- * the module is present.
+ * {@link FloatKernels} on the JDK's Vector API: whole SIMD registers per operation; the tails shorter than a
+ * register go through the scalar loops. exp is {@link ScalarFloatKernels#exp}'s polynomial, lane by lane, with the
+ * same operations in the same order: not the Vector API's EXP/TANH, whose results differ between the JIT's
+ * intrinsic and the interpreter's fallback (a trial's numbers would depend on when the JIT got to them). So the
+ * vector and scalar kernels agree bit for bit. Loaded by reflection only when the module is present.
  */
 final class VectorFloatKernels extends FloatKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -27,13 +29,38 @@ final class VectorFloatKernels extends FloatKernels {
     SCALAR.add(a, ao + j, b, bo + j, len - j);
   }
 
+  private static final FloatVector ROUND = FloatVector.broadcast(S, ScalarFloatKernels.ROUND);
+  private static final int ROUND_BITS = Float.floatToRawIntBits(ScalarFloatKernels.ROUND) - 127;
+
+  private static FloatVector exp(FloatVector x) {
+    FloatVector c = x.max(ScalarFloatKernels.EXP_MIN).min(ScalarFloatKernels.EXP_MAX);
+    FloatVector t = c.mul(ScalarFloatKernels.LOG2E).add(ROUND);
+    FloatVector n = t.sub(ROUND);
+    // (k + 127) << 23 with k = bits(t) - bits(ROUND)
+    FloatVector scale = t.reinterpretAsInts().sub(ROUND_BITS).lanewise(VectorOperators.LSHL, 23)
+        .reinterpretAsFloats();
+    FloatVector r = c.sub(n.mul(ScalarFloatKernels.LN2_HI)).sub(n.mul(ScalarFloatKernels.LN2_LO));
+    FloatVector p = FloatVector.broadcast(S, ScalarFloatKernels.C7);
+    p = p.mul(r).add(ScalarFloatKernels.C6);
+    p = p.mul(r).add(ScalarFloatKernels.C5);
+    p = p.mul(r).add(ScalarFloatKernels.C4);
+    p = p.mul(r).add(ScalarFloatKernels.C3);
+    p = p.mul(r).add(ScalarFloatKernels.C2);
+    p = p.mul(r).add(1f);
+    p = p.mul(r).add(1f);
+    return p.mul(scale);
+  }
+
   private static FloatVector sigmoid(FloatVector x) {
     FloatVector one = FloatVector.broadcast(S, 1f);
-    return one.div(x.neg().lanewise(VectorOperators.EXP).add(one));
+    return one.div(one.add(exp(x.neg())));
   }
 
   private static FloatVector tanh(FloatVector x) {
-    return x.lanewise(VectorOperators.TANH);
+    FloatVector one = FloatVector.broadcast(S, 1f);
+    FloatVector e = exp(x.abs().mul(-2f));
+    FloatVector t = one.sub(e).div(one.add(e));
+    return t.blend(t.neg(), x.compare(VectorOperators.LT, 0f));
   }
 
   @Override
@@ -86,7 +113,7 @@ final class VectorFloatKernels extends FloatKernels {
       float[] out, int co) {
     for (int j = from; j < h; j++) {
       float cv = gates[go + h + j] * cPrev[co + j] + gates[go + j] * gates[go + 2 * h + j];
-      float t = (float) Buf.tanh(cv);
+      float t = ScalarFloatKernels.tanh(cv);
       c[co + j] = cv;
       tc[co + j] = t;
       out[co + j] = gates[go + 3 * h + j] * t;
@@ -111,7 +138,7 @@ final class VectorFloatKernels extends FloatKernels {
     }
     for (; j < h; j++) {
       float hnv = (fromPast ? hr[ro + 2 * h + j] : 0f) + bh[j];
-      float n = (float) Buf.tanh(gates[go + 2 * h + j] + gates[go + j] * hnv);
+      float n = ScalarFloatKernels.tanh(gates[go + 2 * h + j] + gates[go + j] * hnv);
       float zg = gates[go + h + j];
       gates[go + 2 * h + j] = n;
       hn[so + j] = hnv;
@@ -130,12 +157,12 @@ final class VectorFloatKernels extends FloatKernels {
       FloatVector gg = FloatVector.fromArray(S, gates, go + 2 * h + j);
       FloatVector og = FloatVector.fromArray(S, gates, go + 3 * h + j);
       FloatVector t = FloatVector.fromArray(S, tc, so + j);
-      FloatVector c = d.mul(og).mul(t.mul(t).neg().add(1f)).add(FloatVector.fromArray(S, carry, so + j));
+      FloatVector c = d.mul(og).mul(FloatVector.broadcast(S, 1f).sub(t.mul(t))).add(FloatVector.fromArray(S, carry, so + j));
       d.intoArray(dh, so + j);
       c.intoArray(dc, so + j);
       c.mul(gg).mul(ig).mul(ig.neg().add(1f)).intoArray(dz, go + j);
       c.mul(FloatVector.fromArray(S, cPrev, so + j)).mul(fg).mul(fg.neg().add(1f)).intoArray(dz, go + h + j);
-      c.mul(ig).mul(gg.mul(gg).neg().add(1f)).intoArray(dz, go + 2 * h + j);
+      c.mul(ig).mul(FloatVector.broadcast(S, 1f).sub(gg.mul(gg))).intoArray(dz, go + 2 * h + j);
       d.mul(t).mul(og).mul(og.neg().add(1f)).intoArray(dz, go + 3 * h + j);
       c.mul(fg).intoArray(carry, so + j);
     }
@@ -149,8 +176,8 @@ final class VectorFloatKernels extends FloatKernels {
       FloatVector d = FloatVector.fromArray(S, dOut, j).add(FloatVector.fromArray(S, rec, j));
       FloatVector hv = FloatVector.fromArray(S, h, j);
       FloatVector deriv = switch (act) {
-        case TANH -> hv.mul(hv).neg().add(1f);
-        case SIGMOID -> hv.mul(hv.neg().add(1f));
+        case TANH -> FloatVector.broadcast(S, 1f).sub(hv.mul(hv));
+        case SIGMOID -> hv.mul(FloatVector.broadcast(S, 1f).sub(hv));
         case RELU -> FloatVector.zero(S).blend(1f, hv.compare(VectorOperators.GT, 0f));
         case IDENTITY -> FloatVector.broadcast(S, 1f);
       };

@@ -1,5 +1,6 @@
 package io.gradsweep.engine;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -81,6 +82,20 @@ class FloatPathTest {
         assertEquals(in ? a[j] + b[j] : a[j], sum[j], 1e-6, "add len " + len);
       }
     }
+    // bit for bit the same as the scalar kernels: results do not depend on the module or on the JIT
+    float[] a = random(rng, 1000, 8.0);
+    for (int len : new int[] {1000, 997, 15, 17}) {
+      float[] v1 = a.clone();
+      float[] v2 = a.clone();
+      k.sigmoid(v1, 0, len);
+      FloatKernels.SCALAR.sigmoid(v2, 0, len);
+      assertArrayEquals(v2, v1, "sigmoid");
+      v1 = a.clone();
+      v2 = a.clone();
+      k.tanh(v1, 0, len);
+      FloatKernels.SCALAR.tanh(v2, 0, len);
+      assertArrayEquals(v2, v1, "tanh");
+    }
     float[] extreme = {-200f, -88f, -20f, 0f, 20f, 88f, 200f, Float.NaN};
     float[] s = extreme.clone();
     k.sigmoid(s, 0, s.length);
@@ -105,7 +120,7 @@ class FloatPathTest {
       k.lstmState(gates, 3, h, cPrev, lstm[0], lstm[1], lstm[2], 2);
       FloatKernels.SCALAR.lstmState(gates, 3, h, cPrev, lstmRef[0], lstmRef[1], lstmRef[2], 2);
       for (int i = 0; i < 3; i++) {
-        assertClose(lstmRef[i], lstm[i], 1e-6, "lstm h=" + h + " output " + i);
+        assertClose(lstmRef[i], lstm[i], 0.0, "lstm h=" + h + " output " + i);
       }
       for (boolean past : new boolean[] {true, false}) {
         float[] g = random(rng, 3 * h + 1, 1.0);
@@ -119,9 +134,9 @@ class FloatPathTest {
         float[] out2 = new float[h + 1];
         k.gruState(g, 1, h, hr, 1, past, bh, hn, hPrev, out, 1);
         FloatKernels.SCALAR.gruState(g2, 1, h, hr, 1, past, bh, hn2, hPrev, out2, 1);
-        assertClose(g2, g, 1e-6, "gru candidate h=" + h);
-        assertClose(hn2, hn, 1e-6, "gru hn h=" + h);
-        assertClose(out2, out, 1e-6, "gru h h=" + h);
+        assertClose(g2, g, 0.0, "gru candidate h=" + h);
+        assertClose(hn2, hn, 0.0, "gru hn h=" + h);
+        assertClose(out2, out, 0.0, "gru h h=" + h);
       }
     }
   }
@@ -149,9 +164,9 @@ class FloatPathTest {
       k.lstmBackward(gates, 0, h, dOut, rec, tc, cPrev, carry, o[0], o[1], o[2], 0);
       FloatKernels.SCALAR.lstmBackward(gates, 0, h, dOut, rec, tc, cPrev, carry2, o2[0], o2[1], o2[2], 0);
       for (int i = 0; i < 3; i++) {
-        assertClose(o2[i], o[i], 1e-6, "lstm backward h=" + h + " output " + i);
+        assertClose(o2[i], o[i], 0.0, "lstm backward h=" + h + " output " + i);
       }
-      assertClose(carry2, carry, 1e-6, "lstm carry h=" + h);
+      assertClose(carry2, carry, 0.0, "lstm carry h=" + h);
       for (Activation act : Activation.values()) {
         float[] hv = random(rng, h, 0.5);
         float[] dh = new float[h];
@@ -163,10 +178,22 @@ class FloatPathTest {
           dh2[j] = dOut[j] + rec[j];
           dz2[j] = (float) (dh2[j] * act.derivativeFromOutput(hv[j]));
         }
-        assertClose(dh2, dh, 1e-6, "rnn backward dh " + act);
+        assertClose(dh2, dh, 0.0, "rnn backward dh " + act);
         assertClose(dz2, dz, 1e-6, "rnn backward dz " + act);
       }
     }
+  }
+
+  @Test
+  void floatExpIsWithinAFewUlpOfTheExactValue() {
+    double worst = 0;
+    for (float x = -87f; x <= 88f; x += 0.0137f) {
+      double exact = Math.exp(x);
+      worst = Math.max(worst, Math.abs(ScalarFloatKernels.exp(x) - exact) / exact);
+    }
+    assertTrue(worst < 4e-7, "largest relative error " + worst); // float's ulp is 6e-8..1.2e-7 relative
+    assertEquals(1f, ScalarFloatKernels.exp(0f), 0f);
+    assertTrue(Float.isNaN(ScalarFloatKernels.exp(Float.NaN)));
   }
 
   static Stream<Arguments> cells() {
