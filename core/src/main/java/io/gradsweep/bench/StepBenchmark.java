@@ -77,7 +77,7 @@ public final class StepBenchmark {
       for (int i = 0; i < warmup + measured; i++) {
         Batch b = task.sample(steps, batch, rng, DataType.FLOAT);
         long t0 = System.nanoTime();
-        net.computeGradient(b.x(), b.y(), steps, batch, 0);
+        net.computeGradient(b.x(), b.y(), steps, batch, 0, false); // as a sweep step: no dL/dx (PyTorch: none)
         adam.applyUpdater(net.gradients(), i, 0);
         net.params().subi(net.gradients());
         long t1 = System.nanoTime();

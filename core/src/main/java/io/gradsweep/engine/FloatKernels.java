@@ -38,6 +38,9 @@ abstract class FloatKernels {
   /** a[ao + j] += b[bo + j], j < len. */
   abstract void add(float[] a, int ao, float[] b, int bo, int len);
 
+  /** y[yo + j] += a * x[xo + j], j < len. */
+  abstract void axpy(float[] y, int yo, float a, float[] x, int xo, int len);
+
   /** a[o + j] = sigmoid(a[o + j]), j < len. */
   abstract void sigmoid(float[] a, int o, int len);
 

@@ -266,7 +266,7 @@ public final class GruLayer extends RecurrentLayer {
     Blas.gemm(hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all()), dHR, dr, true, false,
         1.0, 0.0);
     columnSums(dHR.get(NDArrayIndex.all(), NDArrayIndex.interval(2L * hidden, 3L * hidden)), dbh);
-    Blas.gemm(dZ, w, dx, false, true, 1.0, 0.0);
+    inputGradient(dx);
   }
 
   @Override

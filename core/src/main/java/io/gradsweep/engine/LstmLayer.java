@@ -305,6 +305,11 @@ public final class LstmLayer extends RecurrentLayer {
     float[] dhT = new float[bh];
     float[] dcT = new float[bh];
     float[] dzT = new float[bg];
+    boolean fused = fusedWeightGradients();
+    FloatBuffer xb = fused ? Buf.floats(x) : null;
+    float[] xT = fused ? new float[batch * in] : null;
+    float[] dwAcc = fused ? new float[in * g4] : null;
+    float[] dbAcc = fused ? new float[g4] : null;
     for (int t = steps - 1; t >= first; t--) {
       if (t < steps - 1) {
         Blas.gemm(dzStep[t + 1], r, dRec, false, true, 1.0, 0.0);
@@ -320,6 +325,13 @@ public final class LstmLayer extends RecurrentLayer {
       Buf.write(dH, dhb, t * bh, dhT, bh);
       Buf.write(dC, dcb, t * bh, dcT, bh);
       Buf.write(dZ, dzb, t * bg, dzT, bg);
+      if (fused) {
+        Buf.read(x, xb, t * batch * in, xT, batch * in);
+        accumulateWeightGradients(k, dzT, xT, dwAcc, dbAcc, g4);
+      }
+    }
+    if (fused) {
+      storeWeightGradients(dwAcc, dbAcc);
     }
     for (int e = 0; e < bh; e++) {
       carry[e] = carryT[e];

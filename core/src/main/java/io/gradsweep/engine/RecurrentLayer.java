@@ -359,6 +359,7 @@ public abstract class RecurrentLayer {
     if (present != null) {
       Arrays.fill(hCarry, 0.0);
     }
+    weightGradientsDone = false;
     backwardSteps(dOut, first);
     finishBackward(dx);
     hasInitialGradient = first == 0 && hasInitialState;
@@ -499,13 +500,75 @@ public abstract class RecurrentLayer {
     return Nd4j.zeros(dtype, rows, cols);
   }
 
-  /** Weight gradients from dZ ([T*B, G], the same for input and recurrent weights) and dL/dx into {@code dx}. */
+  /**
+   * Weight gradients from dZ ([T*B, G], the same for input and recurrent weights) and dL/dx into {@code dx} (zero
+   * when not {@linkplain #setInputGradientWanted wanted}). dW and db are left alone when the step loop already
+   * accumulated them ({@link #weightGradientsDone}).
+   */
   protected void finishBackward(INDArray dx) {
-    Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
+    if (!weightGradientsDone) {
+      Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
+      columnSums(dZ, db);
+    }
     INDArray hPrev = hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all());
     Blas.gemm(hPrev, dZ, dr, true, false, 1.0, 0.0);
-    columnSums(dZ, db);
-    Blas.gemm(dZ, w, dx, false, true, 1.0, 0.0);
+    inputGradient(dx);
+  }
+
+  /** dx = dZ W^T, or zero when the input gradient is not wanted. */
+  protected void inputGradient(INDArray dx) {
+    if (inputGradientWanted) {
+      Blas.gemm(dZ, w, dx, false, true, 1.0, 0.0);
+    } else {
+      dx.assign(0);
+    }
+  }
+
+  /**
+   * Whether the next backward passes compute dL/dx (default true). A bottom layer whose input gradient nobody
+   * reads skips a product over all steps.
+   */
+  public void setInputGradientWanted(boolean wanted) {
+    this.inputGradientWanted = wanted;
+  }
+
+  private boolean inputGradientWanted = true;
+
+  /** Set by a step loop that accumulated dW and db itself (see {@link #fusedWeightGradients()}). */
+  protected boolean weightGradientsDone;
+
+  /** Largest input size for which the float step loop accumulates dW and db itself. */
+  static final int FUSED_MAX_INPUT = 8;
+
+  /**
+   * Whether the float step loop should accumulate dW and db from each step's dZ rows while they are in heap
+   * arrays: for a small input (the tasks' inputs have 2 or 3 features) those products are skinny, memory-bound
+   * passes over all of dZ, which cost as much as reading dZ three times more.
+   */
+  protected boolean fusedWeightGradients() {
+    return in <= FUSED_MAX_INPUT && x.dataType() == DataType.FLOAT && x.ordering() == 'c' && x.stride(1) == 1
+        && x.stride(0) == in;
+  }
+
+  /**
+   * One step of the fused weight gradients: for the B rows of the step, db += dz_i and dW[k] += x_ik dz_i
+   * ({@code dz} is [B, G] at offset 0, {@code xt} the step's inputs [B, in]).
+   */
+  protected void accumulateWeightGradients(FloatKernels k, float[] dz, float[] xt, float[] dwAcc, float[] dbAcc,
+      int g) {
+    for (int i = 0; i < batch; i++) {
+      k.add(dbAcc, 0, dz, i * g, g);
+      for (int kk = 0; kk < in; kk++) {
+        k.axpy(dwAcc, kk * g, xt[i * in + kk], dz, i * g, g);
+      }
+    }
+  }
+
+  /** Writes the fused dW and db into the gradient arrays. */
+  protected void storeWeightGradients(float[] dwAcc, float[] dbAcc) {
+    Buf.write(dw, Buf.floats(dw), 0, dwAcc, dwAcc.length);
+    Buf.write(db, Buf.floats(db), 0, dbAcc, dbAcc.length);
+    weightGradientsDone = true;
   }
 
   /**

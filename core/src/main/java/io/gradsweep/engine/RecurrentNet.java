@@ -136,6 +136,15 @@ public final class RecurrentNet {
    * @param window truncation window k (0 = full BPTT)
    */
   public double computeGradient(INDArray x, INDArray y, int steps, int batch, int window) {
+    return computeGradient(x, y, steps, batch, window, true);
+  }
+
+  /**
+   * As {@link #computeGradient(INDArray, INDArray, int, int, int)}; without {@code inputGradient} the bottom layer
+   * skips dL/dx (a product over all steps that only the gradient profile reads), and {@link #inputGradient()} is
+   * zero.
+   */
+  public double computeGradient(INDArray x, INDArray y, int steps, int batch, int window, boolean inputGradient) {
     if (window < 0 || window > steps) {
       throw new IllegalArgumentException("window " + window + " outside 0.." + steps);
     }
@@ -150,6 +159,7 @@ public final class RecurrentNet {
     Blas.gemm(dy, headW, lastRows, false, true, 1.0, 0.0);
     int first = window == 0 ? 0 : steps - window;
     for (int l = layers.size() - 1; l >= 0; l--) {
+      layers.get(l).setInputGradientWanted(l > 0 || inputGradient);
       dOut = layers.get(l).backward(dOut, first);
     }
     lastInputGradient = dOut;

@@ -63,6 +63,13 @@ final class ScalarFloatKernels extends FloatKernels {
   }
 
   @Override
+  void axpy(float[] y, int yo, float a, float[] x, int xo, int len) {
+    for (int j = 0; j < len; j++) {
+      y[yo + j] += a * x[xo + j];
+    }
+  }
+
+  @Override
   void sigmoid(float[] a, int o, int len) {
     for (int j = o; j < o + len; j++) {
       a[j] = sigmoid(a[j]);

@@ -222,6 +222,11 @@ public final class VanillaRnnLayer extends RecurrentLayer {
     float[] hT = new float[n];
     float[] dhT = new float[n];
     float[] dzT = new float[n];
+    boolean fused = fusedWeightGradients();
+    FloatBuffer xb = fused ? Buf.floats(x) : null;
+    float[] xT = fused ? new float[batch * in] : null;
+    float[] dwAcc = fused ? new float[in * hidden] : null;
+    float[] dbAcc = fused ? new float[hidden] : null;
     for (int t = steps - 1; t >= first; t--) {
       if (t < steps - 1) {
         Blas.gemm(dzStep[t + 1], r, dRec, false, true, 1.0, 0.0);
@@ -232,6 +237,13 @@ public final class VanillaRnnLayer extends RecurrentLayer {
       k.rnnBackward(activation, dOutT, recT, hT, dhT, dzT, n);
       Buf.write(dH, dhb, t * n, dhT, n);
       Buf.write(dZ, dzb, t * n, dzT, n);
+      if (fused) {
+        Buf.read(x, xb, t * batch * in, xT, batch * in);
+        accumulateWeightGradients(k, dzT, xT, dwAcc, dbAcc, hidden);
+      }
+    }
+    if (fused) {
+      storeWeightGradients(dwAcc, dbAcc);
     }
   }
 }

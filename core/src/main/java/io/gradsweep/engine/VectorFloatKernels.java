@@ -29,6 +29,15 @@ final class VectorFloatKernels extends FloatKernels {
     SCALAR.add(a, ao + j, b, bo + j, len - j);
   }
 
+  @Override
+  void axpy(float[] y, int yo, float a, float[] x, int xo, int len) {
+    int j = 0;
+    for (; j <= len - L; j += L) {
+      FloatVector.fromArray(S, y, yo + j).add(FloatVector.fromArray(S, x, xo + j).mul(a)).intoArray(y, yo + j);
+    }
+    SCALAR.axpy(y, yo + j, a, x, xo + j, len - j);
+  }
+
   private static final FloatVector ROUND = FloatVector.broadcast(S, ScalarFloatKernels.ROUND);
   private static final int ROUND_BITS = Float.floatToRawIntBits(ScalarFloatKernels.ROUND) - 127;
 

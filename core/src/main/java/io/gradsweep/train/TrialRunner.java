@@ -132,7 +132,9 @@ public final class TrialRunner {
     while (step < spec.maxSteps()) {
       step++;
       Batch batch = task.sample(T, B, data, dtype);
-      double loss = net.computeGradient(batch.x(), batch.y(), T, B, spec.tbptt());
+      boolean profileStep = step == 1 || step % spec.profileEvery() == 0;
+      // dL/dx (one more product over all steps) only where the profile reads it
+      double loss = net.computeGradient(batch.x(), batch.y(), T, B, spec.tbptt(), profileStep);
 
       long s0 = System.nanoTime();
       GradientNorms before = GradientNorms.measure(blocks);
@@ -143,7 +145,7 @@ public final class TrialRunner {
         run.logMetric("train/loss_finite", 0, step);
         break;
       }
-      if (step == 1 || step % spec.profileEvery() == 0) {
+      if (profileStep) {
         long p0 = System.nanoTime();
         ProfileStats top = recordProfile(net, T, step, run, profiles);
         lastDecay = top.decayRate();

@@ -196,6 +196,28 @@ class FloatPathTest {
     assertTrue(Float.isNaN(ScalarFloatKernels.exp(Float.NaN)));
   }
 
+  /** Skipping dL/dx changes nothing else: the parameter gradients and the loss are the same. */
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"rnn", "lstm", "gru"})
+  void skippingTheInputGradientLeavesTheParameterGradientsAlone(String cell) {
+    NetSpec ns = new NetSpec(cell, Activation.TANH, 2, 24, 2, 1, InitScheme.DEFAULT, 1.0);
+    RecurrentNet a = new RecurrentNet(ns, 3, DataType.FLOAT);
+    RecurrentNet b = new RecurrentNet(ns, 3, DataType.FLOAT);
+    SplittableRandom rng = new SplittableRandom(2);
+    int steps = 11;
+    int batch = 4;
+    INDArray x = Nd4j.create(random(rng, steps * batch * 2, 1.0), new long[] {(long) steps * batch, 2});
+    INDArray y = Nd4j.create(random(rng, batch, 1.0), new long[] {batch, 1});
+    for (int window : new int[] {0, 5}) {
+      double la = a.computeGradient(x, y, steps, batch, window, true);
+      double lb = b.computeGradient(x, y, steps, batch, window, false);
+      assertEquals(la, lb, 0.0, cell);
+      assertArrayEquals(InitialStateTest.vec(a.gradients()), InitialStateTest.vec(b.gradients()), 0.0, cell);
+      assertTrue(a.inputGradient().norm2Number().doubleValue() > 0, cell);
+      assertEquals(0.0, b.inputGradient().norm2Number().doubleValue(), 0.0, cell);
+    }
+  }
+
   static Stream<Arguments> cells() {
     List<Arguments> out = new ArrayList<>();
     for (Activation a : Activation.values()) {
