@@ -286,7 +286,9 @@ public final class MlflowTrackingSink implements TrackingSink {
       endQuietly(run.runId(), e);
       throw e;
     }
-    adoptOrphans();
+    if (Boolean.getBoolean(ADOPT_PROPERTY)) {
+      adoptOrphans();
+    }
     openRuns.add(r);
     return r;
   }
@@ -382,6 +384,14 @@ public final class MlflowTrackingSink implements TrackingSink {
 
   /** Spool roots of this JVM being adopted right now (one adopter per root at a time). */
   private static final Set<Path> ADOPTING = ConcurrentHashMap.newKeySet();
+
+  /**
+   * System property: {@code true} makes each trial start send the spools earlier processes left under its spool
+   * root. Off by default: with several executors on one host sharing a root, an adopter raced a live run at its
+   * end (seen in StandaloneClusterIT: the live run's spool was sent and deleted under it, and its trial hung), so
+   * leftovers are sent by {@code gradsweep replay}, run when the sweep is over.
+   */
+  public static final String ADOPT_PROPERTY = "gradsweep.spool.adopt";
 
   /**
    * The server answers (a run was just created): in the background, sends what spools under this sink's root
