@@ -92,7 +92,13 @@ final class ScalarFloatKernels extends FloatKernels {
 
   @Override
   void lstmState(float[] gates, int go, int h, float[] cPrev, float[] c, float[] tc, float[] out, int co) {
-    for (int j = 0; j < h; j++) {
+    lstmStateTail(gates, go, h, 0, cPrev, c, tc, out, co);
+  }
+
+  /** {@link #lstmState} for elements {@code from..h-1} (the SIMD kernels' tail). */
+  static void lstmStateTail(float[] gates, int go, int h, int from, float[] cPrev, float[] c, float[] tc,
+      float[] out, int co) {
+    for (int j = from; j < h; j++) {
       float cv = gates[go + h + j] * cPrev[co + j] + gates[go + j] * gates[go + 2 * h + j];
       float t = tanh(cv);
       c[co + j] = cv;
@@ -104,7 +110,13 @@ final class ScalarFloatKernels extends FloatKernels {
   @Override
   void gruState(float[] gates, int go, int h, float[] hr, int ro, boolean fromPast, float[] bh, float[] hn,
       float[] hPrev, float[] hOut, int so) {
-    for (int j = 0; j < h; j++) {
+    gruStateTail(gates, go, h, 0, hr, ro, fromPast, bh, hn, hPrev, hOut, so);
+  }
+
+  /** {@link #gruState} for elements {@code from..h-1} (the SIMD kernels' tail). */
+  static void gruStateTail(float[] gates, int go, int h, int from, float[] hr, int ro, boolean fromPast, float[] bh,
+      float[] hn, float[] hPrev, float[] hOut, int so) {
+    for (int j = from; j < h; j++) {
       float hnv = (fromPast ? hr[ro + 2 * h + j] : 0f) + bh[j];
       float n = tanh(gates[go + 2 * h + j] + gates[go + j] * hnv);
       float zg = gates[go + h + j];

@@ -113,20 +113,7 @@ final class VectorFloatKernels extends FloatKernels {
       t.intoArray(tc, co + j);
       o.mul(t).intoArray(out, co + j);
     }
-    if (j < h) {
-      tailLstm(gates, go, h, j, cPrev, c, tc, out, co);
-    }
-  }
-
-  private static void tailLstm(float[] gates, int go, int h, int from, float[] cPrev, float[] c, float[] tc,
-      float[] out, int co) {
-    for (int j = from; j < h; j++) {
-      float cv = gates[go + h + j] * cPrev[co + j] + gates[go + j] * gates[go + 2 * h + j];
-      float t = ScalarFloatKernels.tanh(cv);
-      c[co + j] = cv;
-      tc[co + j] = t;
-      out[co + j] = gates[go + 3 * h + j] * t;
-    }
+    ScalarFloatKernels.lstmStateTail(gates, go, h, j, cPrev, c, tc, out, co);
   }
 
   @Override
@@ -145,14 +132,7 @@ final class VectorFloatKernels extends FloatKernels {
       hnv.intoArray(hn, so + j);
       n.add(zg.mul(FloatVector.fromArray(S, hPrev, so + j).sub(n))).intoArray(hOut, so + j);
     }
-    for (; j < h; j++) {
-      float hnv = (fromPast ? hr[ro + 2 * h + j] : 0f) + bh[j];
-      float n = ScalarFloatKernels.tanh(gates[go + 2 * h + j] + gates[go + j] * hnv);
-      float zg = gates[go + h + j];
-      gates[go + 2 * h + j] = n;
-      hn[so + j] = hnv;
-      hOut[so + j] = n + zg * (hPrev[so + j] - n);
-    }
+    ScalarFloatKernels.gruStateTail(gates, go, h, j, hr, ro, fromPast, bh, hn, hPrev, hOut, so);
   }
 
   @Override
