@@ -1,6 +1,6 @@
 package io.gradsweep.engine;
 
-import io.gradsweep.spec.Canon;
+import io.gradsweep.util.Canon;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,12 +1,13 @@
 package io.gradsweep.report;
 
+import io.gradsweep.chart.ReportCharts.Line;
+import io.gradsweep.chart.ReportCharts.Panel;
+import io.gradsweep.chart.ReportCharts;
 import io.gradsweep.report.AblationReport.Effect;
 import io.gradsweep.report.AblationReport.LengthRow;
 import io.gradsweep.report.AblationReport.LevelEstimate;
 import io.gradsweep.report.AblationReport.Metric;
 import io.gradsweep.report.AblationReport.RateCell;
-import io.gradsweep.report.ReportCharts.Line;
-import io.gradsweep.report.ReportCharts.Panel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

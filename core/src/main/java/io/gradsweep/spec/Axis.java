@@ -1,5 +1,6 @@
 package io.gradsweep.spec;
 
+import io.gradsweep.util.Canon;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;

@@ -3,6 +3,7 @@ package io.gradsweep.spec;
 import io.gradsweep.search.GridSearch;
 import io.gradsweep.search.SearchStrategies;
 import io.gradsweep.spec.GridBlock.AxisValues;
+import io.gradsweep.util.Canon;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;

@@ -1,5 +1,6 @@
 package io.gradsweep.spec;
 
+import io.gradsweep.util.Canon;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -239,7 +239,7 @@ public final class TrialRunner {
       for (RecurrentLayer l : net.layers()) {
         String key = l.name() + "/dh";
         double[][] m = entries.stream().map(e -> e.series().get(key)).toArray(double[][]::new);
-        run.logArtifact("profile_heatmap_" + l.name() + ".png", io.gradsweep.report.GradientCharts.profileHeatmap(
+        run.logArtifact("profile_heatmap_" + l.name() + ".png", io.gradsweep.chart.GradientCharts.profileHeatmap(
             "Gradient through time: " + what, steps, m, l.name() + ": ||dL/dh_t|| of the minibatch-mean loss"));
       }
       String top = net.layers().get(net.layers().size() - 1).name() + "/dh";
@@ -254,7 +254,7 @@ public final class TrialRunner {
       if (last != first) {
         lines.put("step " + last.step() + " (end)", last.series().get(top));
       }
-      run.logArtifact("profile_lines.png", io.gradsweep.report.GradientCharts.profileLines(
+      run.logArtifact("profile_lines.png", io.gradsweep.chart.GradientCharts.profileLines(
           "||dL/dh_t|| over t, " + top.replace("/dh", "") + ": " + what, lines));
     } catch (RuntimeException e) {
       LOG.warn("could not draw the profile charts of trial {}: {}", spec.id(), e.toString());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.chart.ReportCharts;
 import io.gradsweep.report.AblationReport.Effect;
 import io.gradsweep.report.AblationReport.LengthRow;
 import io.gradsweep.report.AblationReport.LevelEstimate;

@@ -1,15 +1,15 @@
 package io.gradsweep.jobs;
 
+import io.gradsweep.chart.GradientCharts;
 import io.gradsweep.report.AblationReport;
 import io.gradsweep.report.Csv;
-import io.gradsweep.report.GradientCharts;
 import io.gradsweep.report.TrialRow;
 import io.gradsweep.report.TrialRows;
 import io.gradsweep.report.TrialsTable;
 import io.gradsweep.spec.TrialSpec;
-import io.gradsweep.train.TrialResult;
 import io.gradsweep.tracking.SweepRun;
 import io.gradsweep.tracking.TrackingSink;
+import io.gradsweep.train.TrialResult;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradsweep.report.GradientCharts;
+import io.gradsweep.chart.GradientCharts;
 import io.gradsweep.spec.ClipSpec;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.tracking.MemoryTrackingSink;

@@ -1,4 +1,4 @@
-package io.gradsweep.report;
+package io.gradsweep.chart;
 
 import java.awt.BasicStroke;
 import java.awt.Color;

@@ -1,4 +1,4 @@
-package io.gradsweep.report;
+package io.gradsweep.chart;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -43,7 +43,7 @@ import org.jfree.data.xy.YIntervalSeriesCollection;
  * optional 95% error bars and dashed reference lines (a baseline, r = 1, horizon = T), a title and subtitle above
  * and one legend below for all panels. Same look as {@link GradientCharts}. Returns PNG bytes.
  */
-final class ReportCharts {
+public final class ReportCharts {
 
   static {
     if (System.getProperty("java.awt.headless") == null) {
@@ -51,18 +51,18 @@ final class ReportCharts {
     }
   }
 
-  static final int PANEL_WIDTH = 560;
-  static final int PANEL_HEIGHT = 400;
+  public static final int PANEL_WIDTH = 560;
+  public static final int PANEL_HEIGHT = 400;
   /** Narrowest figure: a single panel is drawn this wide. */
-  static final int MIN_WIDTH = 900;
+  public static final int MIN_WIDTH = 900;
 
   /**
    * A line: points (x, y), optional error bars [low, high] per point (null: none). A {@code reference} line is drawn
    * dashed and grey, without markers (baselines and other yardsticks); other lines get a colour per name, the same
    * in every panel. Points with a non-finite y are left out.
    */
-  record Line(String name, double[] x, double[] y, double[] low, double[] high, boolean reference) {
-    Line {
+  public record Line(String name, double[] x, double[] y, double[] low, double[] high, boolean reference) {
+    public Line {
       Objects.requireNonNull(name, "name");
       if (x.length != y.length || (low != null && low.length != x.length)
           || (high != null && high.length != x.length)) {
@@ -70,12 +70,12 @@ final class ReportCharts {
       }
     }
 
-    static Line of(String name, double[] x, double[] y) {
+    public static Line of(String name, double[] x, double[] y) {
       return new Line(name, x, y, null, null, false);
     }
 
     /** A dashed horizontal reference line at {@code y} across the panel. */
-    static Line horizontal(String name, double y) {
+    public static Line horizontal(String name, double y) {
       return new Line(name, new double[] {Double.NaN, Double.NaN}, new double[] {y, y}, null, null, true);
     }
   }
@@ -84,9 +84,9 @@ final class ReportCharts {
    * One panel. {@code categories}: when not null the x axis is categorical, x = index into it. {@code rate}: the y
    * axis is a share in [0, 1], labelled in percent. {@code logY}: log y axis.
    */
-  record Panel(String title, String xLabel, String yLabel, List<Line> lines, List<String> categories, boolean rate,
+  public record Panel(String title, String xLabel, String yLabel, List<Line> lines, List<String> categories, boolean rate,
       boolean logY) {
-    Panel {
+    public Panel {
       lines = List.copyOf(lines);
       categories = categories == null ? null : List.copyOf(categories);
     }
@@ -95,7 +95,7 @@ final class ReportCharts {
   private ReportCharts() {}
 
   /** The figure: title, subtitle (may be null; may hold line breaks), panels in {@code columns}, one legend. */
-  static byte[] figure(String title, String subtitle, List<Panel> panels, int columns) {
+  public static byte[] figure(String title, String subtitle, List<Panel> panels, int columns) {
     if (panels.isEmpty()) {
       throw new IllegalArgumentException("a figure needs at least one panel");
     }

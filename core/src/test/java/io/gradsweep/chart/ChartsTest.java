@@ -1,10 +1,11 @@
-package io.gradsweep.report;
+package io.gradsweep.chart;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.chart.GradientCharts.Panel;
 import java.awt.Color;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -18,8 +19,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import javax.imageio.ImageIO;
-
-import io.gradsweep.report.GradientCharts.Panel;
 import org.junit.jupiter.api.Test;
 
 class ChartsTest {

@@ -1,4 +1,4 @@
-package io.gradsweep.spec;
+package io.gradsweep.util;
 
 import java.math.BigDecimal;
 
