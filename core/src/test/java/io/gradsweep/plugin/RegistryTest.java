@@ -65,6 +65,19 @@ class RegistryTest {
     assertSame(r.byName("alpha"), r.byName("alpha"), "one shared instance per plugin");
   }
 
+  /** The type's own class loader finds the plugins, whatever the thread's context loader sees (Spark executors). */
+  @Test
+  void loadsWithTheTypesClassLoaderNotTheContextLoader() throws Exception {
+    Thread t = Thread.currentThread();
+    ClassLoader saved = t.getContextClassLoader();
+    try (java.net.URLClassLoader blind = new java.net.URLClassLoader(new java.net.URL[0], null)) {
+      t.setContextClassLoader(blind);
+      assertEquals(List.of("beta", "alpha"), Registry.load(Sample.class, "sample", "samples").names());
+    } finally {
+      t.setContextClassLoader(saved);
+    }
+  }
+
   @Test
   void namesAllAndLookUps() {
     assertEquals(List.of("lstm", "gru", "rnn"), WORDS.names());
