@@ -1,13 +1,14 @@
 package io.gradsweep.bench;
 
 import io.gradsweep.engine.Activation;
+import io.gradsweep.engine.Cells;
 import io.gradsweep.engine.InitScheme;
 import io.gradsweep.engine.NetSpec;
 import io.gradsweep.engine.RecurrentNet;
+import io.gradsweep.optim.Optimizers;
 import io.gradsweep.task.AddingTask;
 import io.gradsweep.task.Batch;
 import io.gradsweep.train.GradientNorms;
-import io.gradsweep.train.Optimizers;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -66,10 +67,10 @@ public final class StepBenchmark {
     System.out.printf("shape: hidden %d, batch %d, T %d; %d warm-up + %d measured steps; OMP_NUM_THREADS=%s; "
         + "float kernels %s%n", hidden, batch, steps, warmup, measured, System.getenv("OMP_NUM_THREADS"),
         io.gradsweep.engine.RecurrentLayer.floatKernels());
-    for (String cell : new String[] {"rnn", "lstm", "gru"}) {
+    for (String cell : Cells.names()) {
       NetSpec ns = new NetSpec(cell, Activation.TANH, 2, hidden, 1, 1, InitScheme.DEFAULT, 1.0);
       RecurrentNet net = new RecurrentNet(ns, 1, DataType.FLOAT);
-      GradientUpdater<?> adam = Optimizers.instantiate(Optimizers.config("adam", 1e-3), net.params());
+      GradientUpdater<?> adam = Optimizers.byName("adam").instantiate(1e-3, net.params());
       AddingTask task = new AddingTask();
       SplittableRandom rng = new SplittableRandom(1);
       double[] stepMs = new double[measured];

@@ -342,4 +342,15 @@ public final class LstmLayer extends RecurrentLayer {
   public INDArray cellGradients() {
     return dC;
   }
+
+  @Override
+  public boolean hasCellState() {
+    return true;
+  }
+
+  /** {@code dc}: dL/dc_t of the last backward pass, [T*B, hidden]. */
+  @Override
+  public java.util.Map<String, INDArray> extraStateGradients() {
+    return java.util.Map.of("dc", dC);
+  }
 }

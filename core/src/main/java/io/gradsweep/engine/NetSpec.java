@@ -3,8 +3,8 @@ package io.gradsweep.engine;
 /**
  * Shape of a network: stacked recurrent layers of one cell type and a linear head on the last time step.
  *
- * @param cell {@code rnn}, {@code lstm} or {@code gru}
- * @param activation activation of {@code rnn} layers (ignored for {@code lstm})
+ * @param cell the name of a registered {@link CellFactory}: {@code rnn}, {@code lstm}, {@code gru}...
+ * @param activation activation of cells that use one ({@code rnn}; ignored by the others)
  * @param inputSize features per time step
  * @param hidden hidden units per layer
  * @param layers number of recurrent layers
@@ -15,9 +15,7 @@ package io.gradsweep.engine;
 public record NetSpec(String cell, Activation activation, int inputSize, int hidden, int layers, int outputSize,
     InitScheme init, double forgetBias) {
   public NetSpec {
-    if (!"rnn".equals(cell) && !"lstm".equals(cell) && !"gru".equals(cell)) {
-      throw new IllegalArgumentException("unknown cell '" + cell + "'; allowed: rnn, lstm, gru");
-    }
+    Cells.byName(cell); // fails (IllegalArgumentException) naming the known cells
     if (inputSize < 1 || hidden < 1 || layers < 1 || outputSize < 1) {
       throw new IllegalArgumentException("sizes must be >= 1: " + inputSize + ", " + hidden + ", " + layers
           + ", " + outputSize);

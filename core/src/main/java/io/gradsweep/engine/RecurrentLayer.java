@@ -401,6 +401,25 @@ public abstract class RecurrentLayer {
   }
 
   /**
+   * Whether the layer carries a cell state c next to h (an LSTM): then {@link RecurrentState#c()} is set in
+   * {@link #finalState()} and {@link #initialStateGradient()} and may be given as an initial state; for other
+   * layers it is null and giving one fails.
+   */
+  public boolean hasCellState() {
+    return false;
+  }
+
+  /**
+   * Per-step gradients of the layer's state other than h, by short name, of the last backward pass, each
+   * [T*B, hidden] and valid until the next pass: {@code dc} (dL/dc_t) for a layer with a cell state; empty for a
+   * layer whose only state is h. The gradient profiles log each as {@code <layer>/<name>} next to
+   * {@code <layer>/dh}.
+   */
+  public Map<String, INDArray> extraStateGradients() {
+    return Map.of();
+  }
+
+  /**
    * The state after the last step of the last forward pass (h_T, and c_T for an LSTM), as new arrays
    * [batch, hidden]. At an example whose last steps are absent this is the state after its last present step.
    */

@@ -41,14 +41,9 @@ public final class RecurrentNet {
     this.spec = spec;
     this.dtype = dtype;
     int in = spec.inputSize();
+    CellFactory cell = Cells.byName(spec.cell());
     for (int l = 0; l < spec.layers(); l++) {
-      String name = "layer" + l;
-      RecurrentLayer layer = switch (spec.cell()) {
-        case "lstm" -> new LstmLayer(name, in, spec.hidden(), spec.forgetBias(), dtype);
-        case "gru" -> new GruLayer(name, in, spec.hidden(), dtype);
-        default -> new VanillaRnnLayer(name, in, spec.hidden(), spec.activation(), dtype);
-      };
-      layers.add(layer);
+      layers.add(cell.create("layer" + l, in, spec.hidden(), spec.activation(), spec.forgetBias(), dtype));
       in = spec.hidden();
     }
     long n = 0;

@@ -1,6 +1,5 @@
 package io.gradsweep.probe;
 
-import io.gradsweep.engine.LstmLayer;
 import io.gradsweep.engine.RecurrentLayer;
 import io.gradsweep.engine.RecurrentNet;
 import io.gradsweep.engine.Spectral;
@@ -11,21 +10,23 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Reads the per-time-step gradient profile out of the last backward pass of a {@link RecurrentNet}: for each
- * recurrent layer ||dL/dh_t|| (and ||dL/dc_t|| for an LSTM), and ||dL/dx_t|| for the input, t = 0..T-1, each the
- * L2 norm over the minibatch and the units of step t, of the gradient of the minibatch-mean loss. One reduction
- * per array, no second pass; arrays are reduced to doubles at once and no reference is kept.
+ * recurrent layer ||dL/dh_t|| and the other state gradients the layer declares
+ * ({@link RecurrentLayer#extraStateGradients()}, e.g. ||dL/dc_t|| for an LSTM), and ||dL/dx_t|| for the input,
+ * t = 0..T-1, each the L2 norm over the minibatch and the units of step t, of the gradient of the minibatch-mean
+ * loss. One reduction per array, no second pass; arrays are reduced to doubles at once and no reference is kept.
  */
 public final class GradientProfiler {
   private GradientProfiler() {}
 
-  /** Profiles by name: {@code layer0/dh}, {@code layer0/dc} (LSTM), ..., {@code input/dx}. */
+  /**
+   * Profiles by name: {@code layer0/dh}, then the layer's extra state series ({@code layer0/dc} for an LSTM), ...,
+   * {@code input/dx}.
+   */
   public static Map<String, double[]> capture(RecurrentNet net, int steps) {
     Map<String, double[]> out = new LinkedHashMap<>();
     for (RecurrentLayer l : net.layers()) {
       out.put(l.name() + "/dh", perStep(l.hiddenGradients(), steps));
-      if (l instanceof LstmLayer lstm) {
-        out.put(l.name() + "/dc", perStep(lstm.cellGradients(), steps));
-      }
+      l.extraStateGradients().forEach((series, g) -> out.put(l.name() + "/" + series, perStep(g, steps)));
     }
     out.put("input/dx", perStep(net.inputGradient(), steps));
     return out;

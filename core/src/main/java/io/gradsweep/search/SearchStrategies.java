@@ -1,18 +1,33 @@
 package io.gradsweep.search;
 
+import io.gradsweep.plugin.Registry;
+import io.gradsweep.plugin.UnknownPluginException;
 import io.gradsweep.spec.SpecException;
-import io.gradsweep.spec.SpecMessages;
 import java.util.List;
 
-/** The known search strategies, by the name users write as {@code search.strategy}. */
+/**
+ * The registered search strategies, by the name users write as {@code search.strategy}, in the order of
+ * {@code META-INF/services/io.gradsweep.search.SearchStrategy}. Thread-safe.
+ */
 public final class SearchStrategies {
-  private static final List<SearchStrategy> KNOWN = List.of(new GridSearch());
+  private static final Registry<SearchStrategy> REGISTRY =
+      Registry.load(SearchStrategy.class, "search strategy", "strategies");
 
   private SearchStrategies() {}
 
+  /** The registry itself. */
+  public static Registry<SearchStrategy> registry() {
+    return REGISTRY;
+  }
+
   /** The names of all known strategies, in a fixed order. */
   public static List<String> names() {
-    return KNOWN.stream().map(SearchStrategy::name).toList();
+    return REGISTRY.names();
+  }
+
+  /** All strategies, in registry order. */
+  public static List<SearchStrategy> all() {
+    return REGISTRY.all();
   }
 
   /**
@@ -22,13 +37,10 @@ public final class SearchStrategies {
    *     known names and suggests the closest
    */
   public static SearchStrategy byName(String name) {
-    for (SearchStrategy s : KNOWN) {
-      if (s.name().equals(name)) {
-        return s;
-      }
+    try {
+      return REGISTRY.byName(name);
+    } catch (UnknownPluginException e) {
+      throw new SpecException("search.strategy", e.getMessage());
     }
-    throw new SpecException("search.strategy", "unknown search strategy "
-        + (name == null ? "null" : SpecMessages.quote(name)) + "; known strategies: " + String.join(", ", names())
-        + SpecMessages.suggestion(name, names()));
   }
 }

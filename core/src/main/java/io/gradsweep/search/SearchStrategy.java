@@ -1,5 +1,6 @@
 package io.gradsweep.search;
 
+import io.gradsweep.plugin.Plugin;
 import io.gradsweep.spec.SearchSpace;
 import io.gradsweep.spec.SpecException;
 import io.gradsweep.spec.TrialSpec;
@@ -8,9 +9,10 @@ import java.util.List;
 /**
  * Decides which trials a sweep runs: turns a validated {@link SearchSpace} into a list of {@link TrialSpec}s.
  * <em>What</em> runs is decided here, on the driver, before anything is launched; <em>where</em> it runs is the
- * Spark job's business.
+ * Spark job's business. Registered in {@code META-INF/services/io.gradsweep.search.SearchStrategy}; found through
+ * {@link SearchStrategies}; {@link Sweeps} parses a spec and expands it with the strategy it names.
  *
- * <p>Contract (checked for every implementation by the {@code SearchStrategyContract} test suite):
+ * <p>Contract (checked for every registered strategy by the {@code SearchStrategyContractTest} suite):
  * <ul>
  *   <li>{@link #name()} is the word users write as {@code search.strategy}, lower case, and
  *       {@link SearchStrategies#byName(String)} finds the strategy by it.
@@ -26,9 +28,10 @@ import java.util.List;
  * </ul>
  * Implementations are stateless and thread-safe; {@link SearchStrategies} hands out shared instances.
  */
-public interface SearchStrategy {
+public interface SearchStrategy extends Plugin {
 
   /** The YAML word for this strategy, e.g. {@code grid}. */
+  @Override
   String name();
 
   /**

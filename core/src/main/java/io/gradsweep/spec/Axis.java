@@ -18,10 +18,13 @@ import org.yaml.snakeyaml.nodes.Tag;
  * {@link #SEEDS}; {@link ClipSpec} for {@link #CLIP}.
  */
 public enum Axis {
-  /** Recurrent cell type. Required. */
-  CELL("cell", Rule.words("rnn", "lstm", "gru"), null),
-  /** Activation of a vanilla rnn; gated cells have none. Default [tanh] (applied to rnn cells only). */
-  ACTIVATION("activation", Rule.words("tanh", "relu", "sigmoid", "identity"), List.of("tanh")),
+  /** Recurrent cell type: a registered {@link io.gradsweep.engine.CellFactory}. Required. */
+  CELL("cell", Rule.words(io.gradsweep.engine.Cells.names()), null),
+  /**
+   * Activation of the cells that use one ({@link #ACTIVATION_CELLS}: a vanilla rnn); gated cells have none.
+   * Default [tanh] (applied to those cells only).
+   */
+  ACTIVATION("activation", Rule.words(List.of("tanh", "relu", "sigmoid", "identity")), List.of("tanh")),
   /** Sequence length T. Required. */
   SEQ_LEN("seq_len", Rule.ints(2, Rule.MAX_SEQ_LEN), null),
   /** Gradient clipping. Default [none]. */
@@ -29,8 +32,8 @@ public enum Axis {
       Axis::readClip), List.of(ClipSpec.NONE)),
   /** Truncated-BPTT window k, 0 for none (full backpropagation through time). Default [none]. */
   TBPTT("tbptt", new Rule("none or an integer 1..seq_len", Axis::readTbptt), List.of(0)),
-  /** Optimizer. Default [adam]. */
-  OPTIMIZER("optimizer", Rule.words("sgd", "rmsprop", "adam"), List.of("adam")),
+  /** Optimizer: a registered {@link io.gradsweep.optim.Optimizer}. Default [adam]. */
+  OPTIMIZER("optimizer", Rule.words(io.gradsweep.optim.Optimizers.names()), List.of("adam")),
   /** Learning rate. Default [0.001]. */
   LR("lr", Rule.number("a finite number 0 < lr <= 10", x -> x > 0 && x <= 10), List.of(0.001)),
   /** Hidden units per recurrent layer. Default [32]. */
@@ -47,8 +50,8 @@ public enum Axis {
   /** Seeds of weights and training data. Default [0]. */
   SEEDS("seeds", new Rule("an integer >= 0", n -> n.integer(0L, Long.MAX_VALUE)), List.of(0L));
 
-  /** The cells an activation applies to. */
-  public static final List<String> ACTIVATION_CELLS = List.of("rnn");
+  /** The cells an activation applies to: those whose factory {@code usesActivation()}, in registry order. */
+  public static final List<String> ACTIVATION_CELLS = io.gradsweep.engine.Cells.activationCells();
 
   private static final List<String> CLIP_KEYS = List.of("mode", "threshold");
   private static final List<String> INIT_KEYS = List.of("scheme", "spectral_radius");
@@ -57,8 +60,8 @@ public enum Axis {
   private record Rule(String allowed, Function<SpecNode, Object> reader) {
     static final int MAX_SEQ_LEN = 100_000;
 
-    static Rule words(String... words) {
-      List<String> w = List.of(words);
+    static Rule words(List<String> words) {
+      List<String> w = List.copyOf(words);
       return new Rule("one of " + String.join(", ", w), n -> n.word(w));
     }
 

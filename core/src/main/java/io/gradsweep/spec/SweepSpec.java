@@ -8,8 +8,8 @@ import java.util.Objects;
 
 /**
  * A validated sweep: its names, the original YAML, the search space and the trials the search strategy expanded it
- * to. Immutable; obtained from {@link SweepSpecParser}, which checks everything before returning, so a SweepSpec
- * always runs.
+ * to. Immutable; obtained from {@code io.gradsweep.search.Sweeps} (which parses with {@link SweepSpecParser} and
+ * expands with the spec's search strategy, checking everything before returning), so a SweepSpec always runs.
  */
 public final class SweepSpec {
   private final String source;
@@ -33,7 +33,7 @@ public final class SweepSpec {
     this.sweepParams = Collections.unmodifiableMap(new LinkedHashMap<>(sweepParams));
   }
 
-  /** Where the spec came from (the file path, or the name given to {@link SweepSpecParser#parse}). */
+  /** Where the spec came from (the file path, or the name given to the parser). */
   public String source() {
     return source;
   }

@@ -1,8 +1,8 @@
 package io.gradsweep.spec;
 
-import io.gradsweep.search.GridSearch;
-import io.gradsweep.search.SearchStrategies;
 import io.gradsweep.spec.GridBlock.AxisValues;
+import io.gradsweep.task.SequenceTask;
+import io.gradsweep.task.SequenceTasks;
 import io.gradsweep.util.Canon;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,13 +25,21 @@ import java.util.stream.Collectors;
  * the closest suggested); each value's type and range (strings are not numbers, {@code 32.0} is not an integer,
  * {@code yes} is a boolean, {@code .nan} and {@code .inf} are not finite); axis lists (non-empty, no duplicates);
  * combinations (activation only for rnn cells, tbptt window within every seq_len it meets, clip mode and threshold
- * together); the expansion (at most {@code search.max_trials} trials, no trial produced twice).
+ * together). The words allowed for cells, optimizers and tasks come from their plugin registries; the search
+ * strategy words are given by the caller.
+ *
+ * <p>The parser does not expand the grid into trials: that is the search strategy's business
+ * ({@code io.gradsweep.search.Sweeps} parses and expands in one call, checking the expansion: at most
+ * {@code search.max_trials} trials, no trial produced twice). This package never depends on the search package.
  *
  * <p>Stateless and thread-safe.
  */
 public final class SweepSpecParser {
   /** Largest allowed {@code search.max_trials}. */
   public static final int MAX_TRIALS_LIMIT = 1_000_000;
+
+  /** {@code search.strategy} when the spec does not give one. */
+  public static final String DEFAULT_STRATEGY = "grid";
 
   static final List<String> TOP_KEYS =
       List.of("name", "experiment", "task", "training", "search", "grid", "variants");
@@ -51,10 +59,11 @@ public final class SweepSpecParser {
   /**
    * Reads and parses a spec file (UTF-8).
    *
+   * @param strategies the known {@code search.strategy} words, in the order listed in messages
    * @throws SpecException for every problem, I/O errors included (the message names the file)
    */
-  public static SweepSpec parseFile(Path file) {
-    return parse(SpecYaml.readFile(file), file.toString());
+  public static ParsedSweep parseFile(Path file, List<String> strategies) {
+    return parse(SpecYaml.readFile(file), file.toString(), strategies);
   }
 
   /**
@@ -62,9 +71,12 @@ public final class SweepSpecParser {
    *
    * @param yamlText the YAML text
    * @param sourceName where the text comes from, used in messages ({@code (sourceName:line:column)}); may be null
+   * @param strategies the known {@code search.strategy} words, in the order listed in messages; a strategy not
+   *     among them fails (path {@code search.strategy}, the words listed, the closest suggested)
    * @throws SpecException for every problem
    */
-  public static SweepSpec parse(String yamlText, String sourceName) {
+  public static ParsedSweep parse(String yamlText, String sourceName, List<String> strategies) {
+    List<String> strategyWords = List.copyOf(strategies);
     String source = sourceName == null || sourceName.isBlank() ? "<spec>" : sourceName;
     SpecNode doc = new SpecNode(source, "", SpecYaml.load(yamlText, source));
     if (!doc.isMapping()) {
@@ -76,18 +88,13 @@ public final class SweepSpecParser {
 
     Map<String, SpecNode> search = top.containsKey("search")
         ? top.get("search").mapping("search", SEARCH_KEYS) : Map.of();
-    String strategy = optional(search, "strategy", GridSearch.NAME, n -> n.word(SearchStrategies.names()));
+    String strategy = optional(search, "strategy", DEFAULT_STRATEGY, n -> n.word(strategyWords));
     int maxTrials = optional(search, "max_trials", 10_000, n -> n.integer(1, MAX_TRIALS_LIMIT));
 
     Grid grid = readGrid(doc, top);
     SearchSpace space = new SearchSpace(template, grid.blocks(), maxTrials);
-    List<TrialSpec> trials = SearchStrategies.byName(strategy).expand(space);
-    if (trials.size() > maxTrials) {
-      throw new IllegalStateException("search strategy " + strategy + " returned " + trials.size()
-          + " trials, more than max_trials " + maxTrials);
-    }
-    return new SweepSpec(source, template.sweepName(), template.experiment(), yamlText, strategy, space, trials,
-        sweepParams(template, strategy, maxTrials, grid, trials.size()));
+    return new ParsedSweep(source, template.sweepName(), template.experiment(), yamlText, strategy, space,
+        sweepParams(template, strategy, maxTrials, grid));
   }
 
   /** The grid's own axes, each variant's own axes, and the blocks to expand. */
@@ -100,7 +107,8 @@ public final class SweepSpecParser {
 
     SpecNode taskNode = required(doc, top, "task", "task: {name: adding}");
     Map<String, SpecNode> task = taskNode.mapping("task", TASK_KEYS);
-    KnownTask kind = KnownTask.byWord(required(taskNode, task, "name", "name: adding").word(KnownTask.words()));
+    SequenceTask kind = SequenceTasks.byName(required(taskNode, task, "name", "name: adding")
+        .word(SequenceTasks.names()));
     int evalSize = optional(task, "eval_size", 1000, n -> n.integer(1, 100_000));
     long evalSeed = optional(task, "eval_seed", 12345L, n -> n.integer(0L, Long.MAX_VALUE));
 
@@ -110,10 +118,10 @@ public final class SweepSpecParser {
     int maxSteps = required(trainingNode, training, "max_steps", "max_steps: 1000").integer(1, 10_000_000);
     int evalEvery = optional(training, "eval_every", Math.min(50, maxSteps), n -> readEvalEvery(n, maxSteps));
     double solveThreshold = optional(training, "solve_threshold", 0.01, n -> n.number("a number 0 < x < "
-        + kind.baselineText() + " (below the " + kind.word() + " task's trivial-baseline MSE)",
-        x -> x > 0 && x < kind.baselineLoss()));
+        + kind.baselineText() + " (below the " + kind.name() + " task's trivial-baseline MSE)",
+        x -> x > 0 && x < kind.expectedBaselineLoss()));
     int profileEvery = optional(training, "profile_every", evalEvery, n -> n.integer(1, 10_000_000));
-    return new TrialTemplate(experiment, name, kind.word(), evalSize, evalSeed, batchSize, maxSteps, evalEvery,
+    return new TrialTemplate(experiment, name, kind.name(), evalSize, evalSeed, batchSize, maxSteps, evalEvery,
         solveThreshold, profileEvery);
   }
 
@@ -139,9 +147,8 @@ public final class SweepSpecParser {
     return new Grid(grid, variants, blocks);
   }
 
-  /** The parent run's params; see {@link SweepSpec#sweepParams()}. */
-  private static Map<String, String> sweepParams(TrialTemplate t, String strategy, int maxTrials, Grid grid,
-      int trials) {
+  /** The parent run's params but {@code trials}; see {@link SweepSpec#sweepParams()}. */
+  private static Map<String, String> sweepParams(TrialTemplate t, String strategy, int maxTrials, Grid grid) {
     Map<String, String> params = new LinkedHashMap<>();
     params.put("name", t.sweepName());
     params.put("task.name", t.task());
@@ -159,7 +166,6 @@ public final class SweepSpecParser {
       params.put("variants", shorten(grid.variants().stream().map(SweepSpecParser::variantText)
           .collect(Collectors.joining(", ", "[", "]"))));
     }
-    params.put("trials", Integer.toString(trials));
     return params;
   }
 
@@ -284,8 +290,9 @@ public final class SweepSpecParser {
             ? " (grid.activation applies to every variant that does not set its own)" : "";
         throw activation.list().error("activation applies only to cell " + String.join(", ", Axis.ACTIVATION_CELLS)
             + ", but " + cells.valuePath(i) + " in the " + blockName + " is " + cell + inherited
-            + "; use variants to give activations to rnn only, e.g. variants: [{cell: [rnn], activation: [tanh, "
-            + "relu]}, {cell: [" + cell + "]}]");
+            + "; use variants to give activations to " + String.join(", ", Axis.ACTIVATION_CELLS) + " only, e.g. "
+            + "variants: [{cell: [" + Axis.ACTIVATION_CELLS.get(0) + "], activation: [tanh, relu]}, {cell: [" + cell
+            + "]}]");
       }
     }
   }

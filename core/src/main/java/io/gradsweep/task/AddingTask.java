@@ -69,6 +69,11 @@ public final class AddingTask implements SequenceTask {
     return 1.0 / 6.0;
   }
 
+  @Override
+  public String baselineText() {
+    return "1/6";
+  }
+
   /** The step of the first marker of example {@code i} in {@code batch}. */
   public static int firstMarker(Batch batch, int i) {
     for (int t = 0; t < batch.steps(); t++) {

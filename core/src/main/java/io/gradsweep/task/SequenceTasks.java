@@ -1,25 +1,39 @@
 package io.gradsweep.task;
 
+import io.gradsweep.plugin.Registry;
+import io.gradsweep.plugin.UnknownPluginException;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.function.Supplier;
 
-/** The known tasks by their spec word. */
+/**
+ * The registered {@link SequenceTask}s, by the word users write as {@code task.name}, in the order of
+ * {@code META-INF/services/io.gradsweep.task.SequenceTask}. Thread-safe.
+ */
 public final class SequenceTasks {
-  private static final Map<String, Supplier<SequenceTask>> KNOWN = new TreeMap<>(Map.of("adding", AddingTask::new));
+  private static final Registry<SequenceTask> REGISTRY = Registry.load(SequenceTask.class, "task", "tasks");
 
   private SequenceTasks() {}
 
-  public static List<String> names() {
-    return List.copyOf(KNOWN.keySet());
+  /** The registry itself. */
+  public static Registry<SequenceTask> registry() {
+    return REGISTRY;
   }
 
+  /** The names of all tasks, e.g. {@code [adding]}. */
+  public static List<String> names() {
+    return REGISTRY.names();
+  }
+
+  /** All tasks, in registry order. */
+  public static List<SequenceTask> all() {
+    return REGISTRY.all();
+  }
+
+  /**
+   * The task with this name (a shared, stateless instance).
+   *
+   * @throws UnknownPluginException if no task has this name (the message lists them and suggests the closest)
+   */
   public static SequenceTask byName(String name) {
-    Supplier<SequenceTask> s = KNOWN.get(name);
-    if (s == null) {
-      throw new IllegalArgumentException("unknown task '" + name + "'; known tasks: " + String.join(", ", names()));
-    }
-    return s.get();
+    return REGISTRY.byName(name);
   }
 }

@@ -6,6 +6,7 @@ import io.gradsweep.engine.NetSpec;
 import io.gradsweep.engine.ParamBlock;
 import io.gradsweep.engine.RecurrentLayer;
 import io.gradsweep.engine.RecurrentNet;
+import io.gradsweep.optim.Optimizers;
 import io.gradsweep.probe.GradientProfiler;
 import io.gradsweep.probe.ProfileRecorder;
 import io.gradsweep.probe.ProfileStats;
@@ -108,7 +109,7 @@ public final class TrialRunner {
     SequenceTask task = SequenceTasks.byName(spec.task());
     RecurrentNet net = buildNet(spec, task, dtype);
     List<ParamBlock> blocks = net.blocks();
-    GradientUpdater<?> updater = Optimizers.instantiate(Optimizers.config(spec.optimizer(), spec.lr()), net.params());
+    GradientUpdater<?> updater = Optimizers.byName(spec.optimizer()).instantiate(spec.lr(), net.params());
     Batch eval = evalSet(spec, task, dtype);
     double baseline = task.baselineLoss(eval);
     run.logMetric("eval/baseline_loss", baseline, 0);

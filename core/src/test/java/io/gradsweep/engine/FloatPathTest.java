@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -198,7 +197,7 @@ class FloatPathTest {
 
   /** Skipping dL/dx changes nothing else: the parameter gradients and the loss are the same. */
   @ParameterizedTest(name = "{0}")
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"rnn", "lstm", "gru"})
+  @MethodSource("io.gradsweep.engine.CellCases#names")
   void skippingTheInputGradientLeavesTheParameterGradientsAlone(String cell) {
     NetSpec ns = new NetSpec(cell, Activation.TANH, 2, 24, 2, 1, InitScheme.DEFAULT, 1.0);
     RecurrentNet a = new RecurrentNet(ns, 3, DataType.FLOAT);
@@ -218,22 +217,13 @@ class FloatPathTest {
     }
   }
 
+  /** Every registered cell, with every activation for the cells that use one. */
   static Stream<Arguments> cells() {
-    List<Arguments> out = new ArrayList<>();
-    for (Activation a : Activation.values()) {
-      out.add(Arguments.of("rnn", a));
-    }
-    out.add(Arguments.of("lstm", Activation.TANH));
-    out.add(Arguments.of("gru", Activation.TANH));
-    return out.stream();
+    return CellCases.withActivations(List.of(Activation.values())).stream();
   }
 
   private static RecurrentLayer layer(String cell, Activation act, int hidden, DataType dt) {
-    return switch (cell) {
-      case "lstm" -> new LstmLayer("l", IN, hidden, 1.0, dt);
-      case "gru" -> new GruLayer("l", IN, hidden, dt);
-      default -> new VanillaRnnLayer("l", IN, hidden, act, dt);
-    };
+    return CellCases.layer(cell, act, IN, hidden, dt);
   }
 
   /** Float forward (fast path) equals the double forward on the same weights, with and without a start state. */
@@ -265,7 +255,7 @@ class FloatPathTest {
       h0v[i] = rng.nextDouble(-0.5, 0.5);
     }
     INDArray h0 = Nd4j.create(h0v, new long[] {batch, hidden}, DataType.DOUBLE);
-    INDArray c0 = cell.equals("lstm") ? h0.mul(0.7) : null;
+    INDArray c0 = d.hasCellState() ? h0.mul(0.7) : null;
     for (boolean withState : new boolean[] {false, true}) {
       RecurrentState sd = withState ? new RecurrentState(h0, c0) : null;
       RecurrentState sf = withState ? new RecurrentState(h0.castTo(DataType.FLOAT),

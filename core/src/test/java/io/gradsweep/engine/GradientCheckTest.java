@@ -16,21 +16,19 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Double-precision finite-difference checks of the engine's analytic gradients, for each cell, activation,
- * minibatch size, sequence length and depth. The combination is in every failure message.
+ * Double-precision finite-difference checks of the engine's analytic gradients, for each registered cell (and each
+ * activation for the cells that use one), minibatch size, sequence length and depth. Part of the cell contract
+ * ({@link CellCases}). The combination is in every failure message.
  */
 class GradientCheckTest {
 
   static Stream<Arguments> combos() {
     List<Arguments> out = new ArrayList<>();
-    for (String cell : List.of("rnn", "lstm", "gru")) {
-      List<Activation> acts = cell.equals("rnn") ? List.of(Activation.values()) : List.of(Activation.TANH);
-      for (Activation a : acts) {
-        for (int batch : new int[] {1, 3}) {
-          for (int steps : new int[] {2, 7}) {
-            for (int layers : new int[] {1, 2}) {
-              out.add(Arguments.of(cell, a, batch, steps, layers));
-            }
+    for (Arguments ca : CellCases.withActivations(List.of(Activation.values()))) {
+      for (int batch : new int[] {1, 3}) {
+        for (int steps : new int[] {2, 7}) {
+          for (int layers : new int[] {1, 2}) {
+            out.add(Arguments.of(ca.get()[0], ca.get()[1], batch, steps, layers));
           }
         }
       }

@@ -24,18 +24,15 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * Initial state and presence masks of the engine layers: finite-difference checks of every gradient (parameters,
  * inputs, initial state) with a non-zero initial state, with and without a mask; a sequence run in two segments
- * with the state carried gives exactly the outputs of one pass.
+ * with the state carried gives exactly the outputs of one pass. Run for every registered cell: part of the cell
+ * contract ({@link CellCases}).
  */
 class InitialStateTest {
   private static final int IN = 3;
   private static final int HIDDEN = 4;
 
   static RecurrentLayer layer(String cell, Activation act, DataType dtype, long seed) {
-    RecurrentLayer l = switch (cell) {
-      case "lstm" -> new LstmLayer("l", IN, HIDDEN, 1.0, dtype);
-      case "gru" -> new GruLayer("l", IN, HIDDEN, dtype);
-      default -> new VanillaRnnLayer("l", IN, HIDDEN, act, dtype);
-    };
+    RecurrentLayer l = CellCases.layer(cell, act, IN, HIDDEN, dtype);
     long n = l.paramCount();
     l.bind(Nd4j.zeros(dtype, 1, n), Nd4j.zeros(dtype, 1, n), 0);
     l.init(new SplittableRandom(seed), InitScheme.DEFAULT);
@@ -69,13 +66,9 @@ class InitialStateTest {
 
   static Stream<Arguments> combos() {
     List<Arguments> out = new ArrayList<>();
-    for (String cell : List.of("rnn", "lstm", "gru")) {
-      List<Activation> acts = cell.equals("rnn") ? List.of(Activation.TANH, Activation.SIGMOID)
-          : List.of(Activation.TANH);
-      for (Activation a : acts) {
-        for (boolean masked : new boolean[] {false, true}) {
-          out.add(Arguments.of(cell, a, masked));
-        }
+    for (Arguments ca : CellCases.withActivations(List.of(Activation.TANH, Activation.SIGMOID))) {
+      for (boolean masked : new boolean[] {false, true}) {
+        out.add(Arguments.of(ca.get()[0], ca.get()[1], masked));
       }
     }
     return out.stream();
@@ -93,7 +86,7 @@ class InitialStateTest {
     INDArray x = random(dt, (long) steps * batch, IN, rng);
     INDArray g = random(dt, (long) steps * batch, HIDDEN, rng); // L = sum(out * g)
     INDArray h0 = random(dt, batch, HIDDEN, rng);
-    INDArray c0 = cell.equals("lstm") ? random(dt, batch, HIDDEN, rng) : null;
+    INDArray c0 = l.hasCellState() ? random(dt, batch, HIDDEN, rng) : null;
     boolean[] present = masked ? mask(steps, batch) : null;
     RecurrentState init = new RecurrentState(h0, c0);
 
@@ -125,7 +118,7 @@ class InitialStateTest {
    * fresh layer.
    */
   @ParameterizedTest(name = "{0}")
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"rnn", "lstm", "gru"})
+  @MethodSource("io.gradsweep.engine.CellCases#names")
   void reusedBuffersGiveTheGradientsOfAFreshLayer(String cell) {
     int steps = 7;
     int batch = 3;
@@ -189,7 +182,7 @@ class InitialStateTest {
 
   static Stream<Arguments> segmentCombos() {
     List<Arguments> out = new ArrayList<>();
-    for (String cell : List.of("rnn", "lstm", "gru")) {
+    for (String cell : Cells.names()) {
       for (DataType dt : List.of(DataType.FLOAT, DataType.DOUBLE)) {
         for (boolean masked : new boolean[] {false, true}) {
           out.add(Arguments.of(cell, dt, masked));
@@ -227,7 +220,8 @@ class InitialStateTest {
     INDArray joined = Nd4j.vstack(out1, out2);
     assertArrayEquals(vec(full), vec(joined), 0.0, combo + ": outputs");
     assertArrayEquals(vec(fullFinal.h()), vec(segFinal.h()), 0.0, combo + ": final h");
-    if (cell.equals("lstm")) {
+    assertEquals(l.hasCellState(), fullFinal.c() != null, combo + ": a cell state exactly when declared");
+    if (l.hasCellState()) {
       assertArrayEquals(vec(fullFinal.c()), vec(segFinal.c()), 0.0, combo + ": final c");
     }
     // the carried state matters: the second segment from a zero state differs
@@ -237,13 +231,13 @@ class InitialStateTest {
 
   @Test
   void zeroStateAfterGivenStateIsZeroAgain() {
-    for (String cell : List.of("rnn", "lstm", "gru")) {
+    for (String cell : Cells.names()) {
       RecurrentLayer l = layer(cell, Activation.TANH, DataType.DOUBLE, 1);
       SplittableRandom rng = new SplittableRandom(2);
       INDArray x = random(DataType.DOUBLE, 5 * 2, IN, rng);
       INDArray zero = l.forward(x, 5, 2);
       RecurrentState s = new RecurrentState(random(DataType.DOUBLE, 2, HIDDEN, rng),
-          cell.equals("lstm") ? random(DataType.DOUBLE, 2, HIDDEN, rng) : null);
+          l.hasCellState() ? random(DataType.DOUBLE, 2, HIDDEN, rng) : null);
       l.forward(x, 5, 2, s, null);
       assertArrayEquals(vec(zero), vec(l.forward(x, 5, 2)), 0.0, cell);
       // and the gradient of a zero-state pass says nothing about the initial state

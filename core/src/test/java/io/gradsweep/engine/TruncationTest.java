@@ -7,19 +7,34 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradsweep.task.AddingTask;
 import io.gradsweep.task.Batch;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The truncation window: gradients flow back at most k steps from the loss (the last step).
+ * The truncation window: gradients flow back at most k steps from the loss (the last step). Run for every
+ * registered cell: part of the cell contract ({@link CellCases}).
  */
 class TruncationTest {
 
+  /** Every registered cell at depth 1 and 2; cells that use an activation with tanh (depth 1) and relu (depth 2). */
+  static Stream<Arguments> combos() {
+    List<Arguments> out = new ArrayList<>();
+    for (CellFactory f : Cells.all()) {
+      out.add(Arguments.of(f.name(), "tanh", 1));
+      out.add(Arguments.of(f.name(), f.usesActivation() ? "relu" : "tanh", 2));
+    }
+    return out.stream();
+  }
+
   @ParameterizedTest(name = "{0}/{1} layers={2}")
-  @CsvSource({"rnn,tanh,1", "rnn,relu,2", "lstm,tanh,1", "lstm,tanh,2", "gru,tanh,1", "gru,tanh,2"})
+  @MethodSource("combos")
   void gradientBeyondTheWindowIsExactlyZero(String cell, String act, int layers) {
     int steps = 40;
     int k = 10;

@@ -4,17 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradsweep.engine.Activation;
+import io.gradsweep.engine.Cells;
 import io.gradsweep.engine.InitScheme;
 import io.gradsweep.engine.NetSpec;
+import io.gradsweep.engine.RecurrentLayer;
 import io.gradsweep.engine.RecurrentNet;
 import io.gradsweep.engine.Spectral;
 import io.gradsweep.task.AddingTask;
 import io.gradsweep.task.Batch;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 
@@ -121,5 +127,30 @@ class GradientProfileTest {
     assertEquals(5, b.length);
     assertEquals(Math.sqrt(1e-9 * 1e-8), b[0], 1e-20);
     assertEquals(Math.sqrt(0.1), b[4], 1e-12);
+  }
+
+  /** The profile has dh, then each state series the layer declares (dc for an LSTM), per layer, then dx. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cells")
+  void profileSeriesAreTheDeclaredStateGradients(String cell) {
+    int steps = 6;
+    RecurrentNet net = new RecurrentNet(new NetSpec(cell, Activation.TANH, 2, 4, 2, 1, InitScheme.DEFAULT, 1.0), 1,
+        DataType.DOUBLE);
+    Batch b = new AddingTask().sample(steps, 3, new SplittableRandom(1), DataType.DOUBLE);
+    net.computeGradient(b.x(), b.y(), steps, 3, 0);
+    List<String> expected = new ArrayList<>();
+    for (RecurrentLayer l : net.layers()) {
+      expected.add(l.name() + "/dh");
+      l.extraStateGradients().keySet().forEach(k -> expected.add(l.name() + "/" + k));
+    }
+    expected.add("input/dx");
+    Map<String, double[]> p = GradientProfiler.capture(net, steps);
+    assertEquals(expected, List.copyOf(p.keySet()));
+    p.values().forEach(v -> assertEquals(steps, v.length));
+    assertEquals(net.layers().get(0).hasCellState(), p.containsKey("layer0/dc"), cell);
+  }
+
+  static Stream<String> cells() {
+    return Cells.names().stream();
   }
 }

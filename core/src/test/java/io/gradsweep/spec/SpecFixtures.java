@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.search.Sweeps;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -20,7 +21,7 @@ public final class SpecFixtures {
   private SpecFixtures() {}
 
   public static SweepSpec parse(String yaml) {
-    return SweepSpecParser.parse(yaml, "test.yaml");
+    return Sweeps.parse(yaml, "test.yaml");
   }
 
   /** HEAD plus {@code grid: <flow>}, e.g. {@code grid("{cell: [rnn], seq_len: [5]}")}. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.search.Sweeps;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +26,7 @@ class SweepConfFilesTest {
     }
     assertFalse(files.isEmpty(), "no YAML in " + CONF);
     for (Path f : files) {
-      SweepSpec spec = SweepSpecParser.parseFile(f);
+      SweepSpec spec = Sweeps.parseFile(f);
       assertFalse(spec.trials().isEmpty(), f.toString());
       SweepParamsTest.assertWithinMlflowLimits(spec.sweepParams());
     }
@@ -33,7 +34,7 @@ class SweepConfFilesTest {
 
   @Test
   void quickstart() {
-    SweepSpec spec = SweepSpecParser.parseFile(CONF.resolve("quickstart.yaml"));
+    SweepSpec spec = Sweeps.parseFile(CONF.resolve("quickstart.yaml"));
     assertEquals(12, spec.trials().size());
     assertEquals(Set.of("rnn-tanh", "rnn-relu", "lstm-null"),
         spec.trials().stream().map(t -> t.cell() + "-" + t.activation()).collect(Collectors.toSet()));
@@ -48,7 +49,7 @@ class SweepConfFilesTest {
 
   @Test
   void addingRemedies() {
-    SweepSpec spec = SweepSpecParser.parseFile(CONF.resolve("adding-remedies.yaml"));
+    SweepSpec spec = Sweeps.parseFile(CONF.resolve("adding-remedies.yaml"));
     assertEquals(3 * 3 * 3 * 2 * 3 * 3 + 3 * 3 * 2 * 3 * 3, spec.trials().size());
     assertEquals(Set.of(20, 50, 100), spec.trials().stream().map(TrialSpec::seqLen).collect(Collectors.toSet()));
     assertEquals(Set.of("sgd", "rmsprop", "adam"),

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.search.Sweeps;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -25,7 +26,7 @@ class SweepParamsTest {
 
   @Test
   void fullExample() {
-    Map<String, String> p = SweepSpecParser.parse(SweepSpecParserTest.FULL, "full.yaml").sweepParams();
+    Map<String, String> p = Sweeps.parse(SweepSpecParserTest.FULL, "full.yaml").sweepParams();
     assertEquals(List.of("name", "task.name", "task.eval_size", "task.eval_seed", "training.batch_size",
         "training.max_steps", "training.eval_every", "training.solve_threshold", "training.profile_every",
         "search.strategy", "search.max_trials", "grid.cell", "grid.seq_len", "grid.clip", "grid.tbptt", "grid.optimizer", "grid.lr",

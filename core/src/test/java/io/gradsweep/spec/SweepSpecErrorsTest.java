@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.search.Sweeps;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -101,20 +102,20 @@ class SweepSpecErrorsTest {
     @Test
     void missingFile() {
       Path p = dir.resolve("nope.yaml");
-      SpecException e = assertThrows(SpecException.class, () -> SweepSpecParser.parseFile(p));
+      SpecException e = assertThrows(SpecException.class, () -> Sweeps.parseFile(p));
       assertTrue(e.getMessage().contains(p.toString()) && e.getMessage().contains("no such file"), e.getMessage());
     }
 
     @Test
     void directory() {
-      SpecException e = assertThrows(SpecException.class, () -> SweepSpecParser.parseFile(dir));
+      SpecException e = assertThrows(SpecException.class, () -> Sweeps.parseFile(dir));
       assertTrue(e.getMessage().contains("is a directory"), e.getMessage());
     }
 
     @Test
     void notUtf8() throws IOException {
       Path p = write("bad.yaml", "name: caf".getBytes(StandardCharsets.US_ASCII), new byte[] {(byte) 0xE9, '\n'});
-      SpecException e = assertThrows(SpecException.class, () -> SweepSpecParser.parseFile(p));
+      SpecException e = assertThrows(SpecException.class, () -> Sweeps.parseFile(p));
       assertTrue(e.getMessage().contains("not valid UTF-8") && e.getMessage().contains("0xE9")
           && e.getMessage().contains("offset 9") && e.getMessage().contains(p.toString()), e.getMessage());
     }
@@ -122,7 +123,7 @@ class SweepSpecErrorsTest {
     @Test
     void binaryGarbage() throws IOException {
       Path p = write("bin.yaml", new byte[] {(byte) 0x89, 'P', 'N', 'G', 0, 0, 0, 13});
-      SpecException e = assertThrows(SpecException.class, () -> SweepSpecParser.parseFile(p));
+      SpecException e = assertThrows(SpecException.class, () -> Sweeps.parseFile(p));
       assertTrue(e.getMessage().contains("NUL byte at offset 4") && e.getMessage().contains("binary"),
           e.getMessage());
     }
@@ -130,21 +131,21 @@ class SweepSpecErrorsTest {
     @Test
     void utf16() throws IOException {
       Path p = write("u16.yaml", new byte[] {(byte) 0xFF, (byte) 0xFE, 'n', 0});
-      SpecException e = assertThrows(SpecException.class, () -> SweepSpecParser.parseFile(p));
+      SpecException e = assertThrows(SpecException.class, () -> Sweeps.parseFile(p));
       assertTrue(e.getMessage().contains("UTF-16"), e.getMessage());
     }
 
     @Test
     void tooLarge() throws IOException {
       Path p = write("big.yaml", new byte[SpecYaml.MAX_BYTES + 1]);
-      SpecException e = assertThrows(SpecException.class, () -> SweepSpecParser.parseFile(p));
+      SpecException e = assertThrows(SpecException.class, () -> Sweeps.parseFile(p));
       assertTrue(e.getMessage().contains("at most " + SpecYaml.MAX_BYTES + " bytes"), e.getMessage());
     }
 
     @Test
     void errorsInFilesNameTheFile() throws IOException {
       Path p = write("f.yaml", (HEAD + "grid: {cell: [rnn], seq_len: [1]}\n").getBytes(StandardCharsets.UTF_8));
-      SpecException e = assertThrows(SpecException.class, () -> SweepSpecParser.parseFile(p));
+      SpecException e = assertThrows(SpecException.class, () -> Sweeps.parseFile(p));
       assertTrue(e.getMessage().startsWith("grid.seq_len[0]: ") && e.getMessage().contains(p + ":5:"),
           e.getMessage());
     }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.search.Sweeps;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,7 +57,7 @@ class SweepSpecParserTest {
 
   @Test
   void fullExample() {
-    SweepSpec spec = SweepSpecParser.parse(FULL, "full.yaml");
+    SweepSpec spec = Sweeps.parse(FULL, "full.yaml");
     assertEquals("quickstart", spec.name());
     assertEquals("gradsweep-quickstart", spec.experiment());
     assertEquals("full.yaml", spec.source());
@@ -136,7 +137,7 @@ class SweepSpecParserTest {
     assertEquals(t.evalEvery(), t.profileEvery());
     String yaml = plain.yaml().replace("training: {", "training: {profile_every: 7, ");
     assertTrue(yaml.contains("profile_every: 7"), yaml);
-    SweepSpec sparse = SweepSpecParser.parse(yaml, "t.yaml");
+    SweepSpec sparse = Sweeps.parse(yaml, "t.yaml");
     TrialSpec s = sparse.trials().get(0);
     assertEquals(7, s.profileEvery());
     assertEquals("7", s.params().get("profile_every"));
@@ -234,7 +235,7 @@ class SweepSpecParserTest {
     Path file = tmp.resolve("s.yaml");
     String text = "# ünïcode comment\n" + HEAD + "grid: {cell: rnn, seq_len: 5}\n";
     Files.write(file, text.getBytes(StandardCharsets.UTF_8));
-    SweepSpec spec = SweepSpecParser.parseFile(file);
+    SweepSpec spec = Sweeps.parseFile(file);
     assertEquals(text, spec.yaml());
     assertEquals(file.toString(), spec.source());
   }

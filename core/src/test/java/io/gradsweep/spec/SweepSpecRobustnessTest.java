@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.gradsweep.search.Sweeps;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,7 +23,7 @@ class SweepSpecRobustnessTest {
     for (int i = 0; i < 1000; i++) {
       String text = mutate(base, random, 1 + random.nextInt(3));
       try {
-        SweepSpecParser.parse(text, "fuzz.yaml");
+        Sweeps.parse(text, "fuzz.yaml");
       } catch (SpecException e) {
         failures++;
         String m = e.getMessage();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradsweep.engine.ParamBlock;
 import io.gradsweep.engine.RecurrentNet;
+import io.gradsweep.optim.Optimizers;
 import io.gradsweep.spec.ClipMode;
 import io.gradsweep.spec.ClipSpec;
 import io.gradsweep.spec.TrialSpec;
@@ -48,7 +49,7 @@ class ClipAndUpdateTest {
     assertEquals(mode != ClipMode.NONE, out.acted(), "clip acted");
 
     INDArray p0 = net.params().dup();
-    GradientUpdater<?> sgd = Optimizers.instantiate(Optimizers.config("sgd", lr), net.params());
+    GradientUpdater<?> sgd = Optimizers.byName("sgd").instantiate(lr, net.params());
     sgd.applyUpdater(net.gradients(), 0, 0);
     net.params().subi(net.gradients());
     INDArray applied = p0.sub(net.params()).divi(lr); // the clipped gradient, as the update saw it

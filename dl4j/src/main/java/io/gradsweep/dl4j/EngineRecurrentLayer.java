@@ -1,6 +1,5 @@
 package io.gradsweep.dl4j;
 
-import io.gradsweep.engine.LstmLayer;
 import io.gradsweep.engine.RecurrentLayer;
 import io.gradsweep.engine.RecurrentState;
 import java.util.Arrays;
@@ -286,7 +285,7 @@ public class EngineRecurrentLayer extends BaseRecurrentLayer<EngineRecurrent> {
     if (h == null) {
       return null;
     }
-    INDArray c = cell instanceof LstmLayer ? map.get(STATE_KEY_PREV_MEMCELL) : null;
+    INDArray c = cell.hasCellState() ? map.get(STATE_KEY_PREV_MEMCELL) : null;
     return new RecurrentState(h, c);
   }
 

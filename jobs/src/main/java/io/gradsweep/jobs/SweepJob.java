@@ -4,10 +4,10 @@ import io.gradsweep.report.AblationReport;
 import io.gradsweep.report.TrialRow;
 import io.gradsweep.report.TrialRows;
 import io.gradsweep.report.TrialsTable;
+import io.gradsweep.search.Sweeps;
 import io.gradsweep.spec.PlanFormatter;
 import io.gradsweep.spec.SpecException;
 import io.gradsweep.spec.SweepSpec;
-import io.gradsweep.spec.SweepSpecParser;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.tracking.MlflowNames;
 import io.gradsweep.tracking.MlflowTrackingSink;
@@ -143,7 +143,7 @@ public final class SweepJob {
   private SweepSpec loadSpec(JobArgs a) {
     SweepSpec spec;
     try {
-      spec = SweepSpecParser.parseFile(a.spec());
+      spec = Sweeps.parseFile(a.spec());
     } catch (SpecException e) {
       throw new JobFailure(USAGE_ERROR, "invalid sweep spec " + a.spec() + ": " + e.getMessage());
     }
@@ -263,7 +263,7 @@ public final class SweepJob {
       List<TrialSpec> plan = given == null ? null : given.trials();
       if (yaml.isPresent()) {
         try {
-          plan = SweepSpecParser.parse(new String(yaml.get(), StandardCharsets.UTF_8), "sweep.yaml of run "
+          plan = Sweeps.parse(new String(yaml.get(), StandardCharsets.UTF_8), "sweep.yaml of run "
               + sweep.runId()).trials();
         } catch (RuntimeException e) { // SpecException, or anything the parser trips over
           err.println(ProgressReporter.PREFIX + "warning: the parent run's sweep.yaml does not parse ("

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradsweep.spec.SweepSpecParser;
+import io.gradsweep.search.Sweeps;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.testkit.MlflowRestReader;
 import io.gradsweep.testkit.MlflowRestReader.RunRecord;
@@ -92,7 +92,7 @@ class DriverLossIT {
     Path dir = Files.createTempDirectory(REPO.resolve("jobs/target"), "it-driver-loss");
     Path spec = dir.resolve("driver-loss.yaml");
     Files.writeString(spec, SPEC.replace("SEEDS", "1, 2, 3"));
-    List<TrialSpec> planned = SweepSpecParser.parseFile(spec).trials();
+    List<TrialSpec> planned = Sweeps.parseFile(spec).trials();
     assertEquals(6, planned.size());
 
     try (MlflowTestServer server = MlflowTestServer.start()) {
@@ -166,7 +166,7 @@ class DriverLossIT {
           .forEach(c -> finishedAll.put(c.tags().get("gradsweep.trial_id"), c.runId()));
       int runsBefore = children(reader, parent).size();
       Files.writeString(spec, SPEC.replace("SEEDS", "1, 2, 3, 4"));
-      List<TrialSpec> extended = SweepSpecParser.parseFile(spec).trials();
+      List<TrialSpec> extended = Sweeps.parseFile(spec).trials();
       assertEquals(8, extended.size());
       Finished again = runToEnd(spec, server.uri(), true);
       assertEquals(0, again.status(), again.err());

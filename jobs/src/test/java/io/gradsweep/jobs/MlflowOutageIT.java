@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.search.Sweeps;
 import io.gradsweep.spec.SweepSpec;
-import io.gradsweep.spec.SweepSpecParser;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.testkit.MlflowRestReader;
 import io.gradsweep.testkit.MlflowRestReader.RunRecord;
@@ -170,7 +170,7 @@ class MlflowOutageIT {
 
   @Test
   void aSixtySecondOutageMidSweepLosesNothingAndDuplicatesNothing(@TempDir Path spool) throws Exception {
-    SweepSpec spec = SweepSpecParser.parseFile(OUTAGE);
+    SweepSpec spec = Sweeps.parseFile(OUTAGE);
     MlflowRestReader reader = new MlflowRestReader(server.uri());
     ExecutorService pool = Executors.newSingleThreadExecutor();
     System.setProperty("spark.master", "local[2]");
@@ -220,7 +220,7 @@ class MlflowOutageIT {
     Files.writeString(specFile, Files.readString(OUTAGE).replace("max_steps: 2500", "max_steps: 1500")
         .replace("eval_every: 1000", "eval_every: 500")
         .replace("name: outage", "name: outage-no-return"));
-    SweepSpec spec = SweepSpecParser.parseFile(specFile);
+    SweepSpec spec = Sweeps.parseFile(specFile);
     MlflowRestReader reader = new MlflowRestReader(server.uri());
     ExecutorService pool = Executors.newSingleThreadExecutor();
     System.setProperty("spark.master", "local[2]");

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradsweep.spec.SweepSpecParser;
+import io.gradsweep.search.Sweeps;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.testkit.MlflowRestReader;
 import io.gradsweep.testkit.MlflowRestReader.RunRecord;
@@ -65,7 +65,7 @@ class StandaloneClusterIT {
         System.out.printf("cluster start: %.1f s, submit: %.1f s%n%s%s", startSeconds,
             (System.nanoTime() - t0) / 1e9, submit.out(), submit.err());
         assertEquals(0, submit.status(), submit.err());
-        int planned = SweepSpecParser.parseFile(TINY).trials().size();
+        int planned = Sweeps.parseFile(TINY).trials().size();
         assertTrue(submit.err().contains(planned + " trials to run on " + master + ", at most 2 at a time"),
             "default parallelism: the cores of both workers' executors\n" + submit.err());
 
@@ -114,7 +114,7 @@ class StandaloneClusterIT {
             training: {batch_size: 16, max_steps: 3000, eval_every: 500, solve_threshold: 0.0001}
             grid: {cell: [rnn], seq_len: [30], hidden: [32], seeds: [1, 2]}
             """);
-        List<TrialSpec> trials = SweepSpecParser.parseFile(spec).trials();
+        List<TrialSpec> trials = Sweeps.parseFile(spec).trials();
         File out = File.createTempFile("out", ".txt");
         File err = File.createTempFile("err", ".txt");
         Process submit = cluster.launch(Map.of(), out, err, "jobs/bin/gradsweep", "submit", "--master",

@@ -52,7 +52,7 @@ class SweepJobLocalIT {
         assertTrue(c.tags().get(TrialTask.EXECUTOR_TAG).startsWith("executor driver on "),
             c.tags().get(TrialTask.EXECUTOR_TAG));
       }
-      int planned = io.gradsweep.spec.SweepSpecParser.parseFile(TINY).trials().size();
+      int planned = io.gradsweep.search.Sweeps.parseFile(TINY).trials().size();
       assertEquals(planned, children.size());
       assertTrue(stderr.contains("[gradsweep] sweep 'tiny-adding': " + planned + " trials to run on local[2], at most "
           + "2 at a time"), stderr);

@@ -3,7 +3,7 @@ package io.gradsweep.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradsweep.spec.SweepSpecParser;
+import io.gradsweep.search.Sweeps;
 import io.gradsweep.spec.TrialSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -54,11 +54,11 @@ class SweepJobTest {
   @Test
   void planPrintsEveryTrial() {
     assertEquals(0, run("plan", TINY.toString()), err());
-    for (TrialSpec t : SweepSpecParser.parseFile(TINY).trials()) {
+    for (TrialSpec t : Sweeps.parseFile(TINY).trials()) {
       assertTrue(out().contains(t.id()), out());
     }
     assertTrue(out().startsWith("sweep tiny-adding (experiment gradsweep-it, task adding"), out());
-    assertTrue(out().contains("total: " + SweepSpecParser.parseFile(TINY).trials().size() + " trials"), out());
+    assertTrue(out().contains("total: " + Sweeps.parseFile(TINY).trials().size() + " trials"), out());
   }
 
   @Test
@@ -124,7 +124,7 @@ class SweepJobTest {
   @Test
   void reportRebuildsTheReportFromTheRunsAndAttachesIt(@TempDir Path dir) throws Exception {
     // a finished sweep made by hand in the in-process backend: two trials of the tiny spec, one SOLVED, one not
-    io.gradsweep.spec.SweepSpec spec = SweepSpecParser.parseFile(TINY);
+    io.gradsweep.spec.SweepSpec spec = Sweeps.parseFile(TINY);
     String experiment = "report-test-" + System.nanoTime();
     io.gradsweep.tracking.MemoryTrackingSink sink = new io.gradsweep.tracking.MemoryTrackingSink();
     io.gradsweep.tracking.SweepRun sweep = sink.startSweep(experiment, spec.name(), Map.of(), Map.of(),

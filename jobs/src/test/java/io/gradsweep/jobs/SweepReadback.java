@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.search.Sweeps;
 import io.gradsweep.spec.SweepSpec;
-import io.gradsweep.spec.SweepSpecParser;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.testkit.MlflowRestReader;
 import io.gradsweep.testkit.MlflowRestReader.RunRecord;
@@ -57,7 +57,7 @@ final class SweepReadback {
   /** The same, reading through {@code mlflow} (e.g. a reader with credentials). */
   static List<RunRecord> assertSweepLogged(MlflowRestReader mlflow, Path specFile, String parentRunId)
       throws Exception {
-    SweepSpec spec = SweepSpecParser.parseFile(specFile);
+    SweepSpec spec = Sweeps.parseFile(specFile);
 
     RunRecord parent = mlflow.run(parentRunId);
     assertEquals("FINISHED", parent.status(), "parent run status");

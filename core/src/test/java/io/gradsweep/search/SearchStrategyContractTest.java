@@ -19,18 +19,24 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * What every {@link SearchStrategy} must do (see its javadoc). A strategy's test extends this class and supplies
- * the strategy; the tests here check properties over a set of search spaces, not particular trials.
+ * What every {@link SearchStrategy} must do (see its javadoc), run for every strategy the registry finds, so a
+ * newly registered strategy is checked without a line of test code. The tests check properties over a set of
+ * search spaces, not particular trials; strategy-specific tests (counts, order) live in the strategy's own test.
  */
-public abstract class SearchStrategyContract {
-  /** The strategy under test. */
-  protected abstract SearchStrategy strategy();
+class SearchStrategyContractTest {
+  /** Every registered strategy, shown by its name. */
+  static Stream<Named<SearchStrategy>> strategies() {
+    return SearchStrategies.all().stream().map(s -> Named.of(s.name(), s));
+  }
 
-  /** Grid sections of the spaces the properties are checked on; subclasses may add their own. */
-  protected List<String> grids() {
+  /** Grid sections of the spaces the properties are checked on. */
+  static List<String> grids() {
     return List.of(
         "grid: {cell: [rnn], seq_len: [10]}",
         "grid: {cell: [rnn, lstm], seq_len: [10, 20], seeds: [1, 2, 3]}",
@@ -41,36 +47,56 @@ public abstract class SearchStrategyContract {
             + " {cell: rnn, activation: relu, seq_len: [40]}]");
   }
 
-  /** The search spaces built from {@link #grids()} by the parser. */
-  protected final List<SearchSpace> spaces() {
-    return grids().stream().map(g -> SweepSpecParser.parse(spec(g), "contract.yaml").space()).toList();
+  /**
+   * The search spaces built from {@link #grids()} by the parser (without expanding them: the parse must not depend
+   * on the strategy under test working).
+   */
+  static List<SearchSpace> spaces(SearchStrategy strategy) {
+    return grids().stream().map(g -> SweepSpecParser.parse(spec(strategy, g), "contract.yaml",
+        SearchStrategies.names()).space()).toList();
   }
 
-  private String spec(String grid) {
+  private static String spec(SearchStrategy strategy, String grid) {
     return "name: contract\nexperiment: contract\ntask: {name: adding}\ntraining: {max_steps: 20}\n"
-        + "search: {strategy: " + strategy().name() + "}\n" + grid + "\n";
+        + "search: {strategy: " + strategy.name() + "}\n" + grid + "\n";
   }
 
-  @Test
-  void nameIsALowerCaseWordKnownToTheRegistry() {
-    String name = strategy().name();
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("strategies")
+  void nameIsALowerCaseWordKnownToTheRegistry(SearchStrategy strategy) {
+    String name = strategy.name();
     assertTrue(name.matches("[a-z][a-z0-9_]*"), name);
-    assertSame(strategy().getClass(), SearchStrategies.byName(name).getClass());
+    assertSame(strategy.getClass(), SearchStrategies.byName(name).getClass());
   }
 
-  @Test
-  void deterministic() {
-    for (SearchSpace space : spaces()) {
-      assertEquals(strategy().expand(space), strategy().expand(space));
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("strategies")
+  void deterministic(SearchStrategy strategy) {
+    for (SearchSpace space : spaces(strategy)) {
+      assertEquals(strategy.expand(space), strategy.expand(space));
     }
-    assertEquals(spaces().stream().map(s -> strategy().expand(s)).toList(),
-        spaces().stream().map(s -> strategy().expand(s)).toList(), "parsing again gives the same trials");
+    assertEquals(spaces(strategy).stream().map(strategy::expand).toList(),
+        spaces(strategy).stream().map(strategy::expand).toList(), "parsing again gives the same trials");
   }
 
-  @Test
-  void noDuplicateIds() {
-    for (SearchSpace space : spaces()) {
-      List<TrialSpec> trials = strategy().expand(space);
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("strategies")
+  void stableIds(SearchStrategy strategy) {
+    // the same spec parsed and expanded through the facade gives the same ids as the strategy itself
+    for (String g : grids()) {
+      List<String> viaFacade = Sweeps.parse(spec(strategy, g), "contract.yaml").trials().stream()
+          .map(TrialSpec::id).toList();
+      List<String> direct = strategy.expand(SweepSpecParser.parse(spec(strategy, g), "other.yaml",
+          SearchStrategies.names()).space()).stream().map(TrialSpec::id).toList();
+      assertEquals(direct, viaFacade, g);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("strategies")
+  void noDuplicateIds(SearchStrategy strategy) {
+    for (SearchSpace space : spaces(strategy)) {
+      List<TrialSpec> trials = strategy.expand(space);
       Set<String> ids = new HashSet<>();
       for (TrialSpec t : trials) {
         assertTrue(ids.add(t.id()), () -> "duplicate id " + t.id() + " (" + t.displayName() + ")");
@@ -78,10 +104,11 @@ public abstract class SearchStrategyContract {
     }
   }
 
-  @Test
-  void everyTrialIsAPointOfOneBlock() {
-    for (SearchSpace space : spaces()) {
-      List<TrialSpec> trials = strategy().expand(space);
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("strategies")
+  void everyTrialIsAPointOfOneBlock(SearchStrategy strategy) {
+    for (SearchSpace space : spaces(strategy)) {
+      List<TrialSpec> trials = strategy.expand(space);
       assertFalse(trials.isEmpty());
       for (TrialSpec t : trials) {
         assertTrue(space.blocks().stream().anyMatch(b -> isPointOf(t, b)), () -> "not a point of any block: " + t);
@@ -93,14 +120,15 @@ public abstract class SearchStrategyContract {
     }
   }
 
-  @Test
-  void respectsMaxTrials() {
-    for (SearchSpace space : spaces()) {
-      int all = strategy().expand(space).size();
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("strategies")
+  void respectsMaxTrials(SearchStrategy strategy) {
+    for (SearchSpace space : spaces(strategy)) {
+      int all = strategy.expand(space).size();
       assertTrue(all <= space.maxTrials());
       for (int limit : new int[] {1, Math.max(1, all / 2), all}) {
         try {
-          assertTrue(strategy().expand(space.withMaxTrials(limit)).size() <= limit);
+          assertTrue(strategy.expand(space.withMaxTrials(limit)).size() <= limit);
         } catch (SpecException e) {
           assertEquals("search.max_trials", e.path(), e.getMessage());
           assertTrue(e.getMessage().contains(Integer.toString(limit)), e.getMessage());
@@ -109,9 +137,10 @@ public abstract class SearchStrategyContract {
     }
   }
 
-  @Test
-  void resultIsUnmodifiable() {
-    List<TrialSpec> trials = strategy().expand(spaces().get(0));
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("strategies")
+  void resultIsUnmodifiable(SearchStrategy strategy) {
+    List<TrialSpec> trials = strategy.expand(spaces(strategy).get(0));
     assertThrows(UnsupportedOperationException.class, () -> trials.add(trials.get(0)));
   }
 
