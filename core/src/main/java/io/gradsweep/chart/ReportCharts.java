@@ -184,7 +184,29 @@ public final class ReportCharts {
     return GradientCharts.png(img);
   }
 
+  /** One panel's plot: its x axis, its lines placed on it, their series and style, its y axis. */
   private static XYPlot plot(Panel p, Map<String, Integer> colours) {
+    XAxis x = xAxis(p);
+    List<Line> data = place(p, x.lo(), x.hi());
+    Points points = points(p, data);
+    XYPlot plot = new XYPlot(points.dataset(), x.axis(), yAxis(p, points.yLo(), points.yHi()),
+        renderer(data, colours));
+    if (p.logY()) {
+      plot.setRangeMinorGridlinesVisible(true);
+      plot.setRangeMinorGridlinePaint(new Color(0xEE, 0xEE, 0xEE));
+      plot.setRangeMinorGridlineStroke(new BasicStroke(1f));
+    }
+    return plot;
+  }
+
+  /** An x axis and the range it shows. */
+  private record XAxis(ValueAxis axis, double lo, double hi) {}
+
+  /** The points of a panel's lines as series, and the y range they span with their error bars. */
+  private record Points(YIntervalSeriesCollection dataset, double yLo, double yHi) {}
+
+  /** Categories (x = index) one slot each; numbers: the lines' finite x values with 6% room either side. */
+  private static XAxis xAxis(Panel p) {
     ValueAxis x;
     double xLo;
     double xHi;
@@ -217,7 +239,14 @@ public final class ReportCharts {
       x = nx;
     }
     x.setRange(xLo, xHi);
+    return new XAxis(x, xLo, xHi);
+  }
 
+  /**
+   * The lines as drawn: horizontal reference lines spread across [xLo, xHi]; the other lines shifted apart a little
+   * (a jitter centred on the true x) so that their error bars do not cover each other.
+   */
+  private static List<Line> place(Panel p, double xLo, double xHi) {
     List<Line> data = new ArrayList<>();
     int plain = (int) p.lines().stream().filter(l -> !l.reference()).count();
     double jitterStep = plain < 2 ? 0 : (p.categories() != null ? 0.07 : 0.012 * (xHi - xLo));
@@ -238,20 +267,15 @@ public final class ReportCharts {
         data.add(new Line(l.name(), xs, l.y(), l.low(), l.high(), false));
       }
     }
+    return data;
+  }
 
+  /** One series per line, without non-finite y (and y <= 0 on a log axis); missing error bars collapse to y. */
+  private static Points points(Panel p, List<Line> data) {
     YIntervalSeriesCollection ds = new YIntervalSeriesCollection();
-    XYErrorRenderer r = new XYErrorRenderer();
-    r.setDrawXError(false);
-    r.setDrawYError(true);
-    r.setCapLength(7);
-    r.setErrorStroke(new BasicStroke(1.6f));
-    double radius = 4.5;
-    float[][] refDashes = {{8f, 5f}, {2f, 4f}, {12f, 4f, 2f, 4f}};
-    int refs = 0;
     double yLo = Double.POSITIVE_INFINITY;
     double yHi = Double.NEGATIVE_INFINITY;
-    for (int i = 0; i < data.size(); i++) {
-      Line l = data.get(i);
+    for (Line l : data) {
       YIntervalSeries s = new YIntervalSeries(l.name(), false, true);
       for (int j = 0; j < l.x().length; j++) {
         double y = l.y()[j];
@@ -268,6 +292,25 @@ public final class ReportCharts {
         yHi = Math.max(yHi, hi);
       }
       ds.addSeries(s);
+    }
+    return new Points(ds, yLo, yHi);
+  }
+
+  /**
+   * Lines with markers and vertical error bars: reference lines dashed in ink without markers, each in the next
+   * dash pattern; the others in their name's colour (and, past the palette, a dash pattern).
+   */
+  private static XYErrorRenderer renderer(List<Line> data, Map<String, Integer> colours) {
+    XYErrorRenderer r = new XYErrorRenderer();
+    r.setDrawXError(false);
+    r.setDrawYError(true);
+    r.setCapLength(7);
+    r.setErrorStroke(new BasicStroke(1.6f));
+    double radius = 4.5;
+    float[][] refDashes = {{8f, 5f}, {2f, 4f}, {12f, 4f, 2f, 4f}};
+    int refs = 0;
+    for (int i = 0; i < data.size(); i++) {
+      Line l = data.get(i);
       if (l.reference()) {
         r.setSeriesPaint(i, GradientCharts.INK);
         r.setSeriesStroke(i, new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
@@ -288,42 +331,42 @@ public final class ReportCharts {
       }
     }
     r.setDefaultLegendShape(new Line2D.Double(-12, 0, 12, 0));
+    return r;
+  }
 
-    ValueAxis y;
-    if (p.logY()) {
-      LogAxis ly = new LogAxis(p.yLabel());
-      ly.setBase(10);
-      ly.setBaseSymbol("10");
-      ly.setSmallestValue(Double.MIN_NORMAL);
-      ly.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-      List<double[]> all = new ArrayList<>();
-      all.add(new double[] {yLo, yHi});
-      Range range = GradientCharts.logRange(all);
-      ly.setRange(range);
-      y = ly;
-      if (Math.log10(range.getUpperBound() / range.getLowerBound()) <= 5) {
-        ly.setMinorTickMarksVisible(true); // one decade per tick: 2..9 x 10^k as minor grid lines
-        ly.setMinorTickCount(9);
-      }
-    } else {
-      NumberAxis ny = new NumberAxis(p.yLabel());
-      if (p.rate()) {
-        ny.setRange(-0.04, 1.04);
-        NumberFormat pct = NumberFormat.getPercentInstance(Locale.ROOT);
-        ny.setNumberFormatOverride(pct);
-        ny.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(0.25, pct));
-      } else if (yLo <= yHi) {
-        double pad = yHi > yLo ? 0.08 * (yHi - yLo) : Math.max(0.5, Math.abs(yHi) * 0.1);
-        ny.setRange(yLo - pad, yHi + pad);
-      }
-      y = ny;
+  /** The y axis over [yLo, yHi]: log (decades), a rate in percent, or linear with 8% room either side. */
+  private static ValueAxis yAxis(Panel p, double yLo, double yHi) {
+    return p.logY() ? logYAxis(p, yLo, yHi) : linearYAxis(p, yLo, yHi);
+  }
+
+  private static ValueAxis logYAxis(Panel p, double yLo, double yHi) {
+    LogAxis ly = new LogAxis(p.yLabel());
+    ly.setBase(10);
+    ly.setBaseSymbol("10");
+    ly.setSmallestValue(Double.MIN_NORMAL);
+    ly.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+    List<double[]> all = new ArrayList<>();
+    all.add(new double[] {yLo, yHi});
+    Range range = GradientCharts.logRange(all);
+    ly.setRange(range);
+    if (Math.log10(range.getUpperBound() / range.getLowerBound()) <= 5) {
+      ly.setMinorTickMarksVisible(true); // one decade per tick: 2..9 x 10^k as minor grid lines
+      ly.setMinorTickCount(9);
     }
-    XYPlot plot = new XYPlot(ds, x, y, r);
-    if (p.logY()) {
-      plot.setRangeMinorGridlinesVisible(true);
-      plot.setRangeMinorGridlinePaint(new Color(0xEE, 0xEE, 0xEE));
-      plot.setRangeMinorGridlineStroke(new BasicStroke(1f));
+    return ly;
+  }
+
+  private static ValueAxis linearYAxis(Panel p, double yLo, double yHi) {
+    NumberAxis ny = new NumberAxis(p.yLabel());
+    if (p.rate()) {
+      ny.setRange(-0.04, 1.04);
+      NumberFormat pct = NumberFormat.getPercentInstance(Locale.ROOT);
+      ny.setNumberFormatOverride(pct);
+      ny.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(0.25, pct));
+    } else if (yLo <= yHi) {
+      double pad = yHi > yLo ? 0.08 * (yHi - yLo) : Math.max(0.5, Math.abs(yHi) * 0.1);
+      ny.setRange(yLo - pad, yHi + pad);
     }
-    return plot;
+    return ny;
   }
 }

@@ -1,6 +1,7 @@
 package io.gradsweep.report;
 
 import java.util.Arrays;
+import org.apache.commons.math3.distribution.TDistribution;
 
 /** The few statistics the report needs; NaN values are ignored, and an empty input gives NaN. */
 public final class Stats {
@@ -18,33 +19,15 @@ public final class Stats {
     }
   }
 
-  /** Two-sided 95% quantiles of Student's t, t_{0.975, df}, for df = 1..30. */
-  private static final double[] T975 = {12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624,
-      2.306004, 2.262157, 2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450, 2.119905, 2.109816,
-      2.100922, 2.093024, 2.085963, 2.079614, 2.073873, 2.068658, 2.063899, 2.059539, 2.055529, 2.051831,
-      2.048407, 2.045230, 2.042272};
-
-  /** Standard normal quantile z_{0.975}. */
-  private static final double Z975 = 1.959964;
-
   /**
-   * t_{0.975, df}: a table for df <= 30, beyond it the Cornish-Fisher expansion around the normal quantile (its
-   * error is below 1e-5 there).
+   * t_{0.975, df}, the two-sided 95% quantile of Student's t with {@code df} degrees of freedom (commons-math3's
+   * {@link TDistribution}).
    */
   public static double t975(int df) {
     if (df < 1) {
       throw new IllegalArgumentException("degrees of freedom must be >= 1: " + df);
     }
-    if (df <= T975.length) {
-      return T975[df - 1];
-    }
-    double z = Z975;
-    double z3 = z * z * z;
-    double z5 = z3 * z * z;
-    double z7 = z5 * z * z;
-    double n = df;
-    return z + (z3 + z) / (4 * n) + (5 * z5 + 16 * z3 + 3 * z) / (96 * n * n)
-        + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * n * n * n);
+    return new TDistribution(df).inverseCumulativeProbability(0.975);
   }
 
   /** The finite values of {@code v}. */

@@ -106,6 +106,67 @@ public final class TrialRunner {
   }
 
   private TrialResult train(TrialSpec spec, TrialRun run, long t0) {
+    Trial trial = setUp(spec, run);
+    TrialState state = new TrialState();
+    while (state.step < spec.maxSteps() && !state.stopped()) {
+      state.step++;
+      boolean finite = trainStep(trial, state);
+      if (finite && isEvalStep(spec, state.step)) {
+        evaluate(trial, state);
+      }
+    }
+    double wall = seconds(t0);
+    run.logMetrics(finalMetrics(trial, state, wall), state.step);
+    run.logArtifact("gradient_profile.csv", trial.profiles().toCsv());
+    logProfileCharts(spec, trial.net(), trial.profiles(), run);
+    return result(trial, state, wall);
+  }
+
+  /** What a trial trains and measures with, fixed for its whole run. */
+  private record Trial(TrialSpec spec, TrialRun run, SequenceTask task, RecurrentNet net, List<ParamBlock> blocks,
+      GradientUpdater<?> updater, Batch eval, double baseline, SplittableRandom data, ProfileRecorder profiles,
+      Map<String, Double> stepMetrics) {}
+
+  /** What the training loop of one trial has counted so far. */
+  private static final class TrialState {
+    int step;
+    int stepsToSolve = -1;
+    int divergedAt = -1;
+    int clippedSteps;
+    double maxGrad;
+    double evalLoss = Double.NaN;
+    long statsNanos;
+    long logNanos;
+    long profileNanos;
+    double lastDecay = Double.NaN;
+    int lastHorizon = -1;
+
+    boolean diverged() {
+      return divergedAt > 0;
+    }
+
+    /** Diverged or solved: the loop ends. */
+    boolean stopped() {
+      return diverged() || stepsToSolve > 0;
+    }
+
+    TrialStatus status() {
+      return diverged() ? TrialStatus.DIVERGED : stepsToSolve > 0 ? TrialStatus.SOLVED : TrialStatus.NOT_SOLVED;
+    }
+
+    /** The share of steps whose gradient the clipper changed. */
+    double clipRate() {
+      return (double) clippedSteps / step;
+    }
+
+    /** The last eval loss, NaN once diverged. */
+    double finalEvalLoss() {
+      return diverged() ? Double.NaN : evalLoss;
+    }
+  }
+
+  /** Builds the trial's task, net, optimizer and eval set; logs the baseline loss. */
+  private Trial setUp(TrialSpec spec, TrialRun run) {
     SequenceTask task = SequenceTasks.byName(spec.task());
     RecurrentNet net = buildNet(spec, task, dtype);
     List<ParamBlock> blocks = net.blocks();
@@ -114,103 +175,118 @@ public final class TrialRunner {
     double baseline = task.baselineLoss(eval);
     run.logMetric("eval/baseline_loss", baseline, 0);
     SplittableRandom data = new SplittableRandom(spec.seed() * 0x9E3779B97F4A7C15L + 0x5EEDL);
+    return new Trial(spec, run, task, net, blocks, updater, eval, baseline, data, new ProfileRecorder(PROFILES_KEPT),
+        new LinkedHashMap<>());
+  }
 
+  /** Profile steps: step 1 (the gradient at initialisation) and every {@code profile_every} steps. */
+  static boolean isProfileStep(TrialSpec spec, int step) {
+    return step == 1 || step % spec.profileEvery() == 0;
+  }
+
+  /** Eval steps: every {@code eval_every} steps and the last step of the budget. */
+  static boolean isEvalStep(TrialSpec spec, int step) {
+    return step % spec.evalEvery() == 0 || step == spec.maxSteps();
+  }
+
+  /**
+   * One training step {@code state.step}: minibatch, forward and backward pass, gradient norms, the profile on
+   * profile steps, clipping, the optimizer's update and the step metrics. Returns false, with the step recorded as
+   * the divergence step, when the loss or the gradient is not finite (then nothing is updated).
+   */
+  private boolean trainStep(Trial trial, TrialState state) {
+    TrialSpec spec = trial.spec();
+    RecurrentNet net = trial.net();
+    int step = state.step;
     int T = spec.seqLen();
     int B = spec.batchSize();
-    int stepsToSolve = -1;
-    int divergedAt = -1;
-    int clippedSteps = 0;
-    double maxGrad = 0;
-    double evalLoss = Double.NaN;
-    int step = 0;
-    long statsNanos = 0;
-    long logNanos = 0;
-    long profileNanos = 0;
-    ProfileRecorder profiles = new ProfileRecorder(PROFILES_KEPT);
-    double lastDecay = Double.NaN;
-    int lastHorizon = -1;
-    Map<String, Double> m = new LinkedHashMap<>();
-    while (step < spec.maxSteps()) {
-      step++;
-      Batch batch = task.sample(T, B, data, dtype);
-      boolean profileStep = step == 1 || step % spec.profileEvery() == 0;
-      // dL/dx (one more product over all steps) only where the profile reads it
-      double loss = net.computeGradient(batch.x(), batch.y(), T, B, spec.tbptt(), profileStep);
+    Batch batch = trial.task().sample(T, B, trial.data(), dtype);
+    boolean profileStep = isProfileStep(spec, step);
+    // dL/dx (one more product over all steps) only where the profile reads it
+    double loss = net.computeGradient(batch.x(), batch.y(), T, B, spec.tbptt(), profileStep);
 
-      long s0 = System.nanoTime();
-      GradientNorms before = GradientNorms.measure(blocks);
-      long s1 = System.nanoTime();
-      statsNanos += s1 - s0;
-      if (!Double.isFinite(loss) || !before.finite()) {
-        divergedAt = step;
-        run.logMetric("train/loss_finite", 0, step);
-        break;
-      }
-      if (profileStep) {
-        long p0 = System.nanoTime();
-        ProfileStats top = recordProfile(net, T, step, run, profiles);
-        lastDecay = top.decayRate();
-        lastHorizon = top.horizon();
-        profileNanos += System.nanoTime() - p0;
-      }
-      GradientClipper.Outcome clip = GradientClipper.clip(spec.clip(), blocks, net.gradients(), before);
-      updater.applyUpdater(net.gradients(), step - 1, 0);
-      net.params().subi(net.gradients());
-
-      long l0 = System.nanoTime();
-      maxGrad = Math.max(maxGrad, before.global());
-      if (clip.acted()) {
-        clippedSteps++;
-      }
-      m.clear();
-      m.put("train/loss", loss);
-      m.put("grad/global_norm", before.global());
-      m.put("grad/global_norm_clipped", clip.after().global());
-      m.put("grad/clipped", clip.acted() ? 1.0 : 0.0);
-      before.layers().forEach((k, v) -> m.put("grad/" + k + "_norm", v));
-      clip.after().layers().forEach((k, v) -> m.put("grad/" + k + "_norm_clipped", v));
-      before.blocks().forEach((k, v) -> m.put("grad/" + k + "_norm", v));
-      run.logMetrics(m, step);
-      logNanos += System.nanoTime() - l0;
-
-      if (step % spec.evalEvery() == 0 || step == spec.maxSteps()) {
-        evalLoss = net.loss(eval.x(), eval.y(), T, eval.size());
-        run.logMetric("eval/loss", evalLoss, step);
-        if (!Double.isFinite(evalLoss)) {
-          divergedAt = step;
-          break;
-        }
-        if (evalLoss < spec.solveThreshold()) {
-          stepsToSolve = step;
-          break;
-        }
-      }
+    long s0 = System.nanoTime();
+    GradientNorms before = GradientNorms.measure(trial.blocks());
+    state.statsNanos += System.nanoTime() - s0;
+    if (!Double.isFinite(loss) || !before.finite()) {
+      state.divergedAt = step;
+      trial.run().logMetric("train/loss_finite", 0, step);
+      return false;
     }
-    TrialStatus status = divergedAt > 0 ? TrialStatus.DIVERGED
-        : stepsToSolve > 0 ? TrialStatus.SOLVED : TrialStatus.NOT_SOLVED;
-    double clipRate = (double) clippedSteps / step;
-    double wall = seconds(t0);
+    if (profileStep) {
+      long p0 = System.nanoTime();
+      ProfileStats top = recordProfile(net, T, step, trial.run(), trial.profiles());
+      state.lastDecay = top.decayRate();
+      state.lastHorizon = top.horizon();
+      state.profileNanos += System.nanoTime() - p0;
+    }
+    GradientClipper.Outcome clip = GradientClipper.clip(spec.clip(), trial.blocks(), net.gradients(), before);
+    trial.updater().applyUpdater(net.gradients(), step - 1, 0);
+    net.params().subi(net.gradients());
+
+    long l0 = System.nanoTime();
+    state.maxGrad = Math.max(state.maxGrad, before.global());
+    if (clip.acted()) {
+      state.clippedSteps++;
+    }
+    logStepMetrics(trial, step, loss, before, clip);
+    state.logNanos += System.nanoTime() - l0;
+    return true;
+  }
+
+  /** The step metrics: loss and the gradient norms before and after clipping. */
+  private static void logStepMetrics(Trial trial, int step, double loss, GradientNorms before,
+      GradientClipper.Outcome clip) {
+    Map<String, Double> m = trial.stepMetrics();
+    m.clear();
+    m.put("train/loss", loss);
+    m.put("grad/global_norm", before.global());
+    m.put("grad/global_norm_clipped", clip.after().global());
+    m.put("grad/clipped", clip.acted() ? 1.0 : 0.0);
+    before.layers().forEach((k, v) -> m.put("grad/" + k + "_norm", v));
+    clip.after().layers().forEach((k, v) -> m.put("grad/" + k + "_norm_clipped", v));
+    before.blocks().forEach((k, v) -> m.put("grad/" + k + "_norm", v));
+    trial.run().logMetrics(m, step);
+  }
+
+  /** Evaluates the held-out set: a non-finite eval loss is a divergence, one below the threshold solves the trial. */
+  private static void evaluate(Trial trial, TrialState state) {
+    Batch eval = trial.eval();
+    state.evalLoss = trial.net().loss(eval.x(), eval.y(), trial.spec().seqLen(), eval.size());
+    trial.run().logMetric("eval/loss", state.evalLoss, state.step);
+    if (!Double.isFinite(state.evalLoss)) {
+      state.divergedAt = state.step;
+    } else if (state.evalLoss < trial.spec().solveThreshold()) {
+      state.stepsToSolve = state.step;
+    }
+  }
+
+  /** The {@code final/} metrics of the trial. */
+  private static Map<String, Double> finalMetrics(Trial trial, TrialState state, double wall) {
     Map<String, Double> fin = new LinkedHashMap<>();
-    fin.put("final/steps", (double) step);
-    fin.put("final/eval_loss", divergedAt > 0 ? Double.NaN : evalLoss);
-    fin.put("final/baseline_loss", baseline);
-    fin.put("final/eval_loss_over_baseline", divergedAt > 0 ? Double.NaN : evalLoss / baseline);
-    fin.put("final/steps_to_solve", (double) stepsToSolve);
-    fin.put("final/diverged_at_step", (double) divergedAt);
-    fin.put("final/max_grad_norm", maxGrad);
-    fin.put("final/clip_rate", clipRate);
+    fin.put("final/steps", (double) state.step);
+    fin.put("final/eval_loss", state.finalEvalLoss());
+    fin.put("final/baseline_loss", trial.baseline());
+    fin.put("final/eval_loss_over_baseline", state.diverged() ? Double.NaN : state.evalLoss / trial.baseline());
+    fin.put("final/steps_to_solve", (double) state.stepsToSolve);
+    fin.put("final/diverged_at_step", (double) state.divergedAt);
+    fin.put("final/max_grad_norm", state.maxGrad);
+    fin.put("final/clip_rate", state.clipRate());
     fin.put("final/wall_seconds", wall);
-    fin.put("final/stats_seconds", statsNanos / 1e9);
-    fin.put("final/logging_seconds", logNanos / 1e9);
-    fin.put("final/profile_seconds", profileNanos / 1e9);
-    fin.put("final/decay_rate", lastDecay);
-    fin.put("final/horizon", (double) lastHorizon);
-    run.logMetrics(fin, step);
-    run.logArtifact("gradient_profile.csv", profiles.toCsv());
-    logProfileCharts(spec, net, profiles, run);
-    return new TrialResult(spec.id(), spec.displayName(), run.runId(), status, step, stepsToSolve, divergedAt,
-        divergedAt > 0 ? Double.NaN : evalLoss, baseline, maxGrad, clipRate, lastDecay, lastHorizon, wall, null,
-        topProfile(net, profiles, true), topProfile(net, profiles, false));
+    fin.put("final/stats_seconds", state.statsNanos / 1e9);
+    fin.put("final/logging_seconds", state.logNanos / 1e9);
+    fin.put("final/profile_seconds", state.profileNanos / 1e9);
+    fin.put("final/decay_rate", state.lastDecay);
+    fin.put("final/horizon", (double) state.lastHorizon);
+    return fin;
+  }
+
+  private static TrialResult result(Trial trial, TrialState state, double wall) {
+    TrialSpec spec = trial.spec();
+    return new TrialResult(spec.id(), spec.displayName(), trial.run().runId(), state.status(), state.step,
+        state.stepsToSolve, state.divergedAt, state.finalEvalLoss(), trial.baseline(), state.maxGrad,
+        state.clipRate(), state.lastDecay, state.lastHorizon, wall, null,
+        topProfile(trial.net(), trial.profiles(), true), topProfile(trial.net(), trial.profiles(), false));
   }
 
   /** The top layer's ||dL/dh_t|| of the first (init) or the latest kept profile; null if there is none. */

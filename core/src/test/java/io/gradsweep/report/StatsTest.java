@@ -2,6 +2,7 @@ package io.gradsweep.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,19 @@ class StatsTest {
     assertEquals(2.000298, Stats.t975(60), 1e-5);
     assertEquals(1.979930, Stats.t975(120), 1e-5);
     assertEquals(1.962339, Stats.t975(1000), 1e-5);
+    // t approaches the normal quantile z_{0.975} = 1.959964 from above as df grows
+    assertEquals(1.959964, Stats.t975(1_000_000), 1e-5);
+    double previous = Double.POSITIVE_INFINITY;
+    for (int df = 1; df <= 200; df++) {
+      double t = Stats.t975(df);
+      assertTrue(t < previous && t > 1.959964, "t_{0.975, " + df + "} = " + t);
+      previous = t;
+    }
+  }
+
+  @Test
+  void tQuantileNeedsADegreeOfFreedom() {
+    assertThrows(IllegalArgumentException.class, () -> Stats.t975(0));
   }
 
   @Test
