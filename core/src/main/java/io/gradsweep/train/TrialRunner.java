@@ -14,6 +14,10 @@ import io.gradsweep.task.Batch;
 import io.gradsweep.task.SequenceTask;
 import io.gradsweep.task.SequenceTasks;
 import io.gradsweep.tracking.TrialRun;
+import io.gradsweep.tracking.Names;
+import io.gradsweep.tracking.Names.Metric;
+import io.gradsweep.tracking.Names.Prefix;
+import io.gradsweep.tracking.Names.Tag;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,15 +91,15 @@ public final class TrialRunner {
     String runId = run == null ? null : run.runId();
     try {
       TrialResult r = train(spec, run, t0);
-      run.setTag(TrialResult.STATUS_TAG, r.status().name());
+      run.setTag(Tag.STATUS, r.status().name());
       run.finish(true);
       return r;
     } catch (RuntimeException | OutOfMemoryError e) {
       String msg = e.getClass().getSimpleName() + ": " + e.getMessage();
       LOG.warn("trial {} ({}) failed: {}", spec.id(), spec.displayName(), msg, e);
       try {
-        run.setTag(TrialResult.STATUS_TAG, TrialStatus.FAILED.name());
-        run.setTag(TrialResult.ERROR_TAG, msg.length() > 4000 ? msg.substring(0, 4000) : msg);
+        run.setTag(Tag.STATUS, TrialStatus.FAILED.name());
+        run.setTag(Tag.ERROR, msg.length() > 4000 ? msg.substring(0, 4000) : msg);
         run.finish(false);
       } catch (RuntimeException e2) {
         LOG.warn("could not record the failure of trial {}: {}", spec.id(), e2.toString());
@@ -111,7 +115,7 @@ public final class TrialRunner {
     GradientUpdater<?> updater = Optimizers.instantiate(Optimizers.config(spec.optimizer(), spec.lr()), net.params());
     Batch eval = evalSet(spec, task, dtype);
     double baseline = task.baselineLoss(eval);
-    run.logMetric("eval/baseline_loss", baseline, 0);
+    run.logMetric(Metric.EVAL_BASELINE_LOSS, baseline, 0);
     SplittableRandom data = new SplittableRandom(spec.seed() * 0x9E3779B97F4A7C15L + 0x5EEDL);
 
     int T = spec.seqLen();
@@ -142,7 +146,7 @@ public final class TrialRunner {
       statsNanos += s1 - s0;
       if (!Double.isFinite(loss) || !before.finite()) {
         divergedAt = step;
-        run.logMetric("train/loss_finite", 0, step);
+        run.logMetric(Metric.TRAIN_LOSS_FINITE, 0, step);
         break;
       }
       if (profileStep) {
@@ -162,19 +166,19 @@ public final class TrialRunner {
         clippedSteps++;
       }
       m.clear();
-      m.put("train/loss", loss);
-      m.put("grad/global_norm", before.global());
-      m.put("grad/global_norm_clipped", clip.after().global());
-      m.put("grad/clipped", clip.acted() ? 1.0 : 0.0);
-      before.layers().forEach((k, v) -> m.put("grad/" + k + "_norm", v));
-      clip.after().layers().forEach((k, v) -> m.put("grad/" + k + "_norm_clipped", v));
-      before.blocks().forEach((k, v) -> m.put("grad/" + k + "_norm", v));
+      m.put(Metric.TRAIN_LOSS, loss);
+      m.put(Metric.GRAD_GLOBAL_NORM, before.global());
+      m.put(Metric.GRAD_GLOBAL_NORM_CLIPPED, clip.after().global());
+      m.put(Metric.GRAD_CLIPPED, clip.acted() ? 1.0 : 0.0);
+      before.layers().forEach((k, v) -> m.put(Prefix.GRAD + k + "_norm", v));
+      clip.after().layers().forEach((k, v) -> m.put(Prefix.GRAD + k + "_norm_clipped", v));
+      before.blocks().forEach((k, v) -> m.put(Prefix.GRAD + k + "_norm", v));
       run.logMetrics(m, step);
       logNanos += System.nanoTime() - l0;
 
       if (step % spec.evalEvery() == 0 || step == spec.maxSteps()) {
         evalLoss = net.loss(eval.x(), eval.y(), T, eval.size());
-        run.logMetric("eval/loss", evalLoss, step);
+        run.logMetric(Metric.EVAL_LOSS, evalLoss, step);
         if (!Double.isFinite(evalLoss)) {
           divergedAt = step;
           break;
@@ -190,22 +194,22 @@ public final class TrialRunner {
     double clipRate = (double) clippedSteps / step;
     double wall = seconds(t0);
     Map<String, Double> fin = new LinkedHashMap<>();
-    fin.put("final/steps", (double) step);
-    fin.put("final/eval_loss", divergedAt > 0 ? Double.NaN : evalLoss);
-    fin.put("final/baseline_loss", baseline);
-    fin.put("final/eval_loss_over_baseline", divergedAt > 0 ? Double.NaN : evalLoss / baseline);
-    fin.put("final/steps_to_solve", (double) stepsToSolve);
-    fin.put("final/diverged_at_step", (double) divergedAt);
-    fin.put("final/max_grad_norm", maxGrad);
-    fin.put("final/clip_rate", clipRate);
-    fin.put("final/wall_seconds", wall);
-    fin.put("final/stats_seconds", statsNanos / 1e9);
-    fin.put("final/logging_seconds", logNanos / 1e9);
-    fin.put("final/profile_seconds", profileNanos / 1e9);
-    fin.put("final/decay_rate", lastDecay);
-    fin.put("final/horizon", (double) lastHorizon);
+    fin.put(Metric.FINAL_STEPS, (double) step);
+    fin.put(Metric.FINAL_EVAL_LOSS, divergedAt > 0 ? Double.NaN : evalLoss);
+    fin.put(Metric.FINAL_BASELINE_LOSS, baseline);
+    fin.put(Metric.FINAL_EVAL_LOSS_OVER_BASELINE, divergedAt > 0 ? Double.NaN : evalLoss / baseline);
+    fin.put(Metric.FINAL_STEPS_TO_SOLVE, (double) stepsToSolve);
+    fin.put(Metric.FINAL_DIVERGED_AT_STEP, (double) divergedAt);
+    fin.put(Metric.FINAL_MAX_GRAD_NORM, maxGrad);
+    fin.put(Metric.FINAL_CLIP_RATE, clipRate);
+    fin.put(Metric.FINAL_WALL_SECONDS, wall);
+    fin.put(Metric.FINAL_STATS_SECONDS, statsNanos / 1e9);
+    fin.put(Metric.FINAL_LOGGING_SECONDS, logNanos / 1e9);
+    fin.put(Metric.FINAL_PROFILE_SECONDS, profileNanos / 1e9);
+    fin.put(Metric.FINAL_DECAY_RATE, lastDecay);
+    fin.put(Metric.FINAL_HORIZON, (double) lastHorizon);
     run.logMetrics(fin, step);
-    run.logArtifact("gradient_profile.csv", profiles.toCsv());
+    run.logArtifact(Names.Artifact.GRADIENT_PROFILE_CSV, profiles.toCsv());
     logProfileCharts(spec, net, profiles, run);
     return new TrialResult(spec.id(), spec.displayName(), run.runId(), status, step, stepsToSolve, divergedAt,
         divergedAt > 0 ? Double.NaN : evalLoss, baseline, maxGrad, clipRate, lastDecay, lastHorizon, wall, null,
@@ -271,7 +275,7 @@ public final class TrialRunner {
     ProfileStats top = null;
     String topKey = net.layers().get(net.layers().size() - 1).name() + "/dh";
     for (Map.Entry<String, double[]> e : series.entrySet()) {
-      String key = "profile/" + e.getKey();
+      String key = Prefix.PROFILE + e.getKey();
       ProfileStats st = ProfileStats.of(e.getValue());
       if (e.getKey().equals(topKey)) {
         top = st;
@@ -284,9 +288,9 @@ public final class TrialRunner {
         m.put(String.format("%s_b%02d", key, i), b[i]);
       }
     }
-    GradientProfiler.weightSpectra(net).forEach((k, v) -> m.put("weights/" + k, v));
+    GradientProfiler.weightSpectra(net).forEach((k, v) -> m.put(Prefix.WEIGHTS + k, v));
     for (RecurrentLayer l : net.layers()) {
-      l.health().forEach((k, v) -> m.put("health/" + l.name() + "/" + k, v));
+      l.health().forEach((k, v) -> m.put(Prefix.HEALTH + l.name() + "/" + k, v));
     }
     run.logMetrics(m, step);
     return top;

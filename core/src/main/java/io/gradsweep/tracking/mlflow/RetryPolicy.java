@@ -1,4 +1,6 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
+
+import io.gradsweep.tracking.Names;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -26,7 +28,7 @@ import java.util.random.RandomGenerator;
  * <p>Retrying is safe for every request the sink makes: set-tag, update-run and artifact PUT overwrite; the server
  * drops a metric point identical to a stored one (same key, value, timestamp and step), params may be logged again
  * with the same value; experiment creation handles "already exists"; run creation looks for its
- * {@link TrackingTags#CREATE_TOKEN} before creating again.
+ * {@link Names.Tag#CREATE_TOKEN} before creating again.
  *
  * @param budget total time a request may spend, first attempt to last retry
  * @param initialBackoff first delay

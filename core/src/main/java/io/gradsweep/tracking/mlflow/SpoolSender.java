@@ -1,4 +1,9 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
+
+import io.gradsweep.tracking.MetricPoint;
+import io.gradsweep.tracking.TrackingException;
+import io.gradsweep.tracking.spool.SegmentLog;
+import io.gradsweep.tracking.spool.SpoolRecord;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -6,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Sends the groups a {@link RunSpool} yields, one request per artifact or end record and {@code log-batch}
+ * Sends the groups a {@link SegmentLog} yields, one request per artifact or end record and {@code log-batch}
  * requests (split to the server's limits) for the metrics, params and tags in between, then acknowledges them.
  *
  * <p>Why resending is harmless: MLflow's metric table has the primary key (key, timestamp, step, value, is_nan)
@@ -19,13 +24,13 @@ final class SpoolSender {
   /** Records read per group. */
   static final int GROUP = 10_000;
 
-  private final RunSpool spool;
+  private final SegmentLog spool;
   private final MlflowRestClient client;
   private String artifactUri;
-  private List<RunSpool.Entry> group = List.of();
+  private List<SegmentLog.Entry> group = List.of();
   private String endStatus;
 
-  SpoolSender(RunSpool spool, MlflowRestClient client) {
+  SpoolSender(SegmentLog spool, MlflowRestClient client) {
     this.spool = spool;
     this.client = client;
     this.artifactUri = spool.meta().artifactUri();
@@ -35,7 +40,7 @@ final class SpoolSender {
    * Sends the next group (the one that failed last time, if any) and acknowledges it.
    *
    * @return the number of records sent, 0 when nothing is waiting
-   * @throws TrackingException if the request failed ({@link MlflowRestClient.ApiException}: refused for good)
+   * @throws TrackingException if the request failed ({@link MlflowHttp.ApiException}: refused for good)
    */
   int sendNext() {
     if (group.isEmpty()) {
@@ -45,10 +50,10 @@ final class SpoolSender {
       }
     }
     send(group);
-    RunSpool.Entry last = group.get(group.size() - 1);
+    SegmentLog.Entry last = group.get(group.size() - 1);
     int n = group.size();
-    spool.ack(last.end(), n, group.stream().mapToLong(RunSpool.Entry::bytes).sum());
-    if (last.rec() instanceof RunSpool.End e) {
+    spool.ack(last.end(), n, group.stream().mapToLong(SegmentLog.Entry::bytes).sum());
+    if (last.rec() instanceof SpoolRecord.End e) {
       endStatus = e.status();
     }
     group = List.of();
@@ -62,20 +67,20 @@ final class SpoolSender {
 
   /** True for a failure the server will give again however often the request is repeated (HTTP 4xx etc.). */
   static boolean permanent(TrackingException e) {
-    return e instanceof MlflowRestClient.ApiException;
+    return e instanceof MlflowHttp.ApiException;
   }
 
-  private void send(List<RunSpool.Entry> entries) {
+  private void send(List<SegmentLog.Entry> entries) {
     String runId = spool.meta().runId();
-    RunSpool.Rec first = entries.get(0).rec();
-    if (first instanceof RunSpool.Artifact a) {
+    SpoolRecord first = entries.get(0).rec();
+    if (first instanceof SpoolRecord.Artifact a) {
       if (artifactUri == null || artifactUri.isEmpty()) {
         artifactUri = client.getRun(runId).artifactUri();
       }
       client.putArtifact(artifactUri, a.path(), a.content());
       return;
     }
-    if (first instanceof RunSpool.End e) {
+    if (first instanceof SpoolRecord.End e) {
       client.updateRun(runId, e.status(), e.endTime());
       return;
     }
@@ -83,13 +88,13 @@ final class SpoolSender {
     // a key twice in one log-batch is refused (params) or ambiguous (tags): the last value of each key is sent
     Map<String, String> params = new LinkedHashMap<>();
     Map<String, String> tags = new LinkedHashMap<>();
-    for (RunSpool.Entry en : entries) {
-      if (en.rec() instanceof RunSpool.Metric m) {
+    for (SegmentLog.Entry en : entries) {
+      if (en.rec() instanceof SpoolRecord.Metric m) {
         metrics.add(new MetricPoint(m.key(), m.value(), m.timestamp(), m.step()));
-      } else if (en.rec() instanceof RunSpool.Param p) {
+      } else if (en.rec() instanceof SpoolRecord.Param p) {
         params.remove(p.key());
         params.put(p.key(), p.value());
-      } else if (en.rec() instanceof RunSpool.Tag t) {
+      } else if (en.rec() instanceof SpoolRecord.Tag t) {
         tags.remove(t.key());
         tags.put(t.key(), t.value());
       } else {

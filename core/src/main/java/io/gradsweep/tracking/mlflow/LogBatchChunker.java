@@ -1,4 +1,6 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
+
+import io.gradsweep.tracking.MetricPoint;
 
 import java.util.ArrayList;
 import java.util.List;

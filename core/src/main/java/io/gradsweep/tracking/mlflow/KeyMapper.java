@@ -1,4 +1,4 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -18,10 +18,10 @@ final class KeyMapper {
     if (known != null) {
       return known;
     }
-    String mapped = MlflowNames.sanitizeKey(original);
+    String mapped = MlflowKeys.sanitizeKey(original);
     String owner = owners.get(mapped);
     if (owner != null && !owner.equals(original)) {
-      mapped = MlflowNames.withHashSuffix(mapped, original);
+      mapped = MlflowKeys.withHashSuffix(mapped, original);
     }
     owners.putIfAbsent(mapped, original);
     byOriginal.put(original, mapped);

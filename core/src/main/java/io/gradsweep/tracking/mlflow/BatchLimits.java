@@ -1,4 +1,4 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
 
 /**
  * Limits of one {@code runs/log-batch} request.

@@ -1,4 +1,14 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
+
+import io.gradsweep.tracking.Names;
+import io.gradsweep.tracking.SpoolBacklog;
+import io.gradsweep.tracking.TrackingException;
+import io.gradsweep.tracking.TrialRun;
+import io.gradsweep.tracking.spool.SegmentLog;
+import io.gradsweep.tracking.spool.SpoolBudget;
+import io.gradsweep.tracking.spool.SpoolClock;
+import io.gradsweep.tracking.spool.SpoolMeta;
+import io.gradsweep.tracking.spool.SpoolRecord;
 
 import java.time.Duration;
 import java.util.List;
@@ -8,13 +18,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A trial's MLflow run. {@link #logMetric}, {@link #setTag}, {@link #logArtifact} and {@link #finish}'s end of the
- * run are appended to the run's disk spool ({@link RunSpool}) and never wait for the network; a daemon thread of
+ * run are appended to the run's disk spool ({@link SegmentLog}) and never wait for the network; a daemon thread of
  * this run sends the spool in order ({@link SpoolSender}) whenever {@link MlflowTrackingSink.Settings#flushThreshold()}
  * records are waiting or {@link MlflowTrackingSink.Settings#flushInterval()} has passed, and acknowledges what the
  * server stored.
@@ -33,13 +42,13 @@ import org.slf4j.LoggerFactory;
  *       is full: then they throw). {@link #finish} then returns normally and {@link #undelivered()} says how many
  *       records are left and where; {@code gradsweep replay} sends them later and ends the run as logged.
  *   <li>A request the server refuses for good (HTTP 4xx other than 429) stops sending: later logging calls throw,
- *       {@link #finish} ends the run FAILED (with tag {@value TrackingTags#TRACKING_ERROR}, best effort) and throws.
+ *       {@link #finish} ends the run FAILED (with tag {@value Names.Tag#TRACKING_ERROR}, best effort) and throws.
  *       The spool is kept for inspection.
  *   <li>Non-finite values (NaN, +-Inf) are not sent as points (JSON has no NaN; servers and the UI's charts treat
- *       it inconsistently). The run counts them in tag {@value TrackingTags#NONFINITE_COUNT} and keeps the last one
- *       in {@value TrackingTags#NONFINITE_LAST}.
- *   <li>Keys are mapped by {@link MlflowNames} (via a per-run {@link KeyMapper}); tag values are cut to
- *       {@value MlflowNames#MAX_TAG_VALUE_LENGTH} characters.
+ *       it inconsistently). The run counts them in tag {@value Names.Tag#NONFINITE_COUNT} and keeps the last one
+ *       in {@value Names.Tag#NONFINITE_LAST}.
+ *   <li>Keys are mapped by {@link MlflowKeys} (via a per-run {@link KeyMapper}); tag values are cut to
+ *       {@value MlflowKeys#MAX_TAG_VALUE_LENGTH} characters.
  * </ul>
  *
  * <p>Thread-safe. After {@link #finish}, logging calls throw {@link TrackingException}.
@@ -51,9 +60,9 @@ public final class MlflowTrialRun implements TrialRun {
   private final MlflowRestClient.RunInfo run;
   private final String uiUrl;
   private final MlflowTrackingSink.Settings settings;
-  private final LongSupplier clock;
+  private final SpoolClock clock;
   private final Consumer<MlflowTrialRun> onFinish;
-  private final RunSpool spool;
+  private final SegmentLog spool;
   private final SpoolSender spoolSender;
   private final RetryPolicy outagePolicy;
 
@@ -77,7 +86,7 @@ public final class MlflowTrialRun implements TrialRun {
   private volatile SpoolBacklog backlog;
 
   MlflowTrialRun(MlflowRestClient client, MlflowRestClient.RunInfo run, MlflowTrackingSink.Settings settings,
-      LongSupplier clock, Consumer<MlflowTrialRun> onFinish) {
+      SpoolBudget budget, SpoolClock clock, Consumer<MlflowTrialRun> onFinish) {
     this.client = client;
     this.run = run;
     this.uiUrl = client.uiUrl(run.experimentId(), run.runId());
@@ -85,8 +94,8 @@ public final class MlflowTrialRun implements TrialRun {
     this.clock = clock;
     this.onFinish = onFinish;
     MlflowTrackingSink.Spool s = settings.spool();
-    this.spool = RunSpool.create(s.root(), new RunSpool.Meta(run.runId(), run.experimentId(), run.artifactUri(),
-        client.uri(), MlflowTrackingSink.Spool.HOST, clock.getAsLong()), RunSpool.Budget.of(s.root(), s.maxBytes()),
+    this.spool = SegmentLog.create(s.root(), new SpoolMeta(run.runId(), run.experimentId(), run.artifactUri(),
+        client.uri(), MlflowTrackingSink.Spool.HOST, clock.millis()), budget,
         s.segmentBytes());
     this.spoolSender = new SpoolSender(spool, client);
     this.outagePolicy = new RetryPolicy(s.giveUpAfter(), Duration.ofMillis(Math.min(250, s.maxBackoff().toMillis())),
@@ -131,19 +140,19 @@ public final class MlflowTrialRun implements TrialRun {
       synchronized (lock) {
         count = ++nonFiniteCount;
       }
-      append(new RunSpool.Tag(TrackingTags.NONFINITE_COUNT, Long.toString(count)));
-      append(new RunSpool.Tag(TrackingTags.NONFINITE_LAST,
-          MlflowNames.truncateTagValue(TrackingTags.describeNonFinite(k, step, value))));
+      append(new SpoolRecord.Tag(Names.Tag.NONFINITE_COUNT, Long.toString(count)));
+      append(new SpoolRecord.Tag(Names.Tag.NONFINITE_LAST,
+          MlflowKeys.truncateTagValue(Names.Tag.describeNonFinite(k, step, value))));
       return;
     }
-    long ts = lastTimestamp.accumulateAndGet(clock.getAsLong(), Math::max);
-    append(new RunSpool.Metric(k, value, ts, step));
+    long ts = lastTimestamp.accumulateAndGet(clock.millis(), Math::max);
+    append(new SpoolRecord.Metric(k, value, ts, step));
   }
 
   @Override
   public void setTag(String key, String value) {
     checkUsable();
-    append(new RunSpool.Tag(tagKeys.map(key), MlflowNames.truncateTagValue(value)));
+    append(new SpoolRecord.Tag(tagKeys.map(key), MlflowKeys.truncateTagValue(value)));
   }
 
   /** Spools the file; it is uploaded in order with the rest. */
@@ -151,10 +160,10 @@ public final class MlflowTrialRun implements TrialRun {
   public void logArtifact(String path, byte[] content) {
     checkUsable();
     MlflowRestClient.checkArtifactPath(path);
-    append(new RunSpool.Artifact(path, content.clone()));
+    append(new SpoolRecord.Artifact(path, content.clone()));
   }
 
-  private void append(RunSpool.Rec rec) {
+  private void append(SpoolRecord rec) {
     try {
       spool.append(rec, this::senderWorking);
     } catch (InterruptedException e) {
@@ -213,7 +222,7 @@ public final class MlflowTrialRun implements TrialRun {
     try {
       if (failure == null) {
         // the end never waits for room: it is small, and without it a replay could not end the run
-        spool.appendUnbudgeted(new RunSpool.End(success ? "FINISHED" : "FAILED", clock.getAsLong()));
+        spool.appendUnbudgeted(new SpoolRecord.End(success ? "FINISHED" : "FAILED", clock.millis()));
         synchronized (lock) {
           appended++;
         }
@@ -260,12 +269,12 @@ public final class MlflowTrialRun implements TrialRun {
   private void endFailedDirectly(TrackingException problem) {
     try {
       client.logBatch(runId(), new LogBatch(List.of(), List.of(), List.of(new LogBatch.Entry(
-          TrackingTags.TRACKING_ERROR, MlflowNames.truncateTagValue(problem.getMessage())))));
+          Names.Tag.TRACKING_ERROR, MlflowKeys.truncateTagValue(problem.getMessage())))));
     } catch (TrackingException e) {
       problem.addSuppressed(e);
     }
     try {
-      client.updateRun(runId(), "FAILED", clock.getAsLong());
+      client.updateRun(runId(), "FAILED", clock.millis());
     } catch (TrackingException e) {
       problem.addSuppressed(e);
     }
@@ -292,6 +301,7 @@ public final class MlflowTrialRun implements TrialRun {
       while (true) {
         boolean last;
         synchronized (lock) {
+          // a wait on the monitor that logging calls notify: on the system's time, not the injected clock's
           long wakeAt = System.nanoTime() + intervalNanos;
           while (!closing && !flushRequested && appended - acked < settings.flushThreshold()) {
             long waitNanos = wakeAt - System.nanoTime();
@@ -312,7 +322,7 @@ public final class MlflowTrialRun implements TrialRun {
             if (SpoolSender.permanent(e)) {
               throw e;
             }
-            long now = System.nanoTime();
+            long now = clock.nanoTime();
             if (retry == 0) {
               outageStart = now;
               LOG.warn("run {}: MLflow at {} does not take records ({}); they wait in {}; retrying with backoff "
@@ -329,7 +339,7 @@ public final class MlflowTrialRun implements TrialRun {
               LOG.error("run {}: {}; the records stay in {}", runId(), gaveUp, spool.directory());
               return;
             }
-            Thread.sleep(delay.toMillis());
+            clock.sleep(delay);
             continue;
           }
           if (n == 0) {
@@ -337,7 +347,7 @@ public final class MlflowTrialRun implements TrialRun {
           }
           if (retry > 0) {
             LOG.warn("run {}: MLflow at {} takes records again after {} s; sending the spooled ones", runId(),
-                client.uri(), (System.nanoTime() - outageStart) / 1_000_000_000L);
+                client.uri(), (clock.nanoTime() - outageStart) / 1_000_000_000L);
             retry = 0;
           }
           boolean end = spoolSender.endStatus() != null;

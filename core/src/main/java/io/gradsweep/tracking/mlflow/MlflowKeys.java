@@ -1,4 +1,4 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -27,7 +27,7 @@ import java.util.HexFormat;
  * {@value #MAX_TAG_VALUE_LENGTH} are cut and end with a marker {@code ...[truncated, N chars]} naming the original
  * length (MLflow 3.17 accepts 8000 for tags; 5000 keeps older servers working).
  */
-public final class MlflowNames {
+public final class MlflowKeys {
   /** Longest metric, param or tag key the server accepts. */
   public static final int MAX_KEY_LENGTH = 250;
   /** Longest param value the server accepts. */
@@ -37,7 +37,7 @@ public final class MlflowNames {
 
   private static final int HASH_HEX = 8;
 
-  private MlflowNames() {}
+  private MlflowKeys() {}
 
   /** Maps {@code key} to a valid MLflow key (see the class comment); never null. */
   public static String sanitizeKey(String key) {

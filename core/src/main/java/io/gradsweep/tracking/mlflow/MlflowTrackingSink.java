@@ -1,4 +1,16 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
+
+import io.gradsweep.tracking.Names;
+import io.gradsweep.tracking.RunSnapshot;
+import io.gradsweep.tracking.SpoolBacklog;
+import io.gradsweep.tracking.SweepRun;
+import io.gradsweep.tracking.TrackingCredentials;
+import io.gradsweep.tracking.TrackingSink;
+import io.gradsweep.tracking.spool.SegmentLog;
+import io.gradsweep.tracking.spool.SpoolBudget;
+import io.gradsweep.tracking.spool.SpoolClock;
+import io.gradsweep.tracking.spool.SpoolMeta;
+import io.gradsweep.tracking.spool.SpoolRecord;
 
 import io.gradsweep.spec.TrialSpec;
 import java.nio.file.Path;
@@ -11,7 +23,6 @@ import java.util.Optional;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,13 +31,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Layout: one experiment (created if missing, safe when several executors race to create it); one parent run per
  * sweep, named after the sweep, with the sweep's params and tags and artifact {@code sweep.yaml}; one child run per
- * trial, named {@link TrialSpec#displayName()}, with tag {@value TrackingTags#PARENT_RUN_ID} (the UI nests it under
- * the parent), {@value TrackingTags#TRIAL_ID}, {@value TrackingTags#SWEEP}, and all {@link TrialSpec#params()} as
+ * trial, named {@link TrialSpec#displayName()}, with tag {@value Names.Tag#PARENT_RUN_ID} (the UI nests it under
+ * the parent), {@value Names.Tag#TRIAL_ID}, {@value Names.Tag#SWEEP}, and all {@link TrialSpec#params()} as
  * params. What a trial logs goes to a disk spool and is sent in the background ({@link MlflowTrialRun}), so that
  * trials go on training while the server is away; when a trial starts, spools that earlier processes left under
  * the same spool root for the same server are sent too.
  *
- * <p>Keys are mapped to MLflow's rules by {@link MlflowNames}; param values longer than 6000 characters and tag
+ * <p>Keys are mapped to MLflow's rules by {@link MlflowKeys}; param values longer than 6000 characters and tag
  * values longer than 5000 are cut with a marker. Artifacts are uploaded with HTTP PUT through the server's artifact
  * proxy ({@code /api/2.0/mlflow-artifacts/artifacts/...}, derived from the run's {@code artifact_uri}); no Python
  * is needed on the client. Requests are retried per {@link RetryPolicy}.
@@ -40,7 +51,7 @@ public final class MlflowTrackingSink implements TrackingSink {
   private static final Logger LOG = LoggerFactory.getLogger(MlflowTrackingSink.class);
 
   /**
-   * Where and how trial runs spool what they send ({@link RunSpool}), and when their senders give up.
+   * Where and how trial runs spool what they send ({@link SegmentLog}), and when their senders give up.
    *
    * @param root the spool root: one directory per run under it
    * @param maxBytes disk the spools being sent from this JVM may take together; logging waits when it is full
@@ -201,7 +212,8 @@ public final class MlflowTrackingSink implements TrackingSink {
   private final MlflowRestClient senderClient;
   private final Settings settings;
   private final TrackingCredentials credentials;
-  private final LongSupplier clock = System::currentTimeMillis;
+  private final SpoolClock clock;
+  private final SpoolBudget budget;
   private final Set<MlflowTrialRun> openRuns = ConcurrentHashMap.newKeySet();
   private final Map<String, String> artifactRoots = new ConcurrentHashMap<>();
 
@@ -215,13 +227,28 @@ public final class MlflowTrackingSink implements TrackingSink {
     this(trackingUri, settings, TrackingCredentials.fromEnv(System::getenv));
   }
 
+  /**
+   * A sink whose trial runs' spools count against a budget of their own ({@link Spool#maxBytes()}), on the system
+   * clock.
+   */
   public MlflowTrackingSink(String trackingUri, Settings settings, TrackingCredentials credentials) {
+    this(trackingUri, settings, credentials, new SpoolBudget(settings.spool().maxBytes()), SpoolClock.system());
+  }
+
+  /**
+   * A sink whose trial runs' spools count against {@code budget} (owned by the caller: one per JVM in production,
+   * see {@link MlflowTrackingBackend}), reading time from {@code clock} (timestamps, backoff, give-up deadlines).
+   */
+  public MlflowTrackingSink(String trackingUri, Settings settings, TrackingCredentials credentials,
+      SpoolBudget budget, SpoolClock clock) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.credentials = Objects.requireNonNull(credentials, "credentials");
+    this.budget = Objects.requireNonNull(budget, "budget");
+    this.clock = Objects.requireNonNull(clock, "clock");
     this.client = new MlflowRestClient(trackingUri, settings.retry(), settings.connectTimeout(),
-        settings.requestTimeout(), this.credentials);
+        settings.requestTimeout(), this.credentials, clock);
     this.senderClient = new MlflowRestClient(trackingUri, RetryPolicy.NONE, settings.connectTimeout(),
-        settings.requestTimeout(), this.credentials);
+        settings.requestTimeout(), this.credentials, clock);
   }
 
   @Override
@@ -246,14 +273,14 @@ public final class MlflowTrackingSink implements TrackingSink {
     Objects.requireNonNull(sweepName, "sweepName");
     String expId = client.getOrCreateExperiment(experiment);
     Map<String, String> createTags = new LinkedHashMap<>();
-    createTags.put(TrackingTags.SWEEP, MlflowNames.truncateTagValue(sweepName));
-    MlflowRestClient.RunInfo run = client.createRun(expId, sweepName, clock.getAsLong(), createTags);
+    createTags.put(Names.Tag.SWEEP, MlflowKeys.truncateTagValue(sweepName));
+    MlflowRestClient.RunInfo run = client.createRun(expId, sweepName, clock.millis(), createTags);
     try {
       KeyMapper tagKeys = new KeyMapper();
-      tagKeys.map(TrackingTags.SWEEP);
+      tagKeys.map(Names.Tag.SWEEP);
       sendParamsAndTags(run.runId(), params == null ? Map.of() : params, tags == null ? Map.of() : tags, tagKeys);
       if (specYaml != null) {
-        client.putArtifact(run.artifactUri(), "sweep.yaml", specYaml);
+        client.putArtifact(run.artifactUri(), Names.Artifact.SWEEP_YAML, specYaml);
       }
     } catch (RuntimeException e) {
       endQuietly(run.runId(), e);
@@ -268,10 +295,10 @@ public final class MlflowTrackingSink implements TrackingSink {
     Objects.requireNonNull(sweep, "sweep");
     Objects.requireNonNull(trial, "trial");
     Map<String, String> createTags = new LinkedHashMap<>();
-    createTags.put(TrackingTags.PARENT_RUN_ID, sweep.runId());
-    createTags.put(TrackingTags.TRIAL_ID, trial.id());
-    createTags.put(TrackingTags.SWEEP, MlflowNames.truncateTagValue(trial.sweepName()));
-    MlflowRestClient.RunInfo run = client.createRun(sweep.experimentId(), trial.displayName(), clock.getAsLong(),
+    createTags.put(Names.Tag.PARENT_RUN_ID, sweep.runId());
+    createTags.put(Names.Tag.TRIAL_ID, trial.id());
+    createTags.put(Names.Tag.SWEEP, MlflowKeys.truncateTagValue(trial.sweepName()));
+    MlflowRestClient.RunInfo run = client.createRun(sweep.experimentId(), trial.displayName(), clock.millis(),
         createTags);
     try {
       sendParamsAndTags(run.runId(), trial.params(), Map.of(), new KeyMapper());
@@ -281,7 +308,7 @@ public final class MlflowTrackingSink implements TrackingSink {
     }
     MlflowTrialRun r;
     try {
-      r = new MlflowTrialRun(senderClient, run, settings, clock, openRuns::remove);
+      r = new MlflowTrialRun(senderClient, run, settings, budget, clock, openRuns::remove);
     } catch (RuntimeException e) {
       endQuietly(run.runId(), e);
       throw e;
@@ -308,7 +335,7 @@ public final class MlflowTrackingSink implements TrackingSink {
   @Override
   public void endSweep(SweepRun sweep, boolean success) {
     endRunningChildren(sweep);
-    client.updateRun(sweep.runId(), success ? "FINISHED" : "FAILED", clock.getAsLong());
+    client.updateRun(sweep.runId(), success ? "FINISHED" : "FAILED", clock.millis());
   }
 
   private void endRunningChildren(SweepRun sweep) {
@@ -316,8 +343,8 @@ public final class MlflowTrackingSink implements TrackingSink {
       LOG.warn("trial run {} of sweep run {} was left RUNNING (its task was cut off); ending it FAILED, superseded",
           child, sweep.runId());
       client.logBatch(child, new LogBatch(List.of(), List.of(),
-          List.of(new LogBatch.Entry(TrackingTags.SUPERSEDED, "true"))));
-      client.updateRun(child, "FAILED", clock.getAsLong());
+          List.of(new LogBatch.Entry(Names.Tag.SUPERSEDED, "true"))));
+      client.updateRun(child, "FAILED", clock.millis());
     }
   }
 
@@ -328,10 +355,10 @@ public final class MlflowTrackingSink implements TrackingSink {
       return Optional.empty();
     }
     String expId = exp.get().id();
-    String filter = MlflowRestClient.tagEquals(TrackingTags.SWEEP, sweepName);
+    String filter = MlflowRestClient.tagEquals(Names.Tag.SWEEP, sweepName);
     // children carry the sweep tag too; the parent is the run without a parent
     return client.searchRuns(expId, filter, "attributes.start_time DESC").stream()
-        .filter(r -> !r.tags().containsKey(TrackingTags.PARENT_RUN_ID))
+        .filter(r -> !r.tags().containsKey(Names.Tag.PARENT_RUN_ID))
         .findFirst()
         .map(r -> new SweepRun(expId, r.runId(), client.uiUrl(expId, r.runId())));
   }
@@ -344,7 +371,7 @@ public final class MlflowTrackingSink implements TrackingSink {
   @Override
   public List<RunSnapshot> trialRuns(SweepRun sweep) {
     return client.searchRuns(sweep.experimentId(),
-        MlflowRestClient.tagEquals(TrackingTags.PARENT_RUN_ID, sweep.runId()), "attributes.start_time ASC");
+        MlflowRestClient.tagEquals(Names.Tag.PARENT_RUN_ID, sweep.runId()), "attributes.start_time ASC");
   }
 
   @Override
@@ -353,7 +380,7 @@ public final class MlflowTrackingSink implements TrackingSink {
     client.reopenRun(sweep.runId());
     if (!tags.isEmpty()) {
       List<LogBatch.Entry> entries = new ArrayList<>();
-      tags.forEach((k, v) -> entries.add(new LogBatch.Entry(k, MlflowNames.truncateTagValue(v))));
+      tags.forEach((k, v) -> entries.add(new LogBatch.Entry(k, MlflowKeys.truncateTagValue(v))));
       client.logBatch(sweep.runId(), new LogBatch(List.of(), List.of(), entries));
     }
   }
@@ -366,17 +393,19 @@ public final class MlflowTrackingSink implements TrackingSink {
    * @param artifacts path to content, uploaded in this order before the end
    * @return where the records are
    */
-  public SpoolBacklog spoolSweepEnd(SweepRun sweep, boolean success, Map<String, byte[]> artifacts) {
+  @Override
+  public Optional<SpoolBacklog> spoolSweepEnd(SweepRun sweep, boolean success, Map<String, byte[]> artifacts) {
     Spool sp = settings.spool();
-    RunSpool spool = RunSpool.create(sp.root(), new RunSpool.Meta(sweep.runId(), sweep.experimentId(),
-        artifactRoots.getOrDefault(sweep.runId(), ""), client.uri(), Spool.HOST, clock.getAsLong()),
-        RunSpool.Budget.unshared(sp.root(), Long.MAX_VALUE), sp.segmentBytes());
+    SegmentLog spool = SegmentLog.create(sp.root(), new SpoolMeta(sweep.runId(), sweep.experimentId(),
+        artifactRoots.getOrDefault(sweep.runId(), ""), client.uri(), Spool.HOST, clock.millis()),
+        SpoolBudget.unbounded(), sp.segmentBytes());
     try {
       for (Map.Entry<String, byte[]> a : artifacts.entrySet()) {
-        spool.appendUnbudgeted(new RunSpool.Artifact(a.getKey(), a.getValue()));
+        spool.appendUnbudgeted(new SpoolRecord.Artifact(a.getKey(), a.getValue()));
       }
-      spool.appendUnbudgeted(new RunSpool.End(success ? "FINISHED" : "FAILED", clock.getAsLong()));
-      return new SpoolBacklog(sweep.runId(), client.uri(), Spool.HOST, sp.root().toString(), spool.appended());
+      spool.appendUnbudgeted(new SpoolRecord.End(success ? "FINISHED" : "FAILED", clock.millis()));
+      return Optional.of(new SpoolBacklog(sweep.runId(), client.uri(), Spool.HOST, sp.root().toString(),
+          spool.appended()));
     } finally {
       spool.close();
     }
@@ -423,6 +452,12 @@ public final class MlflowTrackingSink implements TrackingSink {
     t.start();
   }
 
+  /** True: trial runs spool what they send, and {@link #spoolSweepEnd} writes the parent run's end to a spool. */
+  @Override
+  public boolean hasSpool() {
+    return true;
+  }
+
   /** The spool settings of this sink's trial runs. */
   public Spool spoolSettings() {
     return settings.spool();
@@ -445,9 +480,9 @@ public final class MlflowTrackingSink implements TrackingSink {
       KeyMapper tagKeys) {
     KeyMapper paramKeys = new KeyMapper();
     List<LogBatch.Entry> p = new ArrayList<>(params.size());
-    params.forEach((k, v) -> p.add(new LogBatch.Entry(paramKeys.map(k), MlflowNames.truncateParamValue(v))));
+    params.forEach((k, v) -> p.add(new LogBatch.Entry(paramKeys.map(k), MlflowKeys.truncateParamValue(v))));
     List<LogBatch.Entry> t = new ArrayList<>(tags.size());
-    tags.forEach((k, v) -> t.add(new LogBatch.Entry(tagKeys.map(k), MlflowNames.truncateTagValue(v))));
+    tags.forEach((k, v) -> t.add(new LogBatch.Entry(tagKeys.map(k), MlflowKeys.truncateTagValue(v))));
     for (LogBatch batch : LogBatchChunker.split(List.of(), p, t, BatchLimits.MLFLOW)) {
       client.logBatch(runId, batch);
     }
@@ -455,7 +490,7 @@ public final class MlflowTrackingSink implements TrackingSink {
 
   private void endQuietly(String runId, RuntimeException cause) {
     try {
-      client.updateRun(runId, "FAILED", clock.getAsLong());
+      client.updateRun(runId, "FAILED", clock.millis());
     } catch (RuntimeException e) {
       cause.addSuppressed(e);
     }

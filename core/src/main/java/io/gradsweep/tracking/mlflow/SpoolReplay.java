@@ -1,4 +1,9 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
+
+import io.gradsweep.tracking.TrackingCredentials;
+import io.gradsweep.tracking.TrackingException;
+import io.gradsweep.tracking.spool.SegmentLog;
+import io.gradsweep.tracking.spool.SpoolMeta;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -13,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Sends what run spools ({@link RunSpool}) still hold, in order, and deletes each spool once all of it is stored:
+ * Sends what run spools ({@link SegmentLog}) still hold, in order, and deletes each spool once all of it is stored:
  * the {@code gradsweep replay} command. A run whose spool ends with the run's end is ended as that record says; a
  * run without one (its task was cut off) keeps the status it has on the server. A spool whose lock is held (a run
  * still being written or sent by a live process) is skipped.
@@ -56,12 +61,12 @@ public final class SpoolReplay {
       return new Result(0, 0, 0, 0, 0);
     }
     List<Path> spools = new ArrayList<>();
-    if (RunSpool.isSpool(dir)) {
+    if (SegmentLog.isSpool(dir)) {
       spools.add(dir);
     } else {
       try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
         for (Path p : ds) {
-          if (Files.isDirectory(p) && RunSpool.isSpool(p)) {
+          if (Files.isDirectory(p) && SegmentLog.isSpool(p)) {
             spools.add(p);
           }
         }
@@ -89,9 +94,9 @@ public final class SpoolReplay {
         failed++;
         continue;
       }
-      RunSpool spool;
+      SegmentLog spool;
       try {
-        spool = RunSpool.reopen(p);
+        spool = SegmentLog.reopen(p);
       } catch (TrackingException e) {
         out.println("skipped " + p + ": " + e.getMessage());
         failed++;
@@ -102,7 +107,7 @@ public final class SpoolReplay {
         inUse++;
         continue;
       }
-      RunSpool.Meta meta = spool.meta();
+      SpoolMeta meta = spool.meta();
       String uri = uriOverride != null && !uriOverride.isBlank() ? uriOverride : meta.trackingUri();
       if (uri == null || uri.isBlank()) {
         out.println("run " + meta.runId() + ": no tracking URI recorded; pass --tracking-uri");
@@ -144,7 +149,7 @@ public final class SpoolReplay {
 
   private static String trackingUri(Path spool) {
     try {
-      return RunSpool.readMeta(spool).trackingUri();
+      return SpoolMeta.read(spool).trackingUri();
     } catch (IOException e) {
       return "";
     }
@@ -152,7 +157,7 @@ public final class SpoolReplay {
 
   private static long created(Path spool) {
     try {
-      return RunSpool.readMeta(spool).created();
+      return SpoolMeta.read(spool).created();
     } catch (IOException e) {
       return Long.MAX_VALUE;
     }

@@ -1,4 +1,6 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
+
+import io.gradsweep.tracking.MetricPoint;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
