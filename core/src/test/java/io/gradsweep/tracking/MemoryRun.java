@@ -1,5 +1,6 @@
 package io.gradsweep.tracking;
 
+import io.gradsweep.tracking.mlflow.MlflowKeys;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,7 +9,7 @@ import java.util.Optional;
 
 /**
  * A run kept by {@link MemoryTrackingSink}: what an MLflow server would store, readable by tests. Keys and values
- * are already mapped by {@link MlflowNames}. Thread-safe; accessors return copies.
+ * are already mapped by {@link MlflowKeys}. Thread-safe; accessors return copies.
  */
 public final class MemoryRun {
   /** Status names as MLflow uses them. */
@@ -34,7 +35,7 @@ public final class MemoryRun {
     this.experimentName = experimentName;
     this.runName = runName;
     this.startTime = startTime;
-    tags.put(TrackingTags.RUN_NAME, runName);
+    tags.put(Names.Tag.RUN_NAME, runName);
   }
 
   public String runId() {
@@ -57,9 +58,9 @@ public final class MemoryRun {
     return startTime;
   }
 
-  /** The parent's run id (tag {@value TrackingTags#PARENT_RUN_ID}), if this is a child run. */
+  /** The parent's run id (tag {@value Names.Tag#PARENT_RUN_ID}), if this is a child run. */
   public synchronized Optional<String> parentRunId() {
-    return Optional.ofNullable(tags.get(TrackingTags.PARENT_RUN_ID));
+    return Optional.ofNullable(tags.get(Names.Tag.PARENT_RUN_ID));
   }
 
   /** {@link #RUNNING}, {@link #FINISHED} or {@link #FAILED}. */

@@ -1,5 +1,9 @@
 package io.gradsweep.tracking;
 
+import io.gradsweep.tracking.mlflow.KeyMapper;
+import io.gradsweep.tracking.mlflow.MlflowKeys;
+import io.gradsweep.tracking.mlflow.MlflowTrackingSink;
+import io.gradsweep.tracking.mlflow.MlflowTrialRun;
 import io.gradsweep.spec.TrialSpec;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -21,9 +25,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * afterwards through the static accessors.
  *
  * <p>It applies the same rules as {@link MlflowTrackingSink}, so a test against memory predicts what MLflow stores:
- * keys mapped by {@link MlflowNames} (one {@link KeyMapper} per run and namespace), values cut to the same limits,
- * non-finite metric values not stored but counted in tags {@value TrackingTags#NONFINITE_COUNT} and
- * {@value TrackingTags#NONFINITE_LAST}, params not changeable, nothing loggable after a run ended. Unlike the MLflow
+ * keys mapped by {@link MlflowKeys} (one {@link KeyMapper} per run and namespace), values cut to the same limits,
+ * non-finite metric values not stored but counted in tags {@value Names.Tag#NONFINITE_COUNT} and
+ * {@value Names.Tag#NONFINITE_LAST}, params not changeable, nothing loggable after a run ended. Unlike the MLflow
  * sink, values are stored synchronously.
  */
 public final class MemoryTrackingSink implements TrackingSink {
@@ -55,13 +59,13 @@ public final class MemoryTrackingSink implements TrackingSink {
     String expId = experimentId(experiment);
     MemoryRun run = newRun(expId, experiment, sweepName);
     KeyMapper tagKeys = new KeyMapper();
-    run.putTag(tagKeys.map(TrackingTags.SWEEP), MlflowNames.truncateTagValue(sweepName));
+    run.putTag(tagKeys.map(Names.Tag.SWEEP), MlflowKeys.truncateTagValue(sweepName));
     KeyMapper paramKeys = new KeyMapper();
     if (params != null) {
-      params.forEach((k, v) -> run.putParam(paramKeys.map(k), MlflowNames.truncateParamValue(v)));
+      params.forEach((k, v) -> run.putParam(paramKeys.map(k), MlflowKeys.truncateParamValue(v)));
     }
     if (tags != null) {
-      tags.forEach((k, v) -> run.putTag(tagKeys.map(k), MlflowNames.truncateTagValue(v)));
+      tags.forEach((k, v) -> run.putTag(tagKeys.map(k), MlflowKeys.truncateTagValue(v)));
     }
     if (specYaml != null) {
       run.putArtifact("sweep.yaml", specYaml);
@@ -74,11 +78,11 @@ public final class MemoryTrackingSink implements TrackingSink {
     MemoryRun parent = RUNS.get(sweep.runId());
     String experimentName = parent == null ? trial.experiment() : parent.experimentName();
     MemoryRun run = newRun(sweep.experimentId(), experimentName, trial.displayName());
-    run.putTag(TrackingTags.PARENT_RUN_ID, sweep.runId());
-    run.putTag(TrackingTags.TRIAL_ID, trial.id());
-    run.putTag(TrackingTags.SWEEP, MlflowNames.truncateTagValue(trial.sweepName()));
+    run.putTag(Names.Tag.PARENT_RUN_ID, sweep.runId());
+    run.putTag(Names.Tag.TRIAL_ID, trial.id());
+    run.putTag(Names.Tag.SWEEP, MlflowKeys.truncateTagValue(trial.sweepName()));
     KeyMapper paramKeys = new KeyMapper();
-    trial.params().forEach((k, v) -> run.putParam(paramKeys.map(k), MlflowNames.truncateParamValue(v)));
+    trial.params().forEach((k, v) -> run.putParam(paramKeys.map(k), MlflowKeys.truncateParamValue(v)));
     MemoryTrialRun r = new MemoryTrialRun(run, openRuns::remove);
     openRuns.add(r);
     return r;
@@ -86,7 +90,7 @@ public final class MemoryTrackingSink implements TrackingSink {
 
   @Override
   public void logSweepArtifact(SweepRun sweep, String path, byte[] content) {
-    MlflowRestClient.checkArtifactPath(path);
+    MlflowKeys.checkArtifactPath(path);
     requireRun(sweep.runId()).putArtifact(path, content);
   }
 
@@ -105,7 +109,7 @@ public final class MemoryTrackingSink implements TrackingSink {
   private static void endRunningChildren(SweepRun sweep, long now) {
     for (MemoryRun child : childrenOf(sweep.runId())) {
       if (MemoryRun.RUNNING.equals(child.status())) {
-        child.putTag(TrackingTags.SUPERSEDED, "true");
+        child.putTag(Names.Tag.SUPERSEDED, "true");
         child.end(MemoryRun.FAILED, now);
       }
     }
@@ -114,7 +118,7 @@ public final class MemoryTrackingSink implements TrackingSink {
   @Override
   public Optional<SweepRun> findSweep(String experiment, String sweepName) {
     return runsOfExperiment(experiment).stream()
-        .filter(r -> r.parentRunId().isEmpty() && sweepName.equals(r.tags().get(TrackingTags.SWEEP)))
+        .filter(r -> r.parentRunId().isEmpty() && sweepName.equals(r.tags().get(Names.Tag.SWEEP)))
         .reduce((a, b) -> b) // the most recent
         .map(r -> new SweepRun(r.experimentId(), r.runId(), null));
   }
@@ -135,7 +139,7 @@ public final class MemoryTrackingSink implements TrackingSink {
     endRunningChildren(sweep, System.currentTimeMillis()); // left by the sweep's earlier driver: it is gone
     run.end(MemoryRun.RUNNING, 0);
     KeyMapper tagKeys = new KeyMapper();
-    tags.forEach((k, v) -> run.putTag(tagKeys.map(k), MlflowNames.truncateTagValue(v)));
+    tags.forEach((k, v) -> run.putTag(tagKeys.map(k), MlflowKeys.truncateTagValue(v)));
   }
 
   private static RunSnapshot snapshot(MemoryRun r) {
@@ -237,8 +241,8 @@ public final class MemoryTrackingSink implements TrackingSink {
       if (!Double.isFinite(value)) {
         synchronized (this) {
           nonFinite++;
-          run.putTag(TrackingTags.NONFINITE_COUNT, Long.toString(nonFinite));
-          run.putTag(TrackingTags.NONFINITE_LAST, TrackingTags.describeNonFinite(k, step, value));
+          run.putTag(Names.Tag.NONFINITE_COUNT, Long.toString(nonFinite));
+          run.putTag(Names.Tag.NONFINITE_LAST, Names.Tag.describeNonFinite(k, step, value));
         }
         return;
       }
@@ -249,13 +253,13 @@ public final class MemoryTrackingSink implements TrackingSink {
     @Override
     public void setTag(String key, String value) {
       check();
-      run.putTag(tagKeys.map(key), MlflowNames.truncateTagValue(value));
+      run.putTag(tagKeys.map(key), MlflowKeys.truncateTagValue(value));
     }
 
     @Override
     public void logArtifact(String path, byte[] content) {
       check();
-      MlflowRestClient.checkArtifactPath(path);
+      MlflowKeys.checkArtifactPath(path);
       run.putArtifact(path, content);
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.tracking.mlflow.MlflowTrackingSink;
 import io.gradsweep.spec.ClipSpec;
 import io.gradsweep.spec.TrialSpec;
 import java.util.Map;

@@ -9,11 +9,11 @@ import java.util.Map;
  * sanitizes to the same name gets {@code -<8 hex digits of its SHA-256>} appended. Thread-safe; the same key always
  * maps to the same result within the mapper.
  */
-final class KeyMapper {
+public final class KeyMapper {
   private final Map<String, String> byOriginal = new HashMap<>();
   private final Map<String, String> owners = new HashMap<>();
 
-  synchronized String map(String original) {
+  public synchronized String map(String original) {
     String known = byOriginal.get(original);
     if (known != null) {
       return known;

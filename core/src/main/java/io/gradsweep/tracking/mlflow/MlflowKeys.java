@@ -144,4 +144,23 @@ public final class MlflowKeys {
       throw new IllegalStateException(e);
     }
   }
+
+  /**
+   * {@code path} when it is a valid artifact path: relative, '/'-separated, without empty, "." or ".." segments.
+   *
+   * @throws IllegalArgumentException naming the path otherwise
+   */
+  public static String checkArtifactPath(String path) {
+    if (path == null || path.isEmpty() || path.startsWith("/") || path.endsWith("/") || path.contains("\\")) {
+      throw new IllegalArgumentException("invalid artifact path '" + path
+          + "': expected a relative '/'-separated path such as plots/loss.png");
+    }
+    for (String seg : path.split("/", -1)) {
+      if (seg.isEmpty() || seg.equals(".") || seg.equals("..")) {
+        throw new IllegalArgumentException("invalid artifact path '" + path
+            + "': empty, '.' and '..' segments are not allowed");
+      }
+    }
+    return path;
+  }
 }

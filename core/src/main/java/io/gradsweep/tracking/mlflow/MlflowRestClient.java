@@ -411,7 +411,7 @@ final class MlflowRestClient {
    * @throws IllegalArgumentException for a path that is empty, absolute, or has empty, "." or ".." segments
    */
   static String artifactUrl(String trackingBase, String artifactUri, String path) {
-    String rel = encodePath(checkArtifactPath(path));
+    String rel = encodePath(MlflowKeys.checkArtifactPath(path));
     String prefix = "mlflow-artifacts:";
     if (artifactUri.startsWith(prefix)) {
       String rest = artifactUri.substring(prefix.length());
@@ -434,21 +434,6 @@ final class MlflowRestClient {
         + "' is not served by the tracking server; start it with artifact serving (the default, "
         + "--serve-artifacts) and use an experiment created by such a server");
   }
-
-  static String checkArtifactPath(String path) {
-    if (path == null || path.isEmpty() || path.startsWith("/") || path.endsWith("/") || path.contains("\\")) {
-      throw new IllegalArgumentException("invalid artifact path '" + path
-          + "': expected a relative '/'-separated path such as plots/loss.png");
-    }
-    for (String seg : path.split("/", -1)) {
-      if (seg.isEmpty() || seg.equals(".") || seg.equals("..")) {
-        throw new IllegalArgumentException("invalid artifact path '" + path
-            + "': empty, '.' and '..' segments are not allowed");
-      }
-    }
-    return path;
-  }
-
 
   private RunInfo parseRun(JsonNode run) {
     JsonNode info = run.path("info");

@@ -159,7 +159,7 @@ public final class MlflowTrialRun implements TrialRun {
   @Override
   public void logArtifact(String path, byte[] content) {
     checkUsable();
-    MlflowRestClient.checkArtifactPath(path);
+    MlflowKeys.checkArtifactPath(path);
     append(new SpoolRecord.Artifact(path, content.clone()));
   }
 

@@ -1,4 +1,4 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -8,7 +8,7 @@ import java.util.Random;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-class MlflowNamesTest {
+class MlflowKeysTest {
   /** The server's rule on Linux (mlflow/utils/validation.py), restricted to ASCII. */
   private static final Pattern SERVER_CHARS = Pattern.compile("^[/\\w.\\- :]*$");
 
@@ -44,46 +44,46 @@ class MlflowNamesTest {
     String msg = "'" + original + "' -> '" + key + "'";
     assertTrue(SERVER_CHARS.matcher(key).matches(), msg);
     assertTrue(serverAcceptsPath(key), msg);
-    assertTrue(key.length() <= MlflowNames.MAX_KEY_LENGTH, msg);
-    assertTrue(MlflowNames.isValidKey(key), msg);
+    assertTrue(key.length() <= MlflowKeys.MAX_KEY_LENGTH, msg);
+    assertTrue(MlflowKeys.isValidKey(key), msg);
   }
 
   @Test
   void validKeysStayUnchanged() {
     for (String k : new String[] {"loss", "train/loss", "grad/norm/layer 0", "a.b-c_d", "x..y", "a/.../b", "A1"}) {
-      assertEquals(k, MlflowNames.sanitizeKey(k));
+      assertEquals(k, MlflowKeys.sanitizeKey(k));
     }
   }
 
   @Test
   void documentedMappings() {
-    assertEquals("acc_top1", MlflowNames.sanitizeKey("acc@top1"));
-    assertEquals("a_b", MlflowNames.sanitizeKey("a:b"));
-    assertEquals("grad/norm", MlflowNames.sanitizeKey("//grad//norm/"));
-    assertEquals("a/_/b", MlflowNames.sanitizeKey("a/./b"));
-    assertEquals("a/__/b", MlflowNames.sanitizeKey("a/../b"));
-    assertEquals("_hidden", MlflowNames.sanitizeKey(".hidden"));
-    assertEquals("__/x", MlflowNames.sanitizeKey("../x"));
-    assertEquals("_", MlflowNames.sanitizeKey(""));
-    assertEquals("_", MlflowNames.sanitizeKey("/"));
-    assertEquals("_", MlflowNames.sanitizeKey(null));
-    assertEquals("_", MlflowNames.sanitizeKey("."));
-    assertEquals("__", MlflowNames.sanitizeKey(".."));
-    assertEquals("l_ss", MlflowNames.sanitizeKey("l\u00f6ss"));
-    assertEquals("tab_nl_", MlflowNames.sanitizeKey("tab\tnl\n"));
+    assertEquals("acc_top1", MlflowKeys.sanitizeKey("acc@top1"));
+    assertEquals("a_b", MlflowKeys.sanitizeKey("a:b"));
+    assertEquals("grad/norm", MlflowKeys.sanitizeKey("//grad//norm/"));
+    assertEquals("a/_/b", MlflowKeys.sanitizeKey("a/./b"));
+    assertEquals("a/__/b", MlflowKeys.sanitizeKey("a/../b"));
+    assertEquals("_hidden", MlflowKeys.sanitizeKey(".hidden"));
+    assertEquals("__/x", MlflowKeys.sanitizeKey("../x"));
+    assertEquals("_", MlflowKeys.sanitizeKey(""));
+    assertEquals("_", MlflowKeys.sanitizeKey("/"));
+    assertEquals("_", MlflowKeys.sanitizeKey(null));
+    assertEquals("_", MlflowKeys.sanitizeKey("."));
+    assertEquals("__", MlflowKeys.sanitizeKey(".."));
+    assertEquals("l_ss", MlflowKeys.sanitizeKey("l\u00f6ss"));
+    assertEquals("tab_nl_", MlflowKeys.sanitizeKey("tab\tnl\n"));
   }
 
   @Test
   void longKeysAreCutWithAHashOfTheOriginal() {
     String a = "k".repeat(300);
     String b = "k".repeat(299) + "j";
-    String sa = MlflowNames.sanitizeKey(a);
-    String sb = MlflowNames.sanitizeKey(b);
+    String sa = MlflowKeys.sanitizeKey(a);
+    String sb = MlflowKeys.sanitizeKey(b);
     assertEquals(250, sa.length());
     assertTrue(sa.startsWith("k".repeat(241) + "-"), sa);
     assertNotEquals(sa, sb);
-    assertEquals(sa, MlflowNames.sanitizeKey(a), "deterministic");
-    assertEquals("k".repeat(250), MlflowNames.sanitizeKey("k".repeat(250)));
+    assertEquals(sa, MlflowKeys.sanitizeKey(a), "deterministic");
+    assertEquals("k".repeat(250), MlflowKeys.sanitizeKey("k".repeat(250)));
   }
 
   @Test
@@ -97,23 +97,23 @@ class MlflowNamesTest {
         sb.append(alphabet.charAt(r.nextInt(alphabet.length())));
       }
       String k = sb.toString();
-      String s = MlflowNames.sanitizeKey(k);
+      String s = MlflowKeys.sanitizeKey(k);
       assertServerAccepts(k, s);
-      assertEquals(s, MlflowNames.sanitizeKey(s), "idempotent for " + k);
+      assertEquals(s, MlflowKeys.sanitizeKey(s), "idempotent for " + k);
     }
   }
 
   @Test
   void valuesAreTruncatedWithAMarker() {
-    assertEquals("short", MlflowNames.truncateParamValue("short"));
-    String p = MlflowNames.truncateParamValue("v".repeat(6001));
+    assertEquals("short", MlflowKeys.truncateParamValue("short"));
+    String p = MlflowKeys.truncateParamValue("v".repeat(6001));
     assertEquals(6000, p.length());
     assertTrue(p.endsWith("...[truncated, 6001 chars]"));
-    assertEquals("v".repeat(6000), MlflowNames.truncateParamValue("v".repeat(6000)));
-    String t = MlflowNames.truncateTagValue("\ud83d\ude00".repeat(3000));
+    assertEquals("v".repeat(6000), MlflowKeys.truncateParamValue("v".repeat(6000)));
+    String t = MlflowKeys.truncateTagValue("\ud83d\ude00".repeat(3000));
     assertTrue(t.length() <= 5000);
     assertTrue(!Character.isHighSurrogate(t.charAt(t.indexOf("...[truncated") - 1)), "no split surrogate pair");
-    assertEquals("", MlflowNames.truncateTagValue(null));
+    assertEquals("", MlflowKeys.truncateTagValue(null));
   }
 
   @Test
@@ -133,6 +133,6 @@ class MlflowNamesTest {
     String longB = m.map("x".repeat(260) + "@");
     assertNotEquals(longA, longB);
     assertTrue(longB.length() <= 250);
-    assertTrue(MlflowNames.isValidKey(longB));
+    assertTrue(MlflowKeys.isValidKey(longB));
   }
 }

@@ -1,10 +1,12 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.tracking.TrackingCredentials;
+import io.gradsweep.tracking.TrackingException;
 import org.junit.jupiter.api.Test;
 
 /** The pure parts of the HTTP layer; the rest is exercised against a real server in MlflowTrackingSinkIT. */

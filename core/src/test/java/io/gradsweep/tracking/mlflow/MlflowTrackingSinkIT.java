@@ -1,4 +1,4 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,6 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.tracking.MetricPoint;
+import io.gradsweep.tracking.SpoolBacklog;
+import io.gradsweep.tracking.SweepRun;
+import io.gradsweep.tracking.TrackingCredentials;
+import io.gradsweep.tracking.TrackingException;
+import io.gradsweep.tracking.TrackingSink;
+import io.gradsweep.tracking.TrackingSinkContract;
+import io.gradsweep.tracking.spool.SegmentLog;
+import io.gradsweep.tracking.spool.SpoolBudget;
+import io.gradsweep.tracking.spool.SpoolMeta;
+import io.gradsweep.tracking.spool.SpoolRecord;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.gradsweep.testkit.MlflowRestReader;
@@ -337,10 +348,10 @@ class MlflowTrackingSinkIT extends TrackingSinkContract {
       dead.logMetric("loss", 1.0, 1);
       dead.flush();
       // what the dead executor had logged but not sent
-      RunSpool left = RunSpool.create(second, new RunSpool.Meta(dead.runId(), dead.experimentId(), "", server.uri(),
-          "h", 1), RunSpool.Budget.unshared(second, Long.MAX_VALUE), 1 << 20);
+      SegmentLog left = SegmentLog.create(second, new SpoolMeta(dead.runId(), dead.experimentId(), "", server.uri(),
+          "h", 1), new SpoolBudget(Long.MAX_VALUE), 1 << 20);
       for (int i = 2; i <= 50; i++) {
-        left.append(new RunSpool.Metric("loss", i, 1000L + i, i), () -> true);
+        left.append(new SpoolRecord.Metric("loss", i, 1000L + i, i), () -> true);
       }
       left.close();
       System.setProperty(MlflowTrackingSink.ADOPT_PROPERTY, "true");

@@ -1,11 +1,11 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradsweep.tracking.RetryPolicy.Verdict;
+import io.gradsweep.tracking.mlflow.RetryPolicy.Verdict;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;

@@ -1,8 +1,10 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.mlflow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.tracking.TrackingCredentials;
+import io.gradsweep.tracking.TrackingException;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import java.io.FileInputStream;

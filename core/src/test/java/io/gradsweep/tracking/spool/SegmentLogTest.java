@@ -1,4 +1,4 @@
-package io.gradsweep.tracking;
+package io.gradsweep.tracking.spool;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.tracking.TrackingException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -21,22 +22,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The run spool on its own: order, grouping, cursor, torn tails, the bound and the lock. */
-class RunSpoolTest {
+class SegmentLogTest {
   @TempDir
   Path root;
 
-  private RunSpool create(String runId, RunSpool.Budget budget, long segmentBytes) {
-    return RunSpool.create(root, new RunSpool.Meta(runId, "7", "mlflow-artifacts:/7/" + runId + "/artifacts",
+  private SegmentLog create(String runId, SpoolBudget budget, long segmentBytes) {
+    return SegmentLog.create(root, new SpoolMeta(runId, "7", "mlflow-artifacts:/7/" + runId + "/artifacts",
         "http://127.0.0.1:1", "host", 1L), budget, segmentBytes);
   }
 
-  private static RunSpool.Metric metric(int i) {
-    return new RunSpool.Metric("train/loss", i * 0.5, 1_000_000L + i, i);
+  private static SpoolRecord.Metric metric(int i) {
+    return new SpoolRecord.Metric("train/loss", i * 0.5, 1_000_000L + i, i);
   }
 
-  private static List<RunSpool.Entry> readAll(RunSpool s, int group) {
-    List<RunSpool.Entry> all = new ArrayList<>();
-    for (List<RunSpool.Entry> g = s.readGroup(group); !g.isEmpty(); g = s.readGroup(group)) {
+  private static List<SegmentLog.Entry> readAll(SegmentLog s, int group) {
+    List<SegmentLog.Entry> all = new ArrayList<>();
+    for (List<SegmentLog.Entry> g = s.readGroup(group); !g.isEmpty(); g = s.readGroup(group)) {
       all.addAll(g);
     }
     return all;
@@ -44,33 +45,33 @@ class RunSpoolTest {
 
   private long segments(Path dir) throws IOException {
     try (Stream<Path> l = Files.list(dir)) {
-      return l.filter(p -> RunSpool.segmentNumber(p) > 0).count();
+      return l.filter(p -> SegmentLog.segmentNumber(p) > 0).count();
     }
   }
 
   @Test
   void recordsComeBackInOrderGroupedAndTheCursorSurvivesAReopen() throws Exception {
-    RunSpool s = create("run1", RunSpool.Budget.unshared(root, Long.MAX_VALUE), 1024);
+    SegmentLog s = create("run1", new SpoolBudget(Long.MAX_VALUE), 1024);
     for (int i = 0; i < 500; i++) {
       s.append(metric(i), () -> true);
     }
-    s.append(new RunSpool.Tag("gradsweep.status", "SOLVED"), () -> true);
+    s.append(new SpoolRecord.Tag("gradsweep.status", "SOLVED"), () -> true);
     byte[] png = new byte[5000];
     png[17] = 42;
-    s.append(new RunSpool.Artifact("profile_lines.png", png), () -> true);
-    s.append(new RunSpool.Metric("final/steps", 500, 2_000_000L, 500), () -> true);
-    s.appendUnbudgeted(new RunSpool.End("FINISHED", 3_000_000L));
+    s.append(new SpoolRecord.Artifact("profile_lines.png", png), () -> true);
+    s.append(new SpoolRecord.Metric("final/steps", 500, 2_000_000L, 500), () -> true);
+    s.appendUnbudgeted(new SpoolRecord.End("FINISHED", 3_000_000L));
     assertEquals(504, s.appended());
     assertTrue(segments(s.directory()) > 10, "several segments of 1 KiB");
 
     // the first 300 metrics, in groups of 100, then acknowledged
     for (int g = 0; g < 3; g++) {
-      List<RunSpool.Entry> group = s.readGroup(100);
+      List<SegmentLog.Entry> group = s.readGroup(100);
       assertEquals(100, group.size());
       for (int i = 0; i < 100; i++) {
         assertEquals(metric(g * 100 + i), group.get(i).rec());
       }
-      s.ack(group.get(99).end(), 100, group.stream().mapToLong(RunSpool.Entry::bytes).sum());
+      s.ack(group.get(99).end(), 100, group.stream().mapToLong(SegmentLog.Entry::bytes).sum());
     }
     // read on, but do not acknowledge: a restart must send these again
     assertEquals(50, s.readGroup(50).size());
@@ -79,21 +80,21 @@ class RunSpoolTest {
     s.close();
     assertTrue(before < 30, "segments before the cursor are deleted: " + before);
 
-    RunSpool r = RunSpool.reopen(dir);
+    SegmentLog r = SegmentLog.reopen(dir);
     assertNotNull(r);
     assertEquals(300, r.ackedRecords());
     assertEquals(204, r.countUnacknowledged());
-    List<RunSpool.Entry> rest = readAll(r, 1000);
+    List<SegmentLog.Entry> rest = readAll(r, 1000);
     assertEquals(204, rest.size());
     for (int i = 0; i < 200; i++) {
       assertEquals(metric(300 + i), rest.get(i).rec());
     }
-    assertEquals(new RunSpool.Tag("gradsweep.status", "SOLVED"), rest.get(200).rec());
-    RunSpool.Artifact a = (RunSpool.Artifact) rest.get(201).rec();
+    assertEquals(new SpoolRecord.Tag("gradsweep.status", "SOLVED"), rest.get(200).rec());
+    SpoolRecord.Artifact a = (SpoolRecord.Artifact) rest.get(201).rec();
     assertEquals("profile_lines.png", a.path());
     assertArrayEquals(png, a.content());
-    assertEquals(new RunSpool.Metric("final/steps", 500, 2_000_000L, 500), rest.get(202).rec());
-    assertEquals(new RunSpool.End("FINISHED", 3_000_000L), rest.get(203).rec());
+    assertEquals(new SpoolRecord.Metric("final/steps", 500, 2_000_000L, 500), rest.get(202).rec());
+    assertEquals(new SpoolRecord.End("FINISHED", 3_000_000L), rest.get(203).rec());
     assertEquals(0, r.ignoredBytes());
     r.delete();
     assertFalse(Files.exists(dir));
@@ -101,14 +102,14 @@ class RunSpoolTest {
 
   @Test
   void artifactsAndTheEndAreGroupsOfTheirOwn() throws Exception {
-    RunSpool s = create("run2", RunSpool.Budget.unshared(root, Long.MAX_VALUE), 1 << 20);
+    SegmentLog s = create("run2", new SpoolBudget(Long.MAX_VALUE), 1 << 20);
     s.append(metric(1), () -> true);
-    s.append(new RunSpool.Artifact("a.csv", new byte[] {1, 2}), () -> true);
+    s.append(new SpoolRecord.Artifact("a.csv", new byte[] {1, 2}), () -> true);
     s.append(metric(2), () -> true);
-    s.appendUnbudgeted(new RunSpool.End("FAILED", 5));
+    s.appendUnbudgeted(new SpoolRecord.End("FAILED", 5));
     List<Integer> sizes = new ArrayList<>();
     List<String> kinds = new ArrayList<>();
-    for (List<RunSpool.Entry> g = s.readGroup(100); !g.isEmpty(); g = s.readGroup(100)) {
+    for (List<SegmentLog.Entry> g = s.readGroup(100); !g.isEmpty(); g = s.readGroup(100)) {
       sizes.add(g.size());
       kinds.add(g.get(0).rec().getClass().getSimpleName());
     }
@@ -119,7 +120,7 @@ class RunSpoolTest {
 
   @Test
   void aTornOrDamagedLastRecordIsIgnored() throws Exception {
-    RunSpool s = create("run3", RunSpool.Budget.unshared(root, Long.MAX_VALUE), 1 << 20);
+    SegmentLog s = create("run3", new SpoolBudget(Long.MAX_VALUE), 1 << 20);
     for (int i = 0; i < 10; i++) {
       s.append(metric(i), () -> true);
     }
@@ -130,8 +131,8 @@ class RunSpoolTest {
     try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
       f.setLength(full - 3); // the process died while writing the last record
     }
-    RunSpool r = RunSpool.reopen(dir);
-    List<RunSpool.Entry> got = readAll(r, 100);
+    SegmentLog r = SegmentLog.reopen(dir);
+    List<SegmentLog.Entry> got = readAll(r, 100);
     assertEquals(9, got.size());
     assertEquals(metric(8), got.get(8).rec());
     assertTrue(r.ignoredBytes() > 0);
@@ -145,16 +146,16 @@ class RunSpoolTest {
       f.seek(inLastComplete);
       f.write(b ^ 0xff);
     }
-    RunSpool r2 = RunSpool.reopen(dir);
-    List<RunSpool.Entry> got2 = readAll(r2, 100);
+    SegmentLog r2 = SegmentLog.reopen(dir);
+    List<SegmentLog.Entry> got2 = readAll(r2, 100);
     assertEquals(8, got2.size(), "the damaged record and everything after it are ignored");
     r2.close();
   }
 
   @Test
   void aFullSpoolMakesTheWriterWaitUntilTheSenderFreesSpace() throws Exception {
-    RunSpool.Budget budget = RunSpool.Budget.unshared(root, 4096);
-    RunSpool s = create("run4", budget, 512);
+    SpoolBudget budget = new SpoolBudget(4096);
+    SegmentLog s = create("run4", budget, 512);
     AtomicInteger written = new AtomicInteger();
     AtomicReference<Throwable> failure = new AtomicReference<>();
     Thread writer = new Thread(() -> {
@@ -176,15 +177,15 @@ class RunSpoolTest {
     assertTrue(blockedAt < 1000, "blocked before writing everything: " + blockedAt);
     assertTrue(budget.used() <= 4096, "within the bound: " + budget.used());
     // the sender reads and acknowledges: the writer goes on, and everything arrives in order
-    List<RunSpool.Entry> got = new ArrayList<>();
+    List<SegmentLog.Entry> got = new ArrayList<>();
     while (got.size() < 1000) {
-      List<RunSpool.Entry> g = s.readGroup(7);
+      List<SegmentLog.Entry> g = s.readGroup(7);
       if (g.isEmpty()) {
         Thread.sleep(1);
         continue;
       }
       got.addAll(g);
-      s.ack(g.get(g.size() - 1).end(), g.size(), g.stream().mapToLong(RunSpool.Entry::bytes).sum());
+      s.ack(g.get(g.size() - 1).end(), g.size(), g.stream().mapToLong(SegmentLog.Entry::bytes).sum());
       assertTrue(budget.used() <= 4096, "within the bound: " + budget.used());
     }
     writer.join();
@@ -198,7 +199,7 @@ class RunSpoolTest {
 
   @Test
   void aFullSpoolWithoutASenderFailsLoudly() throws Exception {
-    RunSpool s = create("run5", RunSpool.Budget.unshared(root, 1000), 512);
+    SegmentLog s = create("run5", new SpoolBudget(1000), 512);
     TrackingException e = assertThrows(TrackingException.class, () -> {
       for (int i = 0; i < 1000; i++) {
         s.append(metric(i), () -> false);
@@ -211,11 +212,11 @@ class RunSpoolTest {
 
   @Test
   void aSpoolInUseIsNotOpenedTwice() throws Exception {
-    RunSpool s = create("run6", RunSpool.Budget.unshared(root, Long.MAX_VALUE), 1 << 20);
-    assertNull(RunSpool.reopen(s.directory()), "locked by its writer");
-    assertThrows(TrackingException.class, () -> create("run6", RunSpool.Budget.unshared(root, 1), 1 << 20));
+    SegmentLog s = create("run6", new SpoolBudget(Long.MAX_VALUE), 1 << 20);
+    assertNull(SegmentLog.reopen(s.directory()), "locked by its writer");
+    assertThrows(TrackingException.class, () -> create("run6", new SpoolBudget(1), 1 << 20));
     s.close();
-    RunSpool r = RunSpool.reopen(s.directory());
+    SegmentLog r = SegmentLog.reopen(s.directory());
     assertNotNull(r);
     r.close();
   }
