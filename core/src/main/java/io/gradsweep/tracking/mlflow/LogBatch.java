@@ -1,18 +1,35 @@
 package io.gradsweep.tracking.mlflow;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.gradsweep.tracking.MetricPoint;
-
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The content of one {@code runs/log-batch} request, and its exact JSON form. Keys and values are expected to be
  * sanitized already; metric values finite.
+ *
+ * <p>The JSON is written by Jackson's streaming generator, compact (no whitespace), so that the body is the
+ * envelope plus each entity's JSON object and one comma between entities: {@link #jsonSize} measures an entity with
+ * the same generator, which makes the request sizing against the server's 1 MB limit ({@link LogBatchChunker})
+ * exact. Jackson escapes control characters, characters outside the Basic Multilingual Plane (as surrogate-pair
+ * escapes) and lone surrogates, so the body is always valid UTF-8.
  */
 record LogBatch(List<MetricPoint> metrics, List<Entry> params, List<Entry> tags) {
+  private static final JsonFactory JSON = new JsonFactory();
 
   /** A param or tag. */
-  record Entry(String key, String value) {}
+  record Entry(String key, String value) {
+    Entry {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(value, "value");
+    }
+  }
 
   /**
    * Bytes the JSON envelope {@code {"run_id":"...","metrics":[],"params":[],"tags":[]}} may take besides the
@@ -38,100 +55,74 @@ record LogBatch(List<MetricPoint> metrics, List<Entry> params, List<Entry> tags)
     return metrics.size() + params.size() + tags.size();
   }
 
-  /** The request body. Its UTF-8 length is at most {@link #ENVELOPE_RESERVE} + the sum of the entity sizes. */
+  /**
+   * The request body. Its UTF-8 length is at most {@link #ENVELOPE_RESERVE} + the sum of the entity sizes.
+   *
+   * @throws IllegalArgumentException for a non-finite metric value
+   */
   String toJson(String runId) {
-    StringBuilder sb = new StringBuilder(64 + 80 * entityCount());
-    sb.append("{\"run_id\":");
-    appendString(sb, runId);
-    sb.append(",\"metrics\":[");
-    for (int i = 0; i < metrics.size(); i++) {
-      if (i > 0) {
-        sb.append(',');
+    return new String(write(g -> {
+      g.writeStartObject();
+      g.writeStringField("run_id", runId);
+      g.writeArrayFieldStart("metrics");
+      for (MetricPoint m : metrics) {
+        writeMetric(g, m);
       }
-      appendMetric(sb, metrics.get(i));
-    }
-    sb.append("],\"params\":[");
-    appendEntries(sb, params);
-    sb.append("],\"tags\":[");
-    appendEntries(sb, tags);
-    sb.append("]}");
-    return sb.toString();
+      g.writeEndArray();
+      g.writeArrayFieldStart("params");
+      for (Entry e : params) {
+        writeEntry(g, e);
+      }
+      g.writeEndArray();
+      g.writeArrayFieldStart("tags");
+      for (Entry e : tags) {
+        writeEntry(g, e);
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    }), StandardCharsets.UTF_8);
   }
 
   /** UTF-8 bytes of the metric's JSON object plus one separating comma. */
   static int jsonSize(MetricPoint m) {
-    StringBuilder sb = new StringBuilder(96);
-    appendMetric(sb, m);
-    return utf8Length(sb) + 1;
+    return write(g -> writeMetric(g, m)).length + 1;
   }
 
   /** UTF-8 bytes of the param's or tag's JSON object plus one separating comma. */
   static int jsonSize(Entry e) {
-    StringBuilder sb = new StringBuilder(32 + e.key().length() + e.value().length());
-    appendEntry(sb, e);
-    return utf8Length(sb) + 1;
+    return write(g -> writeEntry(g, e)).length + 1;
   }
 
-  private static void appendEntries(StringBuilder sb, List<Entry> entries) {
-    for (int i = 0; i < entries.size(); i++) {
-      if (i > 0) {
-        sb.append(',');
-      }
-      appendEntry(sb, entries.get(i));
+  private interface Writing {
+    void write(JsonGenerator g) throws IOException;
+  }
+
+  private static byte[] write(Writing w) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      w.write(g);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // in memory: does not happen
     }
+    return out.toByteArray();
   }
 
-  private static void appendMetric(StringBuilder sb, MetricPoint m) {
+  private static void writeMetric(JsonGenerator g, MetricPoint m) throws IOException {
     if (!Double.isFinite(m.value())) {
       throw new IllegalArgumentException("non-finite metric value cannot be sent: " + m);
     }
-    sb.append("{\"key\":");
-    appendString(sb, m.key());
-    sb.append(",\"value\":").append(m.value());
-    sb.append(",\"timestamp\":").append(m.timestamp());
-    sb.append(",\"step\":").append(m.step()).append('}');
+    g.writeStartObject();
+    g.writeStringField("key", m.key());
+    g.writeNumberField("value", m.value());
+    g.writeNumberField("timestamp", m.timestamp());
+    g.writeNumberField("step", m.step());
+    g.writeEndObject();
   }
 
-  private static void appendEntry(StringBuilder sb, Entry e) {
-    sb.append("{\"key\":");
-    appendString(sb, e.key());
-    sb.append(",\"value\":");
-    appendString(sb, e.value());
-    sb.append('}');
-  }
-
-  static void appendString(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20 || (Character.isSurrogate(c) && !validSurrogateAt(s, i))) {
-            // Control characters, and lone surrogates (not encodable in UTF-8), are written as escapes.
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    sb.append('"');
-  }
-
-  private static boolean validSurrogateAt(String s, int i) {
-    char c = s.charAt(i);
-    if (Character.isHighSurrogate(c)) {
-      return i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
-    }
-    return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
-  }
-
-  private static int utf8Length(CharSequence s) {
-    return s.toString().getBytes(StandardCharsets.UTF_8).length;
+  private static void writeEntry(JsonGenerator g, Entry e) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("key", e.key());
+    g.writeStringField("value", e.value());
+    g.writeEndObject();
   }
 }

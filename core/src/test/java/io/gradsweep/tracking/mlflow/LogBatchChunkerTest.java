@@ -127,6 +127,21 @@ class LogBatchChunkerTest {
   }
 
   @Test
+  void entitySizesAddUpToTheBodyExactly() throws Exception {
+    LogBatch b = new LogBatch(List.of(new MetricPoint("a", 0.1, 5, 3), new MetricPoint("\u00e9", 1e300, 6, 4)),
+        List.of(new LogBatch.Entry("p", "\ud83d\ude00 lone \ud800 end")), List.of());
+    int empty = new LogBatch(List.of(), List.of(), List.of()).toJson(RUN_ID).getBytes(StandardCharsets.UTF_8).length;
+    int entities = LogBatch.jsonSize(b.metrics().get(0)) + LogBatch.jsonSize(b.metrics().get(1))
+        + LogBatch.jsonSize(b.params().get(0));
+    int nonEmptyArrays = 2; // one comma fewer than entities in each
+    assertEquals(empty + entities - nonEmptyArrays, b.toJson(RUN_ID).getBytes(StandardCharsets.UTF_8).length);
+    assertTrue(empty <= LogBatch.ENVELOPE_RESERVE);
+    JsonNode n = new ObjectMapper().readTree(b.toJson(RUN_ID));
+    assertEquals("\ud83d\ude00 lone \ud800 end", n.get("params").get(0).get("value").asText(),
+        "a lone surrogate is escaped, not lost");
+  }
+
+  @Test
   void nonFiniteValuesAreRefused() {
     LogBatch b = LogBatch.ofMetrics(List.of(new MetricPoint("x", Double.NaN, 1, 1)));
     assertThrows(IllegalArgumentException.class, () -> b.toJson(RUN_ID));
