@@ -100,6 +100,8 @@ public final class Names {
     public static final String EXECUTOR = "gradsweep.executor";
     /** OMP_NUM_THREADS of the executor that ran the trial. */
     public static final String OMP_NUM_THREADS = "gradsweep.omp_num_threads";
+    /** Why the trial's profile charts could not be drawn (the trial itself went on). */
+    public static final String CHART_ERROR = "gradsweep.chart_error";
     /** Which float kernels the engine used. */
     public static final String FLOAT_KERNELS = "gradsweep.float_kernels";
     /** Number of non-finite (NaN, +-Inf) metric values the run was given; they are not stored as metric points. */
@@ -132,6 +134,10 @@ public final class Names {
     public static final String SUMMARY = "summary.txt";
     /** The kept gradient profiles of a trial (columns train_step, series, t0..), on its child run. */
     public static final String GRADIENT_PROFILE_CSV = "gradient_profile.csv";
+    /** The top layer's gradient profile at initialisation and at the last measurement, on a trial's run. */
+    public static final String PROFILE_LINES_PNG = "profile_lines.png";
+    /** Start of the per-layer profile heatmaps of a trial: {@code profile_heatmap_<layer>.png}. */
+    public static final String PROFILE_HEATMAP_PREFIX = "profile_heatmap_";
   }
 
   /**

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * <p>Step metrics (MLflow keys): {@code train/loss}; {@code grad/global_norm}, {@code grad/global_norm_clipped},
  * {@code grad/clipped} (1 when clipping changed the gradient); {@code grad/<layer>_norm} and
  * {@code grad/<layer>_norm_clipped}; {@code grad/<layer>/<W|R|b>_norm} (before clipping); {@code eval/loss}.
- * Final metrics under {@code final/}. The trial status is tag {@code gradsweep.status}.
+ * Final metrics under {@code final/}. The trial status is tag {@code gradsweep.status}. Every key and tag is
+ * spelled in {@link Names}.
  *
  * <p>Profile steps (step 1, i.e. the gradient at initialisation, and every {@code profile_every} steps, by default
  * {@code eval_every}): the
@@ -243,7 +244,7 @@ public final class TrialRunner {
       for (RecurrentLayer l : net.layers()) {
         String key = l.name() + "/dh";
         double[][] m = entries.stream().map(e -> e.series().get(key)).toArray(double[][]::new);
-        run.logArtifact("profile_heatmap_" + l.name() + ".png", io.gradsweep.chart.GradientCharts.profileHeatmap(
+        run.logArtifact(Names.Artifact.PROFILE_HEATMAP_PREFIX + l.name() + ".png", io.gradsweep.chart.GradientCharts.profileHeatmap(
             "Gradient through time: " + what, steps, m, l.name() + ": ||dL/dh_t|| of the minibatch-mean loss"));
       }
       String top = net.layers().get(net.layers().size() - 1).name() + "/dh";
@@ -258,11 +259,11 @@ public final class TrialRunner {
       if (last != first) {
         lines.put("step " + last.step() + " (end)", last.series().get(top));
       }
-      run.logArtifact("profile_lines.png", io.gradsweep.chart.GradientCharts.profileLines(
+      run.logArtifact(Names.Artifact.PROFILE_LINES_PNG, io.gradsweep.chart.GradientCharts.profileLines(
           "||dL/dh_t|| over t, " + top.replace("/dh", "") + ": " + what, lines));
     } catch (RuntimeException e) {
       LOG.warn("could not draw the profile charts of trial {}: {}", spec.id(), e.toString());
-      run.setTag("gradsweep.chart_error", String.valueOf(e));
+      run.setTag(Tag.CHART_ERROR, String.valueOf(e));
     }
   }
 
