@@ -15,6 +15,10 @@ import java.util.Optional;
  *
  * <p>Errors talking to the backend surface as {@link TrackingException} with a message that names the backend
  * address and what failed.
+ *
+ * <p>Sinks are opened by name through {@link TrackingSinks} (the registry of {@link TrackingBackend}s); whoever
+ * opens a sink owns it and closes it. The metric keys, tag keys and artifact names a sweep writes are those of
+ * {@link Names}.
  */
 public interface TrackingSink extends AutoCloseable {
 

@@ -54,7 +54,8 @@ public final class MlflowTrackingSink implements TrackingSink {
    * Where and how trial runs spool what they send ({@link SegmentLog}), and when their senders give up.
    *
    * @param root the spool root: one directory per run under it
-   * @param maxBytes disk the spools being sent from this JVM may take together; logging waits when it is full
+   * @param maxBytes disk the spools sharing a {@link SpoolBudget} may take together (in production one budget per
+   *     JVM: {@link MlflowTrackingBackend}); logging waits when it is full
    * @param giveUpAfter a run's sender gives up after failing for this long in a row (the records stay on disk)
    * @param maxBackoff the longest wait between two attempts while the server is unreachable
    */
