@@ -220,4 +220,61 @@ class SegmentLogTest {
     assertNotNull(r);
     r.close();
   }
+
+  @Test
+  void theSegmentFilesAreTheCodecsFramesBackToBack() throws Exception {
+    SegmentLog s = create("fmt", SpoolBudget.unbounded(), 1 << 20);
+    List<SpoolRecord> recs = List.of(metric(1), new SpoolRecord.Tag("t", "v"), new SpoolRecord.End("FINISHED", 9));
+    java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+    for (SpoolRecord r : recs) {
+      if (r instanceof SpoolRecord.End) {
+        s.appendUnbudgeted(r);
+      } else {
+        s.append(r, () -> true);
+      }
+      expected.write(RecordCodec.frame(r));
+    }
+    s.close();
+    Path dir = root.resolve("fmt");
+    assertArrayEquals(expected.toByteArray(), Files.readAllBytes(dir.resolve("seg-00000001.log")));
+    SpoolMeta meta = SpoolMeta.read(dir);
+    assertEquals(new SpoolMeta("fmt", "7", "mlflow-artifacts:/7/fmt/artifacts", "http://127.0.0.1:1", "host", 1L),
+        meta);
+    SegmentLog r = SegmentLog.reopen(dir);
+    List<SegmentLog.Entry> g = r.readGroup(10);
+    r.ack(g.get(g.size() - 1).end(), g.size(), 0);
+    r.close();
+    assertEquals("1 " + g.get(g.size() - 1).end().offset() + " 2\n", Files.readString(dir.resolve("ack")),
+        "cursor: segment, offset, records acknowledged");
+  }
+
+  @Test
+  void aDamagedRecordInALeftSegmentIsSkippedAndReadingGoesOnInTheNext() throws Exception {
+    SegmentLog s = create("dmg", SpoolBudget.unbounded(), 200);
+    for (int i = 0; i < 20; i++) {
+      s.append(metric(i), () -> true);
+    }
+    s.close();
+    Path dir = root.resolve("dmg");
+    assertTrue(segments(dir) >= 2, "several segments");
+    Path first = dir.resolve("seg-00000001.log");
+    long firstSize = Files.size(first);
+    int frame = RecordCodec.frame(metric(0)).length;
+    try (RandomAccessFile f = new RandomAccessFile(first.toFile(), "rw")) {
+      long at = frame + RecordCodec.HEADER + 3; // inside the second record's payload
+      f.seek(at);
+      int b = f.read();
+      f.seek(at);
+      f.write(b ^ 0x40);
+    }
+    SegmentLog r = SegmentLog.reopen(dir);
+    List<SegmentLog.Entry> got = readAll(r, 100);
+    int inFirst = (int) (firstSize / frame);
+    assertEquals(20 - (inFirst - 1), got.size(), "the first record, then everything of the next segments");
+    assertEquals(metric(0), got.get(0).rec());
+    assertEquals(metric(inFirst), got.get(1).rec());
+    assertEquals(firstSize - frame, r.ignoredBytes(), "the rest of the damaged segment is ignored");
+    r.close();
+  }
+
 }
