@@ -78,9 +78,10 @@ public record TrialRow(int trial, String trialId, String name, Map<String, Strin
     }
     Map<String, Double> m = run.metrics();
     return new TrialRow(trial, id, run.runName(), run.params(), status, intMetric(m, Metric.FINAL_STEPS),
-        intMetric(m, Metric.FINAL_STEPS_TO_SOLVE), intMetric(m, Metric.FINAL_DIVERGED_AT_STEP), metric(m, Metric.FINAL_EVAL_LOSS),
-        metric(m, Metric.FINAL_BASELINE_LOSS), metric(m, Metric.FINAL_MAX_GRAD_NORM), metric(m, Metric.FINAL_CLIP_RATE),
-        metric(m, Metric.FINAL_DECAY_RATE), intMetric(m, Metric.FINAL_HORIZON), metric(m, Metric.FINAL_WALL_SECONDS), run.runId());
+        intMetric(m, Metric.FINAL_STEPS_TO_SOLVE), intMetric(m, Metric.FINAL_DIVERGED_AT_STEP),
+        metric(m, Metric.FINAL_EVAL_LOSS), metric(m, Metric.FINAL_BASELINE_LOSS), metric(m, Metric.FINAL_MAX_GRAD_NORM),
+        metric(m, Metric.FINAL_CLIP_RATE), metric(m, Metric.FINAL_DECAY_RATE), intMetric(m, Metric.FINAL_HORIZON),
+        metric(m, Metric.FINAL_WALL_SECONDS), run.runId());
   }
 
   /** A trial that has no run at all (Spark could not run it): FAILED, parameters only. */

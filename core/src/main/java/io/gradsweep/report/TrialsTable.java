@@ -70,7 +70,8 @@ public final class TrialsTable {
         r -> count(r.stepsToSolve())));
     c.add(new Column("diverged_at_step", "INT", "step at which loss or gradient became NaN/Inf",
         r -> count(r.divergedAtStep())));
-    c.add(new Column("final_eval_loss", "DOUBLE", "last eval loss (" + Names.Metric.FINAL_EVAL_LOSS + ")", r -> num(r.finalEvalLoss())));
+    c.add(new Column("final_eval_loss", "DOUBLE", "last eval loss (" + Names.Metric.FINAL_EVAL_LOSS + ")",
+        r -> num(r.finalEvalLoss())));
     c.add(new Column("baseline_loss", "DOUBLE", "trivial-baseline loss on the same eval set",
         r -> num(r.baselineLoss())));
     c.add(new Column("loss_over_baseline", "DOUBLE", "final_eval_loss / baseline_loss",

@@ -116,7 +116,8 @@ public record TrialResult(
     return new TrialResult(trialId, displayName, runId, status,
         (int) m.getOrDefault(Metric.FINAL_STEPS, 0.0).doubleValue(), intMetric(m, Metric.FINAL_STEPS_TO_SOLVE),
         intMetric(m, Metric.FINAL_DIVERGED_AT_STEP), m.getOrDefault(Metric.FINAL_EVAL_LOSS, Double.NaN),
-        m.getOrDefault(Metric.FINAL_BASELINE_LOSS, Double.NaN), m.getOrDefault(Metric.FINAL_MAX_GRAD_NORM, Double.NaN),
+        m.getOrDefault(Metric.FINAL_BASELINE_LOSS, Double.NaN),
+        m.getOrDefault(Metric.FINAL_MAX_GRAD_NORM, Double.NaN),
         m.getOrDefault(Metric.FINAL_CLIP_RATE, Double.NaN), m.getOrDefault(Metric.FINAL_DECAY_RATE, Double.NaN),
         intMetric(m, Metric.FINAL_HORIZON), m.getOrDefault(Metric.FINAL_WALL_SECONDS, Double.NaN),
         status == TrialStatus.FAILED ? tags.getOrDefault(Tag.ERROR, "failed in an earlier attempt") : null);

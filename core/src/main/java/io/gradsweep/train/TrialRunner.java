@@ -13,11 +13,11 @@ import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.task.Batch;
 import io.gradsweep.task.SequenceTask;
 import io.gradsweep.task.SequenceTasks;
-import io.gradsweep.tracking.TrialRun;
 import io.gradsweep.tracking.Names;
 import io.gradsweep.tracking.Names.Metric;
 import io.gradsweep.tracking.Names.Prefix;
 import io.gradsweep.tracking.Names.Tag;
+import io.gradsweep.tracking.TrialRun;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -244,8 +244,9 @@ public final class TrialRunner {
       for (RecurrentLayer l : net.layers()) {
         String key = l.name() + "/dh";
         double[][] m = entries.stream().map(e -> e.series().get(key)).toArray(double[][]::new);
-        run.logArtifact(Names.Artifact.PROFILE_HEATMAP_PREFIX + l.name() + ".png", io.gradsweep.chart.GradientCharts.profileHeatmap(
-            "Gradient through time: " + what, steps, m, l.name() + ": ||dL/dh_t|| of the minibatch-mean loss"));
+        run.logArtifact(Names.Artifact.PROFILE_HEATMAP_PREFIX + l.name() + ".png",
+            io.gradsweep.chart.GradientCharts.profileHeatmap("Gradient through time: " + what, steps, m,
+                l.name() + ": ||dL/dh_t|| of the minibatch-mean loss"));
       }
       String top = net.layers().get(net.layers().size() - 1).name() + "/dh";
       Map<String, double[]> lines = new LinkedHashMap<>();

@@ -148,7 +148,8 @@ final class MlflowRestClient {
     String path = API + "experiments/get-by-name?experiment_name=" + encodeQuery(name);
     return http.withRetries("get experiment '" + name + "'", ambiguous -> {
       try {
-        return Optional.of(parseExperiment(http.exchange("get experiment '" + name + "'", http.request(path).GET().build())
+        return Optional.of(parseExperiment(http.exchange("get experiment '" + name + "'",
+            http.request(path).GET().build())
             .path("experiment")));
       } catch (MlflowHttp.ApiException e) {
         if (e.status == 404 || "RESOURCE_DOES_NOT_EXIST".equals(e.errorCode)) {
@@ -261,7 +262,7 @@ final class MlflowRestClient {
         body.put("page_token", token);
       }
       String what = "search the running child runs of run " + parentRunId;
-      JsonNode r = http.withRetries(what, ambiguous -> http.exchange(what, http.postJson(API + "runs/search", body.toString())));
+      JsonNode r = http.call(what, http.postJson(API + "runs/search", body.toString()));
       r.path("runs").forEach(run -> out.add(run.path("info").path("run_id").asText()));
       token = r.path("next_page_token").asText("");
     } while (!token.isEmpty());
@@ -285,7 +286,7 @@ final class MlflowRestClient {
         body.put("page_token", token);
       }
       String what = "search runs (" + filter + ") in experiment " + experimentId;
-      JsonNode r = http.withRetries(what, ambiguous -> http.exchange(what, http.postJson(API + "runs/search", body.toString())));
+      JsonNode r = http.call(what, http.postJson(API + "runs/search", body.toString()));
       r.path("runs").forEach(run -> out.add(parseSnapshot(run)));
       token = r.path("next_page_token").asText("");
     } while (!token.isEmpty());
@@ -296,7 +297,7 @@ final class MlflowRestClient {
   RunSnapshot getRunSnapshot(String runId) {
     String what = "get run " + runId;
     String path = API + "runs/get?run_id=" + encodeQuery(runId);
-    return http.withRetries(what, ambiguous -> parseSnapshot(http.exchange(what, http.request(path).GET().build()).path("run")));
+    return parseSnapshot(http.call(what, http.request(path).GET().build()).path("run"));
   }
 
   /** Sets a run's status to RUNNING again (to resume the sweep it is the parent of). */
@@ -343,7 +344,7 @@ final class MlflowRestClient {
   RunInfo getRun(String runId) {
     String what = "get run " + runId;
     String path = API + "runs/get?run_id=" + encodeQuery(runId);
-    return http.withRetries(what, ambiguous -> parseRun(http.exchange(what, http.request(path).GET().build()).path("run")));
+    return parseRun(http.call(what, http.request(path).GET().build()).path("run"));
   }
 
   /** Sends one batch; it must be within {@link BatchLimits#MLFLOW} (see {@link LogBatchChunker}). */
@@ -439,7 +440,8 @@ final class MlflowRestClient {
     JsonNode info = run.path("info");
     String id = info.path("run_id").asText(info.path("run_uuid").asText(""));
     if (id.isEmpty()) {
-      throw new TrackingException("MLflow at " + http.uri() + ": answer has no run id: " + MlflowHttp.snippet(run.toString()));
+      throw new TrackingException("MLflow at " + http.uri() + ": answer has no run id: "
+          + MlflowHttp.snippet(run.toString()));
     }
     return new RunInfo(id, info.path("experiment_id").asText(), info.path("artifact_uri").asText(""),
         info.path("status").asText(""));

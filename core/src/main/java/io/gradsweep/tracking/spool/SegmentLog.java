@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   &lt;root&gt;/&lt;run id&gt;/run.properties   where the records go ({@link SpoolMeta})
- *   &lt;root&gt;/&lt;run id&gt;/lock             held (an OS file lock) by the one process that writes or sends this run
+ *   &lt;root&gt;/&lt;run id&gt;/lock             held (an OS file lock) by the one process writing or sending the run
  *   &lt;root&gt;/&lt;run id&gt;/seg-00000001.log  records ({@link RecordCodec} frames), in segments of at most
  *                                  {@code segmentBytes} (then the next one)
  *   &lt;root&gt;/&lt;run id&gt;/ack              the cursor: the position up to which the server has acknowledged
