@@ -11,9 +11,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,6 +48,29 @@ class NamesJsonTest {
     assertTrue(Files.exists(FILE), FILE.toAbsolutePath() + " is missing; generate it with: " + REGENERATE);
     assertEquals(expected, Files.readString(FILE, StandardCharsets.UTF_8), FILE.toAbsolutePath()
         + " differs from the constants of io.gradsweep.tracking.Names; regenerate it with: " + REGENERATE);
+  }
+
+  @Test
+  void thePythonSideSpellsNoNameItself() throws IOException {
+    List<Path> files = new ArrayList<>(List.of(FILE.resolveSibling("sweepreader.py")));
+    try (Stream<Path> nbs = Files.list(FILE.getParent())) {
+      nbs.filter(p -> p.toString().endsWith(".ipynb")).sorted().forEach(files::add);
+    }
+    List<String> spelled = new ArrayList<>();
+    for (Path f : files) {
+      String src = Files.readString(f, StandardCharsets.UTF_8);
+      for (String group : List.of("metrics", "tags", "artifacts")) {
+        for (String name : Names.asMap().get(group).values()) {
+          // a string literal in Python source, or in a notebook cell's JSON-escaped source
+          for (String literal : List.of("\"" + name + "\"", "'" + name + "'", "\\\"" + name + "\\\"")) {
+            if (src.contains(literal)) {
+              spelled.add(f.getFileName() + ": " + literal);
+            }
+          }
+        }
+      }
+    }
+    assertEquals(List.of(), spelled, "use sweepreader's constants (read from gradsweep_names.json) instead");
   }
 
   @Test
