@@ -7,7 +7,7 @@ per trial. Typical use::
     sr.connect("http://127.0.0.1:5000")
     parent = sr.find_sweep("quickstart")      # the latest sweep of that name ("" = the latest sweep of any name)
     trials = sr.load_trials(parent)           # one row per trial: params, status, final/* metrics
-    curves = sr.histories(trials, ["eval/loss"])
+    curves = sr.histories(trials, [sr.EVAL_LOSS])
 
 Everything returns pandas objects and copes with what a sweep may lack: trials that diverged (no eval loss),
 trials still running (no final metrics), cells without an activation (``-``), a sweep with no trial yet.
@@ -15,10 +15,12 @@ trials still running (no final metrics), cells without an activation (``-``), a 
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,23 +34,51 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 
 DEFAULT_URI = "http://127.0.0.1:5000"
 
-SWEEP_TAG = "gradsweep.sweep"
-STATUS_TAG = "gradsweep.status"
-SUPERSEDED_TAG = "gradsweep.superseded"
-PARENT_TAG = "mlflow.parentRunId"
+#: The metric keys, prefixes, tag keys and artifact names gradsweep writes, as the Java code spells them
+#: (io.gradsweep.tracking.Names): gradsweep_names.json next to this file is generated from those constants, and a
+#: unit test (NamesJsonTest) fails when it is out of date.
+NAMES_FILE = Path(__file__).resolve().with_name("gradsweep_names.json")
+_NAMES = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
+METRICS: dict = _NAMES["metrics"]
+PREFIXES: dict = _NAMES["prefixes"]
+TAGS: dict = _NAMES["tags"]
+ARTIFACTS: dict = _NAMES["artifacts"]
+
+SWEEP_TAG = TAGS["SWEEP"]
+STATUS_TAG = TAGS["STATUS"]
+SUPERSEDED_TAG = TAGS["SUPERSEDED"]
+PARENT_TAG = TAGS["PARENT_RUN_ID"]
+RUN_NAME_TAG = TAGS["RUN_NAME"]
+TRIAL_ID_TAG = TAGS["TRIAL_ID"]
+TRIALS_TAG = TAGS["TRIALS"]
+
+FINAL_PREFIX = PREFIXES["FINAL"]
+PROFILE_PREFIX = PREFIXES["PROFILE"]
+TRAIN_LOSS = METRICS["TRAIN_LOSS"]
+EVAL_LOSS = METRICS["EVAL_LOSS"]
+EVAL_BASELINE_LOSS = METRICS["EVAL_BASELINE_LOSS"]
+GRAD_GLOBAL_NORM = METRICS["GRAD_GLOBAL_NORM"]
+GRADIENT_PROFILE_CSV = ARTIFACTS["GRADIENT_PROFILE_CSV"]
+
+
+def _final(name: str) -> str:
+    """A final/* metric's name without its prefix, e.g. ``eval_loss`` for FINAL_EVAL_LOSS."""
+    return METRICS["FINAL_" + name].removeprefix(FINAL_PREFIX)
+
 
 #: Trial params converted to numbers (the rest stay strings: cell, activation, clip, tbptt, optimizer, init, task).
 NUMERIC_PARAMS = ("seq_len", "lr", "hidden", "layers", "seed", "batch_size", "max_steps", "eval_every",
                   "eval_size", "eval_seed", "solve_threshold", "profile_every")
 #: final/* metrics where -1 means "did not happen" (not solved, not diverged, no horizon).
-MINUS_ONE_IS_NONE = ("steps_to_solve", "diverged_at_step", "horizon")
+MINUS_ONE_IS_NONE = tuple(_final(n) for n in ("STEPS_TO_SOLVE", "DIVERGED_AT_STEP", "HORIZON"))
 
 #: Column order of the trials table: params first (those present), then the final/* metrics.
 PARAM_ORDER = ("task", "seq_len", "cell", "activation", "layers", "hidden", "init", "clip", "tbptt", "optimizer", "lr",
                "batch_size", "seed", "max_steps", "eval_every", "profile_every", "solve_threshold", "eval_size",
                "eval_seed")
-FINAL_ORDER = ("eval_loss", "baseline_loss", "eval_loss_over_baseline", "steps_to_solve", "diverged_at_step", "steps",
-               "max_grad_norm", "clip_rate", "decay_rate", "horizon", "wall_seconds")
+FINAL_ORDER = tuple(_final(n) for n in ("EVAL_LOSS", "BASELINE_LOSS", "EVAL_LOSS_OVER_BASELINE", "STEPS_TO_SOLVE",
+                                         "DIVERGED_AT_STEP", "STEPS", "MAX_GRAD_NORM", "CLIP_RATE", "DECAY_RATE",
+                                         "HORIZON", "WALL_SECONDS"))
 
 #: Status colours shared by the notebooks.
 STATUS_COLORS = {"SOLVED": "tab:green", "NOT_SOLVED": "tab:orange", "DIVERGED": "tab:red", "FAILED": "tab:gray",
@@ -111,7 +141,7 @@ def list_sweeps(experiment: str | None = None) -> pd.DataFrame:
         "experiment": runs["experiment_id"].map(names),
         "started": runs["start_time"],
         "status": runs["status"],
-        "trials": pd.to_numeric(runs.get("tags.gradsweep.trials"), errors="coerce"),
+        "trials": pd.to_numeric(runs.get(f"tags.{TRIALS_TAG}"), errors="coerce"),
         "run_id": runs["run_id"],
     }).reset_index(drop=True)
 
@@ -188,7 +218,7 @@ def load_trials(sweep: Sweep, include_superseded: bool = False) -> pd.DataFrame:
     if not include_superseded and f"tags.{SUPERSEDED_TAG}" in runs.columns:
         runs = runs[runs[f"tags.{SUPERSEDED_TAG}"] != "true"]
     status = runs[f"tags.{STATUS_TAG}"] if f"tags.{STATUS_TAG}" in runs.columns else pd.Series(np.nan, runs.index)
-    cols = {"trial": runs["tags.mlflow.runName"], "network": None, "status": status.fillna(runs["status"])}
+    cols = {"trial": runs[f"tags.{RUN_NAME_TAG}"], "network": None, "status": status.fillna(runs["status"])}
     params = {c.removeprefix("params."): runs[c] for c in runs.columns if c.startswith("params.")}
     params.setdefault("activation", pd.Series("-", runs.index))
     params["activation"] = params["activation"].fillna("-")
@@ -201,14 +231,14 @@ def load_trials(sweep: Sweep, include_superseded: bool = False) -> pd.DataFrame:
     cell = cols.get("cell", pd.Series("?", runs.index))
     cols["network"] = pd.Series([c if a in ("-", "") else f"{c}-{a}" for c, a in zip(cell, cols["activation"])],
                                 index=runs.index)
-    finals = {c.removeprefix("metrics.final/"): pd.to_numeric(runs[c], errors="coerce")
-              for c in runs.columns if c.startswith("metrics.final/")}
+    finals = {c.removeprefix(f"metrics.{FINAL_PREFIX}"): pd.to_numeric(runs[c], errors="coerce")
+              for c in runs.columns if c.startswith(f"metrics.{FINAL_PREFIX}")}
     for name in list(FINAL_ORDER) + sorted(set(finals) - set(FINAL_ORDER)):
         v = finals.get(name, pd.Series(np.nan, runs.index, dtype=float))
         cols[name] = v.where(v >= 0) if name in MINUS_ONE_IS_NONE else v
     cols["run_status"] = runs["status"]
     cols["run_id"] = runs["run_id"]
-    cols["trial_id"] = runs.get("tags.gradsweep.trial_id")
+    cols["trial_id"] = runs.get(f"tags.{TRIAL_ID_TAG}")
     out = pd.DataFrame(cols)
     order = [c for c in ("seq_len", "cell", "activation") if c in out.columns]
     return out.sort_values(order + ["trial"], kind="stable").reset_index(drop=True)
@@ -289,7 +319,7 @@ def gradient_profile(run_id: str, cache_dir: str | None = None) -> pd.DataFrame 
     where the loss is."""
     dst = cache_dir or tempfile.mkdtemp(prefix="gradsweep-profile-")
     try:
-        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="gradient_profile.csv",
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=GRADIENT_PROFILE_CSV,
                                                    dst_path=os.path.join(dst, run_id))
     except Exception:
         return None

@@ -6,6 +6,7 @@ import io.gradsweep.report.AblationReport.LengthRow;
 import io.gradsweep.report.AblationReport.LevelEstimate;
 import io.gradsweep.report.AblationReport.Metric;
 import io.gradsweep.report.AblationReport.RateCell;
+import io.gradsweep.tracking.Names;
 import io.gradsweep.train.TrialStatus;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -30,7 +31,7 @@ final class ReportMarkdown {
     long outcomes = rows.stream().filter(TrialRow::hasOutcome).count();
     if (outcomes == 0) {
       md.append("No trial produced a training outcome (every trial FAILED: see the trial runs' tag "
-          + "`gradsweep.error`), so there is nothing to compare.\n");
+          + "`" + Names.Tag.ERROR + "`), so there is nothing to compare.\n");
       return md.toString();
     }
 

@@ -2,9 +2,10 @@ package io.gradsweep.report;
 
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.tracking.RunSnapshot;
-import io.gradsweep.tracking.TrackingTags;
 import io.gradsweep.train.TrialResult;
 import io.gradsweep.train.TrialStatus;
+import io.gradsweep.tracking.Names;
+import io.gradsweep.tracking.Names.Metric;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -47,9 +48,6 @@ public record TrialRow(int trial, String trialId, String name, Map<String, Strin
       "optimizer", "lr", "hidden", "layers", "init", "seed", "batch_size", "max_steps", "eval_every", "eval_size",
       "eval_seed", "solve_threshold", "profile_every");
 
-  /** Tag of a trial run holding its {@link TrialStatus}. */
-  public static final String STATUS_TAG = "gradsweep.status";
-
   public TrialRow {
     Objects.requireNonNull(trialId, "trialId");
     Objects.requireNonNull(status, "status");
@@ -67,22 +65,23 @@ public record TrialRow(int trial, String trialId, String name, Map<String, Strin
   }
 
   /**
-   * The row of a trial read back from its run: params as logged, status from tag {@value #STATUS_TAG} (FAILED when
+   * The row of a trial read back from its run: params as logged, status from tag {@value Names.Tag#STATUS} (FAILED when
    * the run has none: its task was cut off), summary from the {@code final/*} metrics (a metric that is not there,
    * e.g. a NaN the backend did not store, is missing).
    */
   public static TrialRow fromRun(int trial, RunSnapshot run) {
     String id = run.trialId().orElseThrow(() -> new IllegalArgumentException("run " + run.runId()
-        + " has no tag " + TrackingTags.TRIAL_ID + ": not a trial run"));
-    TrialStatus status = parseStatus(run.tags().get(STATUS_TAG));
+        + " has no tag " + Names.Tag.TRIAL_ID + ": not a trial run"));
+    TrialStatus status = parseStatus(run.tags().get(Names.Tag.STATUS));
     if (status == TrialStatus.FAILED) {
       return failed(trial, id, run.runName(), run.params(), run.runId());
     }
     Map<String, Double> m = run.metrics();
-    return new TrialRow(trial, id, run.runName(), run.params(), status, intMetric(m, "final/steps"),
-        intMetric(m, "final/steps_to_solve"), intMetric(m, "final/diverged_at_step"), metric(m, "final/eval_loss"),
-        metric(m, "final/baseline_loss"), metric(m, "final/max_grad_norm"), metric(m, "final/clip_rate"),
-        metric(m, "final/decay_rate"), intMetric(m, "final/horizon"), metric(m, "final/wall_seconds"), run.runId());
+    return new TrialRow(trial, id, run.runName(), run.params(), status, intMetric(m, Metric.FINAL_STEPS),
+        intMetric(m, Metric.FINAL_STEPS_TO_SOLVE), intMetric(m, Metric.FINAL_DIVERGED_AT_STEP),
+        metric(m, Metric.FINAL_EVAL_LOSS), metric(m, Metric.FINAL_BASELINE_LOSS), metric(m, Metric.FINAL_MAX_GRAD_NORM),
+        metric(m, Metric.FINAL_CLIP_RATE), metric(m, Metric.FINAL_DECAY_RATE), intMetric(m, Metric.FINAL_HORIZON),
+        metric(m, Metric.FINAL_WALL_SECONDS), run.runId());
   }
 
   /** A trial that has no run at all (Spark could not run it): FAILED, parameters only. */

@@ -2,7 +2,7 @@ package io.gradsweep.report;
 
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.tracking.RunSnapshot;
-import io.gradsweep.tracking.TrackingTags;
+import io.gradsweep.tracking.Names;
 import io.gradsweep.train.TrialResult;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -29,7 +29,7 @@ public final class TrialRows {
   /**
    * One row per trial from the trial runs of a sweep (every attempt, any status). Of several attempts of one trial
    * (Spark retried its task), the row comes from the FINISHED one; when none finished, from the latest attempt not
-   * marked {@value TrackingTags#SUPERSEDED}, else the latest. With the sweep's {@code plan} (may be null) the rows
+   * marked {@value Names.Tag#SUPERSEDED}, else the latest. With the sweep's {@code plan} (may be null) the rows
    * follow plan order, a planned trial without any run becomes a FAILED row, and runs of trials outside the plan
    * are left out; without it the rows follow the order of the trials' first runs, numbered 1, 2, ...
    */
@@ -64,6 +64,6 @@ public final class TrialRows {
   /** Finished beats not finished, not superseded beats superseded, then the later start wins. */
   private static final Comparator<RunSnapshot> PREFERENCE = Comparator
       .comparing((RunSnapshot r) -> r.finished())
-      .thenComparing(r -> !"true".equals(r.tags().get(TrackingTags.SUPERSEDED)))
+      .thenComparing(r -> !"true".equals(r.tags().get(Names.Tag.SUPERSEDED)))
       .thenComparingLong(RunSnapshot::startTime);
 }

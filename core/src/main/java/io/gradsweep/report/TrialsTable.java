@@ -1,5 +1,6 @@
 package io.gradsweep.report;
 
+import io.gradsweep.tracking.Names;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,7 +29,7 @@ public final class TrialsTable {
     List<Column> c = new ArrayList<>();
     c.add(new Column("trial", "INT", "position in the sweep's plan (1-based)", r -> r.trial() > 0
         ? Integer.toString(r.trial()) : null));
-    c.add(new Column("trial_id", "STRING", "stable trial id (tag gradsweep.trial_id)", TrialRow::trialId));
+    c.add(new Column("trial_id", "STRING", "stable trial id (tag " + Names.Tag.TRIAL_ID + ")", TrialRow::trialId));
     c.add(new Column("name", "STRING", "run name", TrialRow::name));
     Map<String, String[]> params = new LinkedHashMap<>();
     params.put("task", new String[] {"STRING", "task name"});
@@ -69,7 +70,8 @@ public final class TrialsTable {
         r -> count(r.stepsToSolve())));
     c.add(new Column("diverged_at_step", "INT", "step at which loss or gradient became NaN/Inf",
         r -> count(r.divergedAtStep())));
-    c.add(new Column("final_eval_loss", "DOUBLE", "last eval loss (final/eval_loss)", r -> num(r.finalEvalLoss())));
+    c.add(new Column("final_eval_loss", "DOUBLE", "last eval loss (" + Names.Metric.FINAL_EVAL_LOSS + ")",
+        r -> num(r.finalEvalLoss())));
     c.add(new Column("baseline_loss", "DOUBLE", "trivial-baseline loss on the same eval set",
         r -> num(r.baselineLoss())));
     c.add(new Column("loss_over_baseline", "DOUBLE", "final_eval_loss / baseline_loss",

@@ -27,9 +27,9 @@ public record RunSnapshot(String runId, String experimentId, String runName, Str
     metrics = Map.copyOf(metrics);
   }
 
-  /** The trial id tag ({@link TrackingTags#TRIAL_ID}) of a trial run. */
+  /** The trial id tag ({@link Names.Tag#TRIAL_ID}) of a trial run. */
   public Optional<String> trialId() {
-    return Optional.ofNullable(tags.get(TrackingTags.TRIAL_ID));
+    return Optional.ofNullable(tags.get(Names.Tag.TRIAL_ID));
   }
 
   /** True when the run ended FINISHED. */

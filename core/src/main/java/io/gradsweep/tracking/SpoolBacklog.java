@@ -13,4 +13,10 @@ import java.io.Serializable;
  * @param records records not yet acknowledged by the server
  */
 public record SpoolBacklog(String runId, String trackingUri, String host, String root, long records)
-    implements Serializable {}
+    implements Serializable {
+  public SpoolBacklog {
+    if (records < 0) {
+      throw new IllegalArgumentException("records must be >= 0, got " + records);
+    }
+  }
+}

@@ -97,7 +97,7 @@ public final class TrackingCredentials implements Serializable {
   }
 
   /** The value of the HTTP Authorization header, if any. Never log it. */
-  Optional<String> authorizationHeader() {
+  public Optional<String> authorizationHeader() {
     if (username != null) {
       String pair = username + ":" + password;
       return Optional.of("Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)));

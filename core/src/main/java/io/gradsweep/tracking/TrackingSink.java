@@ -15,6 +15,10 @@ import java.util.Optional;
  *
  * <p>Errors talking to the backend surface as {@link TrackingException} with a message that names the backend
  * address and what failed.
+ *
+ * <p>Sinks are opened by name through {@link TrackingSinks} (the registry of {@link TrackingBackend}s); whoever
+ * opens a sink owns it and closes it. The metric keys, tag keys and artifact names a sweep writes are those of
+ * {@link Names}.
  */
 public interface TrackingSink extends AutoCloseable {
 
@@ -43,7 +47,7 @@ public interface TrackingSink extends AutoCloseable {
   /**
    * Ends the parent run: FINISHED when {@code success}, else FAILED. First, every trial run of the sweep still
    * RUNNING (an attempt whose task was cut off: an executor lost, the sweep interrupted) is ended FAILED with tag
-   * {@link TrackingTags#SUPERSEDED} {@code true}, so no run is left RUNNING. Call it after the trials are done.
+   * {@link Names.Tag#SUPERSEDED} {@code true}, so no run is left RUNNING. Call it after the trials are done.
    */
   void endSweep(SweepRun sweep, boolean success);
 
@@ -70,9 +74,30 @@ public interface TrackingSink extends AutoCloseable {
   /**
    * Opens a parent run again (status RUNNING) to resume its sweep, and sets {@code tags} on it. Trial runs already
    * there are kept; those still RUNNING (cut off when the sweep's earlier driver died) are first ended FAILED with
-   * tag {@link TrackingTags#SUPERSEDED}, as {@link #endSweep} does.
+   * tag {@link Names.Tag#SUPERSEDED}, as {@link #endSweep} does.
    */
   void reopenSweep(SweepRun sweep, Map<String, String> tags);
+
+  /**
+   * Whether this sink keeps on disk what it cannot send ({@link #spoolSweepEnd} writes something). False by default:
+   * sinks without a spool.
+   */
+  default boolean hasSpool() {
+    return false;
+  }
+
+  /**
+   * For when the backend is gone at the end of a sweep: writes the parent run's remaining artifacts and its end
+   * (FINISHED when {@code success}, else FAILED) to this sink's spool, for {@code gradsweep replay}; nothing is sent.
+   * Sinks without a spool ({@link #hasSpool()} false) write nothing and return empty.
+   *
+   * @param artifacts path to content, uploaded in this order before the end
+   * @return where the records wait
+   * @throws TrackingException if the spool cannot be written
+   */
+  default Optional<SpoolBacklog> spoolSweepEnd(SweepRun sweep, boolean success, Map<String, byte[]> artifacts) {
+    return Optional.empty();
+  }
 
   @Override
   void close();

@@ -5,6 +5,12 @@ import java.util.Map;
 /**
  * One trial's run. Metric calls are cheap and do not wait for the backend: values are buffered and sent in
  * batches; {@link #finish} sends what is left and blocks until it is stored.
+ *
+ * <p>Contract: the run is owned by whoever started it ({@link TrackingSink#startTrial}), who ends it with
+ * {@link #finish} (or {@link #close}, which ends it FAILED when it was not finished). Implementations are
+ * thread-safe. Logging after {@link #finish}, or after the backend refused a request for good, throws
+ * {@link TrackingException}; a backend that is merely unreachable does not make logging throw while a spool holds
+ * the records ({@link #undelivered()}).
  */
 public interface TrialRun extends AutoCloseable {
 

@@ -1,7 +1,7 @@
 package io.gradsweep.train;
 
-import io.gradsweep.tracking.RunSnapshot;
-import io.gradsweep.tracking.SpoolBacklog;
+import io.gradsweep.tracking.Names.Metric;
+import io.gradsweep.tracking.Names.Tag;
 import java.io.Serializable;
 import java.util.Map;
 
@@ -28,6 +28,9 @@ import java.util.Map;
  * @param finalProfile the same at the last profile step; null if none
  * @param trackingBacklog what the trial's run could not send to the tracking backend (it waits in a spool for
  *     {@code gradsweep replay}); null when everything was delivered
+ *
+ * <p>Carries plain values only (no tracking types): the tracking layer's view of an undelivered run is converted
+ * to an {@link Undelivered} by whoever runs the trial.
  */
 public record TrialResult(
     String trialId,
@@ -47,13 +50,26 @@ public record TrialResult(
     String error,
     double[] initProfile,
     double[] finalProfile,
-    SpoolBacklog trackingBacklog)
+    Undelivered trackingBacklog)
     implements Serializable {
 
-  /** Tag of a trial run holding its {@link TrialStatus}. */
-  public static final String STATUS_TAG = "gradsweep.status";
-  /** Tag of a FAILED trial run holding the error. */
-  public static final String ERROR_TAG = "gradsweep.error";
+  /**
+   * Records of the trial's run that wait in a spool for {@code gradsweep replay}.
+   *
+   * @param runId the run
+   * @param trackingUri the server they are for
+   * @param host the machine whose disk holds the spool
+   * @param root the spool root directory
+   * @param records records not yet acknowledged by the server
+   */
+  public record Undelivered(String runId, String trackingUri, String host, String root, long records)
+      implements Serializable {
+    public Undelivered {
+      if (records < 0) {
+        throw new IllegalArgumentException("records must be >= 0, got " + records);
+      }
+    }
+  }
 
   /** A result whose run delivered everything. */
   public TrialResult(String trialId, String displayName, String runId, TrialStatus status, int steps,
@@ -73,7 +89,7 @@ public record TrialResult(
   }
 
   /** This result with {@code backlog} as its {@link #trackingBacklog()}. */
-  public TrialResult withTrackingBacklog(SpoolBacklog backlog) {
+  public TrialResult withTrackingBacklog(Undelivered backlog) {
     return new TrialResult(trialId, displayName, runId, status, steps, stepsToSolve, divergedAtStep, finalEvalLoss,
         baselineLoss, maxGradNorm, clipRate, decayRate, horizon, wallSeconds, error, initProfile, finalProfile,
         backlog);
@@ -82,22 +98,29 @@ public record TrialResult(
   /**
    * The result of a trial that ran before, read back from its tracking run (status tag and {@code final/*}
    * metrics): used when a resumed sweep skips the trials already finished. Profiles are not read back (null).
+   *
+   * @param trialId the run's trial id tag (may be null)
+   * @param runId the run's id
+   * @param tags the run's tags
+   * @param metrics the latest value of each of the run's metrics
    */
-  public static TrialResult fromRun(RunSnapshot run, String displayName) {
-    Map<String, Double> m = run.metrics();
+  public static TrialResult fromRun(String trialId, String runId, Map<String, String> tags,
+      Map<String, Double> metrics, String displayName) {
+    Map<String, Double> m = metrics;
     TrialStatus status;
     try {
-      status = TrialStatus.valueOf(run.tags().getOrDefault(STATUS_TAG, TrialStatus.FAILED.name()));
+      status = TrialStatus.valueOf(tags.getOrDefault(Tag.STATUS, TrialStatus.FAILED.name()));
     } catch (IllegalArgumentException e) {
       status = TrialStatus.FAILED;
     }
-    return new TrialResult(run.trialId().orElse(null), displayName, run.runId(), status,
-        (int) m.getOrDefault("final/steps", 0.0).doubleValue(), intMetric(m, "final/steps_to_solve"),
-        intMetric(m, "final/diverged_at_step"), m.getOrDefault("final/eval_loss", Double.NaN),
-        m.getOrDefault("final/baseline_loss", Double.NaN), m.getOrDefault("final/max_grad_norm", Double.NaN),
-        m.getOrDefault("final/clip_rate", Double.NaN), m.getOrDefault("final/decay_rate", Double.NaN),
-        intMetric(m, "final/horizon"), m.getOrDefault("final/wall_seconds", Double.NaN),
-        status == TrialStatus.FAILED ? run.tags().getOrDefault(ERROR_TAG, "failed in an earlier attempt") : null);
+    return new TrialResult(trialId, displayName, runId, status,
+        (int) m.getOrDefault(Metric.FINAL_STEPS, 0.0).doubleValue(), intMetric(m, Metric.FINAL_STEPS_TO_SOLVE),
+        intMetric(m, Metric.FINAL_DIVERGED_AT_STEP), m.getOrDefault(Metric.FINAL_EVAL_LOSS, Double.NaN),
+        m.getOrDefault(Metric.FINAL_BASELINE_LOSS, Double.NaN),
+        m.getOrDefault(Metric.FINAL_MAX_GRAD_NORM, Double.NaN),
+        m.getOrDefault(Metric.FINAL_CLIP_RATE, Double.NaN), m.getOrDefault(Metric.FINAL_DECAY_RATE, Double.NaN),
+        intMetric(m, Metric.FINAL_HORIZON), m.getOrDefault(Metric.FINAL_WALL_SECONDS, Double.NaN),
+        status == TrialStatus.FAILED ? tags.getOrDefault(Tag.ERROR, "failed in an earlier attempt") : null);
   }
 
   private static int intMetric(Map<String, Double> m, String key) {

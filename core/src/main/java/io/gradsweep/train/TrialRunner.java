@@ -14,6 +14,10 @@ import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.task.Batch;
 import io.gradsweep.task.SequenceTask;
 import io.gradsweep.task.SequenceTasks;
+import io.gradsweep.tracking.Names;
+import io.gradsweep.tracking.Names.Metric;
+import io.gradsweep.tracking.Names.Prefix;
+import io.gradsweep.tracking.Names.Tag;
 import io.gradsweep.tracking.TrialRun;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * <p>Step metrics (MLflow keys): {@code train/loss}; {@code grad/global_norm}, {@code grad/global_norm_clipped},
  * {@code grad/clipped} (1 when clipping changed the gradient); {@code grad/<layer>_norm} and
  * {@code grad/<layer>_norm_clipped}; {@code grad/<layer>/<W|R|b>_norm} (before clipping); {@code eval/loss}.
- * Final metrics under {@code final/}. The trial status is tag {@code gradsweep.status}.
+ * Final metrics under {@code final/}. The trial status is tag {@code gradsweep.status}. Every key and tag is
+ * spelled in {@link Names}.
  *
  * <p>Profile steps (step 1, i.e. the gradient at initialisation, and every {@code profile_every} steps, by default
  * {@code eval_every}): the
@@ -88,15 +93,15 @@ public final class TrialRunner {
     String runId = run == null ? null : run.runId();
     try {
       TrialResult r = train(spec, run, t0);
-      run.setTag(TrialResult.STATUS_TAG, r.status().name());
+      run.setTag(Tag.STATUS, r.status().name());
       run.finish(true);
       return r;
     } catch (RuntimeException | OutOfMemoryError e) {
       String msg = e.getClass().getSimpleName() + ": " + e.getMessage();
       LOG.warn("trial {} ({}) failed: {}", spec.id(), spec.displayName(), msg, e);
       try {
-        run.setTag(TrialResult.STATUS_TAG, TrialStatus.FAILED.name());
-        run.setTag(TrialResult.ERROR_TAG, msg.length() > 4000 ? msg.substring(0, 4000) : msg);
+        run.setTag(Tag.STATUS, TrialStatus.FAILED.name());
+        run.setTag(Tag.ERROR, msg.length() > 4000 ? msg.substring(0, 4000) : msg);
         run.finish(false);
       } catch (RuntimeException e2) {
         LOG.warn("could not record the failure of trial {}: {}", spec.id(), e2.toString());
@@ -117,7 +122,7 @@ public final class TrialRunner {
     }
     double wall = seconds(t0);
     run.logMetrics(finalMetrics(trial, state, wall), state.step);
-    run.logArtifact("gradient_profile.csv", trial.profiles().toCsv());
+    run.logArtifact(Names.Artifact.GRADIENT_PROFILE_CSV, trial.profiles().toCsv());
     logProfileCharts(spec, trial.net(), trial.profiles(), run);
     return result(trial, state, wall);
   }
@@ -173,7 +178,7 @@ public final class TrialRunner {
     GradientUpdater<?> updater = Optimizers.byName(spec.optimizer()).instantiate(spec.lr(), net.params());
     Batch eval = evalSet(spec, task, dtype);
     double baseline = task.baselineLoss(eval);
-    run.logMetric("eval/baseline_loss", baseline, 0);
+    run.logMetric(Metric.EVAL_BASELINE_LOSS, baseline, 0);
     SplittableRandom data = new SplittableRandom(spec.seed() * 0x9E3779B97F4A7C15L + 0x5EEDL);
     return new Trial(spec, run, task, net, blocks, updater, eval, baseline, data, new ProfileRecorder(PROFILES_KEPT),
         new LinkedHashMap<>());
@@ -210,7 +215,7 @@ public final class TrialRunner {
     state.statsNanos += System.nanoTime() - s0;
     if (!Double.isFinite(loss) || !before.finite()) {
       state.divergedAt = step;
-      trial.run().logMetric("train/loss_finite", 0, step);
+      trial.run().logMetric(Metric.TRAIN_LOSS_FINITE, 0, step);
       return false;
     }
     if (profileStep) {
@@ -239,13 +244,13 @@ public final class TrialRunner {
       GradientClipper.Outcome clip) {
     Map<String, Double> m = trial.stepMetrics();
     m.clear();
-    m.put("train/loss", loss);
-    m.put("grad/global_norm", before.global());
-    m.put("grad/global_norm_clipped", clip.after().global());
-    m.put("grad/clipped", clip.acted() ? 1.0 : 0.0);
-    before.layers().forEach((k, v) -> m.put("grad/" + k + "_norm", v));
-    clip.after().layers().forEach((k, v) -> m.put("grad/" + k + "_norm_clipped", v));
-    before.blocks().forEach((k, v) -> m.put("grad/" + k + "_norm", v));
+    m.put(Metric.TRAIN_LOSS, loss);
+    m.put(Metric.GRAD_GLOBAL_NORM, before.global());
+    m.put(Metric.GRAD_GLOBAL_NORM_CLIPPED, clip.after().global());
+    m.put(Metric.GRAD_CLIPPED, clip.acted() ? 1.0 : 0.0);
+    before.layers().forEach((k, v) -> m.put(Prefix.GRAD + k + "_norm", v));
+    clip.after().layers().forEach((k, v) -> m.put(Prefix.GRAD + k + "_norm_clipped", v));
+    before.blocks().forEach((k, v) -> m.put(Prefix.GRAD + k + "_norm", v));
     trial.run().logMetrics(m, step);
   }
 
@@ -253,7 +258,7 @@ public final class TrialRunner {
   private static void evaluate(Trial trial, TrialState state) {
     Batch eval = trial.eval();
     state.evalLoss = trial.net().loss(eval.x(), eval.y(), trial.spec().seqLen(), eval.size());
-    trial.run().logMetric("eval/loss", state.evalLoss, state.step);
+    trial.run().logMetric(Metric.EVAL_LOSS, state.evalLoss, state.step);
     if (!Double.isFinite(state.evalLoss)) {
       state.divergedAt = state.step;
     } else if (state.evalLoss < trial.spec().solveThreshold()) {
@@ -264,20 +269,20 @@ public final class TrialRunner {
   /** The {@code final/} metrics of the trial. */
   private static Map<String, Double> finalMetrics(Trial trial, TrialState state, double wall) {
     Map<String, Double> fin = new LinkedHashMap<>();
-    fin.put("final/steps", (double) state.step);
-    fin.put("final/eval_loss", state.finalEvalLoss());
-    fin.put("final/baseline_loss", trial.baseline());
-    fin.put("final/eval_loss_over_baseline", state.diverged() ? Double.NaN : state.evalLoss / trial.baseline());
-    fin.put("final/steps_to_solve", (double) state.stepsToSolve);
-    fin.put("final/diverged_at_step", (double) state.divergedAt);
-    fin.put("final/max_grad_norm", state.maxGrad);
-    fin.put("final/clip_rate", state.clipRate());
-    fin.put("final/wall_seconds", wall);
-    fin.put("final/stats_seconds", state.statsNanos / 1e9);
-    fin.put("final/logging_seconds", state.logNanos / 1e9);
-    fin.put("final/profile_seconds", state.profileNanos / 1e9);
-    fin.put("final/decay_rate", state.lastDecay);
-    fin.put("final/horizon", (double) state.lastHorizon);
+    fin.put(Metric.FINAL_STEPS, (double) state.step);
+    fin.put(Metric.FINAL_EVAL_LOSS, state.finalEvalLoss());
+    fin.put(Metric.FINAL_BASELINE_LOSS, trial.baseline());
+    fin.put(Metric.FINAL_EVAL_LOSS_OVER_BASELINE, state.diverged() ? Double.NaN : state.evalLoss / trial.baseline());
+    fin.put(Metric.FINAL_STEPS_TO_SOLVE, (double) state.stepsToSolve);
+    fin.put(Metric.FINAL_DIVERGED_AT_STEP, (double) state.divergedAt);
+    fin.put(Metric.FINAL_MAX_GRAD_NORM, state.maxGrad);
+    fin.put(Metric.FINAL_CLIP_RATE, state.clipRate());
+    fin.put(Metric.FINAL_WALL_SECONDS, wall);
+    fin.put(Metric.FINAL_STATS_SECONDS, state.statsNanos / 1e9);
+    fin.put(Metric.FINAL_LOGGING_SECONDS, state.logNanos / 1e9);
+    fin.put(Metric.FINAL_PROFILE_SECONDS, state.profileNanos / 1e9);
+    fin.put(Metric.FINAL_DECAY_RATE, state.lastDecay);
+    fin.put(Metric.FINAL_HORIZON, (double) state.lastHorizon);
     return fin;
   }
 
@@ -316,8 +321,9 @@ public final class TrialRunner {
       for (RecurrentLayer l : net.layers()) {
         String key = l.name() + "/dh";
         double[][] m = entries.stream().map(e -> e.series().get(key)).toArray(double[][]::new);
-        run.logArtifact("profile_heatmap_" + l.name() + ".png", io.gradsweep.chart.GradientCharts.profileHeatmap(
-            "Gradient through time: " + what, steps, m, l.name() + ": ||dL/dh_t|| of the minibatch-mean loss"));
+        run.logArtifact(Names.Artifact.PROFILE_HEATMAP_PREFIX + l.name() + ".png",
+            io.gradsweep.chart.GradientCharts.profileHeatmap("Gradient through time: " + what, steps, m,
+                l.name() + ": ||dL/dh_t|| of the minibatch-mean loss"));
       }
       String top = net.layers().get(net.layers().size() - 1).name() + "/dh";
       Map<String, double[]> lines = new LinkedHashMap<>();
@@ -331,11 +337,11 @@ public final class TrialRunner {
       if (last != first) {
         lines.put("step " + last.step() + " (end)", last.series().get(top));
       }
-      run.logArtifact("profile_lines.png", io.gradsweep.chart.GradientCharts.profileLines(
+      run.logArtifact(Names.Artifact.PROFILE_LINES_PNG, io.gradsweep.chart.GradientCharts.profileLines(
           "||dL/dh_t|| over t, " + top.replace("/dh", "") + ": " + what, lines));
     } catch (RuntimeException e) {
       LOG.warn("could not draw the profile charts of trial {}: {}", spec.id(), e.toString());
-      run.setTag("gradsweep.chart_error", String.valueOf(e));
+      run.setTag(Tag.CHART_ERROR, String.valueOf(e));
     }
   }
 
@@ -348,7 +354,7 @@ public final class TrialRunner {
     ProfileStats top = null;
     String topKey = net.layers().get(net.layers().size() - 1).name() + "/dh";
     for (Map.Entry<String, double[]> e : series.entrySet()) {
-      String key = "profile/" + e.getKey();
+      String key = Prefix.PROFILE + e.getKey();
       ProfileStats st = ProfileStats.of(e.getValue());
       if (e.getKey().equals(topKey)) {
         top = st;
@@ -361,9 +367,9 @@ public final class TrialRunner {
         m.put(String.format("%s_b%02d", key, i), b[i]);
       }
     }
-    GradientProfiler.weightSpectra(net).forEach((k, v) -> m.put("weights/" + k, v));
+    GradientProfiler.weightSpectra(net).forEach((k, v) -> m.put(Prefix.WEIGHTS + k, v));
     for (RecurrentLayer l : net.layers()) {
-      l.health().forEach((k, v) -> m.put("health/" + l.name() + "/" + k, v));
+      l.health().forEach((k, v) -> m.put(Prefix.HEALTH + l.name() + "/" + k, v));
     }
     run.logMetrics(m, step);
     return top;

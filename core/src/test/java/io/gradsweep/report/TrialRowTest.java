@@ -9,7 +9,7 @@ import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.tracking.MemoryTrackingSink;
 import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.tracking.SweepRun;
-import io.gradsweep.tracking.TrackingTags;
+import io.gradsweep.tracking.Names;
 import io.gradsweep.tracking.TrialRun;
 import io.gradsweep.train.TrialResult;
 import io.gradsweep.train.TrialRunner;
@@ -58,7 +58,7 @@ class TrialRowTest {
     assertEquals(4, runs.size());
     assertEquals(List.of(TrialStatus.SOLVED, TrialStatus.NOT_SOLVED, TrialStatus.DIVERGED),
         results.stream().map(TrialResult::status).toList(), "the three outcomes");
-    assertTrue(runs.stream().anyMatch(r -> "true".equals(r.tags().get(TrackingTags.SUPERSEDED))));
+    assertTrue(runs.stream().anyMatch(r -> "true".equals(r.tags().get(Names.Tag.SUPERSEDED))));
 
     List<TrialRow> atEnd = TrialRows.of(specs, results);
     List<TrialRow> readBack = TrialRows.fromRuns(specs, runs);
@@ -86,7 +86,7 @@ class TrialRowTest {
     assertEquals(1, missing.trial());
     assertEquals("lstm", missing.network());
     RunSnapshot cut = new RunSnapshot("r1", "e", s.displayName(), "FAILED", 1, s.params(),
-        Map.of(TrackingTags.TRIAL_ID, s.id()), Map.of("final/steps", 3.0));
+        Map.of(Names.Tag.TRIAL_ID, s.id()), Map.of("final/steps", 3.0));
     TrialRow row = TrialRow.fromRun(1, cut);
     assertEquals(TrialStatus.FAILED, row.status());
     assertEquals(-1, row.steps(), "a FAILED row has no summary");

@@ -1,5 +1,7 @@
 package io.gradsweep.testkit;
 
+import io.gradsweep.tracking.TrackingSink;
+import io.gradsweep.tracking.mlflow.MlflowTrackingSink;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradsweep.tracking.MlflowTrackingSink;
+import io.gradsweep.tracking.mlflow.MlflowTrackingSink;
 import io.gradsweep.tracking.SweepRun;
 import io.gradsweep.tracking.TrackingException;
 import java.nio.file.Files;

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.tracking.mlflow.KeyMapper;
+import io.gradsweep.tracking.mlflow.MlflowKeys;
 import io.gradsweep.spec.ClipMode;
 import io.gradsweep.spec.ClipSpec;
 import io.gradsweep.spec.TrialSpec;
@@ -34,7 +36,7 @@ import org.junit.jupiter.api.Test;
 public abstract class TrackingSinkContract {
 
   /** What a backend stored for one run. */
-  protected record StoredRun(String runName, String status, Map<String, String> params, Map<String, String> tags) {}
+  public record StoredRun(String runName, String status, Map<String, String> params, Map<String, String> tags) {}
 
   /** A new sink for the backend under test (closed by the test). */
   protected abstract TrackingSink openSink();
@@ -144,7 +146,7 @@ public abstract class TrackingSinkContract {
     assertEquals("[0.1, 0.01]", parent.params().get("grid.lr"));
     assertEquals("149", parent.params().get("p149"));
     String notes = parent.params().get("notes");
-    assertEquals(MlflowNames.MAX_PARAM_VALUE_LENGTH, notes.length());
+    assertEquals(MlflowKeys.MAX_PARAM_VALUE_LENGTH, notes.length());
     assertTrue(notes.endsWith("...[truncated, 7000 chars]"), notes.substring(notes.length() - 40));
     assertEquals("ci", parent.tags().get("owner"));
     assertEquals("abc123", parent.tags().get("git.sha"));
@@ -161,12 +163,12 @@ public abstract class TrackingSinkContract {
     assertEquals("FINISHED", sa.status());
     assertEquals(a.params(), subMap(sa.params(), a.params().keySet()));
     assertEquals(a.params().size(), sa.params().size(), "exactly the trial's params: " + sa.params());
-    assertEquals(a.id(), sa.tags().get(TrackingTags.TRIAL_ID));
-    assertEquals(sweepName, sa.tags().get(TrackingTags.SWEEP));
-    assertEquals(sweep.runId(), sa.tags().get(TrackingTags.PARENT_RUN_ID));
+    assertEquals(a.id(), sa.tags().get(Names.Tag.TRIAL_ID));
+    assertEquals(sweepName, sa.tags().get(Names.Tag.SWEEP));
+    assertEquals(sweep.runId(), sa.tags().get(Names.Tag.PARENT_RUN_ID));
     assertEquals("solved", sa.tags().get("outcome"));
-    assertEquals("2", sa.tags().get(TrackingTags.NONFINITE_COUNT));
-    assertEquals("grad/norm/layer0 step=2500 value=Infinity", sa.tags().get(TrackingTags.NONFINITE_LAST));
+    assertEquals("2", sa.tags().get(Names.Tag.NONFINITE_COUNT));
+    assertEquals("grad/norm/layer0 step=2500 value=Infinity", sa.tags().get(Names.Tag.NONFINITE_LAST));
 
     List<MetricPoint> loss = metricHistory(runA, "train/loss");
     assertCompleteSeries(loss, "train/loss", 2500, 1, TrackingSinkContract::lossAt);
@@ -179,7 +181,7 @@ public abstract class TrackingSinkContract {
     // Trial B.
     StoredRun sb = readRun(runB);
     assertEquals("FAILED", sb.status());
-    assertEquals(b.id(), sb.tags().get(TrackingTags.TRIAL_ID));
+    assertEquals(b.id(), sb.tags().get(Names.Tag.TRIAL_ID));
     assertNotEquals(a.id(), b.id());
     assertCompleteSeries(metricHistory(runB, "train/loss"), "train/loss", 20, 1, s -> lossAt(s) * 2);
   }
@@ -238,9 +240,9 @@ public abstract class TrackingSinkContract {
       assertEquals("RUNNING", readRun(cutOff.runId()).status());
       driver.endSweep(sweep, true);
       assertEquals("FAILED", readRun(cutOff.runId()).status(), "no run is left RUNNING");
-      assertEquals("true", readRun(cutOff.runId()).tags().get(TrackingTags.SUPERSEDED));
+      assertEquals("true", readRun(cutOff.runId()).tags().get(Names.Tag.SUPERSEDED));
       assertEquals("FINISHED", readRun(retry.runId()).status());
-      assertEquals(null, readRun(retry.runId()).tags().get(TrackingTags.SUPERSEDED));
+      assertEquals(null, readRun(retry.runId()).tags().get(Names.Tag.SUPERSEDED));
       assertEquals("FINISHED", readRun(sweep.runId()).status());
     }
   }
@@ -289,7 +291,7 @@ public abstract class TrackingSinkContract {
       TrialRun cutOff = sink.startTrial(found, trial(experiment, "s", 0.001, 5)); // its driver died
       sink.reopenSweep(found, Map.of("gradsweep.resumed", "1"));
       assertEquals("FAILED", readRun(cutOff.runId()).status());
-      assertEquals("true", readRun(cutOff.runId()).tags().get(TrackingTags.SUPERSEDED));
+      assertEquals("true", readRun(cutOff.runId()).tags().get(Names.Tag.SUPERSEDED));
       RunSnapshot reopened = sink.sweepSnapshot(found);
       assertEquals("RUNNING", reopened.status());
       assertEquals("1", reopened.tags().get("gradsweep.resumed"));
@@ -349,8 +351,8 @@ public abstract class TrackingSinkContract {
     String other = m.map("a_b");
     assertEquals(List.of(1.0), metricHistory(runId, "a_b").stream().map(MetricPoint::value).toList());
     assertEquals(List.of(2.0), metricHistory(runId, other).stream().map(MetricPoint::value).toList());
-    String longKey = MlflowNames.sanitizeKey("k".repeat(300));
-    assertEquals(MlflowNames.MAX_KEY_LENGTH, longKey.length());
+    String longKey = MlflowKeys.sanitizeKey("k".repeat(300));
+    assertEquals(MlflowKeys.MAX_KEY_LENGTH, longKey.length());
     assertEquals(3.0, metricHistory(runId, longKey).get(0).value());
     assertEquals("y", readRun(runId).tags().get("tag_x"));
   }

@@ -1,13 +1,16 @@
 package io.gradsweep.tracking;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.tracking.mlflow.MlflowTrackingSink;
 import io.gradsweep.spec.ClipSpec;
 import io.gradsweep.spec.TrialSpec;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -26,8 +29,23 @@ class TrackingSinksTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> TrackingSinks.open(new TrackingTarget("wandb", null)));
     assertTrue(e.getMessage().contains("'wandb'"), e.getMessage());
-    assertTrue(e.getMessage().contains("mlflow, memory, none"), e.getMessage());
+    assertTrue(e.getMessage().contains("known backends: " + String.join(", ", TrackingSinks.NAMES)), e.getMessage());
+    for (String name : List.of("mlflow", "memory", "none")) {
+      assertTrue(e.getMessage().contains(name), e.getMessage());
+    }
     assertThrows(IllegalArgumentException.class, () -> TrackingSinks.open(new TrackingTarget(null, null)));
+  }
+
+  @Test
+  void theRegistryFindsTheBackendsThroughServiceLoaderInFileOrder() {
+    // core's main services file lists mlflow then none; core's test jar adds memory
+    assertTrue(TrackingSinks.NAMES.containsAll(List.of("mlflow", "memory", "none")), TrackingSinks.NAMES.toString());
+    assertTrue(TrackingSinks.NAMES.indexOf("mlflow") < TrackingSinks.NAMES.indexOf("none"),
+        TrackingSinks.NAMES.toString());
+    assertEquals(TrackingSinks.NAMES, TrackingSinks.backends().stream().map(TrackingBackend::name).toList());
+    assertTrue(TrackingSinks.isKnown(" MLflow "));
+    assertFalse(TrackingSinks.isKnown("wandb"));
+    assertFalse(TrackingSinks.isKnown(null));
   }
 
   @Test

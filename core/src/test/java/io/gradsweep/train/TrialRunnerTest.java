@@ -16,6 +16,7 @@ import io.gradsweep.task.SequenceTasks;
 import io.gradsweep.tracking.MemoryRun;
 import io.gradsweep.tracking.MemoryTrackingSink;
 import io.gradsweep.tracking.MetricPoint;
+import io.gradsweep.tracking.Names;
 import io.gradsweep.tracking.SweepRun;
 import io.gradsweep.tracking.TrackingException;
 import io.gradsweep.tracking.TrialRun;
@@ -160,7 +161,7 @@ class TrialRunnerTest {
     }
 
     String status() {
-      return run.tags().get(TrialResult.STATUS_TAG);
+      return run.tags().get(Names.Tag.STATUS);
     }
   }
 
@@ -309,7 +310,7 @@ class TrialRunnerTest {
     }
     assertEquals("DIVERGED", t.status());
     assertEquals(MemoryRun.FINISHED, t.run().status(), "a diverged trial is a result: its run ends FINISHED");
-    assertFalse(t.run().tags().containsKey(TrialResult.ERROR_TAG));
+    assertFalse(t.run().tags().containsKey(Names.Tag.ERROR));
   }
 
   @Test
@@ -395,7 +396,7 @@ class TrialRunnerTest {
     assertTrue(r.error().contains("TrackingException") && r.error().contains("backend lost at step 3"), r.error());
     assertEquals(run.runId(), r.runId());
     assertEquals("FAILED", t.status());
-    assertEquals(r.error(), t.run().tags().get(TrialResult.ERROR_TAG));
+    assertEquals(r.error(), t.run().tags().get(Names.Tag.ERROR));
     assertEquals(MemoryRun.FAILED, t.run().status(), "a failed trial's run ends FAILED");
     assertEquals(range(1, 2), t.steps("train/loss"), "training stopped at the error");
     assertTrue(t.keysStartingWith("final/").isEmpty(), "no final metrics: " + t.keysStartingWith("final/"));
@@ -412,7 +413,7 @@ class TrialRunnerTest {
     assertEquals(TrialStatus.FAILED, t.result().status());
     assertTrue(t.result().error().contains("no-such-task"), t.result().error());
     assertEquals("FAILED", t.status());
-    assertEquals(t.result().error(), t.run().tags().get(TrialResult.ERROR_TAG));
+    assertEquals(t.result().error(), t.run().tags().get(Names.Tag.ERROR));
     assertEquals(MemoryRun.FAILED, t.run().status());
     assertTrue(t.run().metricKeys().isEmpty(), "nothing trained: " + t.run().metricKeys());
     assertTrue(t.run().artifactPaths().isEmpty());

@@ -1,6 +1,7 @@
 package io.gradsweep.jobs;
 
 import io.gradsweep.tracking.TrackingCredentials;
+import io.gradsweep.tracking.TrackingSinks;
 import io.gradsweep.tracking.TrackingTarget;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -28,7 +29,8 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
     this(command, spec, tracking, parallelism, resume, null, null, null);
   }
 
-  static final Set<String> BACKENDS = Set.of("mlflow", "memory", "none");
+  /** The backends the tracking registry finds ({@code memory} only where core's test jar is on the class path). */
+  static final Set<String> BACKENDS = Set.copyOf(TrackingSinks.NAMES);
 
   static final String USAGE = """
       Usage: gradsweep run SPEC [--resume] [--tracking-uri URI] [--tracking-backend mlflow|memory|none]
@@ -176,7 +178,8 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
       throw new UsageException(command + ": missing SPEC (the sweep spec YAML file)");
     }
     if (!BACKENDS.contains(backend)) {
-      throw new UsageException("--tracking-backend: unknown backend '" + backend + "'; known: mlflow, memory, none");
+      throw new UsageException("--tracking-backend: unknown backend '" + backend + "'; known: "
+          + String.join(", ", TrackingSinks.NAMES));
     }
     if (command.equals("plan")) {
       if (resume) {
@@ -239,7 +242,8 @@ record JobArgs(String command, Path spec, TrackingTarget tracking, int paralleli
           + "nothing to read; use mlflow (default) or memory");
     }
     if (!BACKENDS.contains(backend)) {
-      throw new UsageException("--tracking-backend: unknown backend '" + backend + "'; known: mlflow, memory, none");
+      throw new UsageException("--tracking-backend: unknown backend '" + backend + "'; known: "
+          + String.join(", ", TrackingSinks.NAMES));
     }
     if (uri == null || uri.isBlank()) {
       uri = env.get("MLFLOW_TRACKING_URI");

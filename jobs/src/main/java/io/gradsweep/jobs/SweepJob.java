@@ -9,12 +9,9 @@ import io.gradsweep.spec.PlanFormatter;
 import io.gradsweep.spec.SpecException;
 import io.gradsweep.spec.SweepSpec;
 import io.gradsweep.spec.TrialSpec;
-import io.gradsweep.tracking.MlflowNames;
-import io.gradsweep.tracking.MlflowTrackingSink;
-import io.gradsweep.tracking.RetryPolicy;
+import io.gradsweep.tracking.Names;
 import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.tracking.SpoolBacklog;
-import io.gradsweep.tracking.SpoolReplay;
 import io.gradsweep.tracking.SweepRun;
 import io.gradsweep.tracking.TrackingAuthException;
 import io.gradsweep.tracking.TrackingCredentials;
@@ -22,6 +19,10 @@ import io.gradsweep.tracking.TrackingException;
 import io.gradsweep.tracking.TrackingSink;
 import io.gradsweep.tracking.TrackingSinks;
 import io.gradsweep.tracking.TrackingTarget;
+import io.gradsweep.tracking.mlflow.MlflowKeys;
+import io.gradsweep.tracking.mlflow.MlflowTrackingSink;
+import io.gradsweep.tracking.mlflow.RetryPolicy;
+import io.gradsweep.tracking.mlflow.SpoolReplay;
 import io.gradsweep.train.TrialResult;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -204,7 +205,7 @@ public final class SweepJob {
         out.print(summary);
         printFailures(results);
         List<SpoolBacklog> backlogs = results.stream().map(TrialResult::trackingBacklog).filter(Objects::nonNull)
-            .toList();
+            .map(TrialTask::backlog).toList();
         if (!backlogs.isEmpty()) {
           guard.claim(); // the parent run's end goes to a spool too, not to the shutdown hook
           throw new JobFailure(TRACKING_ERROR, undelivered(sink, sweep, spec, results, summary, backlogs,
@@ -378,10 +379,10 @@ public final class SweepJob {
   /** Step 4: the sweep's parent run, with the sweep-level params and the spec as written. */
   private SweepRun startParentRun(SweepSpec spec, TrackingSink sink, JavaSparkContext jsc) {
     Map<String, String> tags = new LinkedHashMap<>();
-    tags.put("gradsweep.sweep", spec.name());
-    tags.put("gradsweep.trials", Integer.toString(spec.trials().size()));
-    tags.put("gradsweep.spark.master", jsc.master());
-    tags.put("gradsweep.spark.app_id", jsc.sc().applicationId());
+    tags.put(Names.Tag.SWEEP, spec.name());
+    tags.put(Names.Tag.TRIALS, Integer.toString(spec.trials().size()));
+    tags.put(Names.Tag.SPARK_MASTER, jsc.master());
+    tags.put(Names.Tag.SPARK_APP_ID, jsc.sc().applicationId());
     try {
       return sink.startSweep(spec.experiment(), spec.name(), spec.sweepParams(), tags,
           spec.yaml().getBytes(StandardCharsets.UTF_8));
@@ -399,13 +400,13 @@ public final class SweepJob {
     Map<String, String> tags = new LinkedHashMap<>();
     int resumes = parseIntOr(prior.parent().tags().get(RESUMED_TAG), 0) + 1;
     tags.put(RESUMED_TAG, Integer.toString(resumes));
-    tags.put("gradsweep.trials", Integer.toString(spec.trials().size()));
-    tags.put("gradsweep.spark.master", jsc.master());
-    tags.put("gradsweep.spark.app_id", jsc.sc().applicationId());
+    tags.put(Names.Tag.TRIALS, Integer.toString(spec.trials().size()));
+    tags.put(Names.Tag.SPARK_MASTER, jsc.master());
+    tags.put(Names.Tag.SPARK_APP_ID, jsc.sc().applicationId());
     List<String> changed = new ArrayList<>();
     spec.sweepParams().forEach((k, v) -> {
       String old = prior.parent().params().get(k);
-      if (old == null || !old.equals(MlflowNames.truncateParamValue(v))) {
+      if (old == null || !old.equals(MlflowKeys.truncateParamValue(v))) {
         changed.add(k);
       }
     });
@@ -425,9 +426,9 @@ public final class SweepJob {
   }
 
   /** Tag of a parent run: how many times its sweep was resumed. */
-  static final String RESUMED_TAG = "gradsweep.resumed";
+  static final String RESUMED_TAG = Names.Tag.RESUMED;
   /** Tag of a resumed parent run: sweep params whose value the current spec changed or added. */
-  static final String CHANGED_PARAMS_TAG = "gradsweep.resume.changed_params";
+  static final String CHANGED_PARAMS_TAG = Names.Tag.RESUME_CHANGED_PARAMS;
 
   private static int parseIntOr(String s, int otherwise) {
     try {
@@ -523,7 +524,9 @@ public final class SweepJob {
       List<TrialResult> out = new ArrayList<>(planned.size());
       for (TrialSpec t : planned) {
         TrialResult r = now.get(t.id());
-        out.add(r != null ? r : TrialResult.fromRun(finished.get(t.id()), t.displayName()));
+        RunSnapshot done = finished.get(t.id());
+        out.add(r != null ? r : TrialResult.fromRun(done.trialId().orElse(null), done.runId(), done.tags(),
+            done.metrics(), t.displayName()));
       }
       return out;
     }
@@ -554,12 +557,12 @@ public final class SweepJob {
     } catch (TrackingException e) {
       guard.claim();
       String spooled = "";
-      if (sink instanceof MlflowTrackingSink m) {
+      if (sink.hasSpool()) {
         // the same path as the trial runs: the end waits in a spool for gradsweep replay
         Map<String, byte[]> artifacts = new LinkedHashMap<>();
         artifacts.put("summary.txt", summary.getBytes(StandardCharsets.UTF_8));
         try {
-          SpoolBacklog b = m.spoolSweepEnd(sweep, completed, artifacts);
+          SpoolBacklog b = sink.spoolSweepEnd(sweep, completed, artifacts).orElseThrow();
           spooled = "\nits end waits in " + b.root() + " on " + b.host() + "; once the server is back, run: "
               + replayCommand(b);
         } catch (RuntimeException e2) {
@@ -598,12 +601,12 @@ public final class SweepJob {
           .append(" trial run").append(c[0] == 1 ? "" : "s").append(", ").append(c[1]).append(" records");
     });
     SpoolBacklog parent = null;
-    if (sink instanceof MlflowTrackingSink ms) {
+    if (sink.hasSpool()) {
       Map<String, byte[]> artifacts = new LinkedHashMap<>();
       artifacts.put("summary.txt", summary.getBytes(StandardCharsets.UTF_8));
       artifacts.putAll(SweepArtifacts.build(spec.name(), spec.trials(), results, err));
       try {
-        parent = ms.spoolSweepEnd(sweep, completed, artifacts);
+        parent = sink.spoolSweepEnd(sweep, completed, artifacts).orElseThrow();
         m.append("\n  on ").append(parent.host()).append(" in ").append(parent.root()).append(": the parent run ")
             .append(sweep.runId()).append(" (its artifacts and its end: it cannot be ended now and stays RUNNING "
                 + "until the replay)");

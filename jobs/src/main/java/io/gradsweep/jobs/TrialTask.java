@@ -2,6 +2,7 @@ package io.gradsweep.jobs;
 
 import io.gradsweep.engine.RecurrentLayer;
 import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.tracking.Names;
 import io.gradsweep.tracking.SpoolBacklog;
 import io.gradsweep.tracking.SweepRun;
 import io.gradsweep.tracking.TrackingSink;
@@ -28,11 +29,11 @@ import org.apache.spark.api.java.function.FlatMapFunction;
  */
 final class TrialTask implements FlatMapFunction<Iterator<TrialSpec>, TrialResult> {
   /** Child-run tag: which executor ran the trial, and which attempt of the task it was. */
-  static final String EXECUTOR_TAG = "gradsweep.executor";
+  static final String EXECUTOR_TAG = Names.Tag.EXECUTOR;
   /** Child-run tag: OMP_NUM_THREADS of the JVM that trained the trial (the ND4J threads per trial). */
-  static final String OMP_TAG = "gradsweep.omp_num_threads";
+  static final String OMP_TAG = Names.Tag.OMP_NUM_THREADS;
   /** Child-run tag: the engine's float kernels in the JVM that trained the trial (vector or scalar). */
-  static final String KERNELS_TAG = "gradsweep.float_kernels";
+  static final String KERNELS_TAG = Names.Tag.FLOAT_KERNELS;
 
   private final TrackingTarget target;
   private final SweepRun sweep;
@@ -68,8 +69,18 @@ final class TrialTask implements FlatMapFunction<Iterator<TrialSpec>, TrialResul
       }
       // the tracking server stayed away: the result still goes back, with where its records wait for a replay
       SpoolBacklog left = run.undelivered();
-      return left == null ? result : result.withTrackingBacklog(left);
+      return left == null ? result : result.withTrackingBacklog(undelivered(left));
     }
+  }
+
+  /** The tracking layer's backlog as the plain value a {@link TrialResult} carries. */
+  static TrialResult.Undelivered undelivered(SpoolBacklog b) {
+    return new TrialResult.Undelivered(b.runId(), b.trackingUri(), b.host(), b.root(), b.records());
+  }
+
+  /** A trial result's backlog as the tracking layer's value. */
+  static SpoolBacklog backlog(TrialResult.Undelivered u) {
+    return new SpoolBacklog(u.runId(), u.trackingUri(), u.host(), u.root(), u.records());
   }
 
   /**

@@ -11,7 +11,7 @@ import io.gradsweep.testkit.MlflowRestReader;
 import io.gradsweep.testkit.MlflowRestReader.RunRecord;
 import io.gradsweep.testkit.MlflowTestServer;
 import io.gradsweep.tracking.MetricPoint;
-import io.gradsweep.tracking.MlflowTrackingSink;
+import io.gradsweep.tracking.mlflow.MlflowTrackingSink;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

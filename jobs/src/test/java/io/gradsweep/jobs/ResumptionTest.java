@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.tracking.SweepRun;
-import io.gradsweep.tracking.TrackingTags;
+import io.gradsweep.tracking.Names;
 import io.gradsweep.train.TrialResult;
 import io.gradsweep.train.TrialStatus;
 import java.util.List;
@@ -20,7 +20,7 @@ class ResumptionTest {
       Map<String, Double> metrics) {
     Map<String, String> all = new java.util.HashMap<>(tags);
     if (trialId != null) {
-      all.put(TrackingTags.TRIAL_ID, trialId);
+      all.put(Names.Tag.TRIAL_ID, trialId);
     }
     return new RunSnapshot(runId, "1", "name", status, 0, Map.of(), all, metrics);
   }
@@ -45,10 +45,10 @@ class ResumptionTest {
     List<TrialSpec> planned = Trials.seeds(4);
     TrialSpec t0 = planned.get(0);
     TrialSpec t2 = planned.get(2);
-    RunSnapshot done0 = run("r0", t0.id(), "FINISHED", Map.of(TrialResult.STATUS_TAG, "SOLVED"),
+    RunSnapshot done0 = run("r0", t0.id(), "FINISHED", Map.of(Names.Tag.STATUS, "SOLVED"),
         Map.of("final/steps", 120.0, "final/steps_to_solve", 110.0, "final/eval_loss", 0.01,
             "final/baseline_loss", 0.17, "final/decay_rate", 0.9, "final/horizon", 12.0));
-    RunSnapshot done2 = run("r2", t2.id(), "FINISHED", Map.of(TrialResult.STATUS_TAG, "DIVERGED"),
+    RunSnapshot done2 = run("r2", t2.id(), "FINISHED", Map.of(Names.Tag.STATUS, "DIVERGED"),
         Map.of("final/steps", 3.0, "final/diverged_at_step", 3.0));
     SweepJob.Resumption r = new SweepJob.Resumption(new SweepRun("1", "p", null),
         run("p", null, "FAILED", Map.of(), Map.of()), SweepJob.Resumption.finishedByTrialId(List.of(done0, done2)));

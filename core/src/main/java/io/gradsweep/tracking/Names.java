@@ -1,0 +1,170 @@
+package io.gradsweep.tracking;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The one place where gradsweep spells the metric keys, key prefixes, tag keys and artifact names it writes to (and
+ * reads back from) a tracking backend. Java code refers to these constants; the notebooks read the same names from
+ * {@code notebooks/gradsweep_names.json}, generated from this class by {@link #asMap()} (a unit test fails, naming
+ * the command that regenerates the file, when it is out of date).
+ *
+ * <p>Every constant is a {@code public static final String} of one of the nested classes; the JSON file has one
+ * object per nested class ({@code metrics}, {@code prefixes}, {@code tags}, {@code artifacts}) mapping each
+ * constant's Java name to its value.
+ */
+public final class Names {
+  private Names() {}
+
+  /** Prefixes of families of metric keys ({@code <prefix><something>}). */
+  public static final class Prefix {
+    private Prefix() {}
+
+    /** Summary metrics logged once at the end of a trial. */
+    public static final String FINAL = "final/";
+    /** Gradient norms per step: global, per layer, per parameter block. */
+    public static final String GRAD = "grad/";
+    /** Per-time-step gradient profile buckets and their statistics. */
+    public static final String PROFILE = "profile/";
+    /** Spectral radius and largest singular value of recurrent weight blocks. */
+    public static final String WEIGHTS = "weights/";
+    /** Activation health of each layer. */
+    public static final String HEALTH = "health/";
+    /** Training metrics per step. */
+    public static final String TRAIN = "train/";
+    /** Held-out evaluation metrics. */
+    public static final String EVAL = "eval/";
+  }
+
+  /** Metric keys (step metrics and the {@link Prefix#FINAL} summary). */
+  public static final class Metric {
+    private Metric() {}
+
+    public static final String TRAIN_LOSS = Prefix.TRAIN + "loss";
+    /** 0 at the step whose training loss was not finite (the trial diverged). */
+    public static final String TRAIN_LOSS_FINITE = Prefix.TRAIN + "loss_finite";
+    public static final String EVAL_LOSS = Prefix.EVAL + "loss";
+    /** The task's trivial-baseline loss on the held-out set, logged at step 0. */
+    public static final String EVAL_BASELINE_LOSS = Prefix.EVAL + "baseline_loss";
+    public static final String GRAD_GLOBAL_NORM = Prefix.GRAD + "global_norm";
+    public static final String GRAD_GLOBAL_NORM_CLIPPED = Prefix.GRAD + "global_norm_clipped";
+    /** 1 when clipping changed the gradient at that step. */
+    public static final String GRAD_CLIPPED = Prefix.GRAD + "clipped";
+
+    public static final String FINAL_STEPS = Prefix.FINAL + "steps";
+    public static final String FINAL_EVAL_LOSS = Prefix.FINAL + "eval_loss";
+    public static final String FINAL_BASELINE_LOSS = Prefix.FINAL + "baseline_loss";
+    public static final String FINAL_EVAL_LOSS_OVER_BASELINE = Prefix.FINAL + "eval_loss_over_baseline";
+    public static final String FINAL_STEPS_TO_SOLVE = Prefix.FINAL + "steps_to_solve";
+    public static final String FINAL_DIVERGED_AT_STEP = Prefix.FINAL + "diverged_at_step";
+    public static final String FINAL_MAX_GRAD_NORM = Prefix.FINAL + "max_grad_norm";
+    public static final String FINAL_CLIP_RATE = Prefix.FINAL + "clip_rate";
+    public static final String FINAL_WALL_SECONDS = Prefix.FINAL + "wall_seconds";
+    public static final String FINAL_STATS_SECONDS = Prefix.FINAL + "stats_seconds";
+    public static final String FINAL_LOGGING_SECONDS = Prefix.FINAL + "logging_seconds";
+    public static final String FINAL_PROFILE_SECONDS = Prefix.FINAL + "profile_seconds";
+    public static final String FINAL_DECAY_RATE = Prefix.FINAL + "decay_rate";
+    public static final String FINAL_HORIZON = Prefix.FINAL + "horizon";
+  }
+
+  /** Tag keys gradsweep writes on runs. */
+  public static final class Tag {
+    private Tag() {}
+
+    /** MLflow's tag linking a child run to its parent (the UI nests runs by it). */
+    public static final String PARENT_RUN_ID = "mlflow.parentRunId";
+    /** MLflow's tag holding the run name. */
+    public static final String RUN_NAME = "mlflow.runName";
+    /** The trial's stable id ({@code TrialSpec.id()}), on each child run. */
+    public static final String TRIAL_ID = "gradsweep.trial_id";
+    /** The sweep name, on the parent run and each child run. */
+    public static final String SWEEP = "gradsweep.sweep";
+    /** Number of trials of the sweep, on the parent run. */
+    public static final String TRIALS = "gradsweep.trials";
+    /** The Spark master the sweep ran on, on the parent run. */
+    public static final String SPARK_MASTER = "gradsweep.spark.master";
+    /** The Spark application id, on the parent run. */
+    public static final String SPARK_APP_ID = "gradsweep.spark.app_id";
+    /** How many times the sweep was resumed, on the parent run. */
+    public static final String RESUMED = "gradsweep.resumed";
+    /** Params whose value changed when the sweep was resumed, on the parent run. */
+    public static final String RESUME_CHANGED_PARAMS = "gradsweep.resume.changed_params";
+    /** The trial's status (SOLVED, NOT_SOLVED, DIVERGED, FAILED), on each child run. */
+    public static final String STATUS = "gradsweep.status";
+    /** The error of a FAILED trial, on its child run. */
+    public static final String ERROR = "gradsweep.error";
+    /** Which executor ran the trial. */
+    public static final String EXECUTOR = "gradsweep.executor";
+    /** OMP_NUM_THREADS of the executor that ran the trial. */
+    public static final String OMP_NUM_THREADS = "gradsweep.omp_num_threads";
+    /** Why the trial's profile charts could not be drawn (the trial itself went on). */
+    public static final String CHART_ERROR = "gradsweep.chart_error";
+    /** Which float kernels the engine used. */
+    public static final String FLOAT_KERNELS = "gradsweep.float_kernels";
+    /** Number of non-finite (NaN, +-Inf) metric values the run was given; they are not stored as metric points. */
+    public static final String NONFINITE_COUNT = "gradsweep.nonfinite_metrics";
+    /** The last non-finite metric value, as {@code <key> step=<step> value=<NaN|Infinity|-Infinity>}. */
+    public static final String NONFINITE_LAST = "gradsweep.nonfinite_last";
+    /** Client-made token set on run creation, so that a retried create can find the run it may already have made. */
+    public static final String CREATE_TOKEN = "gradsweep.create_token";
+    /** Why sending to the tracking backend failed, set (best effort) when a run is ended after such a failure. */
+    public static final String TRACKING_ERROR = "gradsweep.tracking_error";
+    /**
+     * Set to {@code true} on a trial run that was still RUNNING when its sweep ended: its task was cut off (executor
+     * lost, sweep interrupted); Spark's retry of the same trial, if any, logged to a run of its own.
+     */
+    public static final String SUPERSEDED = "gradsweep.superseded";
+
+    /** Value of {@link #NONFINITE_LAST}. */
+    public static String describeNonFinite(String key, long step, double value) {
+      return key + " step=" + step + " value=" + value;
+    }
+  }
+
+  /** Artifact paths gradsweep writes. */
+  public static final class Artifact {
+    private Artifact() {}
+
+    /** The sweep spec as the sweep ran it, on the parent run. */
+    public static final String SWEEP_YAML = "sweep.yaml";
+    /** The summary table of a finished sweep, on the parent run. */
+    public static final String SUMMARY = "summary.txt";
+    /** The kept gradient profiles of a trial (columns train_step, series, t0..), on its child run. */
+    public static final String GRADIENT_PROFILE_CSV = "gradient_profile.csv";
+    /** The top layer's gradient profile at initialisation and at the last measurement, on a trial's run. */
+    public static final String PROFILE_LINES_PNG = "profile_lines.png";
+    /** Start of the per-layer profile heatmaps of a trial: {@code profile_heatmap_<layer>.png}. */
+    public static final String PROFILE_HEATMAP_PREFIX = "profile_heatmap_";
+  }
+
+  /**
+   * Every name, by group ({@code metrics}, {@code prefixes}, {@code tags}, {@code artifacts}) and, within a group,
+   * by Java constant name (sorted): what {@code notebooks/gradsweep_names.json} holds.
+   */
+  public static Map<String, Map<String, String>> asMap() {
+    Map<String, Map<String, String>> out = new LinkedHashMap<>();
+    out.put("metrics", constants(Metric.class));
+    out.put("prefixes", constants(Prefix.class));
+    out.put("tags", constants(Tag.class));
+    out.put("artifacts", constants(Artifact.class));
+    return out;
+  }
+
+  private static Map<String, String> constants(Class<?> holder) {
+    Map<String, String> out = new TreeMap<>();
+    for (Field f : holder.getDeclaredFields()) {
+      int m = f.getModifiers();
+      if (Modifier.isPublic(m) && Modifier.isStatic(m) && Modifier.isFinal(m) && f.getType() == String.class) {
+        try {
+          out.put(f.getName(), (String) f.get(null));
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+    return out;
+  }
+}

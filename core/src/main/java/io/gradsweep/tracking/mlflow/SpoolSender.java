@@ -1,0 +1,112 @@
+package io.gradsweep.tracking.mlflow;
+
+import io.gradsweep.tracking.MetricPoint;
+import io.gradsweep.tracking.TrackingException;
+import io.gradsweep.tracking.spool.SegmentLog;
+import io.gradsweep.tracking.spool.SpoolRecord;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Sends the groups a {@link SegmentLog} yields, one request per artifact or end record and {@code log-batch}
+ * requests (split to the server's limits) for the metrics, params and tags in between, then acknowledges them.
+ *
+ * <p>Why resending is harmless: MLflow's metric table has the primary key (key, timestamp, step, value, is_nan)
+ * per run, and its SQL store answers a duplicate insert by storing only the points that are missing (MLflow 3.17.2,
+ * {@code SqlAlchemyStore._log_metrics}); every point carries the timestamp taken when it was logged, so a group
+ * that is sent again after an answer was lost adds nothing. Tags, the run's status and artifacts are overwritten
+ * with the same values; a param logged again with the same value is accepted.
+ */
+final class SpoolSender {
+  /** Records read per group. */
+  static final int GROUP = 10_000;
+
+  private final SegmentLog spool;
+  private final MlflowRestClient client;
+  private String artifactUri;
+  private List<SegmentLog.Entry> group = List.of();
+  private String endStatus;
+
+  SpoolSender(SegmentLog spool, MlflowRestClient client) {
+    this.spool = spool;
+    this.client = client;
+    this.artifactUri = spool.meta().artifactUri();
+  }
+
+  /**
+   * Sends the next group (the one that failed last time, if any) and acknowledges it.
+   *
+   * @return the number of records sent, 0 when nothing is waiting
+   * @throws TrackingException if the request failed ({@link MlflowHttp.ApiException}: refused for good)
+   */
+  int sendNext() {
+    if (group.isEmpty()) {
+      group = spool.readGroup(GROUP);
+      if (group.isEmpty()) {
+        return 0;
+      }
+    }
+    send(group);
+    SegmentLog.Entry last = group.get(group.size() - 1);
+    int n = group.size();
+    spool.ack(last.end(), n, group.stream().mapToLong(SegmentLog.Entry::bytes).sum());
+    if (last.rec() instanceof SpoolRecord.End e) {
+      endStatus = e.status();
+    }
+    group = List.of();
+    return n;
+  }
+
+  /** The status of the end record sent, or null if none was sent yet. */
+  String endStatus() {
+    return endStatus;
+  }
+
+  /** True for a failure the server will give again however often the request is repeated (HTTP 4xx etc.). */
+  static boolean permanent(TrackingException e) {
+    return e instanceof MlflowHttp.ApiException;
+  }
+
+  private void send(List<SegmentLog.Entry> entries) {
+    String runId = spool.meta().runId();
+    SpoolRecord first = entries.get(0).rec();
+    if (first instanceof SpoolRecord.Artifact a) {
+      if (artifactUri == null || artifactUri.isEmpty()) {
+        artifactUri = client.getRun(runId).artifactUri();
+      }
+      client.putArtifact(artifactUri, a.path(), a.content());
+      return;
+    }
+    if (first instanceof SpoolRecord.End e) {
+      client.updateRun(runId, e.status(), e.endTime());
+      return;
+    }
+    List<MetricPoint> metrics = new ArrayList<>(entries.size());
+    // a key twice in one log-batch is refused (params) or ambiguous (tags): the last value of each key is sent
+    Map<String, String> params = new LinkedHashMap<>();
+    Map<String, String> tags = new LinkedHashMap<>();
+    for (SegmentLog.Entry en : entries) {
+      if (en.rec() instanceof SpoolRecord.Metric m) {
+        metrics.add(new MetricPoint(m.key(), m.value(), m.timestamp(), m.step()));
+      } else if (en.rec() instanceof SpoolRecord.Param p) {
+        params.remove(p.key());
+        params.put(p.key(), p.value());
+      } else if (en.rec() instanceof SpoolRecord.Tag t) {
+        tags.remove(t.key());
+        tags.put(t.key(), t.value());
+      } else {
+        throw new IllegalStateException("not a batch record: " + en.rec());
+      }
+    }
+    List<LogBatch.Entry> p = new ArrayList<>();
+    params.forEach((k, v) -> p.add(new LogBatch.Entry(k, v)));
+    List<LogBatch.Entry> t = new ArrayList<>();
+    tags.forEach((k, v) -> t.add(new LogBatch.Entry(k, v)));
+    for (LogBatch batch : LogBatchChunker.split(metrics, p, t, BatchLimits.MLFLOW)) {
+      client.logBatch(runId, batch);
+    }
+  }
+}
