@@ -67,8 +67,8 @@ public final class SweepArtifacts {
    * {@value AblationReport#DIR}/); returns them, empty when the report could not be built. A report that cannot be
    * built, or a file that cannot be uploaded, is a warning on {@code err}: it never fails the sweep.
    */
-  public static Map<String, byte[]> uploadReport(TrackingSink sink, SweepRun sweep, String sweepName, List<TrialRow> rows,
-      PrintStream err) {
+  public static Map<String, byte[]> uploadReport(TrackingSink sink, SweepRun sweep, String sweepName,
+      List<TrialRow> rows, PrintStream err) {
     Map<String, byte[]> files;
     try {
       files = AblationReport.of(sweepName, rows).files();

@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
     "the same as run on a Spark standalone cluster: jobs/bin/gradsweep submits the uber jar to --master URL with "
         + "Spark's SparkSubmit (client mode: the driver runs here, the trials on the cluster's executors). "
         + "jobs/bin/spark-cluster start runs a cluster on this machine and prints its URL"})
-final class SubmitCommand implements java.util.concurrent.Callable<Integer> {
+final class SubmitCommand implements Callable<Integer> {
   @Spec
   CommandSpec command;
 

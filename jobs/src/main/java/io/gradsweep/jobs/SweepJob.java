@@ -10,8 +10,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
@@ -43,6 +45,9 @@ public final class SweepJob implements Callable<Integer> {
       + "command's)")
   boolean help;
 
+  @Spec
+  CommandSpec spec;
+
   private SweepJob() {}
 
   public static void main(String[] args) {
@@ -73,7 +78,7 @@ public final class SweepJob implements Callable<Integer> {
   /** Without a command: a usage error. */
   @Override
   public Integer call() {
-    throw new ParameterException(new CommandLine(this), "missing command: " + String.join(", ", COMMANDS));
+    throw new ParameterException(spec.commandLine(), "missing command: " + String.join(", ", COMMANDS));
   }
 
   /** The command line of gradsweep: the commands, their help, and how failures become exit statuses. */
@@ -132,5 +137,4 @@ public final class SweepJob implements Callable<Integer> {
     e.printStackTrace(err);
     return INTERNAL_ERROR;
   }
-
 }

@@ -47,8 +47,8 @@ class SweepJobTest {
       assertTrue(p.matcher(key).find(), key);
     }
     assertEquals(false, p.matcher("spark.executorEnv.MLFLOW_TRACKING_URI").find());
-    assertTrue(java.util.regex.Pattern.compile(SparkSessions.redactionRegex("(?i)mine")).matcher("mlflow_tracking_token")
-        .find(), "a user's own regex is extended, not replaced");
+    assertTrue(java.util.regex.Pattern.compile(SparkSessions.redactionRegex("(?i)mine"))
+        .matcher("mlflow_tracking_token").find(), "a user's own regex is extended, not replaced");
   }
 
   @Test
