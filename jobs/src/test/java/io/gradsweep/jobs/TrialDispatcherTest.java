@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.sweep.ProgressReporter;
 import io.gradsweep.sweep.TrialOutcome;
+import io.gradsweep.sweep.Trials;
 import io.gradsweep.train.TrialResult;
 import io.gradsweep.train.TrialStatus;
 import java.io.ByteArrayOutputStream;
