@@ -1,6 +1,8 @@
 package io.gradsweep.jobs;
 
 import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.sweep.TrialListener;
+import io.gradsweep.sweep.TrialOutcome;
 import io.gradsweep.train.TrialResult;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -23,11 +25,6 @@ import org.apache.spark.api.java.function.FlatMapFunction;
  * failed task, up to {@code spark.task.maxFailures} attempts, on any executor.)
  */
 final class TrialDispatcher {
-  /**
-   * The result of one trial: from the trial runner, or a FAILED stand-in with {@code sparkError} set when Spark
-   * could not run the trial's task.
-   */
-  record Outcome(TrialResult result, String sparkError) {}
 
   private TrialDispatcher() {}
 
@@ -36,9 +33,12 @@ final class TrialDispatcher {
     return jsc.parallelize(trials, trials.size());
   }
 
-  /** Runs every trial; returns one outcome per trial, in the trials' order. */
-  static List<Outcome> runAll(JavaSparkContext jsc, List<TrialSpec> trials,
-      FlatMapFunction<Iterator<TrialSpec>, TrialResult> task, int parallelism, ProgressReporter progress)
+  /**
+   * Runs every trial; returns one outcome per trial, in the trials' order: the trial's result, or a FAILED stand-in
+   * with the executor error set when Spark could not run the trial's task.
+   */
+  static List<TrialOutcome> runAll(JavaSparkContext jsc, List<TrialSpec> trials,
+      FlatMapFunction<Iterator<TrialSpec>, TrialResult> task, int parallelism, TrialListener listener)
       throws InterruptedException {
     JavaRDD<TrialSpec> distributed = distribute(jsc, trials);
     ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallelism, trials.size()), r -> {
@@ -47,13 +47,13 @@ final class TrialDispatcher {
       return t;
     });
     try {
-      List<Future<Outcome>> futures = new ArrayList<>();
+      List<Future<TrialOutcome>> futures = new ArrayList<>();
       for (int i = 0; i < trials.size(); i++) {
         int index = i;
-        futures.add(pool.submit(() -> runOne(jsc, distributed, task, trials, index, progress)));
+        futures.add(pool.submit(() -> runOne(jsc, distributed, task, trials, index, listener)));
       }
-      List<Outcome> outcomes = new ArrayList<>();
-      for (Future<Outcome> f : futures) {
+      List<TrialOutcome> outcomes = new ArrayList<>();
+      for (Future<TrialOutcome> f : futures) {
         try {
           outcomes.add(f.get());
         } catch (ExecutionException e) {
@@ -66,25 +66,25 @@ final class TrialDispatcher {
     }
   }
 
-  private static Outcome runOne(JavaSparkContext jsc, JavaRDD<TrialSpec> distributed,
+  private static TrialOutcome runOne(JavaSparkContext jsc, JavaRDD<TrialSpec> distributed,
       FlatMapFunction<Iterator<TrialSpec>, TrialResult> task, List<TrialSpec> trials, int index,
-      ProgressReporter progress) {
+      TrialListener listener) {
     TrialSpec trial = trials.get(index);
     String label = "trial " + (index + 1) + "/" + trials.size() + ": " + trial.displayName();
     jsc.setJobDescription(label); // names the job in the Spark UI; a thread-local property of this pool thread
     long t0 = System.nanoTime();
-    Outcome outcome;
+    TrialOutcome outcome;
     try {
       // A fresh RDD for each job: when a stage fails for good, Spark aborts every active job whose stages reach
       // the failed stage's RDD, so jobs sharing one result RDD would all fail with the first failing trial.
       List<TrialResult>[] parts = distributed.mapPartitions(task).collectPartitions(new int[] {index});
-      outcome = new Outcome(parts[0].get(0), null);
+      outcome = new TrialOutcome(parts[0].get(0), null);
     } catch (Exception e) { // SparkException is checked, but Scala does not declare it
       String why = firstLine(e);
-      outcome = new Outcome(TrialResult.failed(trial.id(), trial.displayName(), null, "Spark: " + why,
+      outcome = new TrialOutcome(TrialResult.failed(trial.id(), trial.displayName(), null, "Spark: " + why,
           (System.nanoTime() - t0) / 1e9), why);
     }
-    progress.trialFinished(index, outcome.result());
+    listener.trialFinished(index, outcome.result());
     return outcome;
   }
 

@@ -173,7 +173,7 @@ class DriverLossIT {
       assertTrue(again.err().contains("6 of 8 trials already FINISHED, 2 to run"), again.err());
       assertEquals(runsBefore + 2, children(reader, parent).size(), "exactly the 2 new trials ran");
       assertEquals("2", reader.tags(parent).get("gradsweep.resumed"));
-      assertTrue(reader.tags(parent).get(SweepJob.CHANGED_PARAMS_TAG).contains("grid.seeds"),
+      assertTrue(reader.tags(parent).get(io.gradsweep.sweep.SweepDriver.CHANGED_PARAMS_TAG).contains("grid.seeds"),
           reader.tags(parent).toString());
       assertEquals("FINISHED", reader.status(parent));
       assertExactlyOneFinishedRunPerTrial(reader, parent, extended, finishedAll, Set.of());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.sweep.TrialAttempt;
 import io.gradsweep.search.Sweeps;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.testkit.MlflowRestReader;
@@ -42,7 +43,7 @@ class StandaloneClusterIT {
 
   /** The executor id in a run's {@code gradsweep.executor} tag ({@code executor 1 on 127.0.0.1, attempt 0}). */
   static String executorId(RunRecord run) {
-    String tag = run.tags().get(TrialTask.EXECUTOR_TAG);
+    String tag = run.tags().get(TrialAttempt.EXECUTOR_TAG);
     Matcher m = EXECUTOR_ID.matcher(String.valueOf(tag));
     assertTrue(m.matches(), "executor tag of " + run.runName() + ": " + tag);
     return m.group(1);
@@ -73,8 +74,8 @@ class StandaloneClusterIT {
             SweepReadback.assertSweepLogged(server.uri(), TINY, SweepReadback.parentRunId(submit.out()));
         for (RunRecord c : children) {
           assertFalse(executorId(c).equals("driver"), "trained on a cluster executor, not in the driver");
-          assertEquals("1", c.tags().get(TrialTask.OMP_TAG), "spark.executorEnv.OMP_NUM_THREADS on the executor");
-          assertEquals("vector", c.tags().get(TrialTask.KERNELS_TAG), "the executor JVM has the Vector API");
+          assertEquals("1", c.tags().get(TrialAttempt.OMP_TAG), "spark.executorEnv.OMP_NUM_THREADS on the executor");
+          assertEquals("vector", c.tags().get(TrialAttempt.KERNELS_TAG), "the executor JVM has the Vector API");
         }
       } finally {
         if (cluster != null) {

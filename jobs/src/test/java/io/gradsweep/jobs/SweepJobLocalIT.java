@@ -3,6 +3,8 @@ package io.gradsweep.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.sweep.SweepArtifactsTest;
+import io.gradsweep.sweep.TrialAttempt;
 import io.gradsweep.testkit.MlflowRestReader;
 import io.gradsweep.testkit.MlflowRestReader.RunRecord;
 import io.gradsweep.testkit.MlflowTestServer;
@@ -47,10 +49,10 @@ class SweepJobLocalIT {
       List<RunRecord> children = SweepReadback.assertSweepLogged(server.uri(), TINY, parentId);
       assertSweepArtifacts(new MlflowRestReader(server.uri()), parentId, children.size());
       for (RunRecord c : children) {
-        assertEquals("1", c.tags().get(TrialTask.OMP_TAG), "OMP_NUM_THREADS seen by the task");
-        assertEquals("vector", c.tags().get(TrialTask.KERNELS_TAG), "the SIMD kernels trained the trial");
-        assertTrue(c.tags().get(TrialTask.EXECUTOR_TAG).startsWith("executor driver on "),
-            c.tags().get(TrialTask.EXECUTOR_TAG));
+        assertEquals("1", c.tags().get(TrialAttempt.OMP_TAG), "OMP_NUM_THREADS seen by the task");
+        assertEquals("vector", c.tags().get(TrialAttempt.KERNELS_TAG), "the SIMD kernels trained the trial");
+        assertTrue(c.tags().get(TrialAttempt.EXECUTOR_TAG).startsWith("executor driver on "),
+            c.tags().get(TrialAttempt.EXECUTOR_TAG));
       }
       int planned = io.gradsweep.search.Sweeps.parseFile(TINY).trials().size();
       assertEquals(planned, children.size());

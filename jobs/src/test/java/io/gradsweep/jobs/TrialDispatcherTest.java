@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.sweep.ProgressReporter;
+import io.gradsweep.sweep.TrialOutcome;
+import io.gradsweep.sweep.Trials;
 import io.gradsweep.train.TrialResult;
 import io.gradsweep.train.TrialStatus;
 import java.io.ByteArrayOutputStream;
@@ -70,22 +73,22 @@ class TrialDispatcherTest {
   void aTrialWhoseTaskFailsCostsThatTrialOnly() throws Exception {
     List<TrialSpec> trials = Trials.seeds(5);
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    List<TrialDispatcher.Outcome> outcomes;
+    List<TrialOutcome> outcomes;
     try (ProgressReporter progress = new ProgressReporter(trials.size(),
         new PrintStream(err, true, StandardCharsets.UTF_8), 0, System::nanoTime)) {
       outcomes = TrialDispatcher.runAll(jsc, trials, new EchoTask(), 2, progress);
     }
     assertEquals(5, outcomes.size());
     for (int i = 0; i < 5; i++) {
-      TrialDispatcher.Outcome o = outcomes.get(i);
+      TrialOutcome o = outcomes.get(i);
       assertEquals(trials.get(i).id(), o.result().trialId(), "outcomes come back in the trials' order");
       if (i == 1) {
         assertEquals(TrialStatus.FAILED, o.result().status());
-        assertTrue(o.sparkError().contains("IllegalStateException: native crash in trial " + trials.get(1).id()),
-            o.sparkError());
+        assertTrue(o.executorError().contains("IllegalStateException: native crash in trial " + trials.get(1).id()),
+            o.executorError());
         assertTrue(o.result().error().startsWith("Spark: "), o.result().error());
       } else {
-        assertNull(o.sparkError(), "trial " + i + " of " + outcomes);
+        assertNull(o.executorError(), "trial " + i + " of " + outcomes);
         assertEquals(i, o.result().steps(), "trial " + i + " ran in partition " + i);
       }
     }

@@ -1,4 +1,4 @@
-package io.gradsweep.jobs;
+package io.gradsweep.sweep;
 
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.train.TrialResult;
@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /** The summary table of a finished sweep (the plan table is {@link io.gradsweep.spec.PlanFormatter}'s). */
-final class Tables {
+public final class Tables {
   private Tables() {}
 
   /**
@@ -35,7 +35,7 @@ final class Tables {
    * task's trivial baseline and their ratio, largest gradient norm, clip rate, the gradient profile's decay rate
    * and horizon at the last profile step, and wall time.
    */
-  static String summary(List<TrialSpec> trials, List<TrialResult> results) {
+  public static String summary(List<TrialSpec> trials, List<TrialResult> results) {
     if (trials.size() != results.size()) {
       throw new IllegalArgumentException(trials.size() + " trials but " + results.size() + " results");
     }

@@ -1,4 +1,4 @@
-package io.gradsweep.jobs;
+package io.gradsweep.sweep;
 
 import io.gradsweep.chart.GradientCharts;
 import io.gradsweep.report.AblationReport;
@@ -28,8 +28,8 @@ import java.util.function.Function;
  * initialisation, one panel per cell/activation, one line per trial, drawn against t - (T-1) so that profiles of
  * different lengths line up at their loss step).
  */
-final class SweepArtifacts {
-  static final String TRIALS_CSV = "trials.csv";
+public final class SweepArtifacts {
+  public static final String TRIALS_CSV = "trials.csv";
   static final String FINAL_PROFILES = "final_profiles.png";
   static final String INIT_PROFILES = "init_profiles.png";
   /** Panels per row of the profile pictures. */
@@ -41,7 +41,7 @@ final class SweepArtifacts {
    * Uploads the artifacts to the parent run. A CSV that cannot be uploaded, or a picture that cannot be drawn or
    * uploaded, is reported on {@code err} and skipped: it never fails the sweep.
    */
-  static void upload(TrackingSink sink, SweepRun sweep, String sweepName, List<TrialSpec> trials,
+  public static void upload(TrackingSink sink, SweepRun sweep, String sweepName, List<TrialSpec> trials,
       List<TrialResult> results, PrintStream err) {
     List<TrialRow> rows;
     try {
@@ -67,8 +67,8 @@ final class SweepArtifacts {
    * {@value AblationReport#DIR}/); returns them, empty when the report could not be built. A report that cannot be
    * built, or a file that cannot be uploaded, is a warning on {@code err}: it never fails the sweep.
    */
-  static Map<String, byte[]> uploadReport(TrackingSink sink, SweepRun sweep, String sweepName, List<TrialRow> rows,
-      PrintStream err) {
+  public static Map<String, byte[]> uploadReport(TrackingSink sink, SweepRun sweep, String sweepName,
+      List<TrialRow> rows, PrintStream err) {
     Map<String, byte[]> files;
     try {
       files = AblationReport.of(sweepName, rows).files();
@@ -84,7 +84,7 @@ final class SweepArtifacts {
    * The same artifacts as {@link #upload}, as path to content (in upload order), for when they cannot be uploaded
    * now; a picture that cannot be drawn is reported on {@code err} and left out.
    */
-  static Map<String, byte[]> build(String sweepName, List<TrialSpec> trials, List<TrialResult> results,
+  public static Map<String, byte[]> build(String sweepName, List<TrialSpec> trials, List<TrialResult> results,
       PrintStream err) {
     Map<String, byte[]> out = new LinkedHashMap<>();
     out.put(TRIALS_CSV, trialsCsv(trials, results));

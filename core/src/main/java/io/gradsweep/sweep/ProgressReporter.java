@@ -1,4 +1,4 @@
-package io.gradsweep.jobs;
+package io.gradsweep.sweep;
 
 import io.gradsweep.train.TrialResult;
 import java.io.PrintStream;
@@ -10,17 +10,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerTaskEnd;
-import org.apache.spark.scheduler.SparkListenerTaskStart;
 
 /**
  * Prints the sweep's progress on stderr: one line when a trial finishes and one every few seconds, each a whole
- * line (no carriage returns) so that a CI log stays readable. A trial counts as running from the start of its
- * Spark task (listener event) until the driver has its result, and as done from then on.
+ * line (no carriage returns) so that a CI log stays readable. A trial counts as running from the start of an
+ * attempt ({@link #attemptStarted}, e.g. a Spark task start) until the driver has its result, and as done from then
+ * on. Thread-safe: executors call it from their own threads.
  */
-final class ProgressReporter extends SparkListener implements AutoCloseable {
-  static final String PREFIX = "[gradsweep] ";
+public final class ProgressReporter implements TrialListener, AutoCloseable {
+  /** Prefix of every progress and note line the driver prints on stderr. */
+  public static final String PREFIX = "[gradsweep] ";
 
   private final int total;
   private final PrintStream err;
@@ -32,7 +31,7 @@ final class ProgressReporter extends SparkListener implements AutoCloseable {
   private final ScheduledExecutorService ticker;
 
   /** Starts reporting now; {@code intervalSeconds <= 0} prints only on trial completion. */
-  ProgressReporter(int total, PrintStream err, long intervalSeconds, LongSupplier nanoClock) {
+  public ProgressReporter(int total, PrintStream err, long intervalSeconds, LongSupplier nanoClock) {
     this.total = total;
     this.err = err;
     this.nanoClock = nanoClock;
@@ -59,21 +58,19 @@ final class ProgressReporter extends SparkListener implements AutoCloseable {
     return new Progress(done.size(), running, total, nanoClock.getAsLong() - start);
   }
 
-  // One trial per partition: a task's partition id is its trial's index.
   @Override
-  public void onTaskStart(SparkListenerTaskStart taskStart) {
-    attempts.merge(taskStart.taskInfo().partitionId(), 1, Integer::sum);
+  public void attemptStarted(int index) {
+    attempts.merge(index, 1, Integer::sum);
   }
 
   @Override
-  public void onTaskEnd(SparkListenerTaskEnd taskEnd) {
-    if (!taskEnd.taskInfo().successful()) {
-      attempts.merge(taskEnd.taskInfo().partitionId(), -1, Integer::sum);
-    }
+  public void attemptFailed(int index) {
+    attempts.merge(index, -1, Integer::sum);
   }
 
   /** Called by the driver when trial {@code index} (0-based) has its result. */
-  synchronized void trialFinished(int index, TrialResult r) {
+  @Override
+  public synchronized void trialFinished(int index, TrialResult r) {
     done.add(index);
     print("trial " + (index + 1) + " " + r.status() + describe(r) + " in " + Progress.duration(
         Math.round(r.wallSeconds() * 1e9)) + " (" + r.displayName() + ") | ");

@@ -1,4 +1,4 @@
-package io.gradsweep.jobs;
+package io.gradsweep.sweep;
 
 import java.util.ArrayList;
 import java.util.List;

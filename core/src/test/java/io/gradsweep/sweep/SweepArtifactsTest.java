@@ -1,4 +1,4 @@
-package io.gradsweep.jobs;
+package io.gradsweep.sweep;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,7 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class SweepArtifactsTest {
+public class SweepArtifactsTest {
 
   private static TrialSpec trial(String task, int seqLen, String cell, String activation, double lr) {
     return new TrialSpec("exp", "sweep", task, 64, 7, seqLen, cell, activation, ClipSpec.NONE, 0, "adam", lr, 8, 1,
@@ -30,7 +30,7 @@ class SweepArtifactsTest {
   }
 
   /** Splits one CSV line (RFC 4180, no line breaks inside fields). */
-  static List<String> fields(String line) {
+  public static List<String> fields(String line) {
     List<String> out = new ArrayList<>();
     StringBuilder cur = new StringBuilder();
     boolean quoted = false;

@@ -1,4 +1,4 @@
-package io.gradsweep.jobs;
+package io.gradsweep.sweep;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -34,7 +34,7 @@ class ResumptionTest {
         run("c1", "C", "FINISHED", Map.of(), Map.of()),
         run("c2", "C", "FINISHED", Map.of(), Map.of()),
         run("x", null, "FINISHED", Map.of(), Map.of()));
-    Map<String, RunSnapshot> done = SweepJob.Resumption.finishedByTrialId(runs);
+    Map<String, RunSnapshot> done = Resumption.finishedByTrialId(runs);
     assertEquals(List.of("A", "C"), List.copyOf(done.keySet()));
     assertEquals("a2", done.get("A").runId());
     assertEquals("c2", done.get("C").runId());
@@ -50,8 +50,8 @@ class ResumptionTest {
             "final/baseline_loss", 0.17, "final/decay_rate", 0.9, "final/horizon", 12.0));
     RunSnapshot done2 = run("r2", t2.id(), "FINISHED", Map.of(Names.Tag.STATUS, "DIVERGED"),
         Map.of("final/steps", 3.0, "final/diverged_at_step", 3.0));
-    SweepJob.Resumption r = new SweepJob.Resumption(new SweepRun("1", "p", null),
-        run("p", null, "FAILED", Map.of(), Map.of()), SweepJob.Resumption.finishedByTrialId(List.of(done0, done2)));
+    Resumption r = new Resumption(new SweepRun("1", "p", null),
+        run("p", null, "FAILED", Map.of(), Map.of()), Resumption.finishedByTrialId(List.of(done0, done2)));
 
     List<TrialSpec> todo = r.remaining(planned);
     assertEquals(List.of(planned.get(1), planned.get(3)), todo);
@@ -59,7 +59,7 @@ class ResumptionTest {
     TrialResult new1 = Trials.result(planned.get(1), TrialStatus.NOT_SOLVED, -1, 0.2);
     TrialResult new3 = Trials.result(planned.get(3), TrialStatus.SOLVED, 50, 0.01);
     List<TrialResult> merged = r.merge(planned, todo,
-        List.of(new TrialDispatcher.Outcome(new1, null), new TrialDispatcher.Outcome(new3, null)));
+        List.of(new TrialOutcome(new1, null), new TrialOutcome(new3, null)));
     assertEquals(4, merged.size());
     assertSame(new1, merged.get(1));
     assertSame(new3, merged.get(3));

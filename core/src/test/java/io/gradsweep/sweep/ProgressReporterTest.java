@@ -1,4 +1,4 @@
-package io.gradsweep.jobs;
+package io.gradsweep.sweep;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,13 +10,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.spark.Success$;
-import org.apache.spark.TaskResultLost$;
-import org.apache.spark.TaskState;
-import org.apache.spark.scheduler.SparkListenerTaskEnd;
-import org.apache.spark.scheduler.SparkListenerTaskStart;
-import org.apache.spark.scheduler.TaskInfo;
-import org.apache.spark.scheduler.TaskLocality;
 import org.junit.jupiter.api.Test;
 
 class ProgressReporterTest {
@@ -24,29 +17,30 @@ class ProgressReporterTest {
   private final AtomicLong clock = new AtomicLong(1000 * S);
   private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
   private final PrintStream err = new PrintStream(buf, true, StandardCharsets.UTF_8);
-  private long taskIds;
 
-  private TaskInfo task(int partition, int attempt) {
-    return new TaskInfo(taskIds++, 0, attempt, partition, clock.get() / 1_000_000, "1", "127.0.0.1",
-        TaskLocality.PROCESS_LOCAL(), false);
+  /** An attempt of a trial, as an executor reports it. */
+  private record Attempt(int trial) {}
+
+  private Attempt task(int trial, int attempt) {
+    return new Attempt(trial);
   }
 
-  private void start(ProgressReporter r, TaskInfo t) {
-    r.onTaskStart(new SparkListenerTaskStart(0, 0, t));
+  private void start(ProgressReporter r, Attempt t) {
+    r.attemptStarted(t.trial());
   }
 
-  private void end(ProgressReporter r, TaskInfo t, boolean ok) {
-    t.markFinished(ok ? TaskState.FINISHED() : TaskState.FAILED(), clock.get() / 1_000_000);
-    r.onTaskEnd(new SparkListenerTaskEnd(0, 0, "ResultTask",
-        ok ? Success$.MODULE$ : TaskResultLost$.MODULE$, t, null, null));
+  private void end(ProgressReporter r, Attempt t, boolean ok) {
+    if (!ok) {
+      r.attemptFailed(t.trial());
+    }
   }
 
   @Test
   void countsRunningTrialsFromTaskEventsAndDoneTrialsFromResults() {
     List<TrialSpec> trials = Trials.seeds(4);
     try (ProgressReporter r = new ProgressReporter(4, err, 0, clock::get)) {
-      TaskInfo t0 = task(0, 0);
-      TaskInfo t1 = task(1, 0);
+      Attempt t0 = task(0, 0);
+      Attempt t1 = task(1, 0);
       start(r, t0);
       start(r, t1);
       assertEquals(new Progress(0, 2, 4, 0), r.snapshot());

@@ -1,0 +1,103 @@
+package io.gradsweep.sweep;
+
+import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.train.TrialResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Runs trials in this JVM on a small pool of threads, without Spark: for tests of the driver logic, and for
+ * machines where Spark is not wanted. Each trial is one {@link TrialAttempt} (no retries); an attempt that throws
+ * (e.g. the tracking backend refused its child run) becomes a FAILED outcome with the exception as its executor
+ * error, and the other trials still run.
+ */
+public final class InProcessTrialExecutor implements TrialExecutor {
+  private final int threads;
+  private final TrialAttempt.Trainer trainer;
+
+  /** Trains with gradsweep's engine on {@code threads} threads. */
+  public InProcessTrialExecutor(int threads) {
+    this(threads, TrialAttempt.ENGINE);
+  }
+
+  /** Trains with {@code trainer} on {@code threads} threads. */
+  public InProcessTrialExecutor(int threads, TrialAttempt.Trainer trainer) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+    }
+    this.threads = threads;
+    this.trainer = trainer;
+  }
+
+  @Override
+  public String where() {
+    return "in-process[" + threads + "]";
+  }
+
+  @Override
+  public int defaultParallelism() {
+    return threads;
+  }
+
+  @Override
+  public Map<String, String> parentRunTags() {
+    return Map.of();
+  }
+
+  @Override
+  public List<TrialOutcome> execute(TrialBatch batch, TrialListener listener) throws InterruptedException {
+    List<TrialSpec> trials = batch.trials();
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(Math.min(threads, batch.parallelism()),
+        trials.size()), r -> {
+          Thread t = new Thread(r, "gradsweep-trial");
+          t.setDaemon(true);
+          return t;
+        });
+    try {
+      List<Future<TrialOutcome>> futures = new ArrayList<>();
+      for (int i = 0; i < trials.size(); i++) {
+        int index = i;
+        futures.add(pool.submit(() -> runOne(batch, index, listener)));
+      }
+      List<TrialOutcome> outcomes = new ArrayList<>(trials.size());
+      for (Future<TrialOutcome> f : futures) {
+        try {
+          outcomes.add(f.get());
+        } catch (ExecutionException e) {
+          throw new IllegalStateException("running a trial failed", e.getCause());
+        }
+      }
+      return outcomes;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private TrialOutcome runOne(TrialBatch batch, int index, TrialListener listener) {
+    TrialSpec trial = batch.trials().get(index);
+    long t0 = System.nanoTime();
+    listener.attemptStarted(index);
+    TrialOutcome outcome;
+    try {
+      outcome = new TrialOutcome(TrialAttempt.run(batch.tracking(), null, batch.sweep(), trial,
+          "in-process thread " + Thread.currentThread().getName(), trainer), null);
+    } catch (RuntimeException e) {
+      listener.attemptFailed(index);
+      String why = String.valueOf(e);
+      outcome = new TrialOutcome(TrialResult.failed(trial.id(), trial.displayName(), null, "in-process: " + why,
+          (System.nanoTime() - t0) / 1e9), why);
+    }
+    listener.trialFinished(index, outcome.result());
+    return outcome;
+  }
+
+  @Override
+  public String failureMessage(long failed, int total) {
+    return "the in-process executor could not run " + failed + " of " + total + " trials";
+  }
+}

@@ -1,0 +1,64 @@
+package io.gradsweep.sweep;
+
+import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.tracking.RunSnapshot;
+import io.gradsweep.tracking.SweepRun;
+import io.gradsweep.train.TrialResult;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A sweep being resumed: its parent run and, by trial id, the trial runs that FINISHED (the latest one if a
+ * trial has several).
+ *
+ * @param run the parent run being resumed
+ * @param parent what the tracking backend holds of the parent run (status, params, tags)
+ * @param finished trial id to its FINISHED run
+ */
+public record Resumption(SweepRun run, RunSnapshot parent, Map<String, RunSnapshot> finished) {
+
+  public Resumption {
+    Objects.requireNonNull(run, "run");
+    Objects.requireNonNull(parent, "parent");
+    finished = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(finished));
+  }
+
+  /** Trial id to its FINISHED run; of several FINISHED runs of a trial, the latest ({@code runs} oldest first). */
+  public static Map<String, RunSnapshot> finishedByTrialId(List<RunSnapshot> runs) {
+    Map<String, RunSnapshot> byId = new LinkedHashMap<>();
+    for (RunSnapshot r : runs) { // oldest first: a later FINISHED run of the same trial wins
+      if (r.finished() && r.trialId().isPresent()) {
+        byId.put(r.trialId().get(), r);
+      }
+    }
+    return byId;
+  }
+
+  /** The planned trials without a FINISHED run, in plan order. */
+  public List<TrialSpec> remaining(List<TrialSpec> planned) {
+    return planned.stream().filter(t -> !finished.containsKey(t.id())).toList();
+  }
+
+  /** One result per planned trial, in plan order: read back for the finished ones, else from this run. */
+  public List<TrialResult> merge(List<TrialSpec> planned, List<TrialSpec> ran, List<TrialOutcome> outcomes) {
+    if (ran.size() != outcomes.size()) {
+      throw new IllegalArgumentException(ran.size() + " trials ran but " + outcomes.size() + " outcomes");
+    }
+    Map<String, TrialResult> now = new HashMap<>();
+    for (int i = 0; i < ran.size(); i++) {
+      now.put(ran.get(i).id(), outcomes.get(i).result());
+    }
+    List<TrialResult> out = new ArrayList<>(planned.size());
+    for (TrialSpec t : planned) {
+      TrialResult r = now.get(t.id());
+      RunSnapshot done = finished.get(t.id());
+      out.add(r != null ? r : TrialResult.fromRun(done.trialId().orElse(null), done.runId(), done.tags(),
+          done.metrics(), t.displayName()));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,89 @@
+package io.gradsweep.sweep;
+
+import io.gradsweep.engine.RecurrentLayer;
+import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.tracking.Names;
+import io.gradsweep.tracking.SpoolBacklog;
+import io.gradsweep.tracking.SweepRun;
+import io.gradsweep.tracking.TrackingSink;
+import io.gradsweep.tracking.TrackingSinks;
+import io.gradsweep.tracking.TrackingTarget;
+import io.gradsweep.tracking.TrialRun;
+import io.gradsweep.train.TrialResult;
+import io.gradsweep.train.TrialRunner;
+import java.io.Serializable;
+import java.nio.file.Path;
+
+/**
+ * One attempt at one trial, wherever it runs (a Spark task, a thread of the driver): open a tracking sink from the
+ * serializable target, start the trial's child run under the sweep's parent run, tag it, train, and return the
+ * result.
+ *
+ * <p>A tracking failure before training starts propagates, so that the executor may retry the attempt. Once
+ * training has started the trial is not retried: the trainer reports training outcomes in its result, and an
+ * unexpected exception from it becomes a FAILED result (a retry would log a second child run for the same trial).
+ */
+public final class TrialAttempt {
+  /** Child-run tag: which executor ran the trial, and which attempt it was. */
+  public static final String EXECUTOR_TAG = Names.Tag.EXECUTOR;
+  /** Child-run tag: OMP_NUM_THREADS of the JVM that trained the trial (the ND4J threads per trial). */
+  public static final String OMP_TAG = Names.Tag.OMP_NUM_THREADS;
+  /** Child-run tag: the engine's float kernels in the JVM that trained the trial (vector or scalar). */
+  public static final String KERNELS_TAG = Names.Tag.FLOAT_KERNELS;
+
+  /** What trains a trial into its run; {@link TrialRunner} in production, a stand-in in tests. */
+  @FunctionalInterface
+  public interface Trainer extends Serializable {
+    TrialResult train(TrialSpec trial, TrialRun run);
+  }
+
+  /** The production trainer: gradsweep's engine ({@link TrialRunner}). */
+  public static final Trainer ENGINE = (trial, run) -> new TrialRunner().run(trial, run);
+
+  private TrialAttempt() {}
+
+  /**
+   * Runs {@code trial} once and returns its result.
+   *
+   * @param spoolParent where the trial's run spools its records (null: the default)
+   * @param executor the value of tag {@value #EXECUTOR_TAG}
+   */
+  public static TrialResult run(TrackingTarget target, Path spoolParent, SweepRun sweep, TrialSpec trial,
+      String executor, Trainer trainer) {
+    long t0 = System.nanoTime();
+    try (TrackingSink sink = TrackingSinks.open(target, spoolParent);
+        TrialRun run = sink.startTrial(sweep, trial)) {
+      run.setTag(EXECUTOR_TAG, executor);
+      run.setTag(OMP_TAG, String.valueOf(System.getenv("OMP_NUM_THREADS")));
+      run.setTag(KERNELS_TAG, RecurrentLayer.floatKernels());
+      TrialResult result;
+      try {
+        result = trainer.train(trial, run);
+      } catch (RuntimeException e) {
+        run.finish(false);
+        result = TrialResult.failed(trial.id(), trial.displayName(), run.runId(), "trial runner threw " + e,
+            (System.nanoTime() - t0) / 1e9);
+      }
+      return withUndelivered(result, run);
+    }
+  }
+
+  /**
+   * The tracking server stayed away: the result still goes back, with where its records wait for a replay. (The
+   * one place an attempt puts tracking state into a {@link TrialResult}.)
+   */
+  private static TrialResult withUndelivered(TrialResult result, TrialRun run) {
+    SpoolBacklog left = run.undelivered();
+    return left == null ? result : result.withTrackingBacklog(undelivered(left));
+  }
+
+  /** The tracking layer's backlog as the plain value a {@link TrialResult} carries. */
+  static TrialResult.Undelivered undelivered(SpoolBacklog b) {
+    return new TrialResult.Undelivered(b.runId(), b.trackingUri(), b.host(), b.root(), b.records());
+  }
+
+  /** A trial result's backlog as the tracking layer's value. */
+  static SpoolBacklog backlog(TrialResult.Undelivered u) {
+    return new SpoolBacklog(u.runId(), u.trackingUri(), u.host(), u.root(), u.records());
+  }
+}

@@ -1,0 +1,31 @@
+package io.gradsweep.sweep;
+
+import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.tracking.SweepRun;
+import io.gradsweep.tracking.TrackingTarget;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What a {@link TrialExecutor} needs to run trials: the trials (in the order their outcomes come back), the
+ * sweep's parent run each child run goes under, where the trials log, and how many may run at once.
+ *
+ * @param trials the trials to run; not empty
+ * @param sweep the parent run of the sweep
+ * @param tracking the tracking backend each trial opens a sink to (serializable: it travels with the tasks)
+ * @param parallelism most trials running at once, at least 1
+ */
+public record TrialBatch(List<TrialSpec> trials, SweepRun sweep, TrackingTarget tracking, int parallelism) {
+
+  public TrialBatch {
+    trials = List.copyOf(trials);
+    if (trials.isEmpty()) {
+      throw new IllegalArgumentException("a trial batch needs at least one trial");
+    }
+    Objects.requireNonNull(sweep, "sweep");
+    Objects.requireNonNull(tracking, "tracking");
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be at least 1, got " + parallelism);
+    }
+  }
+}

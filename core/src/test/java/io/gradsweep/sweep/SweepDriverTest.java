@@ -1,0 +1,245 @@
+package io.gradsweep.sweep;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradsweep.spec.SweepSpec;
+import io.gradsweep.search.Sweeps;
+import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.tracking.MemoryRun;
+import io.gradsweep.tracking.MemoryTrackingSink;
+import io.gradsweep.tracking.SweepRun;
+import io.gradsweep.tracking.Names;
+import io.gradsweep.tracking.TrackingTarget;
+import io.gradsweep.tracking.TrialRun;
+import io.gradsweep.train.TrialResult;
+import io.gradsweep.train.TrialStatus;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The sweep driver without Spark: new sweeps, resumed sweeps (after a dead driver, with an extended grid),
+ * executor failures, on the in-process executor and the in-memory tracking backend, with a stand-in trainer.
+ */
+class SweepDriverTest {
+  private static final TrackingTarget MEMORY = new TrackingTarget("memory", null);
+
+  private final ByteArrayOutputStream outBuf = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
+  private final PrintStream out = new PrintStream(outBuf, true, StandardCharsets.UTF_8);
+  private final PrintStream err = new PrintStream(errBuf, true, StandardCharsets.UTF_8);
+  /** Trial ids the stand-in trainer trained. */
+  private final Set<String> trained = ConcurrentHashMap.newKeySet();
+
+  /** A spec with three trials (seeds), under an experiment of its own so that tests do not see each other. */
+  private static SweepSpec spec(String experiment, String seeds) {
+    return Sweeps.parse("""
+        name: driver-test
+        experiment: %s
+        task: {name: adding, eval_size: 32, eval_seed: 7}
+        training: {batch_size: 8, max_steps: 20, eval_every: 10, solve_threshold: 0.05}
+        grid:
+          seq_len: [10]
+          cell: [lstm]
+          optimizer: [adam]
+          lr: [0.01]
+          hidden: [4]
+          seeds: %s
+        """.formatted(experiment, seeds), "test spec");
+  }
+
+  private static String experiment() {
+    return "driver-test-" + System.nanoTime();
+  }
+
+  /** Stands in for the engine: logs the final metrics a real trial logs, SOLVED, and finishes the run. */
+  private TrialResult train(TrialSpec trial, TrialRun run) {
+    trained.add(trial.id());
+    run.logMetrics(Map.of("final/steps", 20.0, "final/steps_to_solve", 15.0, "final/eval_loss", 0.01,
+        "final/baseline_loss", 0.16), 20);
+    run.setTag(Names.Tag.STATUS, TrialStatus.SOLVED.name());
+    run.finish(true);
+    return new TrialResult(trial.id(), trial.displayName(), run.runId(), TrialStatus.SOLVED, 20, 15, -1, 0.01,
+        0.16, 1.5, 0, 0.9, 10, 0.1, null);
+  }
+
+  private int runSweep(SweepSpec spec, boolean resume, TrialExecutor executor) throws InterruptedException {
+    try (MemoryTrackingSink sink = new MemoryTrackingSink()) {
+      SweepDriver driver = new SweepDriver(sink, MEMORY, out, err);
+      return driver.run(driver.prepare(spec, resume), executor, 0);
+    }
+  }
+
+  private InProcessTrialExecutor inProcess() {
+    return new InProcessTrialExecutor(2, this::train);
+  }
+
+  private static MemoryRun parentOf(SweepSpec spec) {
+    List<MemoryRun> parents = MemoryTrackingSink.runsOfExperiment(spec.experiment()).stream()
+        .filter(r -> r.parentRunId().isEmpty()).toList();
+    assertEquals(1, parents.size(), parents.toString());
+    return parents.get(0);
+  }
+
+  private String err() {
+    return errBuf.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aNewSweepRunsEveryTrialUnderOneParentRunAndEndsIt() throws Exception {
+    SweepSpec spec = spec(experiment(), "[1, 2, 3]");
+    assertEquals(ExitStatus.OK, runSweep(spec, false, inProcess()), err());
+    MemoryRun parent = parentOf(spec);
+    assertEquals(MemoryRun.FINISHED, parent.status());
+    assertEquals(3, MemoryTrackingSink.childrenOf(parent.runId()).size());
+    assertEquals(3, trained.size());
+    assertTrue(parent.artifactPaths().containsAll(List.of("sweep.yaml", "trials.csv", "summary.txt")),
+        parent.artifactPaths().toString());
+    String o = outBuf.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("SOLVED") && o.contains("parent run:      " + parent.runId()), o);
+    assertTrue(err().contains("sweep 'driver-test': 3 trials to run on in-process[2], at most 2 at a time"), err());
+  }
+
+  /** What a killed driver leaves: a RUNNING parent run, two FINISHED trials, one trial run RUNNING. */
+  private SweepRun deadDriver(SweepSpec spec) {
+    MemoryTrackingSink sink = new MemoryTrackingSink();
+    SweepRun sweep = sink.startSweep(spec.experiment(), spec.name(), spec.sweepParams(), Map.of(),
+        spec.yaml().getBytes(StandardCharsets.UTF_8));
+    for (int i = 0; i < 2; i++) {
+      try (TrialRun run = sink.startTrial(sweep, spec.trials().get(i))) {
+        train(spec.trials().get(i), run);
+      }
+    }
+    sink.startTrial(sweep, spec.trials().get(2)); // cut off: never ends
+    trained.clear();
+    return sweep;
+  }
+
+  @Test
+  void resumeSkipsFinishedTrialsSupersedesRunningOnesAndReusesTheParentRun() throws Exception {
+    SweepSpec spec = spec(experiment(), "[1, 2, 3]");
+    SweepRun sweep = deadDriver(spec);
+
+    assertEquals(ExitStatus.OK, runSweep(spec, true, inProcess()), err());
+    assertEquals(Set.of(spec.trials().get(2).id()), trained, "only the trial without a FINISHED run ran");
+    MemoryRun parent = parentOf(spec);
+    assertEquals(sweep.runId(), parent.runId(), "the same parent run");
+    assertEquals(MemoryRun.FINISHED, parent.status());
+    assertEquals("1", parent.tags().get(SweepDriver.RESUMED_TAG));
+    assertNull(parent.tags().get(SweepDriver.CHANGED_PARAMS_TAG), "same spec: nothing changed");
+    List<MemoryRun> children = MemoryTrackingSink.childrenOf(parent.runId());
+    assertEquals(4, children.size(), "three trials, one of them twice");
+    List<MemoryRun> superseded = children.stream().filter(c -> "true".equals(c.tags().get(Names.Tag.SUPERSEDED)))
+        .toList();
+    assertEquals(1, superseded.size());
+    assertEquals(MemoryRun.FAILED, superseded.get(0).status());
+    assertTrue(children.stream().noneMatch(c -> MemoryRun.RUNNING.equals(c.status())), "no run left RUNNING");
+    assertTrue(err().contains("resuming sweep 'driver-test'") && err().contains("2 of 3 trials already FINISHED"),
+        err());
+    assertTrue(err().contains("the parent run was still RUNNING"), err());
+    String summary = outBuf.toString(StandardCharsets.UTF_8);
+    assertEquals(3, summary.lines().filter(l -> l.contains("SOLVED")).count(), "the summary covers every trial:\n"
+        + summary);
+  }
+
+  @Test
+  void resumeWithAnExtendedGridRunsOnlyTheNewTrialsAndNamesTheChangedParams() throws Exception {
+    String experiment = experiment();
+    SweepSpec first = spec(experiment, "[1, 2]");
+    assertEquals(ExitStatus.OK, runSweep(first, false, inProcess()), err());
+    trained.clear();
+
+    SweepSpec extended = spec(experiment, "[1, 2, 3]");
+    assertEquals(ExitStatus.OK, runSweep(extended, true, inProcess()), err());
+    assertEquals(Set.of(extended.trials().get(2).id()), trained);
+    MemoryRun parent = parentOf(extended);
+    assertTrue(parent.tags().get(SweepDriver.CHANGED_PARAMS_TAG).contains("grid.seeds"), parent.tags().toString());
+    assertEquals(new String(extended.yaml().getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8),
+        new String(parent.artifact("sweep.yaml").orElseThrow(), StandardCharsets.UTF_8), "sweep.yaml is current");
+  }
+
+  @Test
+  void resumeOfASweepThatNeverRanStartsIt() throws Exception {
+    SweepSpec spec = spec(experiment(), "[1]");
+    assertEquals(ExitStatus.OK, runSweep(spec, true, inProcess()), err());
+    assertTrue(err().contains("has no parent run in experiment"), err());
+    assertEquals(MemoryRun.FINISHED, parentOf(spec).status());
+  }
+
+  @Test
+  void withoutResumeAnUnfinishedSweepGetsANoteAndANewParentRun() throws Exception {
+    SweepSpec spec = spec(experiment(), "[1, 2, 3]");
+    deadDriver(spec);
+    assertEquals(ExitStatus.OK, runSweep(spec, false, inProcess()), err());
+    assertEquals(3, trained.size());
+    assertTrue(err().contains("'run --resume' would continue it"), err());
+  }
+
+  /** An executor that cannot run the first trial and runs the others in process. */
+  private final class FailingFirst implements TrialExecutor {
+    private final InProcessTrialExecutor inner = inProcess();
+
+    @Override
+    public String where() {
+      return "flaky";
+    }
+
+    @Override
+    public int defaultParallelism() {
+      return 1;
+    }
+
+    @Override
+    public Map<String, String> parentRunTags() {
+      return Map.of("gradsweep.executor.kind", "flaky");
+    }
+
+    @Override
+    public List<TrialOutcome> execute(TrialBatch batch, TrialListener listener) throws InterruptedException {
+      List<TrialOutcome> rest = inner.execute(new TrialBatch(batch.trials().subList(1, batch.trials().size()),
+          batch.sweep(), batch.tracking(), batch.parallelism()), (i, r) -> listener.trialFinished(i + 1, r));
+      TrialSpec t = batch.trials().get(0);
+      TrialOutcome lost = new TrialOutcome(TrialResult.failed(t.id(), t.displayName(), null, "lost", 0), "lost");
+      listener.trialFinished(0, lost.result());
+      List<TrialOutcome> all = new ArrayList<>(List.of(lost));
+      all.addAll(rest);
+      return all;
+    }
+
+    @Override
+    public String failureMessage(long failed, int total) {
+      return "flaky could not run " + failed + " of " + total + " trials";
+    }
+  }
+
+  @Test
+  void anExecutorFailureIsExit4AndTheParentRunEndsFailed() throws Exception {
+    SweepSpec spec = spec(experiment(), "[1, 2]");
+    assertEquals(ExitStatus.EXECUTOR_ERROR, runSweep(spec, false, new FailingFirst()));
+    MemoryRun parent = parentOf(spec);
+    assertEquals(MemoryRun.FAILED, parent.status());
+    assertEquals("flaky", parent.tags().get("gradsweep.executor.kind"), "the executor's tags");
+    assertTrue(err().contains("gradsweep: flaky could not run 1 of 2 trials (see the errors above); the parent run "
+        + "is marked FAILED"), err());
+    assertTrue(err().contains("gradsweep: trial 1 (" + spec.trials().get(0).displayName() + ") failed: lost"), err());
+  }
+
+  @Test
+  void aTrackingBackendThatDoesNotAnswerIsExit3() {
+    SweepFailure f = assertThrows(SweepFailure.class,
+        () -> SweepDriver.connect(new TrackingTarget("mlflow", "http://127.0.0.1:9")));
+    assertEquals(ExitStatus.TRACKING_ERROR, f.status());
+    assertTrue(f.getMessage().contains("is not reachable"), f.getMessage());
+    assertFalse(f.getMessage().contains("null"), f.getMessage());
+  }
+}

@@ -1,0 +1,83 @@
+package io.gradsweep.jobs;
+
+import io.gradsweep.spec.SweepSpec;
+import io.gradsweep.sweep.ExitStatus;
+import io.gradsweep.sweep.SweepDriver;
+import io.gradsweep.tracking.TrackingSink;
+import io.gradsweep.tracking.TrackingTarget;
+import java.util.concurrent.Callable;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code run SPEC}: trains every trial of a sweep as a Spark task and logs it to the tracking backend. Named
+ * steps: check the options, parse the spec on the driver (nothing is logged for an invalid spec), check that the
+ * tracking backend answers, read what a resumed sweep already did, start Spark ({@link SparkSessions}), let the
+ * {@link SweepDriver} run the sweep on a {@link SparkTrialExecutor}, stop Spark.
+ */
+@Command(name = "run", sortOptions = false, usageHelpWidth = HelpText.WIDTH, description = {
+    "train every trial as a task of a local Spark (local[*], one core per trial) and log one MLflow parent run for "
+        + "the sweep with one child run per trial; prints a summary table and the parent run's address. At the end "
+        + "it attaches trials.csv and the ablation report (report/report.md with figures and CSV tables) to the "
+        + "parent run"})
+final class RunCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec command;
+
+  @Mixin
+  RunOptions options = new RunOptions();
+
+  @Option(names = "--master", paramLabel = "URL", hidden = true)
+  String master;
+
+  @Option(names = "--validate-only", hidden = true,
+      description = "check the command line and the spec, then exit (jobs/bin/gradsweep, before it starts MLflow)")
+  boolean validateOnly;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help")
+  boolean help;
+
+  private final JobContext ctx;
+
+  RunCommand(JobContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (master != null) {
+      throw new ParameterException(command.commandLine(), "--master is for submit; for run use --conf "
+          + "spark.master=URL");
+    }
+    if (validateOnly) {
+      options.tracking.credentials(command, ctx.env());
+      SpecFile.load(options.spec);
+      return ExitStatus.OK;
+    }
+    TrackingTarget target = options.tracking.target(command, ctx.env(),
+        "bin/gradsweep starts a local MLflow server when neither is given");
+    SweepSpec spec = SpecFile.load(options.spec);
+    return runSweep(spec, target);
+  }
+
+  private int runSweep(SweepSpec spec, TrackingTarget target) throws InterruptedException {
+    try (TrackingSink sink = SweepDriver.connect(target)) {
+      SweepDriver driver = new SweepDriver(sink, target, ctx.out(), ctx.err());
+      SweepDriver.Plan plan = driver.prepare(spec, options.resume);
+      SparkSession spark = SparkSessions.start(spec.name(), options.conf, ctx.env(), ctx.err());
+      try {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        SparkSessions.awaitExecutors(jsc);
+        return driver.run(plan, new SparkTrialExecutor(jsc), options.parallelism);
+      } finally {
+        spark.stop();
+      }
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package io.gradsweep.jobs;
+
+import io.gradsweep.sweep.ExitStatus;
+import io.gradsweep.sweep.ProgressReporter;
+import io.gradsweep.sweep.SweepFailure;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The one place the job sets Spark up. The master and every other setting come from spark-submit, from
+ * {@code -Dspark.*} system properties or from {@code --conf KEY=VALUE}; only when none gives a master does the
+ * sweep run on {@code local[*]}. The caller stops the session (in a finally block).
+ */
+final class SparkSessions {
+  /** How long a cluster's executors may take to register before the sweep gives up. */
+  static final String EXECUTOR_WAIT_PROPERTY = "gradsweep.executor.wait.seconds";
+  /** JVM option that enables the engine's SIMD kernels. */
+  static final String VECTOR_MODULE_OPTION = "--add-modules=jdk.incubator.vector";
+  static final String REDACTION_REGEX = "spark.redaction.regex";
+  /** Spark 3.5's default {@code spark.redaction.regex}. */
+  static final String DEFAULT_REDACTION_REGEX = "(?i)secret|password|token|access[.]key";
+  static final String TRACKING_CREDENTIALS_REGEX = "(?i)mlflow_tracking_(username|password|token)";
+
+  private SparkSessions() {}
+
+  /**
+   * A Spark session for sweep {@code sweepName}: settings already given win over the defaults set here, and
+   * {@code confs} (from {@code --conf}) win over both. Exit status 4 when Spark cannot start.
+   */
+  static SparkSession start(String sweepName, List<SparkSetting> confs, Map<String, String> env, PrintStream err) {
+    SparkConf conf = configure(sweepName, confs);
+    if (conf.get("spark.master").startsWith("local") && env.get("OMP_NUM_THREADS") == null) {
+      err.println(ProgressReporter.PREFIX + "warning: OMP_NUM_THREADS is not set; in local mode every trial's "
+          + "ND4J ops use all cores and concurrent trials slow each other down (bin/gradsweep sets it to 1)");
+    }
+    try {
+      return SparkSession.builder().config(conf).getOrCreate();
+    } catch (RuntimeException e) {
+      throw new SweepFailure(ExitStatus.EXECUTOR_ERROR, "could not start Spark on " + conf.get("spark.master")
+          + ": " + TrialDispatcher.firstLine(e));
+    }
+  }
+
+  /** The session's settings (see {@link #start}). */
+  static SparkConf configure(String sweepName, List<SparkSetting> confs) {
+    SparkConf conf = new SparkConf();
+    confs.forEach(c -> conf.set(c.key(), c.value()));
+    conf.setIfMissing("spark.master", "local[*]");
+    if (conf.get("spark.app.name", SweepJob.class.getName()).equals(SweepJob.class.getName())) {
+      conf.set("spark.app.name", "gradsweep " + sweepName); // unset, or spark-submit's default (the main class)
+    }
+    conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    // the engine's SIMD kernels on the executors (without the module they fall back to plain loops)
+    String executorOpts = conf.get("spark.executor.extraJavaOptions", "");
+    if (!executorOpts.contains("jdk.incubator.vector")) {
+      conf.set("spark.executor.extraJavaOptions", (executorOpts + " " + VECTOR_MODULE_OPTION).strip());
+    }
+    // Tracking credentials travel inside the tasks (TrackingCredentials), not in the Spark conf. Should someone
+    // still pass them as spark.executorEnv.MLFLOW_TRACKING_*, the UI, event log and logs redact them, user included.
+    conf.set(REDACTION_REGEX, redactionRegex(conf.get(REDACTION_REGEX, DEFAULT_REDACTION_REGEX)));
+    // ND4J/OpenMP threads of each task = the CPUs Spark gives the task (executors in their own JVMs)
+    conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
+    return conf;
+  }
+
+  /** {@code regex} extended so that keys and values naming MLflow tracking credentials are redacted too. */
+  static String redactionRegex(String regex) {
+    return regex.contains(TRACKING_CREDENTIALS_REGEX) ? regex : regex + "|" + TRACKING_CREDENTIALS_REGEX;
+  }
+
+  /**
+   * On a cluster, waits until an executor has registered: Spark's default parallelism counts only registered
+   * cores, and a cluster that cannot start the application's executors would otherwise leave the sweep waiting
+   * without a word. Exit status 4 when none comes within {@value #EXECUTOR_WAIT_PROPERTY} seconds.
+   */
+  static void awaitExecutors(JavaSparkContext jsc) throws InterruptedException {
+    if (jsc.isLocal()) {
+      return;
+    }
+    long waitSeconds = Long.getLong(EXECUTOR_WAIT_PROPERTY, 120);
+    long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
+    // getExecutorInfos() includes the driver
+    while (jsc.sc().statusTracker().getExecutorInfos().length < 2) {
+      if (jsc.sc().isStopped() || System.nanoTime() > deadline) {
+        throw new SweepFailure(ExitStatus.EXECUTOR_ERROR, "no executor registered with " + jsc.master()
+            + " within " + waitSeconds + " s: check that the workers are up and have the cores and memory the "
+            + "application asks for (spark.executor.memory, spark.executor.cores)");
+      }
+      Thread.sleep(200);
+    }
+    // let executors started together (one per worker) register together: until none has come for 2 s (at most 15)
+    int seen = jsc.sc().statusTracker().getExecutorInfos().length;
+    long quietSince = System.nanoTime();
+    long giveUp = quietSince + 15_000_000_000L;
+    while (System.nanoTime() - quietSince < 2_000_000_000L && System.nanoTime() < giveUp) {
+      Thread.sleep(200);
+      int n = jsc.sc().statusTracker().getExecutorInfos().length;
+      if (n != seen) {
+        seen = n;
+        quietSince = System.nanoTime();
+      }
+    }
+  }
+}

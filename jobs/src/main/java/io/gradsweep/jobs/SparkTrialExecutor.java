@@ -1,0 +1,84 @@
+package io.gradsweep.jobs;
+
+import io.gradsweep.sweep.TrialBatch;
+import io.gradsweep.sweep.TrialExecutor;
+import io.gradsweep.sweep.TrialListener;
+import io.gradsweep.sweep.TrialOutcome;
+import io.gradsweep.tracking.Names;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
+
+/**
+ * Runs trials as Spark tasks, one trial per task ({@link TrialDispatcher}, {@link TrialTask}), on a Spark context
+ * the caller started and stops. Task starts and failed task attempts reach the {@link TrialListener} through a
+ * Spark listener (one trial per partition: a task's partition id is its trial's index in the batch).
+ */
+final class SparkTrialExecutor implements TrialExecutor {
+  private final JavaSparkContext jsc;
+
+  SparkTrialExecutor(JavaSparkContext jsc) {
+    this.jsc = jsc;
+  }
+
+  @Override
+  public String where() {
+    return jsc.master();
+  }
+
+  @Override
+  public int defaultParallelism() {
+    return jsc.defaultParallelism();
+  }
+
+  @Override
+  public Map<String, String> parentRunTags() {
+    Map<String, String> tags = new LinkedHashMap<>();
+    tags.put(Names.Tag.SPARK_MASTER, jsc.master());
+    tags.put(Names.Tag.SPARK_APP_ID, jsc.sc().applicationId());
+    return tags;
+  }
+
+  @Override
+  public List<TrialOutcome> execute(TrialBatch batch, TrialListener listener) throws InterruptedException {
+    TaskEvents events = new TaskEvents(listener);
+    jsc.sc().addSparkListener(events);
+    try {
+      return TrialDispatcher.runAll(jsc, batch.trials(), new TrialTask(batch.tracking(), batch.sweep()),
+          batch.parallelism(), listener);
+    } finally {
+      jsc.sc().removeSparkListener(events);
+    }
+  }
+
+  @Override
+  public String failureMessage(long failed, int total) {
+    return (jsc.sc().isStopped() ? "Spark was stopped (interrupted?) and did not finish " : "Spark could not run ")
+        + failed + " of " + total + " trials";
+  }
+
+  /** Spark's task events as trial attempts. */
+  static final class TaskEvents extends SparkListener {
+    private final TrialListener listener;
+
+    TaskEvents(TrialListener listener) {
+      this.listener = listener;
+    }
+
+    @Override
+    public void onTaskStart(SparkListenerTaskStart taskStart) {
+      listener.attemptStarted(taskStart.taskInfo().partitionId());
+    }
+
+    @Override
+    public void onTaskEnd(SparkListenerTaskEnd taskEnd) {
+      if (!taskEnd.taskInfo().successful()) {
+        listener.attemptFailed(taskEnd.taskInfo().partitionId());
+      }
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package io.gradsweep.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * jobs/bin/gradsweep's help and usage errors, which come from SweepJob in the uber jar (so: after package, with
+ * GRADSWEEP_NO_BUILD=1). Nothing here starts MLflow or Spark.
+ */
+class LauncherScriptsIT {
+  record Result(int status, String out, String err) {}
+
+  static Result gradsweep(String... args) throws Exception {
+    File out = File.createTempFile("out", ".txt");
+    File err = File.createTempFile("err", ".txt");
+    try {
+      List<String> command = new java.util.ArrayList<>(List.of("bin/gradsweep"));
+      command.addAll(List.of(args));
+      ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out).redirectError(err);
+      pb.environment().put("GRADSWEEP_NO_BUILD", "1");
+      pb.environment().remove("MLFLOW_TRACKING_URI");
+      Process p = pb.start();
+      assertTrue(p.waitFor(120, TimeUnit.SECONDS), command + " did not finish");
+      return new Result(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
+          Files.readString(err.toPath(), StandardCharsets.UTF_8));
+    } finally {
+      out.delete();
+      err.delete();
+    }
+  }
+
+  @Test
+  void helpExplainsEveryCommandOptionAndVariable() throws Exception {
+    Result r = gradsweep("--help");
+    assertEquals(0, r.status(), r.err());
+    for (String word : List.of("gradsweep plan", "gradsweep run", "gradsweep submit", "--master", "gradsweep report",
+        "--experiment", "--sweep", "--out", "gradsweep replay", "[SPOOL_DIR]", "gradsweep.spool.dir",
+        "gradsweep.spool.max.mb", "gradsweep.mlflow.giveup.seconds", "--tracking-uri", "--tracking-backend",
+        "--parallelism", "--conf", "MLFLOW_TRACKING_URI", "JAVA_HOME", "GRADSWEEP_JAVA_OPTS",
+        "GRADSWEEP_OMP_NUM_THREADS", "GRADSWEEP_NO_BUILD", "SPARK_LOCAL_IP", "mlflow-local start", "Exit status",
+        SweepJob.PROGRESS_SECONDS_PROPERTY, SweepJob.EXECUTOR_WAIT_PROPERTY)) {
+      assertTrue(r.out().contains(word), word);
+    }
+    for (String command : SweepJob.COMMANDS) {
+      Result c = gradsweep(command, "--help");
+      assertEquals(0, c.status(), c.err());
+      assertTrue(c.out().startsWith("Usage: gradsweep " + command), c.out());
+    }
+  }
+
+  @Test
+  void usageErrorsAreExit2BeforeAnythingStarts() throws Exception {
+    Result unknown = gradsweep("frobnicate");
+    assertEquals(2, unknown.status());
+    assertTrue(unknown.err().contains("unknown command 'frobnicate'"), unknown.err());
+    Result noMaster = gradsweep("submit", "s.yaml", "--tracking-uri", "http://127.0.0.1:9");
+    assertEquals(2, noMaster.status());
+    assertTrue(noMaster.err().contains("submit needs --master URL"), noMaster.err());
+    Result conf = gradsweep("run", "s.yaml", "--conf", "spark.master");
+    assertEquals(2, conf.status());
+    assertTrue(conf.err().contains("--conf") && conf.err().contains("expected KEY=VALUE"), conf.err());
+    Result badSpec = gradsweep("run", "no/such/spec.yaml");
+    assertEquals(2, badSpec.status());
+    assertTrue(badSpec.err().contains("no/such/spec.yaml"), badSpec.err());
+    assertTrue(!badSpec.err().contains("mlflow-local"), "no MLflow server was started: " + badSpec.err());
+    Result parallelism = gradsweep("run", "s.yaml", "--parallelism", "0");
+    assertEquals(2, parallelism.status());
+    assertTrue(parallelism.err().contains("--parallelism") && parallelism.err().contains("'0'"), parallelism.err());
+  }
+
+  @Test
+  void planPrintsTheTrials() throws Exception {
+    Result r = gradsweep("plan", "src/test/resources/tiny-sweep.yaml");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().startsWith("sweep tiny-adding"), r.out());
+  }
+}
