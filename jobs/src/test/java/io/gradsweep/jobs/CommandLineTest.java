@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradsweep.tracking.TrackingCredentials;
+import io.gradsweep.tracking.TrackingSinks;
 import io.gradsweep.tracking.TrackingTarget;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -149,8 +150,9 @@ class CommandLineTest {
     assertTrue(error("plan", "s.yaml", "--verbose").contains("'--verbose'"));
     assertTrue(error("run", "s.yaml", "--tracking-uri").contains("--tracking-uri"));
     String backend = error("run", "s.yaml", "--tracking-backend", "wandb");
-    assertTrue(backend.contains("--tracking-backend") && backend.contains("unknown backend 'wandb'; known: mlflow, "
-        + "memory, none"), backend);
+    assertTrue(backend.contains("--tracking-backend") && backend.contains("unknown backend 'wandb'; known: "
+        + String.join(", ", TrackingSinks.NAMES)), backend);
+    assertTrue(TrackingSinks.NAMES.containsAll(List.of("mlflow", "memory", "none")), "the test jar adds memory");
     String conf = error("run", "s.yaml", "--conf", "spark.master");
     assertTrue(conf.contains("--conf") && conf.contains("expected KEY=VALUE, got 'spark.master'"), conf);
     assertTrue(conf.contains("gradsweep run --help"), "points to the command's help: " + conf);
