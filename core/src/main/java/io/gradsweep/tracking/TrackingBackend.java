@@ -1,5 +1,6 @@
 package io.gradsweep.tracking;
 
+import io.gradsweep.plugin.Plugin;
 import java.nio.file.Path;
 
 /**
@@ -11,7 +12,7 @@ import java.nio.file.Path;
  * duplicate is refused when the registry is loaded). {@link #open} makes a new sink each call, owned by the caller,
  * who closes it. Implementations are stateless and thread-safe.
  */
-public interface TrackingBackend {
+public interface TrackingBackend extends Plugin {
 
   /** The word users pass as the backend, e.g. {@code mlflow}: lower case, no blanks. */
   String name();

@@ -1,12 +1,9 @@
 package io.gradsweep.tracking;
 
+import io.gradsweep.plugin.Registry;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.ServiceLoader;
 
 /**
@@ -15,36 +12,25 @@ import java.util.ServiceLoader;
  * loader of this class.
  */
 public final class TrackingSinks {
-  private static final Map<String, TrackingBackend> BACKENDS = load();
+  private static final Registry<TrackingBackend> BACKENDS =
+      Registry.load(TrackingBackend.class, "tracking backend", "tracking backends");
 
   /**
    * The backend names users can write, in the order the registry found them (the order of each services file;
    * {@code mlflow} and {@code none} in production, {@code memory} too when core's test jar is on the class path).
    */
-  public static final List<String> NAMES = List.copyOf(BACKENDS.keySet());
+  public static final List<String> NAMES = BACKENDS.names();
 
   private TrackingSinks() {}
 
-  private static Map<String, TrackingBackend> load() {
-    Map<String, TrackingBackend> out = new LinkedHashMap<>();
-    for (TrackingBackend b : ServiceLoader.load(TrackingBackend.class, TrackingBackend.class.getClassLoader())) {
-      TrackingBackend prev = out.putIfAbsent(b.name(), b);
-      if (prev != null && prev.getClass() != b.getClass()) {
-        throw new IllegalStateException("two tracking backends are called '" + b.name() + "': "
-            + prev.getClass().getName() + " and " + b.getClass().getName());
-      }
-    }
-    return Collections.unmodifiableMap(out);
-  }
-
   /** Whether {@code name} (case and surrounding blanks ignored) names a registered backend. */
   public static boolean isKnown(String name) {
-    return name != null && BACKENDS.containsKey(name.strip().toLowerCase(Locale.ROOT));
+    return name != null && BACKENDS.contains(name.strip().toLowerCase(Locale.ROOT));
   }
 
   /** The registered backends, in {@link #NAMES} order. */
   public static List<TrackingBackend> backends() {
-    return new ArrayList<>(BACKENDS.values());
+    return BACKENDS.all();
   }
 
   /**
@@ -67,7 +53,7 @@ public final class TrackingSinks {
     if (target == null || target.backend() == null) {
       throw new IllegalArgumentException("no tracking backend given; known backends: " + String.join(", ", NAMES));
     }
-    TrackingBackend b = BACKENDS.get(target.backend().strip().toLowerCase(Locale.ROOT));
+    TrackingBackend b = BACKENDS.find(target.backend().strip().toLowerCase(Locale.ROOT)).orElse(null);
     if (b == null) {
       throw new IllegalArgumentException("unknown tracking backend '" + target.backend()
           + "'; known backends: " + String.join(", ", NAMES));
