@@ -2,13 +2,8 @@ package io.gradsweep.sweep;
 
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.train.TrialResult;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Runs trials in this JVM on a small pool of threads, without Spark: for tests of the driver logic, and for
@@ -51,31 +46,8 @@ public final class InProcessTrialExecutor implements TrialExecutor {
 
   @Override
   public List<TrialOutcome> execute(TrialBatch batch, TrialListener listener) throws InterruptedException {
-    List<TrialSpec> trials = batch.trials();
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(Math.min(threads, batch.parallelism()),
-        trials.size()), r -> {
-          Thread t = new Thread(r, "gradsweep-trial");
-          t.setDaemon(true);
-          return t;
-        });
-    try {
-      List<Future<TrialOutcome>> futures = new ArrayList<>();
-      for (int i = 0; i < trials.size(); i++) {
-        int index = i;
-        futures.add(pool.submit(() -> runOne(batch, index, listener)));
-      }
-      List<TrialOutcome> outcomes = new ArrayList<>(trials.size());
-      for (Future<TrialOutcome> f : futures) {
-        try {
-          outcomes.add(f.get());
-        } catch (ExecutionException e) {
-          throw new IllegalStateException("running a trial failed", e.getCause());
-        }
-      }
-      return outcomes;
-    } finally {
-      pool.shutdownNow();
-    }
+    return TrialPool.runAll(batch.trials().size(), Math.min(threads, batch.parallelism()), "gradsweep-trial",
+        "running a trial", index -> runOne(batch, index, listener));
   }
 
   private TrialOutcome runOne(TrialBatch batch, int index, TrialListener listener) {

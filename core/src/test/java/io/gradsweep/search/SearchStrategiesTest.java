@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class SearchStrategiesTest {
   @Test
   void knownNames() {
-    assertEquals(List.of("grid"), SearchStrategies.names());
+    assertTrue(SearchStrategies.names().contains("grid"), "grid is built in: " + SearchStrategies.names());
     assertInstanceOf(GridSearch.class, SearchStrategies.byName("grid"));
     assertEquals(SearchStrategies.names(), SearchStrategies.registry().names());
   }

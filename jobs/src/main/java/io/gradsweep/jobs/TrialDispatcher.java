@@ -3,14 +3,10 @@ package io.gradsweep.jobs;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.sweep.TrialListener;
 import io.gradsweep.sweep.TrialOutcome;
+import io.gradsweep.sweep.TrialPool;
 import io.gradsweep.train.TrialResult;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -41,29 +37,8 @@ final class TrialDispatcher {
       FlatMapFunction<Iterator<TrialSpec>, TrialResult> task, int parallelism, TrialListener listener)
       throws InterruptedException {
     JavaRDD<TrialSpec> distributed = distribute(jsc, trials);
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallelism, trials.size()), r -> {
-      Thread t = new Thread(r, "gradsweep-dispatch");
-      t.setDaemon(true);
-      return t;
-    });
-    try {
-      List<Future<TrialOutcome>> futures = new ArrayList<>();
-      for (int i = 0; i < trials.size(); i++) {
-        int index = i;
-        futures.add(pool.submit(() -> runOne(jsc, distributed, task, trials, index, listener)));
-      }
-      List<TrialOutcome> outcomes = new ArrayList<>();
-      for (Future<TrialOutcome> f : futures) {
-        try {
-          outcomes.add(f.get());
-        } catch (ExecutionException e) {
-          throw new IllegalStateException("dispatching a trial failed", e.getCause());
-        }
-      }
-      return outcomes;
-    } finally {
-      pool.shutdownNow();
-    }
+    return TrialPool.runAll(trials.size(), parallelism, "gradsweep-dispatch", "dispatching a trial",
+        index -> runOne(jsc, distributed, task, trials, index, listener));
   }
 
   private static TrialOutcome runOne(JavaSparkContext jsc, JavaRDD<TrialSpec> distributed,
