@@ -11,7 +11,6 @@ import io.gradsweep.tracking.TrackingException;
 import io.gradsweep.tracking.TrackingSink;
 import io.gradsweep.tracking.TrackingSinks;
 import io.gradsweep.tracking.TrackingTarget;
-import io.gradsweep.tracking.mlflow.MlflowKeys;
 import io.gradsweep.train.TrialResult;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +23,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 
 /**
  * The driver of a sweep, without Spark: resumes or starts the parent run, hands the trials to a
@@ -211,7 +211,7 @@ public final class SweepDriver {
     tags.put(RESUMED_TAG, Integer.toString(resumes));
     tags.put(Names.Tag.TRIALS, Integer.toString(spec.trials().size()));
     tags.putAll(executor.parentRunTags());
-    List<String> changed = changedParams(spec, prior.parent());
+    List<String> changed = changedParams(spec, prior.parent(), sink::storedParamValue);
     if (!changed.isEmpty()) {
       tags.put(CHANGED_PARAMS_TAG, String.join(",", changed));
       err.println(ProgressReporter.PREFIX + "note: the spec differs from the parent run's params in "
@@ -227,12 +227,15 @@ public final class SweepDriver {
     return prior.run();
   }
 
-  /** The sweep params whose value in {@code spec} differs from the parent run's (or that it lacks). */
-  static List<String> changedParams(SweepSpec spec, RunSnapshot parent) {
+  /**
+   * The sweep params whose value in {@code spec}, as the backend stores it ({@code stored}), differs from the parent
+   * run's (or that it lacks).
+   */
+  static List<String> changedParams(SweepSpec spec, RunSnapshot parent, UnaryOperator<String> stored) {
     List<String> changed = new ArrayList<>();
     spec.sweepParams().forEach((k, v) -> {
       String old = parent.params().get(k);
-      if (old == null || !old.equals(MlflowKeys.truncateParamValue(v))) {
+      if (old == null || !old.equals(stored.apply(v))) {
         changed.add(k);
       }
     });

@@ -79,6 +79,14 @@ public interface TrackingSink extends AutoCloseable {
   void reopenSweep(SweepRun sweep, Map<String, String> tags);
 
   /**
+   * A param value as this backend stores it (e.g. shortened to the server's length limit), so that a value read
+   * back can be compared with one about to be logged. The value itself by default.
+   */
+  default String storedParamValue(String value) {
+    return value;
+  }
+
+  /**
    * Whether this sink keeps on disk what it cannot send ({@link #spoolSweepEnd} writes something). False by default:
    * sinks without a spool.
    */

@@ -453,6 +453,12 @@ public final class MlflowTrackingSink implements TrackingSink {
     t.start();
   }
 
+  /** Shortened to the longest value every MLflow server accepts ({@link MlflowKeys#truncateParamValue}). */
+  @Override
+  public String storedParamValue(String value) {
+    return MlflowKeys.truncateParamValue(value);
+  }
+
   /** True: trial runs spool what they send, and {@link #spoolSweepEnd} writes the parent run's end to a spool. */
   @Override
   public boolean hasSpool() {
