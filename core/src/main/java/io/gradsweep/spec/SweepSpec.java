@@ -8,8 +8,10 @@ import java.util.Objects;
 
 /**
  * A validated sweep: its names, the original YAML, the search space and the trials the search strategy expanded it
- * to. Immutable; obtained from {@code io.gradsweep.search.Sweeps} (which parses with {@link SweepSpecParser} and
- * expands with the spec's search strategy, checking everything before returning), so a SweepSpec always runs.
+ * to. Immutable; built by {@link ParsedSweep#withTrials} once a search strategy has expanded what
+ * {@link SweepSpecParser} read (the search package's {@code Sweeps} does both, checking everything before
+ * returning), so a SweepSpec always runs. This package names no class of the search package: search depends on
+ * spec, never the reverse.
  */
 public final class SweepSpec {
   private final String source;

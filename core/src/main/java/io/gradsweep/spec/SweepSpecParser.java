@@ -29,7 +29,7 @@ import java.util.stream.Collectors;
  * strategy words are given by the caller.
  *
  * <p>The parser does not expand the grid into trials: that is the search strategy's business
- * ({@code io.gradsweep.search.Sweeps} parses and expands in one call, checking the expansion: at most
+ * (the search package's {@code Sweeps} parses and expands in one call, checking the expansion: at most
  * {@code search.max_trials} trials, no trial produced twice). This package never depends on the search package.
  *
  * <p>Stateless and thread-safe.
