@@ -29,7 +29,7 @@ import java.util.stream.Collectors;
  * seeds, ranked by the spread between the best and the worst level. The method is stated in the report itself.
  *
  * <p>A factor is a parameter that takes at least two values in the sweep, except {@code seed} (seeds are the
- * replicates the intervals come from) and {@code profile_every} (a measurement setting); cell and activation form
+ * replicates the intervals come from) and {@code profile_every}, {@code log_points} (measurement settings); cell and activation form
  * one factor, {@code network}. FAILED trials (errors, not training outcomes) are counted but left out of every
  * statistic.
  */
@@ -49,7 +49,7 @@ public final class AblationReport {
   static final String EFFECTS_HORIZON_PNG = "effects_horizon.png";
 
   /** Parameters that are never factors. */
-  private static final Set<String> NOT_FACTORS = Set.of("seed", "profile_every", "cell", "activation");
+  private static final Set<String> NOT_FACTORS = Set.of("seed", "profile_every", "log_points", "cell", "activation");
   /** Fixed parameters worth naming in the overview (the rest are evaluation settings, named elsewhere). */
   private static final List<String> KNOBS = List.of("task", Levels.NETWORK, "seq_len", "clip", "tbptt", "optimizer",
       "lr", "hidden", "layers", "init", "batch_size", "max_steps");

@@ -77,7 +77,7 @@ final class ReportMarkdown {
         + "intervals. The interval measures seed-to-seed variation only, and the best/worst levels are picked "
         + "from the same data, so a spread whose interval barely excludes 0 is weak evidence.\n");
     md.append("- Factors: every parameter with more than one value, except `seed` (the replicates) and "
-        + "`profile_every` (a measurement setting); cell and activation form one factor, `network`.\n\n");
+        + "`profile_every` and `log_points` (measurement settings); cell and activation form one factor, `network`.\n\n");
 
     md.append("## Files\n\n");
     List<String> files = new ArrayList<>();

@@ -46,7 +46,7 @@ public record TrialRow(int trial, String trialId, String name, Map<String, Strin
   /** The parameter keys of every trial, in the order {@link TrialSpec#params()} gives them. */
   public static final List<String> PARAM_KEYS = List.of("task", "seq_len", "cell", "activation", "clip", "tbptt",
       "optimizer", "lr", "hidden", "layers", "init", "seed", "batch_size", "max_steps", "eval_every", "eval_size",
-      "eval_seed", "solve_threshold", "profile_every");
+      "eval_seed", "solve_threshold", "profile_every", "log_points");
 
   public TrialRow {
     Objects.requireNonNull(trialId, "trialId");

@@ -51,6 +51,7 @@ public final class TrialsTable {
     params.put("eval_seed", new String[] {"BIGINT", "seed of the held-out set"});
     params.put("solve_threshold", new String[] {"DOUBLE", "eval loss below which the trial is solved"});
     params.put("profile_every", new String[] {"INT", "steps between gradient profiles"});
+    params.put("log_points", new String[] {"INT", "most points per step series (logging budget)"});
     if (!params.keySet().stream().toList().equals(TrialRow.PARAM_KEYS)) {
       throw new AssertionError("parameter columns out of step with TrialRow.PARAM_KEYS");
     }

@@ -45,7 +45,7 @@ public final class SweepSpecParser {
       List.of("name", "experiment", "task", "training", "search", "grid", "variants");
   static final List<String> TASK_KEYS = List.of("name", "eval_size", "eval_seed");
   static final List<String> TRAINING_KEYS = List.of("batch_size", "max_steps", "eval_every", "solve_threshold",
-      "profile_every");
+      "profile_every", "log_points");
   static final List<String> SEARCH_KEYS = List.of("strategy", "max_trials");
 
   /** Longest sweep parameter value; MLflow servers accept 500 (older) to 6000 characters. */
@@ -121,8 +121,10 @@ public final class SweepSpecParser {
         + kind.baselineText() + " (below the " + kind.name() + " task's trivial-baseline MSE)",
         x -> x > 0 && x < kind.expectedBaselineLoss()));
     int profileEvery = optional(training, "profile_every", evalEvery, n -> n.integer(1, 10_000_000));
+    int logPoints = optional(training, "log_points", TrialSpec.DEFAULT_LOG_POINTS,
+        n -> n.integer(1, TrialSpec.MAX_LOG_POINTS));
     return new TrialTemplate(experiment, name, kind.name(), evalSize, evalSeed, batchSize, maxSteps, evalEvery,
-        solveThreshold, profileEvery);
+        solveThreshold, profileEvery, logPoints);
   }
 
   /** grid and variants: the grid alone, or each variant over the grid. */
@@ -159,6 +161,7 @@ public final class SweepSpecParser {
     params.put("training.eval_every", Integer.toString(t.evalEvery()));
     params.put("training.solve_threshold", Canon.num(t.solveThreshold()));
     params.put("training.profile_every", Integer.toString(t.profileEvery()));
+    params.put("training.log_points", Integer.toString(t.logPoints()));
     params.put("search.strategy", strategy);
     params.put("search.max_trials", Integer.toString(maxTrials));
     grid.axes().forEach((axis, v) -> params.put("grid." + axis.key(), shorten(GridBlock.text(axis, v.values()))));

@@ -37,6 +37,9 @@ import java.util.Map;
  * @param solveThreshold eval loss below which the trial counts as solved
  * @param profileEvery record the per-time-step gradient profile every this many steps (and at step 1); a
  *     measurement setting: it is logged as a param but is not part of {@link #id()}
+ * @param logPoints at most this many points per step series (loss, gradient norms, clip share) per trial: the steps
+ *     are aggregated over windows of {@code ceil(max_steps / log_points)} steps (mean, and max for norms); a
+ *     measurement setting like {@code profileEvery}
  */
 public record TrialSpec(
     String experiment,
@@ -59,15 +62,29 @@ public record TrialSpec(
     int maxSteps,
     int evalEvery,
     double solveThreshold,
-    int profileEvery)
+    int profileEvery,
+    int logPoints)
     implements Serializable {
+
+  /** Default of {@code training.log_points}. */
+  public static final int DEFAULT_LOG_POINTS = 200;
+  /** Largest allowed {@code training.log_points}. */
+  public static final int MAX_LOG_POINTS = 100_000;
+
+  /** A trial with the default logging budget ({@value #DEFAULT_LOG_POINTS} points per step series). */
+  public TrialSpec(String experiment, String sweepName, String task, int evalSize, long evalSeed, int seqLen,
+      String cell, String activation, ClipSpec clip, int tbptt, String optimizer, double lr, int hidden, int layers,
+      String init, long seed, int batchSize, int maxSteps, int evalEvery, double solveThreshold, int profileEvery) {
+    this(experiment, sweepName, task, evalSize, evalSeed, seqLen, cell, activation, clip, tbptt, optimizer, lr,
+        hidden, layers, init, seed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, DEFAULT_LOG_POINTS);
+  }
 
   /** A trial that records its gradient profile at every evaluation ({@code profileEvery = evalEvery}). */
   public TrialSpec(String experiment, String sweepName, String task, int evalSize, long evalSeed, int seqLen,
       String cell, String activation, ClipSpec clip, int tbptt, String optimizer, double lr, int hidden, int layers,
       String init, long seed, int batchSize, int maxSteps, int evalEvery, double solveThreshold) {
     this(experiment, sweepName, task, evalSize, evalSeed, seqLen, cell, activation, clip, tbptt, optimizer, lr,
-        hidden, layers, init, seed, batchSize, maxSteps, evalEvery, solveThreshold, evalEvery);
+        hidden, layers, init, seed, batchSize, maxSteps, evalEvery, solveThreshold, evalEvery, DEFAULT_LOG_POINTS);
   }
 
   public TrialSpec {
@@ -78,6 +95,7 @@ public record TrialSpec(
     require(maxSteps >= 1, "max_steps", maxSteps);
     require(evalEvery >= 1, "eval_every", evalEvery);
     require(profileEvery >= 1, "profile_every", profileEvery);
+    require(logPoints >= 1 && logPoints <= MAX_LOG_POINTS, "log_points", logPoints);
     require(evalSize >= 1, "eval_size", evalSize);
     require(tbptt >= 0 && tbptt <= seqLen, "tbptt", tbptt);
     require(lr > 0 && Double.isFinite(lr), "lr", lr);
@@ -117,15 +135,24 @@ public record TrialSpec(
     p.put("eval_seed", Long.toString(evalSeed));
     p.put("solve_threshold", Canon.num(solveThreshold));
     p.put("profile_every", Integer.toString(profileEvery));
+    p.put("log_points", Integer.toString(logPoints));
     return p;
   }
 
   /** Params that say what is measured, not what is trained: logged, but not part of the id. */
-  private static final java.util.Set<String> MEASUREMENT_PARAMS = java.util.Set.of("profile_every");
+  private static final java.util.Set<String> MEASUREMENT_PARAMS = java.util.Set.of("profile_every", "log_points");
+
+  /**
+   * Steps per logging window: {@code ceil(maxSteps / logPoints)}, at least 1. Step series are logged once per
+   * window, at the window's last step.
+   */
+  public int logWindow() {
+    return Math.max(1, (maxSteps + logPoints - 1) / logPoints);
+  }
 
   /**
    * The canonical string hashed into the id: {@code key=value;key=value...} from {@link #params()}, without the
-   * measurement settings (profile cadence), which do not change what is trained.
+   * measurement settings (profile cadence, logging budget), which do not change what is trained.
    */
   public String canonical() {
     StringBuilder sb = new StringBuilder();

@@ -16,6 +16,7 @@ import java.util.Map;
  * @param evalEvery {@code training.eval_every}
  * @param solveThreshold {@code training.solve_threshold}
  * @param profileEvery {@code training.profile_every}
+ * @param logPoints {@code training.log_points}
  */
 public record TrialTemplate(
     String experiment,
@@ -27,12 +28,21 @@ public record TrialTemplate(
     int maxSteps,
     int evalEvery,
     double solveThreshold,
-    int profileEvery) {
+    int profileEvery,
+    int logPoints) {
+
+  /** Settings with the default logging budget. */
+  public TrialTemplate(String experiment, String sweepName, String task, int evalSize, long evalSeed, int batchSize,
+      int maxSteps, int evalEvery, double solveThreshold, int profileEvery) {
+    this(experiment, sweepName, task, evalSize, evalSeed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery,
+        TrialSpec.DEFAULT_LOG_POINTS);
+  }
 
   /** Settings whose gradient profile is recorded at every evaluation. */
   public TrialTemplate(String experiment, String sweepName, String task, int evalSize, long evalSeed, int batchSize,
       int maxSteps, int evalEvery, double solveThreshold) {
-    this(experiment, sweepName, task, evalSize, evalSeed, batchSize, maxSteps, evalEvery, solveThreshold, evalEvery);
+    this(experiment, sweepName, task, evalSize, evalSeed, batchSize, maxSteps, evalEvery, solveThreshold, evalEvery,
+        TrialSpec.DEFAULT_LOG_POINTS);
   }
 
   /**
@@ -57,7 +67,7 @@ public record TrialTemplate(
         get(point, Axis.LAYERS, Integer.class),
         get(point, Axis.INIT, String.class),
         get(point, Axis.SEEDS, Long.class),
-        batchSize, maxSteps, evalEvery, solveThreshold, profileEvery);
+        batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints);
   }
 
   private static <T> T get(Map<Axis, ?> point, Axis axis, Class<T> type) {

@@ -13,7 +13,7 @@ import java.util.TreeMap;
  * the command that regenerates the file, when it is out of date).
  *
  * <p>Every constant is a {@code public static final String} of one of the nested classes; the JSON file has one
- * object per nested class ({@code metrics}, {@code prefixes}, {@code tags}, {@code artifacts}) mapping each
+ * object per nested class ({@code metrics}, {@code prefixes}, {@code suffixes}, {@code tags}, {@code artifacts}) mapping each
  * constant's Java name to its value.
  */
 public final class Names {
@@ -39,19 +39,38 @@ public final class Names {
     public static final String EVAL = "eval/";
   }
 
-  /** Metric keys (step metrics and the {@link Prefix#FINAL} summary). */
+  /** Suffixes appended to a metric key to name a related series. */
+  public static final class Suffix {
+    private Suffix() {}
+
+    /**
+     * The window maximum of a gradient-norm step series ({@code grad/global_norm_max}); the key without it holds
+     * the window mean. See {@code training.log_points}.
+     */
+    public static final String WINDOW_MAX = "_max";
+  }
+
+  /**
+   * Metric keys (step metrics and the {@link Prefix#FINAL} summary). Step metrics ({@code train/}, {@code grad/}) are
+   * logged once per logging window ({@code ceil(max_steps / log_points)} steps) at its last step: the window mean,
+   * and for gradient norms also the window maximum ({@link Suffix#WINDOW_MAX}).
+   */
   public static final class Metric {
     private Metric() {}
 
+    /** Mean training loss of the logging window. */
     public static final String TRAIN_LOSS = Prefix.TRAIN + "loss";
-    /** 0 at the step whose training loss was not finite (the trial diverged). */
+    /** 0 at the step whose training loss was not finite (the trial diverged): logged at that exact step. */
     public static final String TRAIN_LOSS_FINITE = Prefix.TRAIN + "loss_finite";
     public static final String EVAL_LOSS = Prefix.EVAL + "loss";
     /** The task's trivial-baseline loss on the held-out set, logged at step 0. */
     public static final String EVAL_BASELINE_LOSS = Prefix.EVAL + "baseline_loss";
+    /** Mean global gradient norm (before clipping) of the window; the maximum is {@link #GRAD_GLOBAL_NORM_MAX}. */
     public static final String GRAD_GLOBAL_NORM = Prefix.GRAD + "global_norm";
+    /** Largest global gradient norm (before clipping) of the window. */
+    public static final String GRAD_GLOBAL_NORM_MAX = GRAD_GLOBAL_NORM + Suffix.WINDOW_MAX;
     public static final String GRAD_GLOBAL_NORM_CLIPPED = Prefix.GRAD + "global_norm_clipped";
-    /** 1 when clipping changed the gradient at that step. */
+    /** Share of the window's steps whose gradient clipping changed (1 or 0 with a one-step window). */
     public static final String GRAD_CLIPPED = Prefix.GRAD + "clipped";
 
     public static final String FINAL_STEPS = Prefix.FINAL + "steps";
@@ -141,13 +160,14 @@ public final class Names {
   }
 
   /**
-   * Every name, by group ({@code metrics}, {@code prefixes}, {@code tags}, {@code artifacts}) and, within a group,
+   * Every name, by group ({@code metrics}, {@code prefixes}, {@code suffixes}, {@code tags}, {@code artifacts}) and, within a group,
    * by Java constant name (sorted): what {@code notebooks/gradsweep_names.json} holds.
    */
   public static Map<String, Map<String, String>> asMap() {
     Map<String, Map<String, String>> out = new LinkedHashMap<>();
     out.put("metrics", constants(Metric.class));
     out.put("prefixes", constants(Prefix.class));
+    out.put("suffixes", constants(Suffix.class));
     out.put("tags", constants(Tag.class));
     out.put("artifacts", constants(Artifact.class));
     return out;

@@ -36,9 +36,13 @@ import org.slf4j.LoggerFactory;
  * optimizer turn the gradient into an update, apply it. Every {@code eval_every} steps the held-out set is
  * evaluated; the trial is SOLVED as soon as its eval loss falls below the solve threshold.
  *
- * <p>Step metrics (MLflow keys): {@code train/loss}; {@code grad/global_norm}, {@code grad/global_norm_clipped},
- * {@code grad/clipped} (1 when clipping changed the gradient); {@code grad/<layer>_norm} and
- * {@code grad/<layer>_norm_clipped}; {@code grad/<layer>/<W|R|b>_norm} (before clipping); {@code eval/loss}.
+ * <p>Step metrics (MLflow keys), aggregated over logging windows of {@link TrialSpec#logWindow()} steps and logged
+ * at each window's last step (and at the last step before the trial stops): {@code train/loss} (window mean);
+ * {@code grad/global_norm}, {@code grad/global_norm_clipped}, {@code grad/<layer>_norm},
+ * {@code grad/<layer>_norm_clipped}, {@code grad/<layer>/<W|R|b>_norm} (before clipping), each as the window mean
+ * and, with suffix {@code _max}, the window maximum; {@code grad/clipped} (the share of the window's steps whose
+ * gradient clipping changed). The step of divergence is exact: {@code train/loss_finite} = 0 is logged at it.
+ * {@code eval/loss} at every evaluation.
  * Final metrics under {@code final/}. The trial status is tag {@code gradsweep.status}. Every key and tag is
  * spelled in {@link Names}.
  *
@@ -120,6 +124,7 @@ public final class TrialRunner {
         evaluate(trial, state);
       }
     }
+    flushWindow(trial, state);
     double wall = seconds(t0);
     run.logMetrics(finalMetrics(trial, state, wall), state.step);
     run.logArtifact(Names.Artifact.GRADIENT_PROFILE_CSV, trial.profiles().toCsv());
@@ -130,7 +135,7 @@ public final class TrialRunner {
   /** What a trial trains and measures with, fixed for its whole run. */
   private record Trial(TrialSpec spec, TrialRun run, SequenceTask task, RecurrentNet net, List<ParamBlock> blocks,
       GradientUpdater<?> updater, Batch eval, double baseline, SplittableRandom data, ProfileRecorder profiles,
-      Map<String, Double> stepMetrics) {}
+      StepWindow window) {}
 
   /** What the training loop of one trial has counted so far. */
   private static final class TrialState {
@@ -181,7 +186,7 @@ public final class TrialRunner {
     run.logMetric(Metric.EVAL_BASELINE_LOSS, baseline, 0);
     SplittableRandom data = new SplittableRandom(spec.seed() * 0x9E3779B97F4A7C15L + 0x5EEDL);
     return new Trial(spec, run, task, net, blocks, updater, eval, baseline, data, new ProfileRecorder(PROFILES_KEPT),
-        new LinkedHashMap<>());
+        new StepWindow(spec.logWindow()));
   }
 
   /** Profile steps: step 1 (the gradient at initialisation) and every {@code profile_every} steps. */
@@ -215,6 +220,7 @@ public final class TrialRunner {
     state.statsNanos += System.nanoTime() - s0;
     if (!Double.isFinite(loss) || !before.finite()) {
       state.divergedAt = step;
+      flushWindow(trial, state);
       trial.run().logMetric(Metric.TRAIN_LOSS_FINITE, 0, step);
       return false;
     }
@@ -234,24 +240,33 @@ public final class TrialRunner {
     if (clip.acted()) {
       state.clippedSteps++;
     }
-    logStepMetrics(trial, step, loss, before, clip);
+    addStepMetrics(trial.window(), loss, before, clip);
+    if (trial.window().endStep(step)) {
+      trial.run().logMetrics(trial.window().drain(), step);
+    }
     state.logNanos += System.nanoTime() - l0;
     return true;
   }
 
-  /** The step metrics: loss and the gradient norms before and after clipping. */
-  private static void logStepMetrics(Trial trial, int step, double loss, GradientNorms before,
-      GradientClipper.Outcome clip) {
-    Map<String, Double> m = trial.stepMetrics();
-    m.clear();
-    m.put(Metric.TRAIN_LOSS, loss);
-    m.put(Metric.GRAD_GLOBAL_NORM, before.global());
-    m.put(Metric.GRAD_GLOBAL_NORM_CLIPPED, clip.after().global());
-    m.put(Metric.GRAD_CLIPPED, clip.acted() ? 1.0 : 0.0);
-    before.layers().forEach((k, v) -> m.put(Prefix.GRAD + k + "_norm", v));
-    clip.after().layers().forEach((k, v) -> m.put(Prefix.GRAD + k + "_norm_clipped", v));
-    before.blocks().forEach((k, v) -> m.put(Prefix.GRAD + k + "_norm", v));
-    trial.run().logMetrics(m, step);
+  /** Adds the step metrics to the logging window: loss, clipped or not, the gradient norms before and after clipping. */
+  private static void addStepMetrics(StepWindow w, double loss, GradientNorms before, GradientClipper.Outcome clip) {
+    w.mean(Metric.TRAIN_LOSS, loss);
+    w.meanAndMax(Metric.GRAD_GLOBAL_NORM, before.global());
+    w.meanAndMax(Metric.GRAD_GLOBAL_NORM_CLIPPED, clip.after().global());
+    w.mean(Metric.GRAD_CLIPPED, clip.acted() ? 1.0 : 0.0);
+    before.layers().forEach((k, v) -> w.meanAndMax(Prefix.GRAD + k + "_norm", v));
+    clip.after().layers().forEach((k, v) -> w.meanAndMax(Prefix.GRAD + k + "_norm_clipped", v));
+    before.blocks().forEach((k, v) -> w.meanAndMax(Prefix.GRAD + k + "_norm", v));
+  }
+
+  /** Logs the steps of an unfinished logging window (the trial stopped or its budget ended mid-window). */
+  private static void flushWindow(Trial trial, TrialState state) {
+    StepWindow w = trial.window();
+    if (w.pending() > 0) {
+      long l0 = System.nanoTime();
+      trial.run().logMetrics(w.drain(), w.lastStep());
+      state.logNanos += System.nanoTime() - l0;
+    }
   }
 
   /** Evaluates the held-out set: a non-finite eval loss is a divergence, one below the threshold solves the trial. */

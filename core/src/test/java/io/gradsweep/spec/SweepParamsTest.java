@@ -29,7 +29,7 @@ class SweepParamsTest {
     Map<String, String> p = Sweeps.parse(SweepSpecParserTest.FULL, "full.yaml").sweepParams();
     assertEquals(List.of("name", "task.name", "task.eval_size", "task.eval_seed", "training.batch_size",
         "training.max_steps", "training.eval_every", "training.solve_threshold", "training.profile_every",
-        "search.strategy", "search.max_trials", "grid.cell", "grid.seq_len", "grid.clip", "grid.tbptt", "grid.optimizer", "grid.lr",
+        "training.log_points", "search.strategy", "search.max_trials", "grid.cell", "grid.seq_len", "grid.clip", "grid.tbptt", "grid.optimizer", "grid.lr",
         "grid.hidden", "grid.layers", "grid.init", "grid.seeds", "variants", "trials"), List.copyOf(p.keySet()));
     assertEquals("quickstart", p.get("name"));
     assertEquals("adding", p.get("task.name"));

@@ -283,6 +283,14 @@ class SweepSpecErrorsTest {
     }
 
     @Test
+    void logPointsMustBeAPositiveBudget() {
+      assertError(HEAD.replace("training: {", "training: {log_points: 0, ") + GRID, "training.log_points",
+          "got 0");
+      assertError(HEAD.replace("training: {", "training: {log_points: 5000000, ") + GRID, "training.log_points",
+          "100000");
+    }
+
+    @Test
     void wrongWordSuggestsTheClosest() {
       assertError(grid("optimizer: [Adam]"), "grid.optimizer[0]", "expected one of sgd, rmsprop, adam",
           "got \"Adam\" (string)", "did you mean \"adam\"?");

@@ -146,6 +146,21 @@ class SweepSpecParserTest {
   }
 
   @Test
+  void logPointsSetsTheLoggingWindowAndIsNotPartOfTheId() {
+    SweepSpec plain = grid("{cell: [rnn], seq_len: [20]}");
+    TrialSpec t = plain.trials().get(0);
+    assertEquals(TrialSpec.DEFAULT_LOG_POINTS, t.logPoints());
+    String yaml = plain.yaml().replace("training: {", "training: {log_points: 7, ");
+    SweepSpec sparse = Sweeps.parse(yaml, "t.yaml");
+    TrialSpec s = sparse.trials().get(0);
+    assertEquals(7, s.logPoints());
+    assertEquals((s.maxSteps() + 6) / 7, s.logWindow());
+    assertEquals("7", s.params().get("log_points"));
+    assertEquals(t.id(), s.id(), "the logging budget measures; it does not change what is trained");
+    assertEquals("7", sparse.sweepParams().get("training.log_points"));
+  }
+
+  @Test
   void gruCellAndInitForms() {
     SweepSpec spec = grid("{cell: [gru], seq_len: [20], init: [default, identity, orthogonal,"
         + " {scheme: orthogonal, spectral_radius: 0.9}, {scheme: default, spectral_radius: 1.0e0}]}");

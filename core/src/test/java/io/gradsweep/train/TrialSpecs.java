@@ -12,4 +12,11 @@ final class TrialSpecs {
     return new TrialSpec("test", "unit", "adding", 64, 99, seqLen, cell, activation, clip, tbptt, optimizer, lr,
         hidden, 1, "default", seed, 16, maxSteps, 10, 0.01);
   }
+
+  /** {@link #of} with its own logging budget ({@code training.log_points}). */
+  static TrialSpec withLogPoints(TrialSpec s, int logPoints) {
+    return new TrialSpec(s.experiment(), s.sweepName(), s.task(), s.evalSize(), s.evalSeed(), s.seqLen(), s.cell(),
+        s.activation(), s.clip(), s.tbptt(), s.optimizer(), s.lr(), s.hidden(), s.layers(), s.init(), s.seed(),
+        s.batchSize(), s.maxSteps(), s.evalEvery(), s.solveThreshold(), s.profileEvery(), logPoints);
+  }
 }

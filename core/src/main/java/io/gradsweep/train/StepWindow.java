@@ -1,0 +1,82 @@
+package io.gradsweep.train;
+
+import io.gradsweep.tracking.Names;
+import java.util.DoubleSummaryStatistics;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The logging budget of the step series: values of consecutive training steps are aggregated over a window of
+ * {@code window} steps and logged once per window, at its last step. Aggregation, never subsampling: each series
+ * keeps its window mean under its own key, and a gradient norm also its window maximum under
+ * {@code <key>}{@value Names.Suffix#WINDOW_MAX}, so a single-step explosion stays in the logged series. A 0/1 series
+ * (was the step clipped?) becomes the share of steps in the window.
+ *
+ * <p>With a window of one step the means are the step values themselves and the maxima equal them.
+ */
+final class StepWindow {
+  private final int window;
+  private final Map<String, DoubleSummaryStatistics> means = new LinkedHashMap<>();
+  private final Map<String, Boolean> withMax = new LinkedHashMap<>();
+  private int steps;
+  private int lastStep;
+
+  StepWindow(int window) {
+    if (window < 1) {
+      throw new IllegalArgumentException("window must be >= 1 step, got " + window);
+    }
+    this.window = window;
+  }
+
+  int window() {
+    return window;
+  }
+
+  /** Adds one step's value of a series logged as its window mean. */
+  void mean(String key, double value) {
+    add(key, value, false);
+  }
+
+  /** Adds one step's value of a series logged as its window mean and maximum (gradient norms). */
+  void meanAndMax(String key, double value) {
+    add(key, value, true);
+  }
+
+  private void add(String key, double value, boolean max) {
+    means.computeIfAbsent(key, k -> new DoubleSummaryStatistics()).accept(value);
+    withMax.putIfAbsent(key, max);
+  }
+
+  /** Ends step {@code step}'s values; returns true when it closes a window (a multiple of the window length). */
+  boolean endStep(int step) {
+    steps++;
+    lastStep = step;
+    return step % window == 0;
+  }
+
+  /** Steps added since the last drain. */
+  int pending() {
+    return steps;
+  }
+
+  /** The step the pending values are logged at: the last step added. */
+  int lastStep() {
+    return lastStep;
+  }
+
+  /** The aggregated values of the pending steps (empty when there are none), and a fresh window. */
+  Map<String, Double> drain() {
+    Map<String, Double> out = new LinkedHashMap<>();
+    if (steps > 0) {
+      means.forEach((k, s) -> {
+        out.put(k, s.getAverage());
+        if (withMax.get(k)) {
+          out.put(k + Names.Suffix.WINDOW_MAX, s.getMax());
+        }
+      });
+    }
+    means.clear();
+    steps = 0;
+    return out;
+  }
+}
