@@ -67,7 +67,7 @@ public record TrialSpec(
     implements Serializable {
 
   /** Default of {@code training.log_points}. */
-  public static final int DEFAULT_LOG_POINTS = 200;
+  public static final int DEFAULT_LOG_POINTS = 100;
   /** Largest allowed {@code training.log_points}. */
   public static final int MAX_LOG_POINTS = 100_000;
 
