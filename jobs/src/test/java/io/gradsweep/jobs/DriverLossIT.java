@@ -38,7 +38,7 @@ class DriverLossIT {
       name: driver-loss
       experiment: gradsweep-driver-loss
       task: {name: adding, eval_size: 64, eval_seed: 7}
-      training: {batch_size: 16, max_steps: 1500, eval_every: 500, solve_threshold: 0.0001}
+      training: {batch_size: 16, max_steps: 1500, eval_every: 500, solve_threshold: 0.0001, log_points: 1500}
       grid: {cell: [rnn], seq_len: [20], hidden: [16], lr: [0.01, 0.003], seeds: [SEEDS]}
       """;
 

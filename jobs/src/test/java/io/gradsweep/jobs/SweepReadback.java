@@ -17,11 +17,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.LongStream;
 
 /** Reads a finished sweep back from a real MLflow server and checks that everything planned is there. */
 final class SweepReadback {
-  /** Metrics the trial runner logs at every training step (1..max_steps). */
+  /**
+   * Step metrics: logged once per logging window of ceil(max_steps / log_points) steps, at its last step, and at
+   * the last step before the trial stopped (see {@link #windowSteps}).
+   */
   static final List<String> EVERY_STEP_METRICS =
       List.of("train/loss", "grad/global_norm", "grad/global_norm_clipped", "grad/clipped");
   /** Metric the trial runner logs at every eval_every-th step and at the last step. */
@@ -30,6 +32,22 @@ final class SweepReadback {
   static final List<String> FINAL_METRICS = List.of("final/eval_loss", "final/max_grad_norm", "final/clip_rate");
 
   private SweepReadback() {}
+
+  /**
+   * The steps at which a trial that trained {@code lastStep} finite steps logs its step metrics: every multiple of
+   * its window ({@code ceil(max_steps / log_points)}) up to {@code lastStep}, and {@code lastStep} itself.
+   */
+  static List<Long> windowSteps(TrialSpec t, long lastStep) {
+    long window = Math.max(1, (t.maxSteps() + t.logPoints() - 1) / t.logPoints());
+    List<Long> out = new ArrayList<>();
+    for (long s = window; s <= lastStep; s += window) {
+      out.add(s);
+    }
+    if (lastStep > 0 && (out.isEmpty() || out.get(out.size() - 1) != lastStep)) {
+      out.add(lastStep);
+    }
+    return out;
+  }
 
   /** The parent run id from SweepJob's line {@code parent run: http://.../runs/<id>?workflowType=...}. */
   static String parentRunId(String stdout) {
@@ -95,9 +113,9 @@ final class SweepReadback {
       } else if (status.equals("NOT_SOLVED")) {
         assertEquals(trial.maxSteps(), steps, "steps of " + name);
       }
-      List<Long> everyStep = LongStream.rangeClosed(1, lastFull).boxed().toList();
+      List<Long> everyWindow = windowSteps(trial, lastFull);
       for (String metric : EVERY_STEP_METRICS) {
-        assertEquals(everyStep, steps(mlflow, child.runId(), metric), metric + " of " + name);
+        assertEquals(everyWindow, steps(mlflow, child.runId(), metric), metric + " of " + name);
       }
       List<Long> evalSteps = new ArrayList<>();
       for (long s = trial.evalEvery(); s <= lastFull; s += trial.evalEvery()) {
