@@ -5,11 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradsweep.spec.ClipMode;
-import io.gradsweep.spec.ClipSpec;
-import io.gradsweep.spec.TrialSpec;
-import io.gradsweep.train.TrialResult;
-import io.gradsweep.train.TrialStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,26 +17,8 @@ import org.junit.jupiter.api.Test;
  */
 class TrialsTableTest {
 
-  private static TrialSpec spec(String cell, String activation, ClipSpec clip, int tbptt, long seed) {
-    return new TrialSpec("exp", "rows", "adding", 64, 7, 50, cell, activation, clip, tbptt, "sgd", 0.001, 8, 1,
-        "default", seed, 16, 20, 10, 0.01);
-  }
-
-  /** A solved trial, a diverged one (NaN loss), a FAILED one, and one with a parameter of another version. */
-  static List<TrialRow> rows() {
-    TrialSpec a = spec("lstm", null, new ClipSpec(ClipMode.GLOBAL_NORM, 0.5), 10, 5_000_000_000L);
-    TrialSpec b = spec("rnn", "relu", ClipSpec.NONE, 0, 2);
-    TrialSpec c = spec("rnn", "tanh", ClipSpec.NONE, 0, 3);
-    TrialRow solved = TrialRow.of(1, a, new TrialResult(a.id(), a.displayName(), "run-1", TrialStatus.SOLVED, 20,
-        15, -1, 0.004, 1.0 / 6, 4.5, 0.25, 0.93, 50, 1.5, null));
-    TrialRow diverged = TrialRow.of(2, b, new TrialResult(b.id(), b.displayName(), "run-2", TrialStatus.DIVERGED, 7,
-        -1, 7, Double.NaN, 1.0 / 6, Double.POSITIVE_INFINITY, 0, Double.NaN, -1, 0.2, null));
-    TrialRow failed = TrialRow.notRun(3, c);
-    Map<String, String> params = new LinkedHashMap<>(c.params());
-    params.put("zz.future_knob", "on, sometimes");
-    TrialRow other = new TrialRow(4, "other-id", "other", params, TrialStatus.NOT_SOLVED, 20, -1, -1, 0.1, 0.16,
-        2.0, 0, 0.5, 9, 1.0, "run-4");
-    return List.of(solved, diverged, failed, other);
+  private static List<TrialRow> rows() {
+    return SampleRows.mixed();
   }
 
   @Test
