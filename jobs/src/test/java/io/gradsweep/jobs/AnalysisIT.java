@@ -343,12 +343,18 @@ class AnalysisIT {
     return root;
   }
 
-  /** The project venv's Python (next to the mlflow the test server runs), with papermill installed. */
-  static Path venvPython() {
+  /** The project venv's Python (next to the mlflow the test server runs). */
+  static Path projectPython() {
     String bin = System.getenv(MlflowTestServer.BIN_ENV);
     Path python = bin != null && !bin.isBlank() ? Path.of(bin).resolveSibling("python")
         : repoRoot().resolve(".gradsweep/venv/bin/python");
     assertTrue(Files.isExecutable(python), "no Python at " + python + ": run jobs/bin/mlflow-local install");
+    return python;
+  }
+
+  /** The project venv's Python, with papermill installed. */
+  static Path venvPython() {
+    Path python = projectPython();
     assertTrue(Files.isRegularFile(python.resolveSibling("papermill")), "papermill is not installed in "
         + python.getParent().getParent() + ": run jobs/bin/mlflow-local install (jobs/bin/requirements-analysis.txt)");
     return python;
