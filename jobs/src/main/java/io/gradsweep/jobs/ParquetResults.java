@@ -8,9 +8,11 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeSet;
@@ -86,7 +88,7 @@ final class ParquetResults implements ResultsWriter {
     }
     try {
       FileSystem.getFileSystemClass(scheme, conf);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | LinkageError e) {
       String impl = conf.get("fs." + scheme + ".impl");
       throw new IllegalArgumentException(OPTION + " '" + value + "': " + (impl == null
           ? "no Hadoop file system for scheme '" + scheme + "'"
@@ -108,11 +110,16 @@ final class ParquetResults implements ResultsWriter {
   /** The schemes of the Hadoop file systems on the class path (registered or configured) that can write. */
   static List<String> writableSchemes(Configuration conf) {
     Set<String> candidates = new TreeSet<>();
-    for (FileSystem fs : ServiceLoader.load(FileSystem.class, FileSystem.class.getClassLoader())) {
+    Iterator<FileSystem> registered = ServiceLoader.load(FileSystem.class, FileSystem.class.getClassLoader())
+        .iterator();
+    while (true) {
       try {
-        candidates.add(fs.getScheme());
-      } catch (RuntimeException e) {
-        // a file system that does not say its scheme: only reachable through fs.SCHEME.impl
+        if (!registered.hasNext()) {
+          break;
+        }
+        candidates.add(registered.next().getScheme());
+      } catch (ServiceConfigurationError | RuntimeException | LinkageError e) {
+        // a file system that cannot load, or does not say its scheme (only reachable through fs.SCHEME.impl)
       }
     }
     for (Map.Entry<String, String> e : conf) {
