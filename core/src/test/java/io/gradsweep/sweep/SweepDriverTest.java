@@ -303,6 +303,21 @@ class SweepDriverTest {
   }
 
   @Test
+  void afterAFailedWriteResumeWritesTheTableWithoutTrainingAgain() throws Exception {
+    SweepSpec spec = spec(experiment(), "[1, 2]");
+    assertEquals(ExitStatus.RESULTS_ERROR, runSweep(spec, false, inProcess(), new Recording(spec,
+        new IllegalStateException("disk full"))), err());
+    trained.clear();
+    Recording results = new Recording(spec, null);
+    assertEquals(ExitStatus.OK, runSweep(spec, true, inProcess(), results), err());
+    assertEquals(Set.of(), trained, "every trial had FINISHED");
+    assertEquals(spec.trials().stream().map(TrialSpec::id).toList(),
+        results.tables.get(0).stream().map(TrialRow::trialId).toList());
+    assertEquals(new String(parentOf(spec).artifact("trials.csv").orElseThrow(), StandardCharsets.UTF_8),
+        new String(TrialsTable.csv(results.tables.get(0)), StandardCharsets.UTF_8));
+  }
+
+  @Test
   void aResultsTableThatCannotBeWrittenIsExit5AndLosesNothingLogged() throws Exception {
     SweepSpec spec = spec(experiment(), "[1, 2]");
     Recording results = new Recording(spec, new IllegalStateException("disk full\nat somewhere",
