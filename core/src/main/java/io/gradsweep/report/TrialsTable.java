@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Function;
 
 /**
@@ -15,12 +16,56 @@ import java.util.function.Function;
  * (not solved, not diverged, no profile, NaN, or any summary value of a FAILED trial) is an empty field. Parameter
  * columns hold the values exactly as logged as MLflow params (so they join with the runs); {@code network},
  * {@code clip_mode}, {@code clip_threshold} and {@code tbptt_window} are the same information typed for analysis.
+ *
+ * <p>The same table typed, e.g. for Parquet ({@code run --results}): {@link #columns(List)} are the columns of a
+ * given set of rows (the CSV's header), {@link Column#typedValue(TrialRow)} a cell as the Java value of its type,
+ * null where the CSV field is empty. Both come from the CSV's own definitions, so the two cannot drift apart.
  */
 public final class TrialsTable {
   private TrialsTable() {}
 
-  /** A column: name, Spark SQL type, meaning, and how a row fills it (null = missing). */
-  public record Column(String name, String type, String meaning, Function<TrialRow, String> value) {}
+  /** The Spark SQL types a column may have. */
+  public static final List<String> TYPES = List.of("INT", "BIGINT", "DOUBLE", "STRING");
+
+  /**
+   * A column: name, Spark SQL type (one of {@link #TYPES}), meaning, and how a row fills it as CSV text (null =
+   * missing).
+   */
+  public record Column(String name, String type, String meaning, Function<TrialRow, String> value) {
+    public Column {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("a column needs a name");
+      }
+      if (!TYPES.contains(type)) {
+        throw new IllegalArgumentException("column " + name + ": type '" + type + "'; allowed: "
+            + String.join(", ", TYPES));
+      }
+      Objects.requireNonNull(value, "value");
+    }
+
+    /**
+     * The cell of {@code row} as the Java value of {@link #type()}: Integer (INT), Long (BIGINT), Double (DOUBLE),
+     * String (STRING); null where the CSV field is empty (a missing value, NaN or infinite included). It is the CSV
+     * text parsed, so the typed table holds exactly what {@code trials.csv} read with {@link #sparkSchema()} holds.
+     */
+    public Object typedValue(TrialRow row) {
+      String text = value.apply(row);
+      if (text == null) {
+        return null;
+      }
+      try {
+        return switch (type) {
+          case "INT" -> Integer.valueOf(text.strip());
+          case "BIGINT" -> Long.valueOf(text.strip());
+          case "DOUBLE" -> Double.valueOf(text.strip());
+          default -> text;
+        };
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("trial " + row.trial() + " (" + row.trialId() + "): column " + name
+            + " is " + type + " but holds '" + text + "'");
+      }
+    }
+  }
 
   /** The columns in order, parameter columns included (they are {@link TrialRow#PARAM_KEYS}). */
   public static final List<Column> COLUMNS = columns();
@@ -89,18 +134,27 @@ public final class TrialsTable {
     return List.copyOf(c);
   }
 
-  /** The table as CSV (RFC 4180 quoting, UTF-8, header line first). */
+  /**
+   * The columns of the table of {@code rows}, in order: {@link #COLUMNS}, then a STRING column for each parameter
+   * some row has beyond {@link TrialRow#PARAM_KEYS} (a newer or older version's params), sorted by name. Their
+   * names are the header of {@link #csv(List)}.
+   */
+  public static List<Column> columns(List<TrialRow> rows) {
+    List<Column> all = new ArrayList<>(COLUMNS);
+    for (String k : extraParams(rows)) {
+      all.add(new Column(k, "STRING", "parameter " + k + " as logged", r -> r.param(k)));
+    }
+    return List.copyOf(all);
+  }
+
+  /** The table as CSV (RFC 4180 quoting, UTF-8, header line first): {@link #columns(List)}, one line per row. */
   public static byte[] csv(List<TrialRow> rows) {
-    List<String> header = new ArrayList<>();
-    COLUMNS.forEach(c -> header.add(c.name()));
-    List<String> extra = extraParams(rows);
-    header.addAll(extra);
+    List<Column> columns = columns(rows);
     StringBuilder sb = new StringBuilder();
-    Csv.row(sb, header);
+    Csv.row(sb, columns.stream().map(Column::name).toList());
     for (TrialRow r : rows) {
-      List<String> cells = new ArrayList<>(header.size());
-      COLUMNS.forEach(c -> cells.add(c.value().apply(r)));
-      extra.forEach(k -> cells.add(r.param(k)));
+      List<String> cells = new ArrayList<>(columns.size());
+      columns.forEach(c -> cells.add(c.value().apply(r)));
       Csv.row(sb, cells);
     }
     return sb.toString().getBytes(StandardCharsets.UTF_8);

@@ -12,6 +12,11 @@ public final class ExitStatus {
   public static final int TRACKING_ERROR = 3;
   /** The executor (Spark) could not run one or more trials. */
   public static final int EXECUTOR_ERROR = 4;
+  /**
+   * The sweep completed and was logged, but its results table could not be written where {@code run --results}
+   * asked ({@link ResultsWriter}).
+   */
+  public static final int RESULTS_ERROR = 5;
 
   private ExitStatus() {}
 }

@@ -1,5 +1,7 @@
 package io.gradsweep.sweep;
 
+import io.gradsweep.report.TrialRow;
+import io.gradsweep.report.TrialRows;
 import io.gradsweep.spec.SweepSpec;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.tracking.Names;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -102,15 +105,23 @@ public final class SweepDriver {
     return new Plan(spec, prior, prior == null ? spec.trials() : prior.remaining(spec.trials()));
   }
 
+  /** {@link #run(Plan, TrialExecutor, int, ResultsWriter)} with no results table besides {@code trials.csv}. */
+  public int run(Plan plan, TrialExecutor executor, int parallelism) throws InterruptedException {
+    return run(plan, executor, parallelism, ResultsWriter.NONE);
+  }
+
   /**
    * Phase 2: starts (or reopens) the parent run, runs the trials on {@code executor}, prints the summary, logs the
-   * artifacts and ends the parent run. Returns the exit status: {@link ExitStatus#OK}, or
-   * {@link ExitStatus#EXECUTOR_ERROR} when the executor could not run some trials; throws {@link SweepFailure} for
-   * a tracking failure.
+   * artifacts, ends the parent run, and last writes the results table to {@code resultsWriter}. Returns the exit
+   * status: {@link ExitStatus#OK}, {@link ExitStatus#EXECUTOR_ERROR} when the executor could not run some trials,
+   * else {@link ExitStatus#RESULTS_ERROR} when the table could not be written; throws {@link SweepFailure} for a
+   * tracking failure (once the trials have run, after writing the table all the same: training is complete).
    *
    * @param parallelism most trials at once; 0 for the executor's default
+   * @param resultsWriter where the results table goes besides {@code trials.csv}
    */
-  public int run(Plan plan, TrialExecutor executor, int parallelism) throws InterruptedException {
+  public int run(Plan plan, TrialExecutor executor, int parallelism, ResultsWriter resultsWriter)
+      throws InterruptedException {
     SweepSpec spec = plan.spec();
     List<TrialSpec> todo = plan.todo();
     int atOnce = parallelism > 0 ? parallelism : Math.max(1, executor.defaultParallelism());
@@ -131,19 +142,67 @@ public final class SweepDriver {
       List<SpoolBacklog> backlogs = trackingBacklogs(results);
       if (!backlogs.isEmpty()) {
         guard.claim(); // the parent run's end goes to a spool too, not to the shutdown hook
-        throw new SweepFailure(ExitStatus.TRACKING_ERROR, undelivered(sweep, spec, results, summary, backlogs,
-            executorFailures == 0));
+        String message = undelivered(sweep, spec, results, summary, backlogs, executorFailures == 0);
+        writeResults(resultsWriter, spec, results);
+        throw new SweepFailure(ExitStatus.TRACKING_ERROR, message);
       }
       SweepArtifacts.upload(sink, sweep, spec.name(), spec.trials(), results, err);
-      endParentRun(sweep, guard, summary, executorFailures == 0);
+      try {
+        endParentRun(sweep, guard, summary, executorFailures == 0);
+      } catch (SweepFailure f) {
+        writeResults(resultsWriter, spec, results);
+        throw f;
+      }
       printLinks(parentRun);
+      boolean written = writeResults(resultsWriter, spec, results);
       if (executorFailures > 0) {
         err.println("gradsweep: " + executor.failureMessage(executorFailures, results.size())
             + " (see the errors above); the parent run is marked FAILED");
         return ExitStatus.EXECUTOR_ERROR;
       }
-      return ExitStatus.OK;
+      return written ? ExitStatus.OK : ExitStatus.RESULTS_ERROR;
     }
+  }
+
+  /**
+   * The results table of every planned trial to {@code writer}, after everything else: a failure is reported on
+   * {@code err} (with how to write the table again) and returns false; nothing logged before is touched.
+   */
+  private boolean writeResults(ResultsWriter writer, SweepSpec spec, List<TrialResult> results) {
+    if (writer == ResultsWriter.NONE) {
+      return true;
+    }
+    long t0 = System.nanoTime();
+    try {
+      List<TrialRow> rows = TrialRows.of(spec.trials(), results);
+      writer.write(rows);
+      err.printf(Locale.ROOT, "%sresults: %d rows written to %s (%.1f s)%n", ProgressReporter.PREFIX, rows.size(),
+          writer.where(), (System.nanoTime() - t0) / 1e9);
+      return true;
+    } catch (Exception | LinkageError e) {
+      err.println("gradsweep: could not write the results table to " + writer.where() + ": " + describe(e)
+          + "\n(the training results are complete, and what was logged to the tracking backend stays, trials.csv "
+          + "included; 'run --resume' with the same options trains only the trials without a FINISHED run and "
+          + "writes the table again)");
+      return false;
+    }
+  }
+
+  /** The first line of {@code e}'s message, and of its root cause's when that says more. */
+  static String describe(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String first = firstLine(e);
+    return root == e || first.contains(firstLine(root)) ? first : first + " (cause: " + firstLine(root) + ")";
+  }
+
+  private static String firstLine(Throwable e) {
+    String m = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getName()
+        : e.getClass().getSimpleName() + ": " + e.getMessage().strip();
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
   }
 
   /** The trials on the executor, with progress lines on stderr. */

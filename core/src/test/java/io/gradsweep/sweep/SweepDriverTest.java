@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradsweep.report.TrialRow;
+import io.gradsweep.report.TrialsTable;
 import io.gradsweep.spec.SweepSpec;
 import io.gradsweep.search.Sweeps;
 import io.gradsweep.spec.TrialSpec;
@@ -74,9 +76,45 @@ class SweepDriverTest {
   }
 
   private int runSweep(SweepSpec spec, boolean resume, TrialExecutor executor) throws InterruptedException {
+    return runSweep(spec, resume, executor, ResultsWriter.NONE);
+  }
+
+  private int runSweep(SweepSpec spec, boolean resume, TrialExecutor executor, ResultsWriter results)
+      throws InterruptedException {
     try (MemoryTrackingSink sink = new MemoryTrackingSink()) {
       SweepDriver driver = new SweepDriver(sink, MEMORY, out, err);
-      return driver.run(driver.prepare(spec, resume), executor, 0);
+      return driver.run(driver.prepare(spec, resume), executor, 0, results);
+    }
+  }
+
+  /** A results writer that keeps the tables it is given, or throws {@code failure}. */
+  private static final class Recording implements ResultsWriter {
+    final List<List<TrialRow>> tables = new ArrayList<>();
+    final RuntimeException failure;
+    /** The parent run's status and artifacts when the table was written. */
+    String parentStatusThen;
+    List<String> parentArtifactsThen;
+    private final SweepSpec spec;
+
+    Recording(SweepSpec spec, RuntimeException failure) {
+      this.spec = spec;
+      this.failure = failure;
+    }
+
+    @Override
+    public String where() {
+      return "--results mem:/t";
+    }
+
+    @Override
+    public void write(List<TrialRow> rows) {
+      MemoryRun parent = parentOf(spec);
+      parentStatusThen = parent.status();
+      parentArtifactsThen = parent.artifactPaths();
+      if (failure != null) {
+        throw failure;
+      }
+      tables.add(rows);
     }
   }
 
@@ -232,6 +270,77 @@ class SweepDriverTest {
     assertTrue(err().contains("gradsweep: flaky could not run 1 of 2 trials (see the errors above); the parent run "
         + "is marked FAILED"), err());
     assertTrue(err().contains("gradsweep: trial 1 (" + spec.trials().get(0).displayName() + ") failed: lost"), err());
+  }
+
+  @Test
+  void theResultsTableIsWrittenLastWithTheRowsOfTrialsCsv() throws Exception {
+    SweepSpec spec = spec(experiment(), "[1, 2, 3]");
+    Recording results = new Recording(spec, null);
+    assertEquals(ExitStatus.OK, runSweep(spec, false, inProcess(), results), err());
+    assertEquals(1, results.tables.size());
+    List<TrialRow> rows = results.tables.get(0);
+    assertEquals(spec.trials().stream().map(TrialSpec::id).toList(), rows.stream().map(TrialRow::trialId).toList(),
+        "one row per planned trial, in plan order");
+    MemoryRun parent = parentOf(spec);
+    assertEquals(new String(parent.artifact("trials.csv").orElseThrow(), StandardCharsets.UTF_8),
+        new String(TrialsTable.csv(rows), StandardCharsets.UTF_8), "the same table as trials.csv");
+    assertEquals(MemoryRun.FINISHED, results.parentStatusThen, "written after the parent run ended");
+    assertTrue(results.parentArtifactsThen.containsAll(List.of("trials.csv", "summary.txt", "report/report.md")),
+        results.parentArtifactsThen.toString());
+    assertTrue(err().contains("[gradsweep] results: 3 rows written to --results mem:/t"), err());
+  }
+
+  @Test
+  void aResumedSweepWritesTheWholeTableAgain() throws Exception {
+    SweepSpec spec = spec(experiment(), "[1, 2, 3]");
+    deadDriver(spec);
+    Recording results = new Recording(spec, null);
+    assertEquals(ExitStatus.OK, runSweep(spec, true, inProcess(), results), err());
+    assertEquals(1, trained.size(), "one trial ran now");
+    List<TrialRow> rows = results.tables.get(0);
+    assertEquals(3, rows.size(), "the two trials of the first driver are in the table too");
+    assertTrue(rows.stream().allMatch(r -> r.status() == TrialStatus.SOLVED && r.runId() != null), rows.toString());
+  }
+
+  @Test
+  void afterAFailedWriteResumeWritesTheTableWithoutTrainingAgain() throws Exception {
+    SweepSpec spec = spec(experiment(), "[1, 2]");
+    assertEquals(ExitStatus.RESULTS_ERROR, runSweep(spec, false, inProcess(), new Recording(spec,
+        new IllegalStateException("disk full"))), err());
+    trained.clear();
+    Recording results = new Recording(spec, null);
+    assertEquals(ExitStatus.OK, runSweep(spec, true, inProcess(), results), err());
+    assertEquals(Set.of(), trained, "every trial had FINISHED");
+    assertEquals(spec.trials().stream().map(TrialSpec::id).toList(),
+        results.tables.get(0).stream().map(TrialRow::trialId).toList());
+    assertEquals(new String(parentOf(spec).artifact("trials.csv").orElseThrow(), StandardCharsets.UTF_8),
+        new String(TrialsTable.csv(results.tables.get(0)), StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aResultsTableThatCannotBeWrittenIsExit5AndLosesNothingLogged() throws Exception {
+    SweepSpec spec = spec(experiment(), "[1, 2]");
+    Recording results = new Recording(spec, new IllegalStateException("disk full\nat somewhere",
+        new java.io.IOException("No space left on device")));
+    assertEquals(ExitStatus.RESULTS_ERROR, runSweep(spec, false, inProcess(), results), err());
+    MemoryRun parent = parentOf(spec);
+    assertEquals(MemoryRun.FINISHED, parent.status());
+    assertTrue(parent.artifactPaths().containsAll(List.of("trials.csv", "summary.txt", "report/report.md")),
+        parent.artifactPaths().toString());
+    assertTrue(err().contains("gradsweep: could not write the results table to --results mem:/t: "
+        + "IllegalStateException: disk full (cause: IOException: No space left on device)"), err());
+    assertTrue(err().contains("'run --resume' with the same options"), err());
+    assertTrue(outBuf.toString(StandardCharsets.UTF_8).contains("parent run:      " + parent.runId()),
+        "the summary and the links are printed");
+  }
+
+  @Test
+  void anExecutorFailureStillWritesTheTableAndStaysExit4() throws Exception {
+    SweepSpec spec = spec(experiment(), "[1, 2]");
+    Recording results = new Recording(spec, null);
+    assertEquals(ExitStatus.EXECUTOR_ERROR, runSweep(spec, false, new FailingFirst(), results));
+    List<TrialRow> rows = results.tables.get(0);
+    assertEquals(List.of(TrialStatus.FAILED, TrialStatus.SOLVED), rows.stream().map(TrialRow::status).toList());
   }
 
   @Test

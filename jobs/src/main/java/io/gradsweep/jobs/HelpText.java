@@ -55,7 +55,8 @@ final class HelpText {
       "",
       "Exit status: 0 the sweep completed (diverged or unsolved trials are results), 2 usage or spec error (report:",
       "also no such sweep), 3 tracking backend unreachable or credentials refused (at the start, or records left to",
-      "replay at the end), 4 Spark could not run one or more trials, 1 other errors."};
+      "replay at the end), 4 Spark could not run one or more trials, 5 the sweep completed and was logged but the",
+      "--results table could not be written, 1 other errors."};
 
   private HelpText() {}
 

@@ -2,6 +2,7 @@ package io.gradsweep.jobs;
 
 import io.gradsweep.spec.SweepSpec;
 import io.gradsweep.sweep.ExitStatus;
+import io.gradsweep.sweep.ResultsWriter;
 import io.gradsweep.sweep.SweepDriver;
 import io.gradsweep.tracking.TrackingSink;
 import io.gradsweep.tracking.TrackingTarget;
@@ -18,14 +19,15 @@ import picocli.CommandLine.Spec;
 /**
  * {@code run SPEC}: trains every trial of a sweep as a Spark task and logs it to the tracking backend. Named
  * steps: check the options, parse the spec on the driver (nothing is logged for an invalid spec), check that the
- * tracking backend answers, read what a resumed sweep already did, start Spark ({@link SparkSessions}), let the
- * {@link SweepDriver} run the sweep on a {@link SparkTrialExecutor}, stop Spark.
+ * tracking backend answers, read what a resumed sweep already did, start Spark ({@link SparkSessions}), check the
+ * {@code --results} directory ({@link ParquetResults}), let the {@link SweepDriver} run the sweep on a
+ * {@link SparkTrialExecutor} (it writes the results table last), stop Spark.
  */
 @Command(name = "run", sortOptions = false, usageHelpWidth = HelpText.WIDTH, description = {
     "train every trial as a task of a local Spark (local[*], one core per trial) and log one MLflow parent run for "
         + "the sweep with one child run per trial; prints a summary table and the parent run's address. At the end "
         + "it attaches trials.csv and the ablation report (report/report.md with figures and CSV tables) to the "
-        + "parent run"})
+        + "parent run, and with --results writes the same table as Parquet"})
 final class RunCommand implements Callable<Integer> {
   @Spec
   CommandSpec command;
@@ -55,6 +57,7 @@ final class RunCommand implements Callable<Integer> {
       throw new ParameterException(command.commandLine(), "--master is for submit; for run use --conf "
           + "spark.master=URL");
     }
+    options.checkResults(command);
     if (validateOnly) {
       options.tracking.credentials(command, ctx.env());
       SpecFile.load(options.spec);
@@ -72,12 +75,26 @@ final class RunCommand implements Callable<Integer> {
       SweepDriver.Plan plan = driver.prepare(spec, options.resume);
       SparkSession spark = SparkSessions.start(spec.name(), options.conf, ctx.env(), ctx.err());
       try {
+        ResultsWriter results = openResults(spark);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         SparkSessions.awaitExecutors(jsc);
-        return driver.run(plan, new SparkTrialExecutor(jsc), options.parallelism);
+        return driver.run(plan, new SparkTrialExecutor(jsc), options.parallelism, results);
       } finally {
         spark.stop();
       }
+    }
+  }
+
+  /** {@code --results} checked against the file system before any trial runs (a usage error when it fails). */
+  private ResultsWriter openResults(SparkSession spark) {
+    if (options.results == null) {
+      return ResultsWriter.NONE;
+    }
+    try {
+      return ParquetResults.open(options.results, spark, ctx.err());
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(command.commandLine(), e.getMessage() + "\n(nothing was trained; the parent run "
+          + "was not started)");
     }
   }
 }

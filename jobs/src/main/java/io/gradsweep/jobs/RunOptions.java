@@ -3,8 +3,11 @@ package io.gradsweep.jobs;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 
 /** The options of {@code run}, which {@code submit} shares. */
@@ -27,6 +30,37 @@ final class RunOptions {
       + "repeatable. Without spark.master (from --conf, spark-submit or -Dspark.master) run uses local[*]")
   List<SparkSetting> conf = new ArrayList<>();
 
+  @Option(names = ParquetResults.OPTION, paramLabel = "URI", description = "also write the trials table (the "
+      + "columns of trials.csv, typed; missing values null) as Parquet to the directory URI at the end of the "
+      + "sweep, with Spark's writer: file:/data/sweep1, hdfs://namenode:8020/sweeps/s1, s3a://bucket/s1 (needs "
+      + "hadoop-aws), or a path on Hadoop's default file system. The directory is replaced on every run (a rerun or "
+      + "--resume writes the whole table again), so it must not exist yet, be empty, or hold an earlier table; "
+      + "checked before any trial runs")
+  String results;
+
   @Mixin
   TrackingOptions tracking = new TrackingOptions();
+
+  /**
+   * Checks {@code --results} without touching a file system (its scheme must name a writable Hadoop file system
+   * on the class path; {@code spark.hadoop.*} settings of {@code --conf} and system properties count); a usage
+   * error otherwise. Nothing to check without it.
+   */
+  void checkResults(CommandSpec command) {
+    if (results == null) {
+      return;
+    }
+    Configuration hadoop = new Configuration();
+    System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith(SPARK_HADOOP))
+        .forEach(k -> hadoop.set(k.substring(SPARK_HADOOP.length()), System.getProperty(k)));
+    conf.stream().filter(c -> c.key().startsWith(SPARK_HADOOP))
+        .forEach(c -> hadoop.set(c.key().substring(SPARK_HADOOP.length()), c.value()));
+    try {
+      ParquetResults.parse(results, hadoop);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(command.commandLine(), e.getMessage());
+    }
+  }
+
+  private static final String SPARK_HADOOP = "spark.hadoop.";
 }

@@ -54,6 +54,8 @@ final class SparkSessions {
       conf.set("spark.app.name", "gradsweep " + sweepName); // unset, or spark-submit's default (the main class)
     }
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    // the results table (--results) has 40 columns: without this Spark warns that it shortened the plan's text
+    conf.setIfMissing("spark.sql.debug.maxToStringFields", "200");
     // the engine's SIMD kernels on the executors (without the module they fall back to plain loops)
     String executorOpts = conf.get("spark.executor.extraJavaOptions", "");
     if (!executorOpts.contains("jdk.incubator.vector")) {

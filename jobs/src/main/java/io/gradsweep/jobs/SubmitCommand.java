@@ -48,6 +48,7 @@ final class SubmitCommand implements Callable<Integer> {
       throw new ParameterException(command.commandLine(), "submit needs --master URL (jobs/bin/spark-cluster url "
           + "prints the local cluster's)");
     }
+    options.checkResults(command);
     options.tracking.credentials(command, ctx.env());
     SpecFile.load(options.spec);
     if (validateOnly) {

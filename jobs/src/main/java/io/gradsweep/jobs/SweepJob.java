@@ -20,8 +20,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * Entry point of gradsweep (jobs/bin/gradsweep, spark-submit): dispatches to one command class per command
  * ({@link RunCommand}, {@link SubmitCommand}, {@link PlanCommand}, {@link ReportCommand}, {@link ReplayCommand})
  * and turns what they end with into an exit status: 0 done, 1 unexpected error, 2 usage or spec error, 3 tracking
- * backend unreachable or refusing, 4 Spark could not run some trials ({@link ExitStatus}). The help of every
- * command, and the overview {@code gradsweep --help}, come from the commands' declarations ({@link HelpText}).
+ * backend unreachable or refusing, 4 Spark could not run some trials, 5 the {@code --results} table could not be
+ * written ({@link ExitStatus}). The help of every command, and the overview {@code gradsweep --help}, come from
+ * the commands' declarations ({@link HelpText}).
  */
 @Command(name = "gradsweep", usageHelpWidth = HelpText.WIDTH, description = {
     "Plan a sweep of recurrent-network training knobs, run it on local Spark or submit it to a Spark standalone "
@@ -32,6 +33,7 @@ public final class SweepJob implements Callable<Integer> {
   static final int USAGE_ERROR = ExitStatus.USAGE_ERROR;
   static final int TRACKING_ERROR = ExitStatus.TRACKING_ERROR;
   static final int SPARK_ERROR = ExitStatus.EXECUTOR_ERROR;
+  static final int RESULTS_ERROR = ExitStatus.RESULTS_ERROR;
 
   /** Seconds between two progress lines (besides one per finished trial); system property, 0 = only those. */
   static final String PROGRESS_SECONDS_PROPERTY = SweepDriver.PROGRESS_SECONDS_PROPERTY;

@@ -45,6 +45,8 @@ class AnalysisIT {
   /** Safety net for a hung subprocess; a healthy notebook takes seconds. */
   static final long PROCESS_LIMIT_SECONDS = 600;
   static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  /** Where the main sweep writes its table as Parquet ({@code --results}). */
+  static final Path MAIN_RESULTS = Path.of("target/analysis/analysis-it-results").toAbsolutePath();
 
   private final ObjectMapper json = new ObjectMapper();
   private MlflowTestServer server;
@@ -54,7 +56,9 @@ class AnalysisIT {
   @BeforeAll
   void fillServer() throws Exception {
     server = MlflowTestServer.start();
-    mainParent = runSweep(MAIN_SPEC);
+    // the main sweep also writes its table as Parquet (a rerun of this test replaces the directory), which
+    // notebook 01 reads when given it
+    mainParent = runSweep(MAIN_SPEC, "--results", "file:" + MAIN_RESULTS);
     oneDivergedParent = runSweep(ONE_DIVERGED_SPEC);
   }
 
@@ -65,13 +69,15 @@ class AnalysisIT {
     }
   }
 
-  private String runSweep(Path spec) throws Exception {
+  private String runSweep(Path spec, String... extra) throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int status;
+    List<String> args = new ArrayList<>(List.of("run", spec.toString(), "--tracking-uri", server.uri()));
+    args.addAll(List.of(extra));
     System.setProperty("spark.master", "local[2]");
     try {
-      status = SweepJob.run(new String[] {"run", spec.toString(), "--tracking-uri", server.uri()},
+      status = SweepJob.run(args.toArray(new String[0]),
           Map.of("OMP_NUM_THREADS", "1"), new PrintStream(out, true, StandardCharsets.UTF_8),
           new PrintStream(err, true, StandardCharsets.UTF_8));
     } finally {
@@ -90,9 +96,12 @@ class AnalysisIT {
     assertTrue(children.stream().map(c -> c.tags().get("gradsweep.status")).toList().containsAll(
         List.of("SOLVED", "DIVERGED")), "the sweep has solved and diverged trials: " + statuses(children));
     assertTrue(children.stream().map(c -> c.params().get("cell")).distinct().count() >= 2, "at least two cells");
-    Map<String, JsonNode> executed = runAllNotebooks("analysis-it");
+    Map<String, JsonNode> executed = runAllNotebooks("analysis-it", "file:" + MAIN_RESULTS);
 
     String overview = text(executed.get("01-sweep-overview.ipynb"));
+    assertTrue(overview.contains("Parquet results file:" + MAIN_RESULTS + ": " + children.size() + " rows")
+        && overview.contains(children.size() + " of its " + children.size() + " trials are trials of sweep "
+        + "'analysis-it' above"), "notebook 01 read the --results table:\n" + overview);
     for (RunRecord c : children) {
       String status = c.tags().get("gradsweep.status");
       assertTrue(overview.lines().anyMatch(l -> l.contains(c.runName()) && l.contains(status)),
@@ -112,8 +121,9 @@ class AnalysisIT {
   void everyNotebookCopesWithASweepWhoseOnlyTrialDiverged() throws Exception {
     List<RunRecord> children = new MlflowRestReader(server.uri()).children(oneDivergedParent);
     assertEquals(List.of("DIVERGED"), statuses(children));
-    Map<String, JsonNode> executed = runAllNotebooks("analysis-one-diverged");
+    Map<String, JsonNode> executed = runAllNotebooks("analysis-one-diverged", null);
     assertTrue(text(executed.get("01-sweep-overview.ipynb")).contains("0 of 1 trials solved the task"));
+    assertTrue(text(executed.get("01-sweep-overview.ipynb")).contains("no Parquet results: set `results`"));
     assertTrue(text(executed.get("03-convergence.ipynb")).contains("no trial solved the task"));
   }
 
@@ -138,10 +148,11 @@ class AnalysisIT {
   }
 
   /**
-   * Runs every notebook of notebooks/ on the sweep; returns the executed notebooks by file name. Fails with the
-   * failing cell's error when one raises; checks each drew at least one figure and kept no error output.
+   * Runs every notebook of notebooks/ on the sweep (01 with {@code results}, the sweep's Parquet table, unless
+   * null); returns the executed notebooks by file name. Fails with the failing cell's error when one raises;
+   * checks each drew at least one figure and kept no error output.
    */
-  private Map<String, JsonNode> runAllNotebooks(String sweep) throws Exception {
+  private Map<String, JsonNode> runAllNotebooks(String sweep, String results) throws Exception {
     Path repo = repoRoot();
     List<Path> notebooks;
     try (Stream<Path> s = Files.list(repo.resolve("notebooks"))) {
@@ -158,10 +169,14 @@ class AnalysisIT {
       for (Path nb : notebooks) {
         Path out = outDir.resolve(nb.getFileName());
         Files.deleteIfExists(out);
-        running.put(nb, start(List.of(venvPython().toString(), "-m", "papermill", "--cwd",
+        List<String> cmd = new ArrayList<>(List.of(venvPython().toString(), "-m", "papermill", "--cwd",
             repo.resolve("notebooks").toString(), "-k", "python3", "--no-progress-bar", nb.toString(),
             out.toString(), "-p", "tracking_uri", server.uri(), "-p", "sweep", sweep, "-p", "experiment",
-            EXPERIMENT), outDir.resolve(nb.getFileName() + ".log")));
+            EXPERIMENT));
+        if (results != null && nb.getFileName().toString().startsWith("01-")) {
+          cmd.addAll(List.of("-p", "results", results));
+        }
+        running.put(nb, start(cmd, outDir.resolve(nb.getFileName() + ".log")));
       }
       Map<String, JsonNode> executed = new java.util.LinkedHashMap<>();
       for (Path nb : notebooks) {
@@ -323,6 +338,7 @@ class AnalysisIT {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     pb.environment().remove("MLFLOW_TRACKING_URI");
+    pb.environment().remove("GRADSWEEP_RESULTS"); // notebook 01 reads it as the default of `results`
     return new Running(pb.start(), cmd, log);
   }
 
@@ -343,12 +359,18 @@ class AnalysisIT {
     return root;
   }
 
-  /** The project venv's Python (next to the mlflow the test server runs), with papermill installed. */
-  static Path venvPython() {
+  /** The project venv's Python (next to the mlflow the test server runs). */
+  static Path projectPython() {
     String bin = System.getenv(MlflowTestServer.BIN_ENV);
     Path python = bin != null && !bin.isBlank() ? Path.of(bin).resolveSibling("python")
         : repoRoot().resolve(".gradsweep/venv/bin/python");
     assertTrue(Files.isExecutable(python), "no Python at " + python + ": run jobs/bin/mlflow-local install");
+    return python;
+  }
+
+  /** The project venv's Python, with papermill installed. */
+  static Path venvPython() {
+    Path python = projectPython();
     assertTrue(Files.isRegularFile(python.resolveSibling("papermill")), "papermill is not installed in "
         + python.getParent().getParent() + ": run jobs/bin/mlflow-local install (jobs/bin/requirements-analysis.txt)");
     return python;

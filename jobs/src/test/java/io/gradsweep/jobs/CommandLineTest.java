@@ -69,8 +69,9 @@ class CommandLineTest {
   @Test
   void runWithEveryOption() {
     RunCommand c = parsed(RunCommand.class, "run", "s.yaml", "--tracking-uri", "http://h:1", "--tracking-backend",
-        "mlflow", "--parallelism", "3", "--conf", "spark.master=local[2]", "--resume");
+        "mlflow", "--parallelism", "3", "--conf", "spark.master=local[2]", "--resume", "--results", "file:/r/s1");
     assertEquals(Path.of("s.yaml"), c.options.spec);
+    assertEquals("file:/r/s1", c.options.results);
     assertEquals(3, c.options.parallelism);
     assertTrue(c.options.resume);
     assertEquals(List.of(new SparkSetting("spark.master", "local[2]")), c.options.conf);
@@ -161,6 +162,26 @@ class CommandLineTest {
   }
 
   @Test
+  void resultsNeedsAWritableHadoopFileSystemAndIsCheckedBeforeTheSpecOrTheLauncher() {
+    String m = error("run", "no/such.yaml", "--tracking-backend", "none", "--results", "foo://bucket/s1");
+    assertTrue(m.contains("gradsweep: --results 'foo://bucket/s1': no Hadoop file system for scheme 'foo'; "
+        + "allowed: a URI of scheme ") && m.contains("file, ") && m.contains("hdfs"), m);
+    assertTrue(m.contains("gradsweep run --help"), m);
+    String s3a = error("run", "src/test/resources/tiny-sweep.yaml", "--results=s3a://bucket/s1", "--validate-only");
+    assertTrue(s3a.contains("'s3a' (org.apache.hadoop.fs.s3a.S3AFileSystem) is not on the class path"), s3a);
+    String submit = error("submit", "--master", "spark://h:7077", "src/test/resources/tiny-sweep.yaml",
+        "--results", "http://h/s1", "--validate-only");
+    assertTrue(submit.contains("--results 'http://h/s1': the file system of scheme 'http' is read-only"), submit);
+    assertEquals(0, run("submit", "--master", "spark://h:7077", "src/test/resources/tiny-sweep.yaml", "--results",
+        "hdfs://namenode:8020/sweeps/s1", "--validate-only"), err());
+    assertEquals(0, run("run", "src/test/resources/tiny-sweep.yaml", "--results", "target/results-cl",
+        "--validate-only"), err());
+    // a file system registered through a Spark setting counts (spark.hadoop.* is Hadoop's configuration)
+    assertEquals(0, run("run", "src/test/resources/tiny-sweep.yaml", "--results", "mine://x/s1", "--conf",
+        "spark.hadoop.fs.mine.impl=org.apache.hadoop.fs.RawLocalFileSystem", "--validate-only"), err());
+  }
+
+  @Test
   void parallelismMustBeAPositiveWholeNumber() {
     for (String bad : new String[] {"0", "-2", "two", "1.5", ""}) {
       String m = error("run", "s.yaml", "--tracking-backend", "none", "--parallelism=" + bad);
@@ -241,7 +262,7 @@ class CommandLineTest {
         "gradsweep.mlflow.giveup.seconds", "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "JAVA_HOME",
         "GRADSWEEP_JAVA_OPTS", "GRADSWEEP_OMP_NUM_THREADS", "GRADSWEEP_NO_BUILD", "SPARK_LOCAL_IP",
         "mlflow-local start", "OMP_NUM_THREADS", SweepJob.PROGRESS_SECONDS_PROPERTY, SweepJob.EXECUTOR_WAIT_PROPERTY,
-        "Exit status")) {
+        "--results", "Exit status", "5 the sweep completed and was logged but the")) {
       assertTrue(out().contains(word), word);
     }
     assertFalse(out().contains("--validate-only"), "hidden: the launcher's");

@@ -60,14 +60,26 @@ class StandaloneClusterIT {
         double startSeconds = (System.nanoTime() - t0) / 1e9;
 
         t0 = System.nanoTime();
+        // --results goes through the launcher and SparkSubmit to run; the executors and the driver share this disk
+        Path results = cluster.dir.resolve("results");
         LocalCluster.Result submit = LocalCluster.sh(cluster.env, 600, "jobs/bin/gradsweep", "submit", "--master",
-            master, TINY.toString(), "--tracking-uri", server.uri());
+            master, TINY.toString(), "--tracking-uri", server.uri(), "--results", "file:" + results);
         System.out.printf("cluster start: %.1f s, submit: %.1f s%n%s%s", startSeconds,
             (System.nanoTime() - t0) / 1e9, submit.out(), submit.err());
         assertEquals(0, submit.status(), submit.err());
         int planned = Sweeps.parseFile(TINY).trials().size();
         assertTrue(submit.err().contains(planned + " trials to run on " + master + ", at most 2 at a time"),
             "default parallelism: the cores of both workers' executors\n" + submit.err());
+
+        assertTrue(submit.err().contains("[gradsweep] results: " + planned + " rows written to --results file:"
+            + results), submit.err());
+        assertTrue(submit.err().contains("warning: --results file:" + results + " on a cluster (" + master + ")"),
+            "file: on a cluster is only right on a shared disk:\n" + submit.err());
+        AnalysisIT.ProcessResult read = AnalysisIT.run(List.of(AnalysisIT.projectPython().toString(),
+            REPO.resolve("jobs/src/test/python/read_results.py").toString(), results.toString()),
+            cluster.dir.resolve("read_results.log"));
+        assertEquals(0, read.exitCode(), read.output());
+        assertTrue(read.output().contains("{\"rows\": " + planned + ","), read.output());
 
         List<RunRecord> children =
             SweepReadback.assertSweepLogged(server.uri(), TINY, SweepReadback.parentRunId(submit.out()));
