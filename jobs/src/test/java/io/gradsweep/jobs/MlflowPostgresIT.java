@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -116,8 +117,8 @@ class MlflowPostgresIT {
     assertTrue(status.out().contains("postgres store") && status.out().contains("postgres: running on 127.0.0.1:"),
         status.out());
     String url = script("url").out().strip();
-    assertTrue(sweep.out().lines().anyMatch(l -> l.matches("parent run: +" + java.util.regex.Pattern.quote(url) + "/.*")),
-        "the sweep logged to " + url + ":\n" + sweep.out());
+    String parentLine = "parent run: +" + Pattern.quote(url) + "/.*";
+    assertTrue(sweep.out().lines().anyMatch(l -> l.matches(parentLine)), "logged to " + url + ":\n" + sweep.out());
     String parentId = SweepReadback.parentRunId(sweep.out());
     SweepReadback.assertSweepLogged(url, TINY, parentId);
     assertTrue(Files.readString(state.resolve("mlflow/server.store")).startsWith("postgresql+psycopg://mlflow@"));
@@ -261,7 +262,8 @@ class MlflowPostgresIT {
     assertFalse(pids.isEmpty(), "found the server's processes");
     Map<Long, List<String>> fds = descriptors(pids);
     assertTrue(fds.values().stream().flatMap(List::stream)
-        .noneMatch(t -> t.endsWith("install.lock") || t.endsWith("mlflow-local.lock")), "a server holds a lock: " + fds);
+        .noneMatch(t -> t.endsWith("install.lock") || t.endsWith("mlflow-local.lock")),
+        "a server holds a lock: " + fds);
   }
 
   private static boolean heldByAnyProcess(Path file) throws IOException {
