@@ -260,9 +260,9 @@ class CommandLineTest {
         "--experiment", "--sweep", "--out", "gradsweep replay", "[SPOOL_DIR]", "--resume", "--tracking-uri",
         "--tracking-backend", "--parallelism", "--conf", "--help", "gradsweep.spool.dir", "gradsweep.spool.max.mb",
         "gradsweep.mlflow.giveup.seconds", "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "JAVA_HOME",
-        "GRADSWEEP_JAVA_OPTS", "GRADSWEEP_OMP_NUM_THREADS", "GRADSWEEP_NO_BUILD", "SPARK_LOCAL_IP",
-        "mlflow-local start", "OMP_NUM_THREADS", SweepJob.PROGRESS_SECONDS_PROPERTY, SweepJob.EXECUTOR_WAIT_PROPERTY,
-        "--results", "Exit status", "5 the sweep completed and was logged but the")) {
+        "GRADSWEEP_JAVA_OPTS", "GRADSWEEP_OMP_NUM_THREADS", "GRADSWEEP_NO_BUILD", "GRADSWEEP_MLFLOW_BACKEND",
+        "SPARK_LOCAL_IP", "mlflow-local start", "OMP_NUM_THREADS", SweepJob.PROGRESS_SECONDS_PROPERTY,
+        SweepJob.EXECUTOR_WAIT_PROPERTY, "--results", "Exit status", "5 the sweep completed and was logged but the")) {
       assertTrue(out().contains(word), word);
     }
     assertFalse(out().contains("--validate-only"), "hidden: the launcher's");

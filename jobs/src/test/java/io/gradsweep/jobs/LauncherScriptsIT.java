@@ -44,8 +44,8 @@ class LauncherScriptsIT {
         "--experiment", "--sweep", "--out", "gradsweep replay", "[SPOOL_DIR]", "gradsweep.spool.dir",
         "gradsweep.spool.max.mb", "gradsweep.mlflow.giveup.seconds", "--tracking-uri", "--tracking-backend",
         "--parallelism", "--conf", "MLFLOW_TRACKING_URI", "JAVA_HOME", "GRADSWEEP_JAVA_OPTS",
-        "GRADSWEEP_OMP_NUM_THREADS", "GRADSWEEP_NO_BUILD", "SPARK_LOCAL_IP", "mlflow-local start", "Exit status",
-        SweepJob.PROGRESS_SECONDS_PROPERTY, SweepJob.EXECUTOR_WAIT_PROPERTY)) {
+        "GRADSWEEP_OMP_NUM_THREADS", "GRADSWEEP_NO_BUILD", "GRADSWEEP_MLFLOW_BACKEND", "SPARK_LOCAL_IP",
+        "mlflow-local start", "Exit status", SweepJob.PROGRESS_SECONDS_PROPERTY, SweepJob.EXECUTOR_WAIT_PROPERTY)) {
       assertTrue(r.out().contains(word), word);
     }
     for (String command : SweepJob.COMMANDS) {
