@@ -23,7 +23,7 @@ import urllib.parse
 import urllib.request
 
 PROGRESS = re.compile(r"trials (\d+)/(\d+) done")
-PARENT = re.compile(r"^parent run: \S*/runs/([0-9a-f]+)")
+PARENT = re.compile(r"^parent run:\s+\S*/runs/([0-9a-f]+)")
 
 
 def parse_args():
