@@ -105,8 +105,10 @@ class MlflowPostgresIT {
   @Test
   void aSweepLogsIntoPostgresAndSurvivesRestartsAndCrashes() throws Exception {
     long t0 = System.nanoTime();
-    // the launcher starts mlflow-local itself: no tracking URI, the store from the environment
-    Result sweep = run(300, Map.of("GRADSWEEP_MLFLOW_BACKEND", "postgres", "GRADSWEEP_NO_BUILD", "1"),
+    // the launcher starts mlflow-local itself: no tracking URI, the store (and one worker, to start faster on a
+    // small machine) from the environment
+    Result sweep = run(300, Map.of("GRADSWEEP_MLFLOW_BACKEND", "postgres", "GRADSWEEP_MLFLOW_WORKERS", "1",
+        "GRADSWEEP_NO_BUILD", "1"),
         LAUNCHER.toString(), "run", TINY.toString(), "--parallelism", "2");
     assertEquals(0, sweep.status(), sweep.err());
     assertTrue(sweep.err().contains("starting postgres on 127.0.0.1:"), sweep.err());
@@ -128,19 +130,21 @@ class MlflowPostgresIT {
     assertNoLockHeld(processGroup(mlflowPid));
     assertNoLockHeld(postgresProcesses());
 
-    // restart: a new MLflow server on the same URL; the same PostgreSQL
+    // restart: a new MLflow server on the same URL, with as many workers as before; the same PostgreSQL
     long t1 = System.nanoTime();
     Result restart = script("restart");
     assertEquals(0, restart.status(), restart.err());
     double restartSeconds = (System.nanoTime() - t1) / 1e9;
     assertEquals(url, restart.out().strip());
+    assertTrue(script("status").out().contains("postgres store, 1 worker(s)"));
     assertNotEquals(mlflowPid, serverPid());
     assertTrue(processGroup(mlflowPid).isEmpty(), "the old server's processes are gone");
     assertEquals(postmaster, postmasterPid(), "PostgreSQL kept running");
     SweepReadback.assertSweepLogged(url, TINY, parentId);
     String afterRestart = logOneTrial(url, "after-restart");
 
-    // both die by SIGKILL: start brings them back on the same store, the MLflow server on the same URL
+    // both die by SIGKILL: start brings them back on the same store and workers, the MLflow server on the same URL
+    long t2 = System.nanoTime();
     long before = serverPid();
     new ProcessBuilder("kill", "-KILL", "--", "-" + before).start().waitFor();
     new ProcessBuilder("kill", "-KILL", Long.toString(postmasterPid())).start().waitFor();
@@ -151,8 +155,12 @@ class MlflowPostgresIT {
     assertEquals(0, again.status(), again.err());
     assertTrue(again.err().contains("removing the stale"), again.err());
     assertEquals(url, again.out().strip(), again.err());
-    SweepReadback.assertSweepLogged(url, TINY, parentId);
-    assertEquals(100, new MlflowRestReader(url).metricHistory(afterRestart, "train/loss").size());
+    assertTrue(script("status").out().contains("postgres store, 1 worker(s)"));
+    double crashSeconds = (System.nanoTime() - t2) / 1e9;
+    MlflowRestReader reader = new MlflowRestReader(url);
+    assertEquals("FINISHED", reader.status(parentId));
+    assertEquals(Sweeps.parseFile(TINY).trials().size(), reader.children(parentId).size());
+    assertEquals(100, reader.metricHistory(afterRestart, "train/loss").size());
     Result twice = script("start", "--backend", "postgres");
     assertEquals(0, twice.status(), twice.err());
     assertTrue(twice.err().contains("reusing server pid " + serverPid()), twice.err());
@@ -171,8 +179,8 @@ class MlflowPostgresIT {
     assertTrue(stopAgain.err().contains("no MLflow server running") && stopAgain.err().contains("no postgres running"),
         stopAgain.err());
     assertEquals(3, script("status").status());
-    System.out.printf("MlflowPostgresIT: sweep with PostgreSQL's first start %.1f s, restart %.1f s, all %.1f s%n",
-        sweepSeconds, restartSeconds, (System.nanoTime() - t0) / 1e9);
+    System.out.printf("MlflowPostgresIT: sweep with PostgreSQL's first start %.1f s, restart %.1f s, SIGKILL and "
+        + "start %.1f s, all %.1f s%n", sweepSeconds, restartSeconds, crashSeconds, (System.nanoTime() - t0) / 1e9);
   }
 
   /** A sweep of one trial with 100 train/loss points through the project's MLflow sink; the trial's run id. */
