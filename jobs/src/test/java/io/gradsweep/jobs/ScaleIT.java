@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +27,9 @@ class ScaleIT {
 
   @Test
   void threeHundredTrialsSurviveAnExecutorKillAndAnMlflowRestart() throws Exception {
-    Path out = Files.createTempDirectory("gradsweep-scale-");
+    // readable by others: PostgreSQL runs as user postgres when the tests run as root
+    Path out = Files.createTempDirectory("gradsweep-scale-", PosixFilePermissions.asFileAttribute(
+        PosixFilePermissions.fromString("rwxr-xr-x")));
     LocalCluster.Result r = LocalCluster.sh(Map.of(), 1800, "jobs/bin/scale-test", "--spec",
         "jobs/src/test/resources/scale-300.yaml", "--out", out.toString());
     System.out.print(r.out());
