@@ -93,7 +93,7 @@ public final class LargeSweep {
           Double.NaN, 1.0 / 6, 1e6 * (1 + rnd.nextDouble()), unclipped ? 0 : 0.8, Double.NaN, -1, wall, null,
           init, fin);
     }
-    boolean solved = u < pDiverge + pSolve;
+    boolean solved = u < pSolve; // and not diverged: a trial that may diverge solves less often
     int toSolve = solved ? 50 * (1 + rnd.nextInt(Math.max(1, s.seqLen() / 5))) : -1;
     double loss = solved ? 0.002 + 0.007 * rnd.nextDouble() : 0.05 + 0.12 * rnd.nextDouble();
     return new TrialResult(s.id(), s.displayName(), "run-" + s.id(), solved ? TrialStatus.SOLVED
