@@ -11,6 +11,12 @@ per trial. Typical use::
 
 Everything returns pandas objects and copes with what a sweep may lack: trials that diverged (no eval loss),
 trials still running (no final metrics), cells without an activation (``-``), a sweep with no trial yet.
+
+Large sweeps: the trials table comes from one paged search (:func:`load_trials`, up to :data:`MAX_RUNS` runs).
+Metric histories and gradient profiles need one request per trial and key (MLflow's Python client has no bulk
+history call), so :func:`histories` and :func:`gradient_profiles` send them from :data:`WORKERS` threads and, for
+more than :data:`MAX_FETCH` trials, fetch a :func:`representative` sample and print a note saying so
+(``max_trials=None`` fetches all).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import json
 import os
 import tempfile
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +40,15 @@ import mlflow  # noqa: E402  (after the environment above)
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 DEFAULT_URI = "http://127.0.0.1:5000"
+#: Most child runs :func:`load_trials` reads (mlflow.search_runs pages through them, 10,000 a request); a sweep
+#: with more gets a warning.
+MAX_RUNS = 100_000
+#: Most trials whose histories or profiles are fetched unless asked for more: beyond, a representative sample.
+MAX_FETCH = 200
+#: Requests to the server in flight at once when fetching histories and profiles.
+WORKERS = 4
+#: Figures that draw a marker per trial draw the median and 10-90% range per group instead above this many trials.
+MAX_MARKERS = 200
 
 #: The metric keys, prefixes, tag keys and artifact names gradsweep writes, as the Java code spells them
 #: (io.gradsweep.tracking.Names): gradsweep_names.json next to this file is generated from those constants, and a
@@ -211,7 +227,10 @@ def load_trials(sweep: Sweep, include_superseded: bool = False) -> pd.DataFrame:
     """
     runs = mlflow.search_runs(experiment_ids=[sweep.experiment_id],
                               filter_string=f"tags.`{PARENT_TAG}` = '{sweep.run_id}'",
-                              order_by=["attributes.start_time ASC"])
+                              order_by=["attributes.start_time ASC"], max_results=MAX_RUNS)
+    if len(runs) >= MAX_RUNS:
+        warnings.warn(f"sweep {sweep.name!r} has at least {MAX_RUNS} runs: only the first {MAX_RUNS} are read "
+                      f"(raise sweepreader.MAX_RUNS)", stacklevel=2)
     if runs.empty:
         return pd.DataFrame(columns=["trial", "network", "status", *PARAM_ORDER, *FINAL_ORDER, "run_status", "run_id",
                                      "trial_id"])
@@ -293,16 +312,91 @@ def history(run_id: str, key: str) -> pd.DataFrame:
                         dtype=float).sort_values("step", kind="stable")
 
 
-def histories(trials: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Long table of metric histories: one row per (trial, key, step) with the trial's columns attached."""
+#: Outcomes in the order :func:`representative` takes them from a group; FAILED trials (nothing to plot) come last.
+_STATUS_ORDER = ("SOLVED", "NOT_SOLVED", "DIVERGED", "RUNNING")
+
+
+def representative(trials: pd.DataFrame, n: int, by: tuple = ("network", "seq_len")) -> pd.DataFrame:
+    """At most ``n`` trials that cover the sweep, in table order: the table itself when it has at most ``n`` rows.
+
+    Otherwise the trials are grouped by ``by`` (the columns of it the table has); with at least as many picks as
+    groups, every group gets one trial, then a second, and so on; with fewer, ``n`` groups evenly spread over the
+    sorted groups get one each. Within a group the picks take turns over the outcomes (solved, not solved,
+    diverged), so a group with a diverged trial shows it early; FAILED trials, which have nothing to plot, only
+    when a group has nothing else. Deterministic."""
+    if n < 1:
+        raise ValueError(f"n={n}: need at least 1 trial")
+    if len(trials) <= n:
+        return trials
+    keys = [c for c in by if c in trials.columns]
+    pos = pd.Series(np.arange(len(trials)), index=trials.index)
+    groups = [g for _, g in trials.groupby(keys, sort=True, dropna=False)] if keys else [trials]
+    if n < len(groups):
+        groups = [groups[i] for i in sorted({round(i * (len(groups) - 1) / (n - 1)) for i in range(n)})] \
+            if n > 1 else [groups[0]]
+    queues = []
+    for k, g in enumerate(groups):
+        status = g["status"] if "status" in g.columns else pd.Series("", g.index)
+        order = [s for s in _STATUS_ORDER if (status == s).any()]
+        order += sorted(set(status.dropna()) - set(_STATUS_ORDER) - {"FAILED"})
+        lists = [list(pos[g.index[(status == s).to_numpy()]]) for s in order]
+        if lists:
+            lists = lists[k % len(lists):] + lists[:k % len(lists)]  # groups start at different outcomes
+        queue = []
+        while any(lists):
+            for lst in lists:
+                if lst:
+                    queue.append(lst.pop(0))
+        queue += list(pos[g.index[(status == "FAILED").to_numpy() | status.isna().to_numpy()]])
+        queues.append(queue)
+    picked: list[int] = []
+    while len(picked) < n and any(queues):
+        for q in queues:
+            if q and len(picked) < n:
+                picked.append(q.pop(0))
+    return trials.iloc[sorted(picked)]
+
+
+def group_quantiles(df: pd.DataFrame, by, value: str, low: float = 0.1, high: float = 0.9) -> pd.DataFrame:
+    """Per group of ``by``: ``n`` (rows with a finite ``value``), ``low`` (the ``low`` quantile), ``median`` and
+    ``high``; groups without a finite value are left out. For figures that would draw one marker per trial."""
+    d = df[np.isfinite(pd.to_numeric(df[value], errors="coerce"))]
+    g = d.groupby(by, sort=True)[value]
+    out = pd.DataFrame({"n": g.size(), "low": g.quantile(low), "median": g.median(), "high": g.quantile(high)})
+    return out.reset_index()
+
+
+def _bounded(trials: pd.DataFrame, max_trials: int | None, what: str) -> pd.DataFrame:
+    """The trials to fetch ``what`` of: all, or a representative sample of ``max_trials`` with a printed note."""
+    if max_trials is None or len(trials) <= max_trials:
+        return trials
+    print(f"{what}: {max_trials} representative trials of {len(trials)} (spread over network and seq_len, "
+          f"outcomes in turn); pass max_trials=None for all")
+    return representative(trials, max_trials)
+
+
+def _fetch_all(fn, items: list, workers: int) -> list:
+    """fn over items from ``workers`` threads, results in item order."""
+    if len(items) <= 1 or workers <= 1:
+        return [fn(i) for i in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, items))
+
+
+def histories(trials: pd.DataFrame, keys: list[str], max_trials: int | None = MAX_FETCH,
+              workers: int = WORKERS) -> pd.DataFrame:
+    """Long table of metric histories: one row per (trial, key, step) with the trial's columns attached.
+
+    One request per trial and key, ``workers`` at a time; of more than ``max_trials`` trials, a
+    :func:`representative` sample (a note says so; ``max_trials=None``: all)."""
+    trials = _bounded(trials, max_trials, "histories")
+    jobs = [(rid, key) for rid in trials["run_id"] for key in keys]
     frames = []
-    for _, t in trials.iterrows():
-        for key in keys:
-            h = history(t["run_id"], key)
-            if not h.empty:
-                h.insert(0, "key", key)
-                h.insert(0, "run_id", t["run_id"])
-                frames.append(h)
+    for (rid, key), h in zip(jobs, _fetch_all(lambda j: history(*j), jobs, workers)):
+        if not h.empty:
+            h.insert(0, "key", key)
+            h.insert(0, "run_id", rid)
+            frames.append(h)
     if not frames:
         return pd.DataFrame(columns=["run_id", "key", "step", "value"] + [c for c in trials.columns if c != "run_id"])
     return pd.concat(frames, ignore_index=True).merge(trials, on="run_id", how="left")
@@ -328,6 +422,17 @@ def gradient_profile(run_id: str, cache_dir: str | None = None) -> pd.DataFrame 
     long["t"] = long["t"].str.removeprefix("t").astype(int)
     long["norm"] = pd.to_numeric(long["norm"], errors="coerce")
     return long.sort_values(["series", "train_step", "t"]).reset_index(drop=True)
+
+
+def gradient_profiles(trials: pd.DataFrame, max_trials: int | None = MAX_FETCH, workers: int = WORKERS,
+                      cache_dir: str | None = None) -> dict:
+    """run_id -> :func:`gradient_profile` of each trial that has one, ``workers`` downloads at a time; of more than
+    ``max_trials`` trials, a :func:`representative` sample (a note says so; ``max_trials=None``: all)."""
+    trials = _bounded(trials, max_trials, "gradient profiles")
+    dst = cache_dir or tempfile.mkdtemp(prefix="gradsweep-profiles-")
+    ids = list(trials["run_id"])
+    got = _fetch_all(lambda rid: gradient_profile(rid, dst), ids, workers)
+    return {rid: p for rid, p in zip(ids, got) if p is not None}
 
 
 def top_series(trial: pd.Series, kind: str = "dh") -> str:

@@ -26,6 +26,8 @@ import java.util.Map;
 import java.util.Objects;
 import javax.imageio.ImageIO;
 
+import org.apache.commons.math3.stat.descriptive.rank.Percentile;
+
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.LegendItem;
 import org.jfree.chart.LegendItemCollection;
@@ -36,9 +38,11 @@ import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.block.BlockBorder;
 import org.jfree.chart.block.LengthConstraintType;
 import org.jfree.chart.block.RectangleConstraint;
+import org.jfree.chart.plot.DatasetRenderingOrder;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.PaintScale;
+import org.jfree.chart.renderer.xy.DeviationRenderer;
 import org.jfree.chart.renderer.xy.XYBlockRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.LegendTitle;
@@ -56,6 +60,8 @@ import org.jfree.data.Range;
 import org.jfree.data.xy.DefaultXYZDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
+import org.jfree.data.xy.YIntervalSeries;
+import org.jfree.data.xy.YIntervalSeriesCollection;
 
 /**
  * PNG pictures of gradient health: per-time-step gradient profiles ||dL/dh_t|| (heatmap over
@@ -70,10 +76,85 @@ public final class GradientCharts {
         }
     }
 
-    /** One cell of a {@link #smallMultiples} grid: a title and its named profiles (lines). */
-    public record Panel(String title, Map<String, double[]> profiles) {
+    /**
+     * One cell of a {@link #smallMultiples} grid: a title, its named profiles (one line each) and its bands (one
+     * shaded band with its median line each, drawn beneath the lines).
+     */
+    public record Panel(String title, Map<String, double[]> profiles, List<Band> bands) {
         public Panel {
             Objects.requireNonNull(profiles, "profiles");
+            bands = List.copyOf(Objects.requireNonNull(bands, "bands"));
+        }
+
+        /** A panel of lines only. */
+        public Panel(String title, Map<String, double[]> profiles) {
+            this(title, profiles, List.of());
+        }
+
+        /** How many series the panel draws: its lines and its bands. */
+        public int series() {
+            return profiles.size() + bands.size();
+        }
+    }
+
+    /**
+     * A group of profiles drawn as one: at each time step the median of the group's ||dL/dh_t|| and the band from
+     * the {@code low} to the {@code high} quantile. The profiles are aligned at their last step (the loss), so a
+     * group may mix lengths; index i of the arrays is the i-th step of the longest. Where no profile has a finite
+     * positive value, all three are NaN (nothing drawn).
+     *
+     * @param profiles how many profiles the band summarises
+     */
+    public record Band(String name, int profiles, double[] median, double[] low, double[] high) {
+        public Band {
+            Objects.requireNonNull(name, "name");
+            if (median.length != low.length || median.length != high.length) {
+                throw new IllegalArgumentException("band '" + name + "': median, low and high must have the same "
+                    + "length, got " + median.length + ", " + low.length + ", " + high.length);
+            }
+            if (profiles < 1) {
+                throw new IllegalArgumentException("band '" + name + "': profiles must be >= 1, got " + profiles);
+            }
+        }
+
+        /**
+         * The band of {@code profiles} between the quantiles {@code lowQ} and {@code highQ} (in (0, 1), e.g. 0.1
+         * and 0.9; commons-math3's {@link Percentile}, estimation R_7: linear interpolation, as numpy's default).
+         * Zero and non-finite values are left out of the quantiles of their step.
+         */
+        public static Band of(String name, List<double[]> profiles, double lowQ, double highQ) {
+            if (profiles.isEmpty()) {
+                throw new IllegalArgumentException("band '" + name + "' needs at least one profile");
+            }
+            if (!(lowQ > 0 && lowQ < 0.5 && highQ > 0.5 && highQ < 1)) {
+                throw new IllegalArgumentException("band '" + name + "': quantiles must satisfy 0 < low < 0.5 < "
+                    + "high < 1, got " + lowQ + " and " + highQ);
+            }
+            int n = longest(profiles);
+            double[] med = new double[n];
+            double[] lo = new double[n];
+            double[] hi = new double[n];
+            Percentile q = new Percentile().withEstimationType(Percentile.EstimationType.R_7);
+            double[] at = new double[profiles.size()];
+            for (int i = 0; i < n; i++) {
+                int back = n - 1 - i; // steps before the loss
+                int k = 0;
+                for (double[] p : profiles) {
+                    int j = p.length - 1 - back;
+                    if (j >= 0 && Double.isFinite(p[j]) && p[j] > 0) {
+                        at[k++] = p[j];
+                    }
+                }
+                if (k == 0) {
+                    med[i] = lo[i] = hi[i] = Double.NaN;
+                    continue;
+                }
+                q.setData(at, 0, k);
+                med[i] = q.evaluate(50);
+                lo[i] = q.evaluate(100 * lowQ);
+                hi[i] = q.evaluate(100 * highQ);
+            }
+            return new Band(name, profiles.size(), med, lo, hi);
         }
     }
 
@@ -199,7 +280,7 @@ public final class GradientCharts {
     /** One line per profile, x = time step t, y = ||dL/dh_t|| on a log axis. */
     public static byte[] profileLines(String title, Map<String, double[]> profiles) {
         Objects.requireNonNull(profiles, "profiles");
-        XYPlot plot = profilePlot(profiles, longest(profiles.values()), logRange(profiles.values()),
+        XYPlot plot = profilePlot(profiles, List.of(), longest(profiles.values()), logRange(profiles.values()),
             colourIndex(profiles.keySet()), 1.0, false);
         return png(chart(title, plot, 1.0, true, skippedNote(profiles.values()), null), WIDTH, HEIGHT);
     }
@@ -219,6 +300,15 @@ public final class GradientCharts {
      * the steps back from it.
      */
     public static byte[] smallMultiples(String title, List<Panel> panels, int columns, boolean alignAtLoss) {
+        return smallMultiples(title, null, panels, columns, alignAtLoss);
+    }
+
+    /**
+     * As {@link #smallMultiples(String, List, int, boolean)}, with {@code note} (may be null; may hold line breaks)
+     * under the title, e.g. what the bands of the panels summarise.
+     */
+    public static byte[] smallMultiples(String title, String note, List<Panel> panels, int columns,
+                                        boolean alignAtLoss) {
         Objects.requireNonNull(panels, "panels");
         if (columns < 1) {
             throw new IllegalArgumentException("columns must be >= 1: " + columns);
@@ -232,8 +322,13 @@ public final class GradientCharts {
         for (Panel p : panels) {
             all.addAll(p.profiles().values());
             names.addAll(p.profiles().keySet());
-            sameNames &= new ArrayList<>(p.profiles().keySet())
-                .equals(new ArrayList<>(panels.get(0).profiles().keySet()));
+            for (Band b : p.bands()) {
+                all.add(b.low());
+                all.add(b.high());
+                all.add(b.median());
+                names.add(b.name());
+            }
+            sameNames &= seriesNames(p).equals(seriesNames(panels.get(0)));
         }
         Range y = logRange(all);
         int maxLen = longest(all);
@@ -249,8 +344,10 @@ public final class GradientCharts {
         // lines; they are measured first, then drawn above and below the grid of panels.
         Map<String, double[]> legendOnly = new LinkedHashMap<>();
         names.forEach(n -> legendOnly.put(n, new double[maxLen])); // zeros: nothing drawn
-        JFreeChart frame = chart(title, profilePlot(legendOnly, maxLen, y, colours, 1.0, alignAtLoss),
-            1.0, commonLegend, "axes shared by all panels" + orEmpty(skippedNote(all), ";  "), null);
+        String sub = (note == null || note.isBlank() ? "" : note + "\n") + "axes shared by all panels"
+            + orEmpty(skippedNote(all), ";  ");
+        JFreeChart frame = chart(title, profilePlot(legendOnly, List.of(), maxLen, y, colours, 1.0, alignAtLoss),
+            1.0, commonLegend, sub, null);
         List<Title> header = new ArrayList<>();
         if (frame.getTitle() != null) {
             header.add(frame.getTitle());
@@ -289,7 +386,7 @@ public final class GradientCharts {
         }
         for (int k = 0; k < panels.size(); k++) {
             Panel p = panels.get(k);
-            XYPlot plot = profilePlot(p.profiles(), maxLen, y, colours, 0.8, alignAtLoss);
+            XYPlot plot = profilePlot(p.profiles(), p.bands(), maxLen, y, colours, 0.8, alignAtLoss);
             chart(p.title(), plot, 0.8, !commonLegend, null, null).draw(g, new Rectangle2D.Double(
                 (k % cols) * PANEL_WIDTH, headerH + (k / cols) * panelH, PANEL_WIDTH, panelH));
         }
@@ -448,11 +545,19 @@ public final class GradientCharts {
         return plot;
     }
 
-    /** Line plot of profiles against time step t, x axis covering {@code length} steps. */
-    private static XYPlot profilePlot(Map<String, double[]> profiles, int length, Range yRange,
+    /**
+     * Line plot of profiles against time step t, x axis covering {@code length} steps; the bands (if any) drawn
+     * beneath the lines as shaded areas around their median lines.
+     */
+    private static XYPlot profilePlot(Map<String, double[]> profiles, List<Band> bands, int length, Range yRange,
                                       Map<String, Integer> colours, double scale, boolean alignAtLoss) {
         XYPlot plot = linePlot(asSeries(profiles, alignAtLoss),
             alignAtLoss ? STEPS_BEFORE_LOSS_AXIS : TIME_AXIS, NORM_AXIS, yRange, colours, scale);
+        if (!bands.isEmpty()) {
+            plot.setDataset(1, bandSeries(bands, alignAtLoss));
+            plot.setRenderer(1, bandRenderer(bands, colours, scale));
+            plot.setDatasetRenderingOrder(DatasetRenderingOrder.REVERSE); // bands first, lines on top
+        }
         int n = Math.max(length, 1);
         if (alignAtLoss) {
             plot.getDomainAxis().setRange(-(n - 1) - 0.5, 0.5);
@@ -460,6 +565,47 @@ public final class GradientCharts {
             plot.getDomainAxis().setRange(-0.5, n - 0.5);
         }
         return plot;
+    }
+
+    /** The bands as series: x as for profiles, y the median, the interval the band; steps without data left out. */
+    private static YIntervalSeriesCollection bandSeries(List<Band> bands, boolean alignAtLoss) {
+        YIntervalSeriesCollection ds = new YIntervalSeriesCollection();
+        for (Band b : bands) {
+            YIntervalSeries s = new YIntervalSeries(b.name(), false, true);
+            int shift = alignAtLoss ? b.median().length - 1 : 0;
+            for (int i = 0; i < b.median().length; i++) {
+                double m = b.median()[i];
+                if (Double.isFinite(m) && m > 0) {
+                    s.add(i - shift, m, b.low()[i], b.high()[i]);
+                }
+            }
+            ds.addSeries(s);
+        }
+        return ds;
+    }
+
+    /** Median lines in their name's colour over a translucent band of the same colour. */
+    private static DeviationRenderer bandRenderer(List<Band> bands, Map<String, Integer> colours, double scale) {
+        DeviationRenderer r = new DeviationRenderer(true, false);
+        r.setAlpha(0.22f);
+        for (int i = 0; i < bands.size(); i++) {
+            int c = colours.get(bands.get(i).name());
+            Color colour = LINE_COLOURS[c % LINE_COLOURS.length];
+            float[] dash = DASHES[(c / LINE_COLOURS.length) % DASHES.length];
+            float w = (float) (2.4 * scale);
+            r.setSeriesPaint(i, colour);
+            r.setSeriesFillPaint(i, colour);
+            r.setSeriesStroke(i, dash == null ? new BasicStroke(w)
+                : new BasicStroke(w, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, dash, 0f));
+        }
+        return r;
+    }
+
+    /** The names of a panel's series in order: lines, then bands. */
+    private static List<String> seriesNames(Panel p) {
+        List<String> n = new ArrayList<>(p.profiles().keySet());
+        p.bands().forEach(b -> n.add(b.name()));
+        return n;
     }
 
     private static int longest(Collection<double[]> values) {

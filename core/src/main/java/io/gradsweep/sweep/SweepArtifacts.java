@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -26,7 +27,9 @@ import java.util.function.Function;
  * report under {@code report/} ({@link AblationReport}), {@value #FINAL_PROFILES} and
  * {@value #INIT_PROFILES} (the top layer's ||dL/dh_t|| of every trial at the last profile step and at
  * initialisation, one panel per cell/activation, one line per trial, drawn against t - (T-1) so that profiles of
- * different lengths line up at their loss step).
+ * different lengths line up at their loss step; in a large sweep, where a panel would hold more than
+ * {@value #MAX_LINES_PER_PANEL} lines, the median and 10-90% band of each group of trials instead, see
+ * {@link #profileFigure}).
  */
 public final class SweepArtifacts {
   public static final String TRIALS_CSV = "trials.csv";
@@ -56,10 +59,8 @@ public final class SweepArtifacts {
       tryLog(sink, sweep, TRIALS_CSV, err, () -> TrialsTable.csv(r));
       uploadReport(sink, sweep, sweepName, rows, err);
     }
-    tryLog(sink, sweep, FINAL_PROFILES, err, () -> GradientCharts.smallMultiples(
-        "Top layer ||dL/dh_t|| at the last profile step, per trial", panels(trials, results, false), COLUMNS, true));
-    tryLog(sink, sweep, INIT_PROFILES, err, () -> GradientCharts.smallMultiples(
-        "Top layer ||dL/dh_t|| at initialisation (step 1)", panels(trials, results, true), COLUMNS, true));
+    tryLog(sink, sweep, FINAL_PROFILES, err, () -> profileFigure(trials, results, false).png());
+    tryLog(sink, sweep, INIT_PROFILES, err, () -> profileFigure(trials, results, true).png());
   }
 
   /**
@@ -96,9 +97,7 @@ public final class SweepArtifacts {
     for (boolean init : new boolean[] {false, true}) {
       String path = init ? INIT_PROFILES : FINAL_PROFILES;
       try {
-        out.put(path, GradientCharts.smallMultiples(init ? "Top layer ||dL/dh_t|| at initialisation (step 1)"
-            : "Top layer ||dL/dh_t|| at the last profile step, per trial", panels(trials, results, init), COLUMNS,
-            true));
+        out.put(path, profileFigure(trials, results, init).png());
       } catch (RuntimeException | LinkageError e) {
         err.println(ProgressReporter.PREFIX + "warning: could not draw " + path + ": " + e);
       }
@@ -134,6 +133,143 @@ public final class SweepArtifacts {
    */
   static final Set<String> INIT_KEYS = Set.of("task", "seq_len", "tbptt", "hidden", "layers", "init", "seed",
       "batch_size", "cell", "activation");
+
+  /**
+   * A profile picture before it is drawn: its title, the note under the title (null when none) and its panels.
+   */
+  record ProfileFigure(String title, String note, List<GradientCharts.Panel> panels) {
+    byte[] png() {
+      return GradientCharts.smallMultiples(title, note, panels, COLUMNS, true);
+    }
+  }
+
+  /**
+   * The profile picture at the last profile step ({@code init} false) or at initialisation: one line per trial
+   * ({@link #panels}) while no panel would hold more than {@value #MAX_LINES_PER_PANEL} lines; beyond that, bands
+   * per group of trials ({@link #bandPanels}), and the note under the title says so.
+   */
+  static ProfileFigure profileFigure(List<TrialSpec> trials, List<TrialResult> results, boolean init) {
+    String what = init ? "Top layer ||dL/dh_t|| at initialisation (step 1)"
+        : "Top layer ||dL/dh_t|| at the last profile step";
+    List<GradientCharts.Panel> lines = panels(trials, results, init);
+    if (lines.stream().allMatch(p -> p.profiles().size() <= MAX_LINES_PER_PANEL)) {
+      return new ProfileFigure(init ? what : what + ", per trial", null, lines);
+    }
+    return bandPanels(what + ", median and " + bandWords() + " band per group of trials", trials, results, init);
+  }
+
+  /** Above this many lines in a panel, the profile pictures draw bands per group of trials instead. */
+  static final int MAX_LINES_PER_PANEL = 12;
+  /** At most this many bands in a panel: beyond it, groups are merged, then (only if needed) left out. */
+  static final int MAX_BANDS_PER_PANEL = 6;
+  /** The quantiles a band spans. */
+  static final double BAND_LOW = 0.1;
+  static final double BAND_HIGH = 0.9;
+
+  private static String bandWords() {
+    return Math.round(100 * BAND_LOW) + "\u2013" + Math.round(100 * BAND_HIGH) + "%";
+  }
+
+  /** A trial with a profile, for the bands: its panel, parameters and profile. */
+  private record Profiled(String panel, TrialSpec spec, double[] profile) {}
+
+  /**
+   * Bands instead of lines: one panel per cell/activation as before; in each, the trials are grouped by seq_len and
+   * the other varying parameters that name lines in {@link #panels} (seeds never: they are the replicates), and
+   * each group becomes one band, its median profile over a shaded {@value #BAND_LOW}..{@value #BAND_HIGH} quantile
+   * band (aligned at the loss). While a panel would hold more than {@value #MAX_BANDS_PER_PANEL} groups, the last
+   * of those parameters is dropped (its levels pooled); with seq_len alone and still too many lengths, evenly
+   * spread lengths are kept and the note says how many are shown.
+   */
+  static ProfileFigure bandPanels(String title, List<TrialSpec> trials, List<TrialResult> results, boolean init) {
+    requireSameSize(trials, results);
+    List<String> keys = new ArrayList<>(Tables.varyingKeys(trials));
+    keys.removeAll(List.of("cell", "activation", "seq_len", "seed"));
+    if (init) {
+      keys.retainAll(INIT_KEYS);
+    }
+    List<Profiled> profiled = new ArrayList<>();
+    Map<String, Integer> panelTrials = new LinkedHashMap<>();
+    for (int i = 0; i < trials.size(); i++) {
+      TrialSpec s = trials.get(i);
+      double[] profile = init ? results.get(i).initProfile() : results.get(i).finalProfile();
+      panelTrials.merge(panelTitle(s), 0, Integer::sum); // every panel, even one without profiles
+      if (profile != null && profile.length > 0) {
+        profiled.add(new Profiled(panelTitle(s), s, profile));
+        panelTrials.merge(panelTitle(s), 1, Integer::sum);
+      }
+    }
+    List<String> groupKeys = new ArrayList<>(keys);
+    Map<String, Map<String, List<Profiled>>> groups = group(profiled, groupKeys);
+    while (!groupKeys.isEmpty() && mostGroups(groups) > MAX_BANDS_PER_PANEL) {
+      groupKeys.remove(groupKeys.size() - 1);
+      groups = group(profiled, groupKeys);
+    }
+    int shownGroups = 0;
+    int allGroups = 0;
+    List<GradientCharts.Panel> out = new ArrayList<>();
+    for (Map.Entry<String, Integer> panel : panelTrials.entrySet()) {
+      List<Map.Entry<String, List<Profiled>>> g = new ArrayList<>(groups.getOrDefault(panel.getKey(), Map.of())
+          .entrySet());
+      allGroups += g.size();
+      g = evenlySpread(g, MAX_BANDS_PER_PANEL);
+      shownGroups += g.size();
+      List<GradientCharts.Band> bands = new ArrayList<>();
+      for (Map.Entry<String, List<Profiled>> e : g) {
+        bands.add(GradientCharts.Band.of(e.getKey(), e.getValue().stream().map(Profiled::profile).toList(),
+            BAND_LOW, BAND_HIGH));
+      }
+      out.add(new GradientCharts.Panel(panel.getKey() + ":  " + String.format(Locale.ROOT, "%,d", panel.getValue())
+          + " trials", Map.of(), bands));
+    }
+    List<String> pooled = new ArrayList<>(keys.subList(groupKeys.size(), keys.size()));
+    long seeds = trials.stream().map(TrialSpec::seed).distinct().count();
+    if (seeds > 1) {
+      pooled.add(seeds + " seeds");
+    }
+    List<String> by = new ArrayList<>(List.of("T"));
+    by.addAll(groupKeys);
+    String note = String.format(Locale.ROOT, "%,d trials, more than %d lines in a panel: one line per group (%s), "
+        + "the median of its trials, with the band from their %d%% to %d%% quantile at each step",
+        trials.size(), MAX_LINES_PER_PANEL, String.join(", ", by), Math.round(100 * BAND_LOW),
+        Math.round(100 * BAND_HIGH));
+    if (!pooled.isEmpty()) {
+      note += "\npooled over " + String.join(", ", pooled);
+    }
+    if (shownGroups < allGroups) {
+      note += (pooled.isEmpty() ? "\n" : ";  ") + String.format(Locale.ROOT, "showing %d of %d groups (at most %d "
+          + "per panel, evenly spread over T)", shownGroups, allGroups, MAX_BANDS_PER_PANEL);
+    }
+    return new ProfileFigure(title, note, out);
+  }
+
+  /** Panel title to band name ("T=60 clip=none") to its trials; bands ordered by T, then by first appearance. */
+  private static Map<String, Map<String, List<Profiled>>> group(List<Profiled> profiled, List<String> keys) {
+    List<Profiled> byT = new ArrayList<>(profiled);
+    byT.sort(java.util.Comparator.comparingInt(p -> p.spec().seqLen())); // stable: plan order within a length
+    Map<String, Map<String, List<Profiled>>> out = new LinkedHashMap<>();
+    for (Profiled p : byT) {
+      out.computeIfAbsent(p.panel(), k -> new LinkedHashMap<>())
+          .computeIfAbsent(lineLabel(p.spec(), keys, k -> p.spec().params().get(k)), k -> new ArrayList<>()).add(p);
+    }
+    return out;
+  }
+
+  private static int mostGroups(Map<String, Map<String, List<Profiled>>> groups) {
+    return groups.values().stream().mapToInt(Map::size).max().orElse(0);
+  }
+
+  /** At most {@code max} of {@code items}, evenly spread, first and last kept; all of them when they fit. */
+  static <T> List<T> evenlySpread(List<T> items, int max) {
+    if (items.size() <= max) {
+      return items;
+    }
+    List<T> out = new ArrayList<>(max);
+    for (int i = 0; i < max; i++) {
+      out.add(items.get((int) Math.round(i * (items.size() - 1) / (double) (max - 1))));
+    }
+    return out;
+  }
 
   /**
    * The panels of a profile picture: one per cell/activation (in plan order), one line per trial that has a

@@ -138,6 +138,56 @@ class ChartsTest {
             () -> GradientCharts.smallMultiples("grid", panels, 0));
     }
 
+    // ------------------------------------------------------------------ bands
+
+    @Test
+    void bandIsTheMedianAndQuantilesAtEachStepAlignedAtTheLoss() {
+        // three profiles of length 3 and one of length 2: index 0 only has the long ones
+        List<double[]> ps = List.of(
+            new double[] {1, 10, 100},
+            new double[] {2, 20, 200},
+            new double[] {3, Double.NaN, 300},
+            new double[] {40, 400});
+        GradientCharts.Band b = GradientCharts.Band.of("g", ps, 0.1, 0.9);
+        assertEquals(4, b.profiles());
+        assertEquals(3, b.median().length, "as long as the longest profile");
+        assertEquals(2.0, b.median()[0], 1e-12, "median of 1, 2, 3");
+        assertEquals(1.2, b.low()[0], 1e-12, "R_7 10% of 1, 2, 3: 1 + 0.2 * (2 - 1)");
+        assertEquals(2.8, b.high()[0], 1e-12);
+        assertEquals(20.0, b.median()[1], 1e-12, "10, 20, 40 (the NaN left out)");
+        assertEquals(250.0, b.median()[2], 1e-12, "at the loss: 100, 200, 300, 400");
+        GradientCharts.Band empty = GradientCharts.Band.of("z", List.of(new double[] {0, Double.NaN}), 0.1, 0.9);
+        assertTrue(Double.isNaN(empty.median()[0]) && Double.isNaN(empty.high()[1]), "no data: NaN");
+        assertThrows(IllegalArgumentException.class, () -> GradientCharts.Band.of("x", List.of(), 0.1, 0.9));
+        assertThrows(IllegalArgumentException.class, () -> GradientCharts.Band.of("x", ps, 0.6, 0.9));
+    }
+
+    @Test
+    void smallMultiplesDrawBandsWithTheirNote() throws IOException {
+        Random rnd = new Random(3);
+        List<Panel> panels = new java.util.ArrayList<>();
+        for (String cell : new String[] {"rnn / tanh", "lstm"}) {
+            List<GradientCharts.Band> bands = new java.util.ArrayList<>();
+            for (int len : new int[] {25, 100}) {
+                List<double[]> ps = new java.util.ArrayList<>();
+                for (int k = 0; k < 50; k++) {
+                    double[] p = geometric(cell.equals("lstm") ? 0.98 : 0.9, len, 0);
+                    for (int t = 0; t < len; t++) {
+                        p[t] *= 0.05 * Math.exp(0.3 * rnd.nextGaussian());
+                    }
+                    ps.add(p);
+                }
+                bands.add(GradientCharts.Band.of("T=" + len, ps, 0.1, 0.9));
+            }
+            panels.add(new Panel(cell + ":  100 trials", Map.of(), bands));
+        }
+        BufferedImage img = decode(write("bands.png", GradientCharts.smallMultiples("Bands",
+            "200 trials: median and 10-90% band per group", panels, 2, true)));
+        assertEquals(2 * GradientCharts.PANEL_WIDTH, img.getWidth());
+        assertNotBlank(img);
+        assertEquals(2, panels.get(0).series());
+    }
+
     @Test
     void lossCurvesWithBaseline() throws IOException {
         Map<String, double[][]> curves = new LinkedHashMap<>();
