@@ -2,7 +2,7 @@
 
 The sweep looks like one the driver writes (names from notebooks/gradsweep_names.json): a parent run tagged
 gradsweep.sweep and one child run per trial with the trial's params, gradsweep.status and gradsweep.trial_id tags,
-the final/* metrics, short histories of eval/loss, eval/baseline_loss, train/loss, grad/global_norm and the top
+the final/* metrics, short histories of eval/loss, eval/baseline_loss, train/loss, grad/global_norm (and _max) and the top
 layer's decay rate, and a gradient_profile.csv artifact. Axes: network (rnn/tanh, rnn/relu, lstm, gru) x seq_len
 (10..200) x clip (none, global_norm:1) x lr (5 levels) x seeds; outcomes depend on them (vanilla RNNs fail at long
 T, high learning rates without clipping diverge, about 1% FAILED). Deterministic for a given --trials.
@@ -117,6 +117,7 @@ def log_trial(client: MlflowClient, exp_id: str, parent_id: str, i: int, p: dict
                                   * (0.8 + 0.4 * rnd.random()), now, s))
             norm = 1e6 * f ** 8 if o["status"] == "DIVERGED" else 0.5 + 5 * rnd.random()
             metrics.append(Metric(M["GRAD_GLOBAL_NORM"], norm, now, s))
+            metrics.append(Metric(M["GRAD_GLOBAL_NORM_MAX"], 1.5 * norm, now, s))
         finals = {"STEPS": end, "BASELINE_LOSS": base, "MAX_GRAD_NORM": 1e6 if o["status"] == "DIVERGED" else 6.0,
                   "CLIP_RATE": 0.0 if p["clip"] == "none" else 0.2, "WALL_SECONDS": 5 + p["seq_len"] * 0.2,
                   "STEPS_TO_SOLVE": o.get("to_solve") or -1, "DIVERGED_AT_STEP": o.get("at", -1)}
