@@ -93,9 +93,12 @@ public final class TrialRunner {
     String runId = run == null ? null : run.runId();
     try {
       TrialResult r = train(spec, run, t0);
+      long e0 = System.nanoTime();
       run.setTag(Tag.STATUS, r.status().name());
       run.finish(true);
-      return r;
+      TrialResult.Timings t = r.timings();
+      return r.withTimings(TrialResult.Timings.ofTrainer(t.setup(), t.training(), t.stats(), t.logging(),
+          t.profile(), t.artifacts(), seconds(e0), seconds(t0)));
     } catch (RuntimeException | OutOfMemoryError e) {
       String msg = e.getClass().getSimpleName() + ": " + e.getMessage();
       LOG.warn("trial {} ({}) failed: {}", spec.id(), spec.displayName(), msg, e);
@@ -110,8 +113,10 @@ public final class TrialRunner {
     }
   }
 
+  /** Trains; the result's timings are the trainer's phases up to the artifacts (the run's end is the caller's). */
   private TrialResult train(TrialSpec spec, TrialRun run, long t0) {
     Trial trial = setUp(spec, run);
+    long l0 = System.nanoTime();
     TrialState state = new TrialState();
     while (state.step < spec.maxSteps() && !state.stopped()) {
       state.step++;
@@ -120,11 +125,14 @@ public final class TrialRunner {
         evaluate(trial, state);
       }
     }
-    double wall = seconds(t0);
+    long a0 = System.nanoTime();
+    double wall = (a0 - t0) / 1e9;
     run.logMetrics(finalMetrics(trial, state, wall), state.step);
     run.logArtifact(Names.Artifact.GRADIENT_PROFILE_CSV, trial.profiles().toCsv());
     logProfileCharts(spec, trial.net(), trial.profiles(), run);
-    return result(trial, state, wall);
+    TrialResult.Timings timings = TrialResult.Timings.ofTrainer((l0 - t0) / 1e9, (a0 - l0) / 1e9,
+        state.statsNanos / 1e9, state.logNanos / 1e9, state.profileNanos / 1e9, seconds(a0), 0, seconds(t0));
+    return result(trial, state, wall).withTimings(timings);
   }
 
   /** What a trial trains and measures with, fixed for its whole run. */
