@@ -128,8 +128,10 @@ public final class TrialRunner {
     long a0 = System.nanoTime();
     double wall = (a0 - t0) / 1e9;
     run.logMetrics(finalMetrics(trial, state, wall), state.step);
-    run.logArtifact(Names.Artifact.GRADIENT_PROFILE_CSV, trial.profiles().toCsv());
-    logProfileCharts(spec, trial.net(), trial.profiles(), run);
+    if (run.keepsArtifacts()) { // drawing the pictures costs more than a tiny trial's training
+      run.logArtifact(Names.Artifact.GRADIENT_PROFILE_CSV, trial.profiles().toCsv());
+      logProfileCharts(spec, trial.net(), trial.profiles(), run);
+    }
     TrialResult.Timings timings = TrialResult.Timings.ofTrainer((l0 - t0) / 1e9, (a0 - l0) / 1e9,
         state.statsNanos / 1e9, state.logNanos / 1e9, state.profileNanos / 1e9, seconds(a0), 0, seconds(t0));
     return result(trial, state, wall).withTimings(timings);

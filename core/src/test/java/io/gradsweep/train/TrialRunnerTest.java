@@ -610,6 +610,25 @@ class TrialRunnerTest {
   }
 
   @Test
+  void aRunThatDiscardsArtifactsGetsNoneDrawnAndTheSameResult() {
+    Spec s = new Spec();
+    s.maxSteps = 6;
+    s.evalEvery = 3;
+    TrialSpec spec = s.build();
+    RecordingTrialRun keeping = new RecordingTrialRun();
+    RecordingTrialRun discarding = new RecordingTrialRun();
+    discarding.keeps = false;
+    TrialResult a = new TrialRunner().run(spec, keeping);
+    TrialResult b = new TrialRunner().run(spec, discarding);
+    assertEquals(List.of("gradient_profile.csv", "profile_heatmap_layer0.png", "profile_lines.png"),
+        keeping.artifacts);
+    assertEquals(List.of(), discarding.artifacts, "nothing drawn for a run that discards it");
+    assertEquals(a.finalEvalLoss(), b.finalEvalLoss());
+    assertArrayEquals(a.finalProfile(), b.finalProfile());
+    assertEquals(keeping.values("final/eval_loss"), discarding.values("final/eval_loss"));
+  }
+
+  @Test
   void theProfileArtifactsAreLogged() {
     Spec s = new Spec();
     s.layers = 2;
