@@ -159,6 +159,7 @@ public final class SweepDriver {
     List<TrialOutcome> outcomes;
     long startMillis = System.currentTimeMillis();
     long t0 = System.nanoTime();
+    long cpu0 = Throughput.processCpuNanos();
     try (ProgressReporter progress = new ProgressReporter(batch.trials().size(), err,
         Long.getLong(PROGRESS_SECONDS_PROPERTY, 5), System::nanoTime)) {
       outcomes = executor.execute(batch, progress);
@@ -167,8 +168,10 @@ public final class SweepDriver {
             + batch.trials().size() + " trials");
       }
     }
+    long cpu1 = Throughput.processCpuNanos();
     Throughput throughput = new Throughput(executor.where(), outcomes.size(), batch.parallelism(), startMillis,
-        (System.nanoTime() - t0) / 1e9, outcomes.stream().map(o -> o.result().timings()).toList());
+        (System.nanoTime() - t0) / 1e9, cpu0 < 0 || cpu1 < 0 ? Double.NaN : (cpu1 - cpu0) / 1e9,
+        outcomes.stream().map(o -> o.result().timings()).toList());
     err.println(ProgressReporter.PREFIX + throughput.line());
     String file = System.getProperty(TIMINGS_FILE_PROPERTY);
     if (file != null && !file.isBlank()) {

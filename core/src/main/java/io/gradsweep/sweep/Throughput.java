@@ -30,10 +30,12 @@ import java.util.function.ToDoubleFunction;
  * @param atOnce most trials at once
  * @param startEpochMillis when the first trial was handed to the executor
  * @param wallSeconds from then until the executor returned the last outcome
+ * @param processCpuSeconds CPU time this JVM (the driver's) used meanwhile, all threads; NaN when unknown. On local
+ *     Spark the trials run in this JVM; on a cluster they do not
  * @param timings the trials' timings, in plan order; null where a trial has none
  */
 public record Throughput(String where, int trials, int atOnce, long startEpochMillis, double wallSeconds,
-    List<Timings> timings) {
+    double processCpuSeconds, List<Timings> timings) {
 
   public Throughput {
     Objects.requireNonNull(where, "where");
@@ -45,6 +47,12 @@ public record Throughput(String where, int trials, int atOnce, long startEpochMi
     if (timings.size() != trials) {
       throw new IllegalArgumentException("timings: " + timings.size() + " entries for " + trials + " trials");
     }
+  }
+
+  /** CPU time of the JVM that runs this code, all threads, in nanoseconds; -1 when the JVM cannot say. */
+  public static long processCpuNanos() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : -1;
   }
 
   /** Slots the trials ran in: {@code min(atOnce, trials)}, at least 1. */
@@ -64,9 +72,9 @@ public record Throughput(String where, int trials, int atOnce, long startEpochMi
 
   /** The mean of each phase over the trials that measured it (NaN where none did). */
   public Timings mean() {
-    return new Timings(mean(Timings::runStart), mean(Timings::setup), mean(Timings::training), mean(Timings::stats),
-        mean(Timings::logging), mean(Timings::profile), mean(Timings::artifacts), mean(Timings::runEnd),
-        mean(Timings::attempt));
+    return new Timings(mean(Timings::runStart), mean(Timings::setup), mean(Timings::training),
+        mean(Timings::trainingCpu), mean(Timings::stats), mean(Timings::logging), mean(Timings::profile),
+        mean(Timings::artifacts), mean(Timings::runEnd), mean(Timings::attempt));
   }
 
   /** Slot time per trial spent outside the trial's task: {@link #slotSecondsPerTrial()} minus the mean attempt. */
@@ -89,7 +97,7 @@ public record Throughput(String where, int trials, int atOnce, long startEpochMi
 
   /**
    * E.g. {@code 4 trials in 41.6 s on local[*], 2 at a time: 5.77 trials/min; per trial 20.8 s of a slot = 20.7 s
-   * in its task (run start 0.012, setup 0.051, training 20.4 [stats 0.211, logging 0.302, profile 0.405],
+   * in its task (run start 0.012, setup 0.051, training 20.4 [cpu 19.9, stats 0.211, logging 0.302, profile 0.405],
    * artifacts 0.112, run end 0.001) + 0.052 s outside it (dispatch, idle slots)}.
    */
   public String line() {
@@ -105,7 +113,7 @@ public record Throughput(String where, int trials, int atOnce, long startEpochMi
     if (Double.isFinite(m.attempt())) {
       b.append(" = ").append(num(m.attempt())).append(" s in its task (run start ").append(num(m.runStart()))
           .append(", setup ").append(num(m.setup())).append(", training ").append(num(m.training()))
-          .append(" [stats ").append(num(m.stats())).append(", logging ").append(num(m.logging()))
+          .append(" [cpu ").append(num(m.trainingCpu())).append(", stats ").append(num(m.stats())).append(", logging ").append(num(m.logging()))
           .append(", profile ").append(num(m.profile())).append("], artifacts ").append(num(m.artifacts()))
           .append(", run end ").append(num(m.runEnd())).append(") + ").append(num(outsideSecondsPerTrial()))
           .append(" s outside it (dispatch, idle slots)");
@@ -137,6 +145,7 @@ public record Throughput(String where, int trials, int atOnce, long startEpochMi
     root.put("start_epoch_ms", startEpochMillis);
     root.put("end_epoch_ms", startEpochMillis + Math.round(wallSeconds * 1000));
     root.put("wall_seconds", wallSeconds);
+    root.put("process_cpu_seconds", finite(processCpuSeconds));
     root.put("trials_per_minute", finite(trialsPerMinute()));
     root.put("slot_seconds_per_trial", finite(slotSecondsPerTrial()));
     root.put("outside_seconds_per_trial", finite(outsideSecondsPerTrial()));
@@ -158,6 +167,7 @@ public record Throughput(String where, int trials, int atOnce, long startEpochMi
     m.put("run_start", finite(t.runStart()));
     m.put("setup", finite(t.setup()));
     m.put("training", finite(t.training()));
+    m.put("training_cpu", finite(t.trainingCpu()));
     m.put("stats", finite(t.stats()));
     m.put("logging", finite(t.logging()));
     m.put("profile", finite(t.profile()));

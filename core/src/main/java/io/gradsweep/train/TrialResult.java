@@ -83,6 +83,8 @@ public record TrialResult(
    *     and sending its params)
    * @param setup building the net, the optimizer and the held-out set
    * @param training the training loop
+   * @param trainingCpu the CPU time of the training loop's thread (below {@code training} when the thread waited
+   *     for a core, a lock or the garbage collector)
    * @param stats gradient norms, in the loop
    * @param logging handing the step metrics to the run, in the loop
    * @param profile gradient profiles, weight spectra and activation health on profile steps, in the loop
@@ -90,19 +92,24 @@ public record TrialResult(
    * @param runEnd ending the run and closing the sink (MLflow: until the run's sender has delivered everything)
    * @param attempt the whole attempt
    */
-  public record Timings(double runStart, double setup, double training, double stats, double logging,
-      double profile, double artifacts, double runEnd, double attempt) implements Serializable {
+  public record Timings(double runStart, double setup, double training, double trainingCpu, double stats,
+      double logging, double profile, double artifacts, double runEnd, double attempt) implements Serializable {
 
     /** The trainer's part: no run start yet, and the attempt is the trainer's own time. */
-    public static Timings ofTrainer(double setup, double training, double stats, double logging, double profile,
-        double artifacts, double runEnd, double total) {
-      return new Timings(0, setup, training, stats, logging, profile, artifacts, runEnd, total);
+    public static Timings ofTrainer(double setup, double training, double trainingCpu, double stats, double logging,
+        double profile, double artifacts, double runEnd, double total) {
+      return new Timings(0, setup, training, trainingCpu, stats, logging, profile, artifacts, runEnd, total);
+    }
+
+    /** This with the trainer's run end and whole time replaced. */
+    public Timings withRunEnd(double end, double total) {
+      return new Timings(runStart, setup, training, trainingCpu, stats, logging, profile, artifacts, end, total);
     }
 
     /** Nothing measured (every phase NaN): for a trainer that reports no timings. */
     public static Timings unmeasured() {
       double n = Double.NaN;
-      return new Timings(n, n, n, n, n, n, n, n, n);
+      return new Timings(n, n, n, n, n, n, n, n, n, n);
     }
 
     /**
@@ -110,7 +117,8 @@ public record TrialResult(
      * sink) added to the run's end, and the attempt's whole time.
      */
     public Timings inAttempt(double runStart, double close, double attempt) {
-      return new Timings(runStart, setup, training, stats, logging, profile, artifacts, runEnd + close, attempt);
+      return new Timings(runStart, setup, training, trainingCpu, stats, logging, profile, artifacts, runEnd + close,
+          attempt);
     }
   }
 

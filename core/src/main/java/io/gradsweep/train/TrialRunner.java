@@ -96,9 +96,7 @@ public final class TrialRunner {
       long e0 = System.nanoTime();
       run.setTag(Tag.STATUS, r.status().name());
       run.finish(true);
-      TrialResult.Timings t = r.timings();
-      return r.withTimings(TrialResult.Timings.ofTrainer(t.setup(), t.training(), t.stats(), t.logging(),
-          t.profile(), t.artifacts(), seconds(e0), seconds(t0)));
+      return r.withTimings(r.timings().withRunEnd(seconds(e0), seconds(t0)));
     } catch (RuntimeException | OutOfMemoryError e) {
       String msg = e.getClass().getSimpleName() + ": " + e.getMessage();
       LOG.warn("trial {} ({}) failed: {}", spec.id(), spec.displayName(), msg, e);
@@ -117,6 +115,7 @@ public final class TrialRunner {
   private TrialResult train(TrialSpec spec, TrialRun run, long t0) {
     Trial trial = setUp(spec, run);
     long l0 = System.nanoTime();
+    long c0 = threadCpuNanos();
     TrialState state = new TrialState();
     while (state.step < spec.maxSteps() && !state.stopped()) {
       state.step++;
@@ -126,6 +125,7 @@ public final class TrialRunner {
       }
     }
     long a0 = System.nanoTime();
+    long c1 = threadCpuNanos();
     double wall = (a0 - t0) / 1e9;
     run.logMetrics(finalMetrics(trial, state, wall), state.step);
     if (run.keepsArtifacts()) { // drawing the pictures costs more than a tiny trial's training
@@ -133,7 +133,8 @@ public final class TrialRunner {
       logProfileCharts(spec, trial.net(), trial.profiles(), run);
     }
     TrialResult.Timings timings = TrialResult.Timings.ofTrainer((l0 - t0) / 1e9, (a0 - l0) / 1e9,
-        state.statsNanos / 1e9, state.logNanos / 1e9, state.profileNanos / 1e9, seconds(a0), 0, seconds(t0));
+        c0 < 0 || c1 < 0 ? Double.NaN : (c1 - c0) / 1e9, state.statsNanos / 1e9, state.logNanos / 1e9,
+        state.profileNanos / 1e9, seconds(a0), 0, seconds(t0));
     return result(trial, state, wall).withTimings(timings);
   }
 
@@ -383,6 +384,12 @@ public final class TrialRunner {
     }
     run.logMetrics(m, step);
     return top;
+  }
+
+  /** CPU time of this thread, -1 where the JVM cannot measure it. */
+  private static long threadCpuNanos() {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    return mx.isCurrentThreadCpuTimeSupported() ? mx.getCurrentThreadCpuTime() : -1;
   }
 
   private static double seconds(long t0) {

@@ -131,6 +131,7 @@ class SweepDriverTest {
     assertEquals(3, j.get("trials").asInt());
     assertEquals(2, j.get("at_once").asInt());
     assertTrue(j.get("wall_seconds").asDouble() > 0, j.toString());
+    assertTrue(j.get("process_cpu_seconds").isNumber() && j.get("process_cpu_seconds").asDouble() >= 0, j.toString());
     assertEquals(3, j.get("per_trial").size());
     for (JsonNode t : j.get("per_trial")) {
       // the stand-in trainer measures nothing; the attempt around it measures the run's start and itself

@@ -269,6 +269,7 @@ class TrialRunnerTest {
     assertEquals(t.only("final/profile_seconds"), tm.profile(), 1e-12);
     assertTrue(tm.setup() > 0 && tm.artifacts() > 0 && tm.runEnd() >= 0, tm.toString());
     assertTrue(tm.training() >= tm.stats() + tm.logging() + tm.profile(), tm.toString());
+    assertTrue(tm.trainingCpu() > 0 && tm.trainingCpu() <= tm.training() * 1.05 + 0.01, tm.toString());
     assertTrue(tm.attempt() >= tm.setup() + tm.training() + tm.artifacts() + tm.runEnd(), tm.toString());
     assertEquals("NOT_SOLVED", t.status());
     assertEquals(MemoryRun.FINISHED, t.run().status());
