@@ -43,8 +43,10 @@ def way(r, name):
     def mean(key):
         v = [t[key] for t in per if t.get(key) is not None]
         return statistics.mean(v) if v else float("nan")
+    cpu = [d.get("process_cpu_seconds") for d in docs]
     return {"wall": wall, "trials": trials, "proc": proc_seconds(*tags), "training": mean("training"),
-            "attempt": mean("attempt"), "docs": docs}
+            "training_cpu": mean("training_cpu"), "attempt": mean("attempt"),
+            "cpu_per_trial": sum(cpu) / trials if None not in cpu else float("nan"), "docs": docs}
 
 
 def med(v, digits=1):
@@ -61,13 +63,18 @@ data = {n: [way(r, n) for r in range(1, runs + 1)] for n in names}
 complete = [r for r in range(runs) if all(data[n][r] for n in names)]
 
 print(f"\nEqual trials; {len(complete)} runs; median (min-max over runs)\n")
-print("| way | sweep wall s | trials/min | process wall s | training loop s per trial |")
-print("|---|---|---|---|---|")
+print("| way | sweep wall s | trials/min | process wall s | training loop s per trial | its CPU s | "
+      "JVM CPU s per trial |")
+print("|---|---|---|---|---|---|---|")
 for n, label in names.items():
     ws = [data[n][r] for r in complete]
     print(f"| {label} | {med([w['wall'] for w in ws])} | "
           f"{med([w['trials'] * 60 / w['wall'] for w in ws], 2)} | {med([w['proc'] for w in ws])} | "
-          f"{med([w['training'] for w in ws], 2)} |")
+          f"{med([w['training'] for w in ws], 2)} | {med([w['training_cpu'] for w in ws], 2)} | "
+          f"{med([w['cpu_per_trial'] for w in ws], 2)} |")
+print("\n(training loop: wall time of a trial's loop, measured in its task; its CPU: the CPU time of the task's "
+      "thread meanwhile; JVM CPU: all threads of the driver JVM(s) while the trials ran, GC and JIT included, "
+      "over the trials)")
 
 print("\nRatios within each run, then median (min-max) over runs\n")
 print("| ratio | value |")
@@ -98,6 +105,8 @@ if tiny:
     print(f"| slot time per trial, ms (wall x 2 / trials) | {med(ms([t['slot_seconds_per_trial'] for t in tiny]))} |")
     print(f"| outside the task, ms (dispatch, idle slots) | {med(ms([t['outside_seconds_per_trial'] for t in tiny]))} |")
     print(f"| in the task, ms | {med(ms([t['mean']['attempt'] for t in tiny]))} |")
+    print(f"| JVM CPU per trial, ms (all threads) | "
+          f"{med(ms([t['process_cpu_seconds'] / t['trials'] for t in tiny if t.get('process_cpu_seconds')]))} |")
     for key, label in (("run_start", "run start"), ("setup", "setup"), ("training", "training loop"),
                        ("stats", "of which stats"), ("logging", "of which logging"), ("profile", "of which profile"),
                        ("artifacts", "artifacts (final metrics, CSV, pictures)"), ("run_end", "run end")):
