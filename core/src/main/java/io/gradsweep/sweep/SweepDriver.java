@@ -40,6 +40,11 @@ import java.util.function.UnaryOperator;
 public final class SweepDriver {
   /** Seconds between two progress lines (besides one per finished trial); system property, 0 = only those. */
   public static final String PROGRESS_SECONDS_PROPERTY = "gradsweep.progress.seconds";
+  /**
+   * System property: a file to write the sweep's {@link Throughput} to, as JSON, when the trials are done (for
+   * {@code jobs/bin/benchmark --sweep}); unset: none is written.
+   */
+  public static final String TIMINGS_FILE_PROPERTY = "gradsweep.timings.file";
   /** Tag of a parent run: how many times its sweep was resumed. */
   public static final String RESUMED_TAG = Names.Tag.RESUMED;
   /** Tag of a resumed parent run: sweep params whose value the current spec changed or added. */
@@ -205,17 +210,38 @@ public final class SweepDriver {
     return nl < 0 ? m : m.substring(0, nl);
   }
 
-  /** The trials on the executor, with progress lines on stderr. */
+  /**
+   * The trials on the executor, with progress lines on stderr and, at the end, the throughput line (and the
+   * {@value #TIMINGS_FILE_PROPERTY} file).
+   */
   private List<TrialOutcome> runTrials(TrialExecutor executor, TrialBatch batch) throws InterruptedException {
+    List<TrialOutcome> outcomes;
+    long startMillis = System.currentTimeMillis();
+    long t0 = System.nanoTime();
+    long cpu0 = Throughput.processCpuNanos();
     try (ProgressReporter progress = new ProgressReporter(batch.trials().size(), err,
         Long.getLong(PROGRESS_SECONDS_PROPERTY, 5), System::nanoTime)) {
-      List<TrialOutcome> outcomes = executor.execute(batch, progress);
+      outcomes = executor.execute(batch, progress);
       if (outcomes.size() != batch.trials().size()) {
         throw new IllegalStateException("the executor returned " + outcomes.size() + " outcomes for "
             + batch.trials().size() + " trials");
       }
-      return outcomes;
     }
+    long cpu1 = Throughput.processCpuNanos();
+    Throughput throughput = new Throughput(executor.where(), outcomes.size(), batch.parallelism(), startMillis,
+        (System.nanoTime() - t0) / 1e9, cpu0 < 0 || cpu1 < 0 ? Double.NaN : (cpu1 - cpu0) / 1e9,
+        outcomes.stream().map(o -> o.result().timings()).toList());
+    err.println(ProgressReporter.PREFIX + throughput.line());
+    String file = System.getProperty(TIMINGS_FILE_PROPERTY);
+    if (file != null && !file.isBlank()) {
+      try {
+        throughput.writeJson(java.nio.file.Path.of(file));
+      } catch (java.io.IOException | RuntimeException e) {
+        err.println(ProgressReporter.PREFIX + "warning: could not write the timings to " + file + " (-D"
+            + TIMINGS_FILE_PROPERTY + "): " + e);
+      }
+    }
+    return outcomes;
   }
 
   /** The summary table on {@code out}, then the failed trials on {@code err}; returns the table. */

@@ -51,21 +51,32 @@ public final class TrialAttempt {
   public static TrialResult run(TrackingTarget target, Path spoolParent, SweepRun sweep, TrialSpec trial,
       String executor, Trainer trainer) {
     long t0 = System.nanoTime();
+    TrialResult result;
+    long trained;
+    double runStart;
     try (TrackingSink sink = TrackingSinks.open(target, spoolParent);
         TrialRun run = sink.startTrial(sweep, trial)) {
       run.setTag(EXECUTOR_TAG, executor);
       run.setTag(OMP_TAG, String.valueOf(System.getenv("OMP_NUM_THREADS")));
       run.setTag(KERNELS_TAG, RecurrentLayer.floatKernels());
-      TrialResult result;
+      runStart = seconds(t0);
       try {
         result = trainer.train(trial, run);
       } catch (RuntimeException e) {
         run.finish(false);
         result = TrialResult.failed(trial.id(), trial.displayName(), run.runId(), "trial runner threw " + e,
-            (System.nanoTime() - t0) / 1e9);
+            seconds(t0));
       }
-      return withUndelivered(result, run);
+      result = withUndelivered(result, run);
+      trained = System.nanoTime();
     }
+    // a trainer that measured nothing (a failed one, a stand-in): only the attempt's own phases are known
+    TrialResult.Timings inner = result.timings() != null ? result.timings() : TrialResult.Timings.unmeasured();
+    return result.withTimings(inner.inAttempt(runStart, seconds(trained), seconds(t0)));
+  }
+
+  private static double seconds(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
   }
 
   /**

@@ -28,6 +28,11 @@ public final class NoneTrackingSink implements TrackingSink {
     public void logArtifact(String path, byte[] content) {}
 
     @Override
+    public boolean keepsArtifacts() {
+      return false;
+    }
+
+    @Override
     public void finish(boolean success) {}
   };
 

@@ -29,6 +29,14 @@ public interface TrialRun extends AutoCloseable {
   /** Uploads a file to the run's artifacts under {@code path} (relative, '/'-separated). */
   void logArtifact(String path, byte[] content);
 
+  /**
+   * Whether the run keeps what {@link #logArtifact} is given: false for a backend that discards it, so that a
+   * trainer can skip drawing pictures nobody will see. Default true.
+   */
+  default boolean keepsArtifacts() {
+    return true;
+  }
+
   /** Flushes everything and ends the run: FINISHED when {@code success}, else FAILED. Idempotent. */
   void finish(boolean success);
 

@@ -28,6 +28,8 @@ import java.util.Map;
  * @param finalProfile the same at the last profile step; null if none
  * @param trackingBacklog what the trial's run could not send to the tracking backend (it waits in a spool for
  *     {@code gradsweep replay}); null when everything was delivered
+ * @param timings where the trial's time went, measured where it ran; null when unknown (a trial read back from
+ *     its run, or one that failed before it trained)
  *
  * <p>Carries plain values only (no tracking types): the tracking layer's view of an undelivered run is converted
  * to an {@link Undelivered} by whoever runs the trial.
@@ -50,7 +52,8 @@ public record TrialResult(
     String error,
     double[] initProfile,
     double[] finalProfile,
-    Undelivered trackingBacklog)
+    Undelivered trackingBacklog,
+    Timings timings)
     implements Serializable {
 
   /**
@@ -71,13 +74,61 @@ public record TrialResult(
     }
   }
 
+  /**
+   * Where one trial's time went, in seconds, measured by the thread that ran it (the task's, on a Spark executor).
+   * {@code training} includes {@code stats}, {@code logging} and {@code profile}; {@code attempt} is everything,
+   * from opening the tracking sink to closing it. A phase that was not measured is NaN.
+   *
+   * @param runStart opening the tracking sink and starting the trial's run with its tags (MLflow: creating the run
+   *     and sending its params)
+   * @param setup building the net, the optimizer and the held-out set
+   * @param training the training loop
+   * @param trainingCpu the CPU time of the training loop's thread (below {@code training} when the thread waited
+   *     for a core, a lock or the garbage collector)
+   * @param stats gradient norms, in the loop
+   * @param logging handing the step metrics to the run, in the loop
+   * @param profile gradient profiles, weight spectra and activation health on profile steps, in the loop
+   * @param artifacts the final metrics, {@code gradient_profile.csv} and the pictures (drawn, then handed to the run)
+   * @param runEnd ending the run and closing the sink (MLflow: until the run's sender has delivered everything)
+   * @param attempt the whole attempt
+   */
+  public record Timings(double runStart, double setup, double training, double trainingCpu, double stats,
+      double logging, double profile, double artifacts, double runEnd, double attempt) implements Serializable {
+
+    /** The trainer's part: no run start yet, and the attempt is the trainer's own time. */
+    public static Timings ofTrainer(double setup, double training, double trainingCpu, double stats, double logging,
+        double profile, double artifacts, double runEnd, double total) {
+      return new Timings(0, setup, training, trainingCpu, stats, logging, profile, artifacts, runEnd, total);
+    }
+
+    /** This with the trainer's run end and whole time replaced. */
+    public Timings withRunEnd(double end, double total) {
+      return new Timings(runStart, setup, training, trainingCpu, stats, logging, profile, artifacts, end, total);
+    }
+
+    /** Nothing measured (every phase NaN): for a trainer that reports no timings. */
+    public static Timings unmeasured() {
+      double n = Double.NaN;
+      return new Timings(n, n, n, n, n, n, n, n, n, n);
+    }
+
+    /**
+     * These trainer's timings inside an attempt: {@code runStart} before the trainer, {@code close} (closing the
+     * sink) added to the run's end, and the attempt's whole time.
+     */
+    public Timings inAttempt(double runStart, double close, double attempt) {
+      return new Timings(runStart, setup, training, trainingCpu, stats, logging, profile, artifacts, runEnd + close,
+          attempt);
+    }
+  }
+
   /** A result whose run delivered everything. */
   public TrialResult(String trialId, String displayName, String runId, TrialStatus status, int steps,
       int stepsToSolve, int divergedAtStep, double finalEvalLoss, double baselineLoss, double maxGradNorm,
       double clipRate, double decayRate, int horizon, double wallSeconds, String error, double[] initProfile,
       double[] finalProfile) {
     this(trialId, displayName, runId, status, steps, stepsToSolve, divergedAtStep, finalEvalLoss, baselineLoss,
-        maxGradNorm, clipRate, decayRate, horizon, wallSeconds, error, initProfile, finalProfile, null);
+        maxGradNorm, clipRate, decayRate, horizon, wallSeconds, error, initProfile, finalProfile, null, null);
   }
 
   /** A result without profiles. */
@@ -92,7 +143,14 @@ public record TrialResult(
   public TrialResult withTrackingBacklog(Undelivered backlog) {
     return new TrialResult(trialId, displayName, runId, status, steps, stepsToSolve, divergedAtStep, finalEvalLoss,
         baselineLoss, maxGradNorm, clipRate, decayRate, horizon, wallSeconds, error, initProfile, finalProfile,
-        backlog);
+        backlog, timings);
+  }
+
+  /** This result with {@code t} as its {@link #timings()}. */
+  public TrialResult withTimings(Timings t) {
+    return new TrialResult(trialId, displayName, runId, status, steps, stepsToSolve, divergedAtStep, finalEvalLoss,
+        baselineLoss, maxGradNorm, clipRate, decayRate, horizon, wallSeconds, error, initProfile, finalProfile,
+        trackingBacklog, t);
   }
 
   /**

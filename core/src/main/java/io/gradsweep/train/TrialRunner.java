@@ -97,9 +97,10 @@ public final class TrialRunner {
     String runId = run == null ? null : run.runId();
     try {
       TrialResult r = train(spec, run, t0);
+      long e0 = System.nanoTime();
       run.setTag(Tag.STATUS, r.status().name());
       run.finish(true);
-      return r;
+      return r.withTimings(r.timings().withRunEnd(seconds(e0), seconds(t0)));
     } catch (RuntimeException | OutOfMemoryError e) {
       String msg = e.getClass().getSimpleName() + ": " + e.getMessage();
       LOG.warn("trial {} ({}) failed: {}", spec.id(), spec.displayName(), msg, e);
@@ -114,8 +115,11 @@ public final class TrialRunner {
     }
   }
 
+  /** Trains; the result's timings are the trainer's phases up to the artifacts (the run's end is the caller's). */
   private TrialResult train(TrialSpec spec, TrialRun run, long t0) {
     Trial trial = setUp(spec, run);
+    long l0 = System.nanoTime();
+    long c0 = threadCpuNanos();
     TrialState state = new TrialState();
     while (state.step < spec.maxSteps() && !state.stopped()) {
       state.step++;
@@ -125,11 +129,18 @@ public final class TrialRunner {
       }
     }
     flushWindow(trial, state);
-    double wall = seconds(t0);
+    long a0 = System.nanoTime();
+    long c1 = threadCpuNanos();
+    double wall = (a0 - t0) / 1e9;
     run.logMetrics(finalMetrics(trial, state, wall), state.step);
-    run.logArtifact(Names.Artifact.GRADIENT_PROFILE_CSV, trial.profiles().toCsv());
-    logProfileCharts(spec, trial.net(), trial.profiles(), run);
-    return result(trial, state, wall);
+    if (run.keepsArtifacts()) { // drawing the pictures costs more than a tiny trial's training
+      run.logArtifact(Names.Artifact.GRADIENT_PROFILE_CSV, trial.profiles().toCsv());
+      logProfileCharts(spec, trial.net(), trial.profiles(), run);
+    }
+    TrialResult.Timings timings = TrialResult.Timings.ofTrainer((l0 - t0) / 1e9, (a0 - l0) / 1e9,
+        c0 < 0 || c1 < 0 ? Double.NaN : (c1 - c0) / 1e9, state.statsNanos / 1e9, state.logNanos / 1e9,
+        state.profileNanos / 1e9, seconds(a0), 0, seconds(t0));
+    return result(trial, state, wall).withTimings(timings);
   }
 
   /** What a trial trains and measures with, fixed for its whole run. */
@@ -388,6 +399,12 @@ public final class TrialRunner {
     }
     run.logMetrics(m, step);
     return top;
+  }
+
+  /** CPU time of this thread, -1 where the JVM cannot measure it. */
+  private static long threadCpuNanos() {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    return mx.isCurrentThreadCpuTimeSupported() ? mx.getCurrentThreadCpuTime() : -1;
   }
 
   private static double seconds(long t0) {

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gradsweep.report.TrialRow;
 import io.gradsweep.report.TrialsTable;
 import io.gradsweep.spec.SweepSpec;
@@ -22,12 +24,15 @@ import io.gradsweep.train.TrialStatus;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The sweep driver without Spark: new sweeps, resumed sweeps (after a dead driver, with an extended grid),
@@ -146,6 +151,44 @@ class SweepDriverTest {
     String o = outBuf.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("SOLVED") && o.contains("parent run:      " + parent.runId()), o);
     assertTrue(err().contains("sweep 'driver-test': 3 trials to run on in-process[2], at most 2 at a time"), err());
+  }
+
+  @Test
+  void theTrialsThroughputIsPrintedAndWrittenToTheTimingsFile(@TempDir Path dir) throws Exception {
+    SweepSpec spec = spec(experiment(), "[1, 2, 3]");
+    Path file = dir.resolve("timings.json");
+    System.setProperty(SweepDriver.TIMINGS_FILE_PROPERTY, file.toString());
+    try {
+      assertEquals(ExitStatus.OK, runSweep(spec, false, inProcess()), err());
+    } finally {
+      System.clearProperty(SweepDriver.TIMINGS_FILE_PROPERTY);
+    }
+    assertTrue(err().contains("[gradsweep] 3 trials in ") && err().contains(" s on in-process[2], 2 at a time: "),
+        err());
+    JsonNode j = new ObjectMapper().readTree(file.toFile());
+    assertEquals(3, j.get("trials").asInt());
+    assertEquals(2, j.get("at_once").asInt());
+    assertTrue(j.get("wall_seconds").asDouble() > 0, j.toString());
+    assertTrue(j.get("process_cpu_seconds").isNumber() && j.get("process_cpu_seconds").asDouble() >= 0, j.toString());
+    assertEquals(3, j.get("per_trial").size());
+    for (JsonNode t : j.get("per_trial")) {
+      // the stand-in trainer measures nothing; the attempt around it measures the run's start and itself
+      assertTrue(t.get("setup").isNull() && t.get("run_start").asDouble() >= 0, t.toString());
+      assertTrue(t.get("attempt").asDouble() >= t.get("run_start").asDouble(), t.toString());
+    }
+  }
+
+  @Test
+  void anUnwritableTimingsFileIsAWarningNotAFailure(@TempDir Path dir) throws Exception {
+    SweepSpec spec = spec(experiment(), "[1]");
+    Files.writeString(dir.resolve("file"), "x");
+    System.setProperty(SweepDriver.TIMINGS_FILE_PROPERTY, dir.resolve("file/timings.json").toString());
+    try {
+      assertEquals(ExitStatus.OK, runSweep(spec, false, inProcess()), err());
+    } finally {
+      System.clearProperty(SweepDriver.TIMINGS_FILE_PROPERTY);
+    }
+    assertTrue(err().contains("warning: could not write the timings to " + dir.resolve("file/timings.json")), err());
   }
 
   /** What a killed driver leaves: a RUNNING parent run, two FINISHED trials, one trial run RUNNING. */

@@ -125,6 +125,7 @@ public abstract class TrackingSinkContract {
       ra.logMetric("train/loss", Double.NaN, 2500);
       ra.logMetric("grad/norm/layer0", Double.POSITIVE_INFINITY, 2500);
       ra.setTag("outcome", "solved");
+      assertTrue(ra.keepsArtifacts(), "a backend that stores runs keeps their artifacts");
       ra.logArtifact("plots/curve.bin", plot);
       ra.finish(true);
 

@@ -29,8 +29,19 @@ final class RecordingTrialRun implements TrialRun {
     tags.put(key, value);
   }
 
+  final List<String> artifacts = new ArrayList<>();
+  /** What {@link #keepsArtifacts()} answers. */
+  boolean keeps = true;
+
   @Override
-  public void logArtifact(String path, byte[] content) {}
+  public void logArtifact(String path, byte[] content) {
+    artifacts.add(path);
+  }
+
+  @Override
+  public boolean keepsArtifacts() {
+    return keeps;
+  }
 
   @Override
   public void finish(boolean success) {

@@ -262,6 +262,18 @@ class TrialRunnerTest {
     assertEquals(r.decayRate(), t.only("final/decay_rate"));
     assertEquals(r.horizon(), t.only("final/horizon"));
     assertTrue(r.wallSeconds() > 0 && r.wallSeconds() >= t.only("final/stats_seconds"), r.toString());
+    // where the time went: set-up and loop make up the wall time; the loop holds stats, logging and profile; the
+    // trainer's whole time holds everything, artifacts and the run's end included (no run start: the caller's)
+    TrialResult.Timings tm = r.timings();
+    assertEquals(0.0, tm.runStart());
+    assertEquals(r.wallSeconds(), tm.setup() + tm.training(), 1e-9);
+    assertEquals(t.only("final/stats_seconds"), tm.stats(), 1e-12);
+    assertEquals(t.only("final/logging_seconds"), tm.logging(), 1e-12);
+    assertEquals(t.only("final/profile_seconds"), tm.profile(), 1e-12);
+    assertTrue(tm.setup() > 0 && tm.artifacts() > 0 && tm.runEnd() >= 0, tm.toString());
+    assertTrue(tm.training() >= tm.stats() + tm.logging() + tm.profile(), tm.toString());
+    assertTrue(tm.trainingCpu() > 0 && tm.trainingCpu() <= tm.training() * 1.05 + 0.01, tm.toString());
+    assertTrue(tm.attempt() >= tm.setup() + tm.training() + tm.artifacts() + tm.runEnd(), tm.toString());
     assertEquals("NOT_SOLVED", t.status());
     assertEquals(MemoryRun.FINISHED, t.run().status());
     assertEquals(t.run().runId(), r.runId());
@@ -599,6 +611,25 @@ class TrialRunnerTest {
       }
     }
     return h;
+  }
+
+  @Test
+  void aRunThatDiscardsArtifactsGetsNoneDrawnAndTheSameResult() {
+    Spec s = new Spec();
+    s.maxSteps = 6;
+    s.evalEvery = 3;
+    TrialSpec spec = s.build();
+    RecordingTrialRun keeping = new RecordingTrialRun();
+    RecordingTrialRun discarding = new RecordingTrialRun();
+    discarding.keeps = false;
+    TrialResult a = new TrialRunner().run(spec, keeping);
+    TrialResult b = new TrialRunner().run(spec, discarding);
+    assertEquals(List.of("gradient_profile.csv", "profile_heatmap_layer0.png", "profile_lines.png"),
+        keeping.artifacts);
+    assertEquals(List.of(), discarding.artifacts, "nothing drawn for a run that discards it");
+    assertEquals(a.finalEvalLoss(), b.finalEvalLoss());
+    assertArrayEquals(a.finalProfile(), b.finalProfile());
+    assertEquals(keeping.values("final/eval_loss"), discarding.values("final/eval_loss"));
   }
 
   @Test

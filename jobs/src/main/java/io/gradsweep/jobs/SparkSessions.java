@@ -24,6 +24,15 @@ final class SparkSessions {
   /** Spark 3.5's default {@code spark.redaction.regex}. */
   static final String DEFAULT_REDACTION_REGEX = "(?i)secret|password|token|access[.]key";
   static final String TRACKING_CREDENTIALS_REGEX = "(?i)mlflow_tracking_(username|password|token)";
+  /**
+   * JavaCPP's bound on the process's resident memory (default 4 x the heap's maximum). While it is above 0, every
+   * native allocation (ND4J makes one for each array it creates, views included) reads /proc/self/statm inside a
+   * lock that every thread of the JVM shares, so trials running side by side in one JVM queue for it. 0 turns the
+   * check off (JavaCPP's bound on its own allocations, {@code org.bytedeco.javacpp.maxBytes}, stays).
+   */
+  static final String JAVACPP_MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";
+  /** The system properties of every JVM that trains trials, unless already set: -Dkey=value. */
+  static final Map<String, String> TRIAL_JVM_PROPERTIES = Map.of(JAVACPP_MAX_PHYSICAL_BYTES, "0");
 
   private SparkSessions() {}
 
@@ -59,14 +68,39 @@ final class SparkSessions {
     // the engine's SIMD kernels on the executors (without the module they fall back to plain loops)
     String executorOpts = conf.get("spark.executor.extraJavaOptions", "");
     if (!executorOpts.contains("jdk.incubator.vector")) {
-      conf.set("spark.executor.extraJavaOptions", (executorOpts + " " + VECTOR_MODULE_OPTION).strip());
+      executorOpts = (executorOpts + " " + VECTOR_MODULE_OPTION).strip();
     }
+    // and the settings of a JVM that trains (JavaCPP's memory check off: TRIAL_JVM_PROPERTIES)
+    conf.set("spark.executor.extraJavaOptions", withTrialJvmProperties(executorOpts));
     // Tracking credentials travel inside the tasks (TrackingCredentials), not in the Spark conf. Should someone
     // still pass them as spark.executorEnv.MLFLOW_TRACKING_*, the UI, event log and logs redact them, user included.
     conf.set(REDACTION_REGEX, redactionRegex(conf.get(REDACTION_REGEX, DEFAULT_REDACTION_REGEX)));
     // ND4J/OpenMP threads of each task = the CPUs Spark gives the task (executors in their own JVMs)
     conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
     return conf;
+  }
+
+  /**
+   * Sets the {@link #TRIAL_JVM_PROPERTIES} that {@code system} (this JVM's, which trains the trials of a local sweep)
+   * does not set yet, in any spelling JavaCPP reads. Must run before anything loads ND4J.
+   */
+  static void defaultTrialJvmProperties(java.util.Properties system) {
+    TRIAL_JVM_PROPERTIES.forEach((k, v) -> {
+      if (system.getProperty(k) == null && system.getProperty(k.toLowerCase(java.util.Locale.ROOT)) == null) {
+        system.setProperty(k, v);
+      }
+    });
+  }
+
+  /** {@code opts} with {@code -Dkey=value} appended for each {@link #TRIAL_JVM_PROPERTIES} key it does not name. */
+  static String withTrialJvmProperties(String opts) {
+    StringBuilder b = new StringBuilder(opts);
+    TRIAL_JVM_PROPERTIES.forEach((k, v) -> {
+      if (!opts.toLowerCase(java.util.Locale.ROOT).contains("-d" + k.toLowerCase(java.util.Locale.ROOT) + "=")) {
+        b.append(b.length() == 0 ? "" : " ").append("-D").append(k).append('=').append(v);
+      }
+    });
+    return b.toString();
   }
 
   /** {@code regex} extended so that keys and values naming MLflow tracking credentials are redacted too. */

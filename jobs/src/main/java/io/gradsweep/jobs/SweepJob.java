@@ -53,6 +53,8 @@ public final class SweepJob implements Callable<Integer> {
   private SweepJob() {}
 
   public static void main(String[] args) {
+    // before anything loads ND4J: on local Spark this JVM trains the trials
+    SparkSessions.defaultTrialJvmProperties(System.getProperties());
     int status = run(args, System.getenv(), System.out, System.err);
     System.out.flush();
     System.exit(status);

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The bash launchers' help and argument checks that need no Java (nothing here builds, starts Java, MLflow or
- * Spark); jobs/bin/gradsweep's, which SweepJob answers, are in {@link LauncherScriptsIT}.
+ * Spark): spark-cluster's and benchmark's; jobs/bin/gradsweep's, which SweepJob answers, are in
+ * {@link LauncherScriptsIT}.
  */
 class LauncherScriptsTest {
   record Result(int status, String out, String err) {}
@@ -41,5 +42,34 @@ class LauncherScriptsTest {
     assertEquals(1, bad.status());
     assertTrue(bad.err().contains("--workers: expected a whole number >= 1, got '0'"), bad.err());
     assertEquals(2, sh("bin/spark-cluster", "restart").status());
+  }
+
+  @Test
+  void benchmarkSweepHelpAndArgumentChecks() throws Exception {
+    Result help = sh("bin/benchmark", "--help");
+    assertEquals(0, help.status());
+    for (String word : List.of("--sweep", "--trials", "--steps", "--tiny", "--tracking", "--gradsweep", "--java-opts",
+        "2x1/p2")) {
+      assertTrue(help.out().contains(word), word);
+    }
+    // each refused before anything is built or started: exit 2 and a message naming the option and the value
+    List<List<String>> bad = List.of(
+        List.of("--sweep", "--trials", "3"), List.of("--sweep", "--trials", "0"), List.of("--sweep", "--steps", "0"),
+        List.of("--sweep", "--steps", "1e3"), List.of("--sweep", "--tiny", "1"), List.of("--sweep", "--runs", "-1"),
+        List.of("--sweep", "--shapes", "64x32x100"), List.of("--tiny", "10"), List.of("--sweep", "--gradsweep",
+            "/nonexistent/gradsweep"), List.of("--sweep", "--bogus"));
+    List<String> says = List.of("--trials must be an even number >= 2", "--trials must be an even number >= 2",
+        "--steps must be a whole number >= 1, got '0'", "--steps must be a whole number >= 1, got '1e3'",
+        "--tiny must be 0 (skip) or a whole number >= 2, got '1'", "--runs must be a whole number >= 1, got '-1'",
+        "--shapes is an option of the step benchmark, not of --sweep", "--tiny is an option of --sweep",
+        "--gradsweep: /nonexistent/gradsweep is not an executable launcher", "unknown argument: --bogus");
+    for (int i = 0; i < bad.size(); i++) {
+      List<String> cmd = new java.util.ArrayList<>(List.of("bin/benchmark"));
+      cmd.addAll(bad.get(i));
+      Result r = sh(cmd.toArray(String[]::new));
+      assertEquals(2, r.status(), cmd + ": " + r.err());
+      assertTrue(r.err().contains(says.get(i)), cmd + ": " + r.err());
+      assertEquals("", r.out(), cmd + " printed on stdout");
+    }
   }
 }

@@ -30,10 +30,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP transport under {@link MlflowRestClient} (as the MLflow Java client keeps its {@code MlflowHttpCaller}
- * apart from {@code MlflowClient}): one {@link HttpClient} (HTTP/1.1, no redirects, connect and request timeouts,
- * TLS through the JVM's trust store), the {@code Authorization} header from {@link TrackingCredentials}, retries
- * with backoff per {@link RetryPolicy}, and error messages that name the server (never the credentials). It knows
- * nothing of MLflow's endpoints: it sends requests and classifies answers.
+ * apart from {@code MlflowClient}): an {@link HttpClient} shared by the JVM (HTTP/1.1, kept-alive connections, no
+ * redirects, connect and request timeouts, TLS through the JVM's trust store), the {@code Authorization} header
+ * from {@link TrackingCredentials}, retries with backoff per {@link RetryPolicy}, and error messages that name the
+ * server (never the credentials). It knows nothing of MLflow's endpoints: it sends requests and classifies
+ * answers.
  *
  * <p>Contract: {@link #call} returns the JSON answer of a 2xx; throws {@link ApiException} for an answer that
  * retrying will not change (4xx other than 429, 501, 505, 3xx), {@link TrackingAuthException} for a 401, and
@@ -42,6 +43,8 @@ import org.slf4j.LoggerFactory;
 final class MlflowHttp {
   private static final Logger LOG = LoggerFactory.getLogger(MlflowHttp.class);
   private static final int MAX_SERVER_MESSAGE = 2000;
+  private static final java.util.concurrent.ConcurrentMap<Duration, HttpClient> CLIENTS =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** The server refused a request (a non-retryable HTTP status). */
   static final class ApiException extends TrackingException {
@@ -90,11 +93,20 @@ final class MlflowHttp {
     this.credentials = credentials;
     this.clock = clock;
     this.authorization = credentials.authorizationHeader().orElse(null);
-    this.http = HttpClient.newBuilder()
+    this.http = sharedClient(connectTimeout);
+  }
+
+  /**
+   * The JVM's HTTP client for {@code connectTimeout}, made once: every sink and run of an executor (a trial is one
+   * sink and two REST clients) shares its connection pool and threads, instead of opening new connections and
+   * leaving a selector thread and a worker pool behind for each trial.
+   */
+  static HttpClient sharedClient(Duration connectTimeout) {
+    return CLIENTS.computeIfAbsent(connectTimeout, t -> HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(connectTimeout)
+        .connectTimeout(t)
         .followRedirects(HttpClient.Redirect.NEVER)
-        .build();
+        .build());
   }
 
   /** The tracking URI without a trailing slash. */

@@ -1,0 +1,52 @@
+package io.gradsweep.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.util.List;
+import java.util.Properties;
+import org.apache.spark.SparkConf;
+import org.junit.jupiter.api.Test;
+
+/** The settings of the JVMs that train trials: the executors' (Spark conf) and the driver's on local Spark. */
+class SparkSessionsTest {
+  private static final String MAX_PHYSICAL = "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0";
+
+  @Test
+  void executorsGetTheVectorModuleAndJavaCppsMemoryCheckOff() {
+    SparkConf conf = SparkSessions.configure("s", List.of());
+    assertEquals("--add-modules=jdk.incubator.vector " + MAX_PHYSICAL, conf.get("spark.executor.extraJavaOptions"));
+    assertEquals("1", conf.get("spark.executorEnv.OMP_NUM_THREADS"));
+  }
+
+  @Test
+  void theUsersExecutorOptionsStayAndTheirOwnJavaCppBoundWins() {
+    SparkConf mine = SparkSessions.configure("s", List.of(new SparkSetting("spark.executor.extraJavaOptions",
+        "-Xss4m -Dorg.bytedeco.javacpp.maxphysicalbytes=16g")));
+    assertEquals("-Xss4m -Dorg.bytedeco.javacpp.maxphysicalbytes=16g --add-modules=jdk.incubator.vector",
+        mine.get("spark.executor.extraJavaOptions"), "a bound the user chose (any spelling) is kept");
+    SparkConf other = SparkSessions.configure("s", List.of(new SparkSetting("spark.executor.extraJavaOptions",
+        "--add-modules=jdk.incubator.vector -XX:+UseParallelGC")));
+    assertEquals("--add-modules=jdk.incubator.vector -XX:+UseParallelGC " + MAX_PHYSICAL,
+        other.get("spark.executor.extraJavaOptions"));
+    assertEquals(other.get("spark.executor.extraJavaOptions"),
+        SparkSessions.withTrialJvmProperties(other.get("spark.executor.extraJavaOptions")), "added once");
+  }
+
+  @Test
+  void theDriverJvmGetsThePropertiesItDoesNotSetYet() {
+    Properties fresh = new Properties();
+    SparkSessions.defaultTrialJvmProperties(fresh);
+    assertEquals("0", fresh.getProperty(SparkSessions.JAVACPP_MAX_PHYSICAL_BYTES));
+
+    Properties set = new Properties();
+    set.setProperty(SparkSessions.JAVACPP_MAX_PHYSICAL_BYTES, "8g");
+    SparkSessions.defaultTrialJvmProperties(set);
+    assertEquals("8g", set.getProperty(SparkSessions.JAVACPP_MAX_PHYSICAL_BYTES));
+
+    Properties lower = new Properties();
+    lower.setProperty("org.bytedeco.javacpp.maxphysicalbytes", "8g");
+    SparkSessions.defaultTrialJvmProperties(lower);
+    assertNull(lower.getProperty(SparkSessions.JAVACPP_MAX_PHYSICAL_BYTES), "JavaCPP reads either spelling");
+  }
+}
