@@ -5,11 +5,21 @@ import io.gradsweep.sweep.TrialListener;
 import io.gradsweep.sweep.TrialOutcome;
 import io.gradsweep.sweep.TrialPool;
 import io.gradsweep.train.TrialResult;
+import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.rdd.RDD;
+import scala.collection.JavaConverters;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction1;
+import scala.runtime.AbstractFunction2;
+import scala.runtime.BoxedUnit;
 
 /**
  * Runs a sweep's trials as Spark tasks, one trial per partition.
@@ -52,8 +62,11 @@ final class TrialDispatcher {
     try {
       // A fresh RDD for each job: when a stage fails for good, Spark aborts every active job whose stages reach
       // the failed stage's RDD, so jobs sharing one result RDD would all fail with the first failing trial.
-      List<TrialResult>[] parts = distributed.mapPartitions(task).collectPartitions(new int[] {index});
-      outcome = new TrialOutcome(parts[0].get(0), null);
+      RDD<TrialResult> own = distributed.rdd().mapPartitions(new RunPartition(task), true, RESULT);
+      List<List<TrialResult>> parts = new ArrayList<>(List.of(List.of()));
+      jsc.sc().runJob(own, new ToList(), JavaConverters.asScalaBuffer(List.<Object>of(index)).toSeq(),
+          new KeepPart(parts), LIST);
+      outcome = new TrialOutcome(parts.get(0).get(0), null);
     } catch (Exception e) { // SparkException is checked, but Scala does not declare it
       String why = firstLine(e);
       outcome = new TrialOutcome(TrialResult.failed(trial.id(), trial.displayName(), null, "Spark: " + why,
@@ -61,6 +74,61 @@ final class TrialDispatcher {
     }
     listener.trialFinished(index, outcome.result());
     return outcome;
+  }
+
+  // The functions of a job are plain classes, not lambdas: Spark's closure cleaner reads the class that defines a
+  // lambda with ASM (JavaRDDLike, SparkContext: large classes) at every job, twice per trial, which cost most of the
+  // driver's time per trial; for a plain function object it returns at once.
+
+  private static final ClassTag<TrialResult> RESULT = ClassTag$.MODULE$.apply(TrialResult.class);
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static final ClassTag<List<TrialResult>> LIST = (ClassTag) ClassTag$.MODULE$.apply(List.class);
+
+  /** The task: runs the partition's trials. */
+  static final class RunPartition extends AbstractFunction1<scala.collection.Iterator<TrialSpec>,
+      scala.collection.Iterator<TrialResult>> implements Serializable {
+    private final FlatMapFunction<Iterator<TrialSpec>, TrialResult> task;
+
+    RunPartition(FlatMapFunction<Iterator<TrialSpec>, TrialResult> task) {
+      this.task = task;
+    }
+
+    @Override
+    public scala.collection.Iterator<TrialResult> apply(scala.collection.Iterator<TrialSpec> trials) {
+      try {
+        return JavaConverters.asScalaIterator(task.call(JavaConverters.asJavaIterator(trials)));
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /** The job's function: the partition's results as a list (sent back to the driver). */
+  static final class ToList extends AbstractFunction2<TaskContext, scala.collection.Iterator<TrialResult>,
+      List<TrialResult>> implements Serializable {
+    @Override
+    public List<TrialResult> apply(TaskContext context, scala.collection.Iterator<TrialResult> results) {
+      List<TrialResult> list = new ArrayList<>(1);
+      results.foreach(r -> list.add(r));
+      return list;
+    }
+  }
+
+  /** On the driver: keeps the job's one result. */
+  static final class KeepPart extends AbstractFunction2<Object, List<TrialResult>, BoxedUnit> {
+    private final List<List<TrialResult>> into;
+
+    KeepPart(List<List<TrialResult>> into) {
+      this.into = into;
+    }
+
+    @Override
+    public BoxedUnit apply(Object index, List<TrialResult> part) {
+      into.set(0, part);
+      return BoxedUnit.UNIT;
+    }
   }
 
   /** The first line of an exception's message (Spark appends the remote stack trace to it). */
