@@ -1,6 +1,6 @@
 # jobs/bin/benchmark --sweep (sourced by jobs/bin/benchmark after its argument checks; see its --help). Bash.
 #
-# Reads: ROOT RUNS TRIALS STEPS TINY TRACKING LAUNCHER JAVA_OPTS.
+# Reads: ROOT RUNS TRIALS STEPS TINY TRACKING TRACKING_URI LAUNCHER JAVA_OPTS.
 
 bench_log() { echo "[benchmark] $*" >&2; }
 
@@ -59,17 +59,19 @@ sweep_benchmark() {
     grep -m1 'model name' /proc/cpuinfo || true
     java -version 2>&1 | head -1
     echo "launcher: $LAUNCHER"
-    echo "trials: $TRIALS, steps: $STEPS, tiny: $TINY, runs: $RUNS, tracking: $TRACKING, java opts: ${JAVA_OPTS:-none}"
+    echo "trials: $TRIALS, steps: $STEPS, tiny: $TINY, runs: $RUNS, java opts: ${JAVA_OPTS:-none}"
   } > "$OUT/machine.txt"
 
   TRACK=(--tracking-backend none)
-  if [ "$TRACKING" = 1 ]; then
+  if [ -n "$TRACKING_URI" ]; then
+    TRACK=(--tracking-uri "$TRACKING_URI")
+  elif [ "$TRACKING" = 1 ]; then
     local url
     url=$("$ROOT/jobs/bin/mlflow-local" start | tail -n 1)
     [ -n "$url" ] || { bench_log "jobs/bin/mlflow-local start printed no URL"; exit 1; }
     TRACK=(--tracking-uri "$url")
-    echo "tracking: $url" >> "$OUT/machine.txt"
   fi
+  echo "tracking: ${TRACK[*]}" >> "$OUT/machine.txt"
 
   bench_log "checking the specs (and building the uber jar if the sources changed): $LAUNCHER plan"
   "$LAUNCHER" plan "$OUT/equal.yaml" > /dev/null

@@ -48,7 +48,8 @@ class LauncherScriptsTest {
   void benchmarkSweepHelpAndArgumentChecks() throws Exception {
     Result help = sh("bin/benchmark", "--help");
     assertEquals(0, help.status());
-    for (String word : List.of("--sweep", "--trials", "--steps", "--tiny", "--tracking", "--gradsweep", "--java-opts",
+    for (String word : List.of("--sweep", "--trials", "--steps", "--tiny", "--tracking", "--tracking-uri", "--gradsweep",
+        "--java-opts",
         "2x1/p2")) {
       assertTrue(help.out().contains(word), word);
     }
@@ -57,12 +58,16 @@ class LauncherScriptsTest {
         List.of("--sweep", "--trials", "3"), List.of("--sweep", "--trials", "0"), List.of("--sweep", "--steps", "0"),
         List.of("--sweep", "--steps", "1e3"), List.of("--sweep", "--tiny", "1"), List.of("--sweep", "--runs", "-1"),
         List.of("--sweep", "--shapes", "64x32x100"), List.of("--tiny", "10"), List.of("--sweep", "--gradsweep",
-            "/nonexistent/gradsweep"), List.of("--sweep", "--bogus"));
+            "/nonexistent/gradsweep"), List.of("--sweep", "--bogus"),
+        List.of("--sweep", "--tracking", "--tracking-uri", "http://h:5000"),
+        List.of("--sweep", "--tracking-uri", "h:5000"));
     List<String> says = List.of("--trials must be an even number >= 2", "--trials must be an even number >= 2",
         "--steps must be a whole number >= 1, got '0'", "--steps must be a whole number >= 1, got '1e3'",
         "--tiny must be 0 (skip) or a whole number >= 2, got '1'", "--runs must be a whole number >= 1, got '-1'",
         "--shapes is an option of the step benchmark, not of --sweep", "--tiny is an option of --sweep",
-        "--gradsweep: /nonexistent/gradsweep is not an executable launcher", "unknown argument: --bogus");
+        "--gradsweep: /nonexistent/gradsweep is not an executable launcher", "unknown argument: --bogus",
+        "--tracking and --tracking-uri exclude each other",
+        "--tracking-uri must start with http:// or https://, got 'h:5000'");
     for (int i = 0; i < bad.size(); i++) {
       List<String> cmd = new java.util.ArrayList<>(List.of("bin/benchmark"));
       cmd.addAll(bad.get(i));
