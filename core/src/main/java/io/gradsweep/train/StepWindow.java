@@ -16,8 +16,10 @@ import java.util.Map;
  */
 final class StepWindow {
   private final int window;
-  private final Map<String, DoubleSummaryStatistics> means = new LinkedHashMap<>();
-  private final Map<String, Boolean> withMax = new LinkedHashMap<>();
+  /** One series of the window: its values so far, and whether its maximum is logged too. */
+  private record Series(DoubleSummaryStatistics values, boolean withMax) {}
+
+  private final Map<String, Series> series = new LinkedHashMap<>();
   private int steps;
   private int lastStep;
 
@@ -43,8 +45,7 @@ final class StepWindow {
   }
 
   private void add(String key, double value, boolean max) {
-    means.computeIfAbsent(key, k -> new DoubleSummaryStatistics()).accept(value);
-    withMax.putIfAbsent(key, max);
+    series.computeIfAbsent(key, k -> new Series(new DoubleSummaryStatistics(), max)).values().accept(value);
   }
 
   /** Ends step {@code step}'s values; returns true when it closes a window (a multiple of the window length). */
@@ -68,14 +69,14 @@ final class StepWindow {
   Map<String, Double> drain() {
     Map<String, Double> out = new LinkedHashMap<>();
     if (steps > 0) {
-      means.forEach((k, s) -> {
-        out.put(k, s.getAverage());
-        if (withMax.get(k)) {
-          out.put(k + Names.Suffix.WINDOW_MAX, s.getMax());
+      series.forEach((k, s) -> {
+        out.put(k, s.values().getAverage());
+        if (s.withMax()) {
+          out.put(k + Names.Suffix.WINDOW_MAX, s.values().getMax());
         }
       });
     }
-    means.clear();
+    series.clear();
     steps = 0;
     return out;
   }
