@@ -43,7 +43,8 @@ def way(r, name):
     def mean(key):
         v = [t[key] for t in per if t.get(key) is not None]
         return statistics.mean(v) if v else float("nan")
-    cpu = [d.get("process_cpu_seconds") for d in docs]
+    # submit: the trials run in the executors, so the driver's CPU time says nothing about them
+    cpu = [None] if name == "sa" else [d.get("process_cpu_seconds") for d in docs]
     return {"wall": wall, "trials": trials, "proc": proc_seconds(*tags), "training": mean("training"),
             "training_cpu": mean("training_cpu"), "attempt": mean("attempt"),
             "cpu_per_trial": sum(cpu) / trials if None not in cpu else float("nan"), "docs": docs}
@@ -59,6 +60,8 @@ def med(v, digits=1):
 
 names = {"p1": "1 process, --parallelism 1", "p2": "1 process, --parallelism 2 (local[2])",
          "2x1": "2 processes side by side, --parallelism 1 each"}
+if any(os.path.exists(os.path.join(out, f"run{r}-sa.json")) for r in range(1, runs + 1)):
+    names["sa"] = "standalone cluster, 2 workers x 1 core (submit)"
 data = {n: [way(r, n) for r in range(1, runs + 1)] for n in names}
 complete = [r for r in range(runs) if all(data[n][r] for n in names)]
 
@@ -85,6 +88,10 @@ two = [data["2x1"][r]["wall"] for r in complete]
 print(f"| speed-up of local[2] over one at a time (p1 / p2) | {med([a / b for a, b in zip(p1, p2)], 2)} |")
 print(f"| speed-up of two processes over one at a time (p1 / 2x1) | {med([a / b for a, b in zip(p1, two)], 2)} |")
 print(f"| local[2] against two processes (2x1 / p2; 1.00 = as fast) | {med([a / b for a, b in zip(two, p2)], 2)} |")
+if "sa" in names:
+    sa = [data["sa"][r]["wall"] for r in complete]
+    print(f"| standalone cluster against two processes (2x1 / sa; 1.00 = as fast) | "
+          f"{med([a / b for a, b in zip(two, sa)], 2)} |")
 tl = {n: [data[n][r]["training"] for r in complete] for n in names}
 print(f"| training loop per trial, p2 / p1 (slowdown of a trial sharing the JVM) | "
       f"{med([a / b for a, b in zip(tl['p2'], tl['p1'])], 2)} |")

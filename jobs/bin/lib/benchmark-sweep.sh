@@ -1,6 +1,6 @@
 # jobs/bin/benchmark --sweep (sourced by jobs/bin/benchmark after its argument checks; see its --help). Bash.
 #
-# Reads: ROOT RUNS TRIALS STEPS TINY TRACKING TRACKING_URI LAUNCHER JAVA_OPTS.
+# Reads: ROOT RUNS TRIALS STEPS TINY TRACKING TRACKING_URI LAUNCHER JAVA_OPTS STANDALONE.
 
 bench_log() { echo "[benchmark] $*" >&2; }
 
@@ -30,14 +30,16 @@ grid:
 SPEC
 }
 
-# One sweep: sweep_run TAG SPEC PARALLELISM; its timings go to $OUT/TAG.json, its output to $OUT/TAG.out/.err,
+# One sweep: sweep_run TAG SPEC PARALLELISM [MASTER] (with MASTER: gradsweep submit to it); its timings go to $OUT/TAG.json, its output to $OUT/TAG.out/.err,
 # the process's start and end (epoch seconds) to $OUT/TAG.proc.
 sweep_run() {
-  local tag=$1 spec=$2 par=$3 start status
+  local tag=$1 spec=$2 par=$3 master=${4:-} start status cmd
+  cmd=(run)
+  [ -z "$master" ] || cmd=(submit --master "$master")
   start=$(date +%s.%N)
   status=0
   GRADSWEEP_NO_BUILD=1 GRADSWEEP_JAVA_OPTS="-Dgradsweep.timings.file=$OUT/$tag.json -Dgradsweep.progress.seconds=0 $JAVA_OPTS" \
-    "$LAUNCHER" run "$spec" "${TRACK[@]}" --parallelism "$par" > "$OUT/$tag.out" 2> "$OUT/$tag.err" || status=$?
+    "$LAUNCHER" "${cmd[@]}" "$spec" "${TRACK[@]}" --parallelism "$par" > "$OUT/$tag.out" 2> "$OUT/$tag.err" || status=$?
   echo "$start $(date +%s.%N) $status" > "$OUT/$tag.proc"
   if [ "$status" != 0 ]; then
     tail -n 20 "$OUT/$tag.err" >&2
@@ -77,16 +79,28 @@ sweep_benchmark() {
   "$LAUNCHER" plan "$OUT/equal.yaml" > /dev/null
   [ "$TINY" = 0 ] || "$LAUNCHER" plan "$OUT/tiny.yaml" > /dev/null
 
-  local r ways way
+  local r ways way n master=""
+  ways=(p1 p2 2x1)
+  if [ "$STANDALONE" = 1 ]; then
+    ways+=(sa)
+    export GRADSWEEP_CLUSTER_DIR="$OUT/cluster"
+    bench_log "starting a standalone cluster of 2 workers x 1 core (jobs/bin/spark-cluster, $GRADSWEEP_CLUSTER_DIR)"
+    master=$("$ROOT/jobs/bin/spark-cluster" start --workers 2 --cores 1 --memory 2g | tail -n 1)
+    trap '"$ROOT/jobs/bin/spark-cluster" stop >/dev/null 2>&1 || true' EXIT
+    echo "standalone: $master (2 workers x 1 core)" >> "$OUT/machine.txt"
+  fi
+  n=${#ways[@]}
   for r in $(seq 1 "$RUNS"); do
-    # rotate the order of the three ways, so that a drift of the machine's load does not always hit the same one
+    # rotate the order of the ways, so that a drift of the machine's load does not always hit the same one
     ways=(p1 p2 2x1)
-    ways=("${ways[@]:$(((r - 1) % 3))}" "${ways[@]:0:$(((r - 1) % 3))}")
+    [ "$STANDALONE" = 0 ] || ways+=(sa)
+    ways=("${ways[@]:$(((r - 1) % n))}" "${ways[@]:0:$(((r - 1) % n))}")
     for way in "${ways[@]}"; do
       bench_log "run $r/$RUNS: $way ($TRIALS trials x $STEPS steps)"
       case "$way" in
         p1) sweep_run "run$r-p1" "$OUT/equal.yaml" 1 ;;
         p2) sweep_run "run$r-p2" "$OUT/equal.yaml" 2 ;;
+        sa) sweep_run "run$r-sa" "$OUT/equal.yaml" 2 "$master" ;;
         2x1)
           local pa pb sa=0 sb=0
           sweep_run "run$r-2x1-a" "$OUT/half-a.yaml" 1 &
