@@ -12,12 +12,13 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code submit --master URL SPEC}: {@code run} on a Spark standalone cluster. jobs/bin/gradsweep carries it out
- * with Spark's SparkSubmit (client mode), which then calls {@code run} in the driver JVM; this class holds its
- * options and help, and checks them for the launcher ({@code --validate-only}).
+ * with the Spark distribution's bin/spark-submit (client mode), which then calls {@code run} in the driver JVM;
+ * this class holds its options and help, and checks them for the launcher ({@code --validate-only}).
  */
 @Command(name = "submit", sortOptions = false, usageHelpWidth = HelpText.WIDTH, description = {
     "the same as run on a Spark standalone cluster: jobs/bin/gradsweep submits the uber jar to --master URL with "
-        + "Spark's SparkSubmit (client mode: the driver runs here, the trials on the cluster's executors). "
+        + "the Spark distribution's bin/spark-submit (client mode: the driver runs here, the trials on the cluster's "
+        + "executors). "
         + "jobs/bin/spark-cluster start runs a cluster on this machine and prints its URL"})
 final class SubmitCommand implements Callable<Integer> {
   @Spec
@@ -55,7 +56,7 @@ final class SubmitCommand implements Callable<Integer> {
       return ExitStatus.OK;
     }
     throw new SweepFailure(ExitStatus.USAGE_ERROR, "submit is carried out by jobs/bin/gradsweep (it calls Spark's "
-        + "SparkSubmit); with spark-submit of your own, pass run: spark-submit --master " + master + " --class "
-        + SweepJob.class.getName() + " gradsweep-jobs-all.jar run " + options.spec + " ...");
+        + "spark-submit); with spark-submit of your own, pass run: $SPARK_HOME/bin/spark-submit --master " + master
+        + " jobs/target/gradsweep-spark3.jar run " + options.spec + " ...");
   }
 }
