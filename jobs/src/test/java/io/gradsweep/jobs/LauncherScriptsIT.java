@@ -12,22 +12,32 @@ import org.junit.jupiter.api.Test;
 
 /**
  * jobs/bin/gradsweep's help and usage errors, which come from SweepJob in the uber jar (so: after package, with
- * GRADSWEEP_NO_BUILD=1). Nothing here starts MLflow or Spark.
+ * GRADSWEEP_NO_BUILD=1), and the launcher with the jar built and no Maven. Nothing here starts MLflow; one test
+ * runs a tiny sweep on local Spark.
  */
 class LauncherScriptsIT {
   record Result(int status, String out, String err) {}
 
   static Result gradsweep(String... args) throws Exception {
+    return gradsweep(java.util.Map.of("GRADSWEEP_NO_BUILD", "1"), args);
+  }
+
+  static Result gradsweep(java.util.Map<String, String> env, String... args) throws Exception {
     File out = File.createTempFile("out", ".txt");
     File err = File.createTempFile("err", ".txt");
     try {
       List<String> command = new java.util.ArrayList<>(List.of("bin/gradsweep"));
       command.addAll(List.of(args));
       ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out).redirectError(err);
-      pb.environment().put("GRADSWEEP_NO_BUILD", "1");
+      pb.environment().remove("GRADSWEEP_NO_BUILD");
       pb.environment().remove("MLFLOW_TRACKING_URI");
+      pb.environment().putAll(env);
       Process p = pb.start();
-      assertTrue(p.waitFor(120, TimeUnit.SECONDS), command + " did not finish");
+      if (!p.waitFor(300, TimeUnit.SECONDS)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        throw new AssertionError(command + " did not finish in 300 s");
+      }
       return new Result(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
           Files.readString(err.toPath(), StandardCharsets.UTF_8));
     } finally {
@@ -80,5 +90,31 @@ class LauncherScriptsIT {
     Result r = gradsweep("plan", "src/test/resources/tiny-sweep.yaml");
     assertEquals(0, r.status(), r.err());
     assertTrue(r.out().startsWith("sweep tiny-adding"), r.out());
+  }
+
+  /**
+   * With the uber jar built and no sources newer, the launcher runs no Maven: {@code mvn} on the PATH is a stub
+   * that records every call and fails, and GRADSWEEP_NO_BUILD is not set. {@code plan} and a tiny {@code run}
+   * on local Spark (through the distribution's spark-submit, logging nothing) both work.
+   */
+  @Test
+  void planAndRunNeedNoMavenWhenTheJarIsBuilt() throws Exception {
+    java.nio.file.Path bin = Files.createTempDirectory(java.nio.file.Path.of("target"), "no-mvn");
+    java.nio.file.Path calls = bin.resolve("mvn-calls.txt");
+    java.nio.file.Path mvn = bin.resolve("mvn");
+    Files.writeString(mvn, "#!/bin/sh\necho \"mvn $*\" >> '" + calls.toAbsolutePath() + "'\nexit 127\n");
+    assertTrue(mvn.toFile().setExecutable(true));
+    java.util.Map<String, String> env = java.util.Map.of("PATH", bin.toAbsolutePath() + File.pathSeparator
+        + System.getenv("PATH"));
+
+    Result plan = gradsweep(env, "plan", "src/test/resources/tiny-sweep.yaml");
+    assertEquals(0, plan.status(), plan.err());
+    assertTrue(plan.out().startsWith("sweep tiny-adding"), plan.out());
+    Result run = gradsweep(env, "run", "src/test/resources/tiny-sweep.yaml", "--tracking-backend", "none",
+        "--conf", "spark.master=local[2]");
+    System.out.print(run.err());
+    assertEquals(0, run.status(), run.err());
+    assertTrue(run.err().contains("trials to run on local[2]"), run.err());
+    assertTrue(!Files.exists(calls), "no mvn call: " + (Files.exists(calls) ? Files.readString(calls) : ""));
   }
 }

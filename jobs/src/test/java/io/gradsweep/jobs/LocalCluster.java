@@ -15,10 +15,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A Spark standalone cluster on 127.0.0.1 for the jobs ITs, started by {@code jobs/bin/spark-cluster} from the
- * project's own Spark jars in a directory of its own under {@code jobs/target}. {@link #close()} stops it with
- * the script and then, as a safety net, forcibly ends what is left of the process groups it started (each daemon
- * leads its own group: the executors the workers launched are in it). Only these processes are ever signalled.
+ * A Spark standalone cluster on 127.0.0.1 for the jobs ITs, started by {@code jobs/bin/spark-cluster} with the
+ * Spark distribution's own {@code sbin/spark-daemon.sh} (SPARK_HOME, else the project's
+ * {@code .gradsweep/spark/<version>/pyspark}) in a directory of its own under {@code jobs/target}. {@link #close()}
+ * stops it with the script and then, as a safety net, forcibly ends what is left of the process groups it started
+ * (each daemon runs in a session of its own, recorded in {@code <name>.pgid}: the executors the workers launched are
+ * in it). Only these processes are ever signalled.
  */
 final class LocalCluster implements AutoCloseable {
   static final Path REPO = Path.of(System.getProperty("gradsweep.repo.root", "..")).toAbsolutePath().normalize();
@@ -30,14 +32,27 @@ final class LocalCluster implements AutoCloseable {
   final List<Long> daemons = new ArrayList<>();
   String master;
 
-  private LocalCluster(Path dir) {
+  private LocalCluster(Path dir, Map<String, String> extraEnv) {
     this.dir = dir;
-    this.env = Map.of("GRADSWEEP_CLUSTER_DIR", dir.toString(), "GRADSWEEP_NO_BUILD", "1");
+    Map<String, String> e = new HashMap<>(extraEnv);
+    e.put("GRADSWEEP_CLUSTER_DIR", dir.toString());
+    e.put("GRADSWEEP_NO_BUILD", "1");
+    this.env = Map.copyOf(e);
+  }
+
+  /** A cluster directory of its own, nothing started yet (for tests of the script's failures). */
+  static LocalCluster unstarted(Map<String, String> extraEnv) throws Exception {
+    return new LocalCluster(Files.createTempDirectory(REPO.resolve("jobs/target"), "it-spark-cluster"), extraEnv);
   }
 
   /** Starts a master and {@code workers} workers with {@code cores} cores and {@code memory} each. */
   static LocalCluster start(int workers, int cores, String memory) throws Exception {
-    LocalCluster c = new LocalCluster(Files.createTempDirectory(REPO.resolve("jobs/target"), "it-spark-cluster"));
+    return start(workers, cores, memory, Map.of());
+  }
+
+  /** The same, with {@code extraEnv} in the environment of every spark-cluster call. */
+  static LocalCluster start(int workers, int cores, String memory, Map<String, String> extraEnv) throws Exception {
+    LocalCluster c = unstarted(extraEnv);
     try {
       Result start = sh(c.env, 180, "jobs/bin/spark-cluster", "start", "--workers", Integer.toString(workers),
           "--cores", Integer.toString(cores), "--memory", memory);
@@ -52,9 +67,15 @@ final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /** The pid of worker {@code n}'s JVM (1-based), as the distribution's spark-daemon.sh recorded it. */
+  long workerPid(int n) throws Exception {
+    return Long.parseLong(Files.readString(
+        dir.resolve("pids/spark-gradsweep-org.apache.spark.deploy.worker.Worker-" + n + ".pid")).strip());
+  }
+
   /** Pids of the executor JVMs that worker {@code n} (1-based) launched and that are alive now. */
   List<ProcessHandle> executorsOfWorker(int n) throws Exception {
-    long pid = Long.parseLong(Files.readString(dir.resolve("worker-" + n + ".pid")).strip());
+    long pid = workerPid(n);
     List<ProcessHandle> out = new ArrayList<>();
     ProcessHandle.of(pid).ifPresent(h -> h.descendants()
         .filter(d -> d.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
@@ -100,10 +121,9 @@ final class LocalCluster implements AutoCloseable {
     Result stop = sh(env, 60, "jobs/bin/spark-cluster", "stop");
     System.out.print(stop.err());
     for (long pgid : daemons) { // safety net: only the process groups this cluster started
-      ProcessHandle.of(pgid).ifPresent(h -> {
-        h.descendants().forEach(ProcessHandle::destroyForcibly);
-        h.destroyForcibly();
-      });
+      if (groupAlive(pgid)) {
+        sh(Map.of(), 10, "kill", "-KILL", "--", "-" + pgid);
+      }
     }
   }
 
@@ -128,12 +148,12 @@ final class LocalCluster implements AutoCloseable {
     }
   }
 
-  /** Process group ids of the daemons (each runs in a session of its own: pid = pgid). */
+  /** Process group ids of the daemons ({@code <name>.pgid}: each runs in a session of its own). */
   static List<Long> daemonPids(Path clusterDir) throws Exception {
     List<Long> pids = new ArrayList<>();
     if (Files.isDirectory(clusterDir)) {
       try (Stream<Path> files = Files.list(clusterDir)) {
-        for (Path f : files.filter(p -> p.toString().endsWith(".pid")).toList()) {
+        for (Path f : files.filter(p -> p.toString().endsWith(".pgid")).toList()) {
           pids.add(Long.parseLong(Files.readString(f).strip()));
         }
       }

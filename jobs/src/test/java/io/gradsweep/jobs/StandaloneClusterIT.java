@@ -28,9 +28,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The product path on a real standalone cluster: jobs/bin/spark-cluster starts a master and two workers (one core
- * each) on 127.0.0.1, jobs/bin/gradsweep submit sends the shaded jar through SparkSubmit, the workers' executors
- * train the trials (ND4J natives loaded from the uber jar), and everything lands in a real MLflow server. Every
- * process the cluster started is stopped in {@code finally} ({@link LocalCluster#close()}).
+ * each) on 127.0.0.1 with the Spark distribution's sbin/spark-daemon.sh, jobs/bin/gradsweep submit sends
+ * jobs/target/gradsweep-spark3.jar through the distribution's bin/spark-submit, the workers' executors train the
+ * trials (ND4J natives loaded from the uber jar), and everything lands in a real MLflow server. Every process the
+ * cluster started is stopped in {@code finally} ({@link LocalCluster#close()}).
  */
 class StandaloneClusterIT {
   static final Path REPO = LocalCluster.REPO;
@@ -58,9 +59,17 @@ class StandaloneClusterIT {
         String master = cluster.master;
         assertEquals(master, LocalCluster.sh(cluster.env, 30, "jobs/bin/spark-cluster", "url").out().strip());
         double startSeconds = (System.nanoTime() - t0) / 1e9;
+        // the daemons run from the distribution's jars (no home of symlinks into the Maven repository)
+        String sparkHome = LocalCluster.sh(Map.of(), 60, "jobs/bin/spark-dist", "home").out().strip();
+        String workerCommand = ProcessHandle.of(cluster.workerPid(1)).orElseThrow().info().commandLine().orElse("");
+        assertTrue(workerCommand.contains(sparkHome + "/jars/") && workerCommand.contains(
+            "org.apache.spark.deploy.worker.Worker"), "worker 1 runs from " + sparkHome + ": " + workerCommand);
+        LocalCluster.Result status = LocalCluster.sh(cluster.env, 30, "jobs/bin/spark-cluster", "status");
+        assertEquals(0, status.status(), status.err());
+        assertTrue(status.out().contains("workers: " + WORKERS + " alive"), status.out());
 
         t0 = System.nanoTime();
-        // --results goes through the launcher and SparkSubmit to run; the executors and the driver share this disk
+        // --results goes through the launcher and spark-submit to run; the executors and the driver share this disk
         Path results = cluster.dir.resolve("results");
         LocalCluster.Result submit = LocalCluster.sh(cluster.env, 600, "jobs/bin/gradsweep", "submit", "--master",
             master, TINY.toString(), "--tracking-uri", server.uri(), "--results", "file:" + results);
@@ -202,6 +211,53 @@ class StandaloneClusterIT {
           cluster.close();
         }
       }
+    }
+  }
+
+  /**
+   * spark-cluster without a working curl: start waits on the workers' logs, status reads the master's JSON with
+   * python3; and a start that fails half-way (worker JVMs that cannot start) stops the master it had started and
+   * says why, instead of exiting silently under set -e.
+   */
+  @Test
+  void startWorksWithoutCurlAndAFailedStartStopsWhatItStarted() throws Exception {
+    Path bin = Files.createTempDirectory(REPO.resolve("jobs/target"), "no-curl");
+    Path curl = bin.resolve("curl");
+    Files.writeString(curl, "#!/bin/sh\necho 'curl: (7) stub' >&2\nexit 7\n");
+    assertTrue(curl.toFile().setExecutable(true));
+    Map<String, String> noCurl = Map.of("PATH", bin + File.pathSeparator + System.getenv("PATH"));
+
+    LocalCluster cluster = LocalCluster.start(1, 1, "1g", noCurl);
+    try {
+      LocalCluster.Result status = LocalCluster.sh(cluster.env, 30, "jobs/bin/spark-cluster", "status");
+      assertEquals(0, status.status(), status.err());
+      assertTrue(status.out().contains("workers: 1 alive"), "python3 fallback:\n" + status.out());
+    } finally {
+      cluster.close();
+    }
+
+    Map<String, String> badWorker = new HashMap<>(noCurl);
+    badWorker.put("SPARK_WORKER_OPTS", "-XX:+NoSuchJvmOptionForThisTest");
+    LocalCluster failing = LocalCluster.unstarted(badWorker);
+    try {
+      LocalCluster.Result start = LocalCluster.sh(failing.env, 180, "jobs/bin/spark-cluster", "start",
+          "--workers", "1", "--cores", "1", "--memory", "1g");
+      System.out.print(start.err());
+      assertTrue(start.status() != 0, "the start fails: " + start.err());
+      assertEquals("", start.out(), "no master URL is printed");
+      assertTrue(start.err().contains("worker-1 did not start") || start.err().contains("worker 1 exited"),
+          start.err());
+      assertTrue(start.err().contains("start failed (exit status " + start.status() + "): stopping what it started"),
+          start.err());
+      assertTrue(start.err().contains("stopping master"), start.err());
+      Matcher m = Pattern.compile("stopping master \\(process group (\\d+)\\)").matcher(start.err());
+      assertTrue(m.find(), start.err());
+      assertFalse(LocalCluster.groupAlive(Long.parseLong(m.group(1))), "the master's process group is gone");
+      assertEquals(List.of(), LocalCluster.daemonPids(failing.dir), "stop removed the process group files");
+      LocalCluster.Result url = LocalCluster.sh(failing.env, 30, "jobs/bin/spark-cluster", "url");
+      assertEquals(1, url.status(), "no cluster runs: " + url.out());
+    } finally {
+      failing.close();
     }
   }
 }
