@@ -54,7 +54,8 @@ class LauncherScriptsIT {
         "--experiment", "--sweep", "--out", "gradsweep replay", "[SPOOL_DIR]", "gradsweep.spool.dir",
         "gradsweep.spool.max.mb", "gradsweep.mlflow.giveup.seconds", "--tracking-uri", "--tracking-backend",
         "--parallelism", "--conf", "MLFLOW_TRACKING_URI", "JAVA_HOME", "GRADSWEEP_JAVA_OPTS",
-        "GRADSWEEP_OMP_NUM_THREADS", "GRADSWEEP_NO_BUILD", "GRADSWEEP_MLFLOW_BACKEND", "SPARK_LOCAL_IP",
+        "GRADSWEEP_OMP_NUM_THREADS", "GRADSWEEP_NO_BUILD", "GRADSWEEP_MLFLOW_BACKEND", "SPARK_LOCAL_IP", "SPARK_HOME",
+        "jobs/target/gradsweep-spark3.jar",
         "mlflow-local start", "Exit status", SweepJob.PROGRESS_SECONDS_PROPERTY, SweepJob.EXECUTOR_WAIT_PROPERTY)) {
       assertTrue(r.out().contains(word), word);
     }

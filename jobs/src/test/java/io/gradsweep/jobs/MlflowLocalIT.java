@@ -48,7 +48,7 @@ class MlflowLocalIT {
   }
 
   /** Where the descriptors of {@code pid} and of every process in its process group point. */
-  private static List<String> descriptorsOfGroup(long pid) throws IOException {
+  static List<String> descriptorsOfGroup(long pid) throws IOException {
     List<String> targets = new ArrayList<>();
     try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
       for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
