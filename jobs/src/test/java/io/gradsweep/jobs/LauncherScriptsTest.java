@@ -10,9 +10,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The bash launchers' help and argument checks that need no Java (nothing here builds, starts Java, MLflow or
- * Spark): spark-cluster's, spark-dist's and benchmark's, and how the launchers judge a SPARK_HOME; jobs/bin/gradsweep's, which SweepJob answers, are in
- * {@link LauncherScriptsIT}.
+ * The bash launchers' help and argument checks that need no uber jar (nothing here builds or starts MLflow or
+ * Spark): spark-cluster's, spark-dist's and benchmark's, and how the launchers judge a SPARK_HOME (fake ones, laid
+ * out as a distribution); jobs/bin/gradsweep's, which SweepJob answers, are in {@link LauncherScriptsIT}.
  */
 class LauncherScriptsTest {
   record Result(int status, String out, String err) {}
