@@ -6,14 +6,29 @@
 
 GS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 GS_STATE="$GS_ROOT/.gradsweep"
-GS_UBER_JAR="$GS_ROOT/jobs/target/gradsweep-jobs-all.jar"
+GS_UBER_JAR="$GS_ROOT/jobs/target/gradsweep-spark3.jar"
 GS_SPARK_CLASSPATH_FILE="$GS_STATE/spark-classpath.txt"
 GS_SPARK_HOME="$GS_STATE/spark-home"
+GS_SPARK_SCALA_VERSION=2.12
+# SPARK_HOME, when set, is the Spark distribution the scripts run (its jars/; the Spark 4 ITs set it). A Spark 4 /
+# Scala 2.13 one takes the spark4 profile's jar. (Interim: the distribution-based launcher replaces this.)
+GS_SPARK_FROM_ENV=0
+if [ -n "${SPARK_HOME:-}" ]; then
+  GS_SPARK_FROM_ENV=1
+  GS_SPARK_HOME=$SPARK_HOME
+  for _gs_jar in "$SPARK_HOME"/jars/spark-core_2.13-*.jar; do
+    [ -f "$_gs_jar" ] && GS_SPARK_SCALA_VERSION=2.13 && GS_UBER_JAR="$GS_ROOT/jobs/target-spark4/gradsweep-spark4.jar"
+  done
+  unset _gs_jar
+fi
 GS_MAIN_CLASS=io.gradsweep.jobs.SweepJob
 
-# The JVM flags Spark's launcher adds on Java 17 (org.apache.spark.launcher.JavaModuleOptions, Spark 3.5);
-# JavaModuleOptionsTest fails when this list and Spark's differ.
-GS_JAVA_MODULE_OPTS=(
+# The JVM flags Spark's launcher adds on Java 17 (org.apache.spark.launcher.JavaModuleOptions), as Spark 3.5 and
+# Spark 4 list them. The JVMs the scripts start get both lists in one (GS_JAVA_MODULE_OPTS: Spark 3.5's, then what
+# Spark 4 adds; -XX:+IgnoreUnrecognizedVMOptions makes Java 17 skip the options of newer JDKs). JavaModuleOptionsTest
+# fails when the list of the Spark line it is built against differs from Spark's (the default build checks Spark
+# 3.5's, the spark4 profile Spark 4's).
+GS_JAVA_MODULE_OPTS_SPARK3=(
   -XX:+IgnoreUnrecognizedVMOptions
   --add-opens=java.base/java.lang=ALL-UNNAMED
   --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
@@ -32,6 +47,35 @@ GS_JAVA_MODULE_OPTS=(
   --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED
   -Djdk.reflect.useDirectMethodHandle=false
 )
+GS_JAVA_MODULE_OPTS_SPARK4=(
+  -XX:+IgnoreUnrecognizedVMOptions
+  --add-modules=jdk.incubator.vector
+  --add-opens=java.base/java.lang=ALL-UNNAMED
+  --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+  --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED
+  --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
+  --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
+  --add-opens=java.base/sun.security.action=ALL-UNNAMED
+  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
+  --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED
+  -Dio.netty.tryReflectionSetAccessible=true
+  -Dio.netty.allocator.type=pooled
+  -Dio.netty.handler.ssl.defaultEndpointVerificationAlgorithm=NONE
+  --sun-misc-unsafe-memory-access=allow
+  --enable-native-access=ALL-UNNAMED
+)
+GS_JAVA_MODULE_OPTS=("${GS_JAVA_MODULE_OPTS_SPARK3[@]}")
+for _gs_opt in "${GS_JAVA_MODULE_OPTS_SPARK4[@]}"; do
+  [[ " ${GS_JAVA_MODULE_OPTS[*]} " == *" $_gs_opt "* ]] || GS_JAVA_MODULE_OPTS+=("$_gs_opt")
+done
+unset _gs_opt
 
 # The JDK's Vector API, for the engine's SIMD kernels (io.gradsweep.engine.FloatKernels; without it the engine
 # uses plain loops). The job adds the same to spark.executor.extraJavaOptions. The JVM prints one
@@ -72,7 +116,9 @@ gs_ensure_uber_jar() {
     gs_log "building the uber jar (mvn -B -q -DskipTests package; the first build takes a minute)"
   fi
   # (Debian's Maven 3.8 prints colour resets even in batch mode: filtered out)
-  (cd "$GS_ROOT" && set -o pipefail && mvn -B -q -Dstyle.color=never -DskipTests package 2>&1 | sed 's/\x1b\[0m//g' >&2) \
+  local profile=()
+  [ "$GS_SPARK_SCALA_VERSION" = 2.13 ] && profile=(-Pspark4)
+  (cd "$GS_ROOT" && set -o pipefail && mvn -B -q -Dstyle.color=never ${profile[@]+"${profile[@]}"} -DskipTests package 2>&1 | sed 's/\x1b\[0m//g' >&2) \
     || gs_die "the build failed (see the Maven output above)"
   [ -f "$GS_UBER_JAR" ] || gs_die "the build did not produce $GS_UBER_JAR"
 }
@@ -80,6 +126,7 @@ gs_ensure_uber_jar() {
 # Prints Spark's runtime class path (jars from the local Maven repository), computed once from
 # jobs/spark-runtime/pom.xml and cached in .gradsweep/spark-classpath.txt until a pom changes or a jar is gone.
 gs_spark_classpath() {
+  [ "$GS_SPARK_FROM_ENV" = 1 ] && { echo "$GS_SPARK_HOME/jars/*"; return 0; }
   local f="$GS_SPARK_CLASSPATH_FILE" pom="$GS_ROOT/jobs/spark-runtime/pom.xml" stale=0
   if [ ! -s "$f" ] || [ "$pom" -nt "$f" ] || [ "$GS_ROOT/pom.xml" -nt "$f" ]; then
     stale=1
@@ -104,6 +151,7 @@ gs_spark_classpath() {
 # Makes <repo>/.gradsweep/spark-home: jars/ links to Spark's jars in the local Maven repository, conf/ holds the
 # cluster daemons' log4j2.properties. Rebuilt when the Spark class path changes.
 gs_spark_home() {
+  [ "$GS_SPARK_FROM_ENV" = 1 ] && return 0
   local cp
   cp=$(gs_spark_classpath) || exit 1
   mkdir -p "$GS_SPARK_HOME/conf"
