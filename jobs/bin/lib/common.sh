@@ -12,9 +12,12 @@ GS_SPARK_DIST="$GS_STATE/spark"
 GS_VENV="$GS_STATE/venv"
 GS_MAIN_CLASS=io.gradsweep.jobs.SweepJob
 
-# The JVM flags Spark's launcher adds on Java 17 (org.apache.spark.launcher.JavaModuleOptions, Spark 3.5);
-# JavaModuleOptionsTest fails when this list and Spark's differ.
-GS_JAVA_MODULE_OPTS=(
+# The JVM flags Spark's launcher adds on Java 17 (org.apache.spark.launcher.JavaModuleOptions), as Spark 3.5 and
+# Spark 4 list them. The JVMs the scripts start get both lists in one (GS_JAVA_MODULE_OPTS: Spark 3.5's, then what
+# Spark 4 adds; -XX:+IgnoreUnrecognizedVMOptions makes Java 17 skip the options of newer JDKs). JavaModuleOptionsTest
+# fails when the list of the Spark line it is built against differs from Spark's (the default build checks Spark
+# 3.5's, the spark4 profile Spark 4's).
+GS_JAVA_MODULE_OPTS_SPARK3=(
   -XX:+IgnoreUnrecognizedVMOptions
   --add-opens=java.base/java.lang=ALL-UNNAMED
   --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
@@ -33,6 +36,35 @@ GS_JAVA_MODULE_OPTS=(
   --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED
   -Djdk.reflect.useDirectMethodHandle=false
 )
+GS_JAVA_MODULE_OPTS_SPARK4=(
+  -XX:+IgnoreUnrecognizedVMOptions
+  --add-modules=jdk.incubator.vector
+  --add-opens=java.base/java.lang=ALL-UNNAMED
+  --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+  --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED
+  --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
+  --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
+  --add-opens=java.base/sun.security.action=ALL-UNNAMED
+  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
+  --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED
+  -Dio.netty.tryReflectionSetAccessible=true
+  -Dio.netty.allocator.type=pooled
+  -Dio.netty.handler.ssl.defaultEndpointVerificationAlgorithm=NONE
+  --sun-misc-unsafe-memory-access=allow
+  --enable-native-access=ALL-UNNAMED
+)
+GS_JAVA_MODULE_OPTS=("${GS_JAVA_MODULE_OPTS_SPARK3[@]}")
+for _gs_opt in "${GS_JAVA_MODULE_OPTS_SPARK4[@]}"; do
+  [[ " ${GS_JAVA_MODULE_OPTS[*]} " == *" $_gs_opt "* ]] || GS_JAVA_MODULE_OPTS+=("$_gs_opt")
+done
+unset _gs_opt
 
 # The JDK's Vector API, for the engine's SIMD kernels (io.gradsweep.engine.FloatKernels; without it the engine
 # uses plain loops). The job adds the same to spark.executor.extraJavaOptions. The JVM prints one

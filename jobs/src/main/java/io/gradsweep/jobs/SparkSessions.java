@@ -41,6 +41,9 @@ final class SparkSessions {
    * {@code confs} (from {@code --conf}) win over both. Exit status 4 when Spark cannot start.
    */
   static SparkSession start(String sweepName, List<SparkSetting> confs, Map<String, String> env, PrintStream err) {
+    SparkLine.mismatch(SparkLine.built(), SparkLine.running()).ifPresent(why -> {
+      throw new SweepFailure(ExitStatus.EXECUTOR_ERROR, why);
+    });
     SparkConf conf = configure(sweepName, confs);
     if (conf.get("spark.master").startsWith("local") && env.get("OMP_NUM_THREADS") == null) {
       err.println(ProgressReporter.PREFIX + "warning: OMP_NUM_THREADS is not set; in local mode every trial's "

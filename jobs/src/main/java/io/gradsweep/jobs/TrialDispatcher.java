@@ -64,8 +64,7 @@ final class TrialDispatcher {
       // the failed stage's RDD, so jobs sharing one result RDD would all fail with the first failing trial.
       RDD<TrialResult> own = distributed.rdd().mapPartitions(new RunPartition(task), true, RESULT);
       List<List<TrialResult>> parts = new ArrayList<>(List.of(List.of()));
-      jsc.sc().runJob(own, new ToList(), JavaConverters.asScalaBuffer(List.<Object>of(index)).toSeq(),
-          new KeepPart(parts), LIST);
+      jsc.sc().runJob(own, new ToList(), partitions(index), new KeepPart(parts), LIST);
       outcome = new TrialOutcome(parts.get(0).get(0), null);
     } catch (Exception e) { // SparkException is checked, but Scala does not declare it
       String why = firstLine(e);
@@ -84,6 +83,15 @@ final class TrialDispatcher {
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static final ClassTag<List<TrialResult>> LIST = (ClassTag) ClassTag$.MODULE$.apply(List.class);
 
+  // scala.collection.JavaConverters is the one Java-callable converter API that both Scala 2.12 (Spark 3.5) and
+  // Scala 2.13 (Spark 4) have; 2.13 deprecates it for scala.jdk.javaapi.CollectionConverters, which 2.12 lacks.
+
+  /** The partition ids of a one-partition job, as the Scala Seq that SparkContext.runJob takes. */
+  @SuppressWarnings("deprecation")
+  static scala.collection.immutable.Seq<Object> partitions(int index) {
+    return JavaConverters.asScalaBuffer(List.<Object>of(index)).toList();
+  }
+
   /** The task: runs the partition's trials. */
   static final class RunPartition extends AbstractFunction1<scala.collection.Iterator<TrialSpec>,
       scala.collection.Iterator<TrialResult>> implements Serializable {
@@ -94,6 +102,7 @@ final class TrialDispatcher {
     }
 
     @Override
+    @SuppressWarnings("deprecation") // JavaConverters: see partitions()
     public scala.collection.Iterator<TrialResult> apply(scala.collection.Iterator<TrialSpec> trials) {
       try {
         return JavaConverters.asScalaIterator(task.call(JavaConverters.asJavaIterator(trials)));

@@ -42,7 +42,7 @@ final class LocalCluster implements AutoCloseable {
 
   /** A cluster directory of its own, nothing started yet (for tests of the script's failures). */
   static LocalCluster unstarted(Map<String, String> extraEnv) throws Exception {
-    return new LocalCluster(Files.createTempDirectory(REPO.resolve("jobs/target"), "it-spark-cluster"), extraEnv);
+    return new LocalCluster(Files.createTempDirectory(Files.createDirectories(REPO.resolve("jobs/target")), "it-spark-cluster"), extraEnv);
   }
 
   /** Starts a master and {@code workers} workers with {@code cores} cores and {@code memory} each. */

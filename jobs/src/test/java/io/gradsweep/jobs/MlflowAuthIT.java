@@ -118,7 +118,9 @@ class MlflowAuthIT {
           PASSWORD, "GRADSWEEP_JAVA_OPTS", "-Dlog4j2.configurationFile=" + log4j);
       Process submit = cluster.launch(env, out, err, "jobs/bin/gradsweep", "submit", "--master", cluster.master,
           spec.toString(), "--tracking-uri", server.uri(), "--conf", "spark.ui.port=" + uiPort,
-          "--conf", "spark.eventLog.enabled=true", "--conf", "spark.eventLog.dir=" + events.toUri());
+          "--conf", "spark.eventLog.enabled=true", "--conf", "spark.eventLog.dir=" + events.toUri(),
+          // Spark 4 compresses event logs by default (zstd): plain text, so that the search for secrets can see them
+          "--conf", "spark.eventLog.compress=false");
       String environment = null;
       String stdout;
       String stderr;
