@@ -46,9 +46,8 @@ public final class MiniYarn {
     s.put("yarn.scheduler.capacity.maximum-am-resource-percent", "1.0");
     // Spark and Hadoop address containers by node name: name each node by host:port (several on one host)
     s.put(YarnConfiguration.RM_SCHEDULER_INCLUDE_PORT_IN_NODE_NAME, "true");
-    // containers' files stay a minute after the application (logs: 10 minutes) for whoever wants to read them
-    s.put(YarnConfiguration.DEBUG_NM_DELETE_DELAY_SEC, "60");
-    s.put(YarnConfiguration.NM_LOG_RETAIN_SECONDS, "600");
+    // no log aggregation (no HDFS): the containers' logs stay in the NodeManagers' log directories; a stop leaves
+    // them on disk (the next start clears them)
     s.put("fs.defaultFS", "file:///");
     return s;
   }
@@ -101,14 +100,14 @@ public final class MiniYarn {
     MiniYARNCluster cluster = new MiniYARNCluster("yarn-mini", nodes, 1, 1);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      System.out.println("yarn-mini stopping");
+      System.out.println(java.time.Instant.now() + " yarn-mini stopping");
       try {
         Files.deleteIfExists(ready);
       } catch (IOException e) {
         System.err.println("yarn-mini: could not remove " + ready + ": " + e);
       }
       cluster.stop();
-      System.out.println("yarn-mini stopped");
+      System.out.println(java.time.Instant.now() + " yarn-mini stopped");
       System.out.flush();
       stopped.countDown();
     }, "yarn-mini-stop"));
