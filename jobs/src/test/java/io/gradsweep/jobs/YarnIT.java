@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * own JVM and class path) with its directory under jobs/target, a real MLflow server takes the runs, and
  * {@code spark-submit --master yarn} runs the uber jar in client deploy mode (driver here, spec given as a
  * {@code file:///} URI and read with Hadoop's FileSystem) and in cluster deploy mode (driver in a YARN container,
- * spec shipped with {@code --files} and named by its file name). Each mode must exit 0, leave a YARN application
+ * spec shipped with {@code --files} and named by its file name), both submitted at once. Each mode must exit 0, leave a YARN application
  * FINISHED/SUCCEEDED, and one FINISHED child run per trial, trained in YARN containers (executor tag) with the
  * Vector API. The cluster is stopped in {@code finally}; afterwards no process of it, and no container, is left.
  */
@@ -63,39 +65,45 @@ class YarnIT {
         // Spark's jars are on this machine already: no zip of SPARK_HOME/jars uploaded per application
         String jars = "spark.yarn.jars=local:" + SPARK_HOME.resolve("jars") + "/*";
 
+        // both modes at once (the cluster has room for both; much of each is waiting for YARN), each with one
+        // executor container of two cores: two trials at a time
         t0 = System.nanoTime();
-        Result client = run(submitEnv, dir.resolve("client"), 300, SPARK_HOME.resolve("bin/spark-submit").toString(),
-            "--master", "yarn", "--deploy-mode", "client", "--conf", jars, UBER_JAR,
-            "run", TINY.toUri().toString(), "--tracking-uri", server.uri());
-        double clientSeconds = seconds(t0);
-        assertEquals(0, client.status(), client.err());
-        String clientApp = appId(client.err());
-        assertTrue(client.err().contains("trials to run on yarn"), client.err());
-        assertTrainedInContainers(SweepReadback.assertSweepLogged(server.uri(), TINY,
-            SweepReadback.parentRunId(client.out())));
-
-        t0 = System.nanoTime();
-        Result cluster = run(submitEnv, dir.resolve("cluster"), 300,
-            SPARK_HOME.resolve("bin/spark-submit").toString(), "--master", "yarn", "--deploy-mode", "cluster",
-            "--conf", jars, "--conf", "spark.yarn.maxAppAttempts=1", "--files", TINY.toString(), UBER_JAR,
+        Running client = start(submitEnv, dir.resolve("client"), SPARK_HOME.resolve("bin/spark-submit").toString(),
+            "--master", "yarn", "--deploy-mode", "client", "--conf", jars, "--num-executors", "1",
+            "--executor-cores", "2", UBER_JAR, "run", TINY.toUri().toString(), "--tracking-uri", server.uri());
+        Running cluster = start(submitEnv, dir.resolve("cluster"), SPARK_HOME.resolve("bin/spark-submit").toString(),
+            "--master", "yarn", "--deploy-mode", "cluster", "--conf", jars, "--conf", "spark.yarn.maxAppAttempts=1",
+            "--num-executors", "1", "--executor-cores", "2", "--files", TINY.toString(), UBER_JAR,
             "run", TINY.getFileName().toString(), "--tracking-uri", server.uri());
-        double clusterSeconds = seconds(t0);
-        assertEquals(0, cluster.status(), cluster.err());
-        String clusterApp = appId(cluster.err());
-        assertTrue(cluster.err().contains("final status: SUCCEEDED"), cluster.err());
+        Result clientResult = client.await(300);
+        Result clusterResult = cluster.await(300);
+        double clientSeconds = (client.endedNanos().get() - t0) / 1e9;
+        double clusterSeconds = (cluster.endedNanos().get() - t0) / 1e9;
+
+        assertEquals(0, clientResult.status(), clientResult.err());
+        String clientApp = appId(clientResult.err());
+        assertTrue(clientResult.err().contains("5 trials to run on yarn, at most 2 at a time"), clientResult.err());
+        assertTrainedInContainers(SweepReadback.assertSweepLogged(server.uri(), TINY,
+            SweepReadback.parentRunId(clientResult.out())));
+
+        assertEquals(0, clusterResult.status(), clusterResult.err());
+        String clusterApp = appId(clusterResult.err());
+        assertTrue(clusterResult.err().contains("final status: SUCCEEDED"), clusterResult.err());
         // the driver ran in the ApplicationMaster's container: its stdout (summary, parent run) is in its log
         Path driverStdout = containerLog(dir, clusterApp, "_01_000001", "stdout");
         String driverErr = Files.readString(containerLog(dir, clusterApp, "_01_000001", "stderr"));
-        assertTrue(driverErr.contains("[gradsweep] sweep 'tiny-adding': 5 trials to run on yarn"), driverErr);
+        assertTrue(driverErr.contains("[gradsweep] sweep 'tiny-adding': 5 trials to run on yarn, at most 2 at a "
+            + "time"), driverErr);
         assertTrainedInContainers(SweepReadback.assertSweepLogged(server.uri(), TINY,
             SweepReadback.parentRunId(Files.readString(driverStdout))));
 
         Result apps = run(yarnEnv, dir.resolve("apps"), 60, "jobs/bin/yarn-mini", "apps");
         assertEquals(0, apps.status(), apps.err());
-        assertEquals(List.of(clientApp + "\tFINISHED\tSUCCEEDED\tgradsweep tiny-adding",
-            clusterApp + "\tFINISHED\tSUCCEEDED\tgradsweep-jobs-all.jar"), apps.out().lines().toList(),
+        assertEquals(Set.of(clientApp + "\tFINISHED\tSUCCEEDED\tgradsweep tiny-adding",
+            clusterApp + "\tFINISHED\tSUCCEEDED\tgradsweep-jobs-all.jar"), Set.copyOf(apps.out().lines().toList()),
             "client mode: named after the sweep; cluster mode: YARN has the name spark-submit gave (--name sets it)");
-        System.out.printf("yarn-mini start: %.1f s, client mode: %.1f s, cluster mode: %.1f s%n", startSeconds,
+        System.out.printf("yarn-mini start: %.1f s, both submitted at once: client mode done after %.1f s, cluster "
+            + "mode after %.1f s%n", startSeconds,
             clientSeconds, clusterSeconds);
       } finally {
         long t0 = System.nanoTime();
@@ -162,22 +170,34 @@ class YarnIT {
     return out;
   }
 
-  /** Runs {@code command} in the repository with {@code env} added; stdout and stderr kept in prefix.out/.err. */
-  static Result run(Map<String, String> env, Path prefix, long timeoutSeconds, String... command) throws Exception {
+  /** A command started by {@link #start}. */
+  record Running(Process process, Path out, Path err, String command, CompletableFuture<Long> endedNanos) {
+    Result await(long timeoutSeconds) throws Exception {
+      if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        throw new AssertionError(command + " did not finish in " + timeoutSeconds + " s:\n"
+            + Files.readString(err, StandardCharsets.UTF_8));
+      }
+      return new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+          Files.readString(err, StandardCharsets.UTF_8));
+    }
+  }
+
+  /** Starts {@code command} in the repository with {@code env} added; stdout and stderr go to prefix.out/.err. */
+  static Running start(Map<String, String> env, Path prefix, String... command) throws IOException {
     Path out = Path.of(prefix + ".out");
     Path err = Path.of(prefix + ".err");
     ProcessBuilder pb = new ProcessBuilder(command).directory(REPO.toFile())
         .redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().putAll(env);
     Process p = pb.start();
-    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      throw new AssertionError(String.join(" ", command) + " did not finish in " + timeoutSeconds + " s:\n"
-          + Files.readString(err, StandardCharsets.UTF_8));
-    }
-    return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-        Files.readString(err, StandardCharsets.UTF_8));
+    return new Running(p, out, err, String.join(" ", command), p.onExit().thenApply(x -> System.nanoTime()));
+  }
+
+  /** Runs {@code command} in the repository with {@code env} added; stdout and stderr kept in prefix.out/.err. */
+  static Result run(Map<String, String> env, Path prefix, long timeoutSeconds, String... command) throws Exception {
+    return start(env, prefix, command).await(timeoutSeconds);
   }
 
   private static double seconds(long t0) {

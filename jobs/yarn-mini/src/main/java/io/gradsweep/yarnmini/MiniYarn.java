@@ -29,6 +29,9 @@ import org.apache.hadoop.yarn.server.MiniYARNCluster;
  * logs: {@code target/yarn-mini/yarn-mini-logDir-nm-0_0/APPLICATION/CONTAINER/stderr}).
  */
 public final class MiniYarn {
+  /** How long the shutdown waits for the cluster's services to stop. */
+  static final int STOP_WAIT_SECONDS = 5;
+
   /** The settings that differ from YARN's defaults, and why. */
   static Map<String, String> settings(int nodeMemoryMb, int nodeVcores) {
     Map<String, String> s = new LinkedHashMap<>();
@@ -106,8 +109,19 @@ public final class MiniYarn {
       } catch (IOException e) {
         System.err.println("yarn-mini: could not remove " + ready + ": " + e);
       }
-      cluster.stop();
-      System.out.println(java.time.Instant.now() + " yarn-mini stopped");
+      // The NodeManagers end their containers first thing in their stop; their log and deletion services then
+      // wait up to 10 s each for timers that no longer matter (the JVM ends): stop for at most STOP_WAIT_SECONDS.
+      Thread stop = new Thread(cluster::stop, "yarn-mini-cluster-stop");
+      stop.setDaemon(true);
+      stop.start();
+      try {
+        stop.join(STOP_WAIT_SECONDS * 1000L);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      System.out.println(java.time.Instant.now() + (stop.isAlive()
+          ? " yarn-mini stopped (services still stopping after " + STOP_WAIT_SECONDS + " s were cut short)"
+          : " yarn-mini stopped"));
       System.out.flush();
       stopped.countDown();
     }, "yarn-mini-stop"));
