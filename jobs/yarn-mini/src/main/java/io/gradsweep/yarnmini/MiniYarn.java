@@ -36,6 +36,8 @@ public final class MiniYarn {
   static Map<String, String> settings(int nodeMemoryMb, int nodeVcores) {
     Map<String, String> s = new LinkedHashMap<>();
     s.put(YarnConfiguration.NM_PMEM_MB, Integer.toString(nodeMemoryMb));
+    // MiniYARNCluster sets each NodeManager's memory from this key instead (default 4096)
+    s.put(YarnConfiguration.YARN_MINICLUSTER_NM_PMEM_MB, Integer.toString(nodeMemoryMb));
     s.put(YarnConfiguration.NM_VCORES, Integer.toString(nodeVcores));
     s.put(YarnConfiguration.RM_SCHEDULER_MINIMUM_ALLOCATION_MB, "256");
     s.put(YarnConfiguration.RM_SCHEDULER_MAXIMUM_ALLOCATION_MB, Integer.toString(nodeMemoryMb));
