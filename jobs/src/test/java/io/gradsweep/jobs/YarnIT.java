@@ -122,6 +122,10 @@ class YarnIT {
     assertEquals(List.of(), processesUnder(dir), "no container process is left");
     assertFalse(Files.exists(dir.resolve("conf/ready")), "the ready marker is removed");
     assertTrue(Files.exists(dir.resolve("yarn-mini.log")), "the cluster's log stays");
+    try (Stream<Path> files = Files.walk(dir)) {
+      assertEquals(List.of(), files.filter(p -> p.toString().endsWith(".jar")).toList(),
+          "stop removes the NodeManager's cached copies of the application jar");
+    }
   }
 
   /** Every child trained in an executor container (not the driver), with the Vector API and one OpenMP thread. */
