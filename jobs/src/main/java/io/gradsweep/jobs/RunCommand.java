@@ -60,12 +60,12 @@ final class RunCommand implements Callable<Integer> {
     options.checkResults(command);
     if (validateOnly) {
       options.tracking.credentials(command, ctx.env());
-      SpecFile.load(options.spec);
+      options.loadSpec();
       return ExitStatus.OK;
     }
     TrackingTarget target = options.tracking.target(command, ctx.env(),
         "bin/gradsweep starts a local MLflow server when neither is given");
-    SweepSpec spec = SpecFile.load(options.spec);
+    SweepSpec spec = options.loadSpec();
     return runSweep(spec, target);
   }
 

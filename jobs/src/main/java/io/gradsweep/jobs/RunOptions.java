@@ -1,6 +1,6 @@
 package io.gradsweep.jobs;
 
-import java.nio.file.Path;
+import io.gradsweep.spec.SweepSpec;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -12,8 +12,10 @@ import picocli.CommandLine.Parameters;
 
 /** The options of {@code run}, which {@code submit} shares. */
 final class RunOptions {
-  @Parameters(index = "0", paramLabel = "SPEC", description = "the sweep spec (YAML; conf/README.md documents it)")
-  Path spec;
+  @Parameters(index = "0", paramLabel = "SPEC", description = "the sweep spec (YAML; conf/README.md documents it): a "
+      + "path, or a Hadoop file-system URI (file:///data/s.yaml, hdfs://namenode:8020/specs/s.yaml); on YARN in "
+      + "cluster mode, ship a local spec with spark-submit --files and name it by its file name")
+  String spec;
 
   @Option(names = "--resume", description = "continue the sweep's most recent parent run (same experiment and sweep "
       + "name) after a crash or with an extended grid: trials with a FINISHED run are skipped, the others (cut off, "
@@ -50,16 +52,30 @@ final class RunOptions {
     if (results == null) {
       return;
     }
+    try {
+      ParquetResults.parse(results, hadoopConf());
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(command.commandLine(), e.getMessage());
+    }
+  }
+
+  /** The sweep spec ({@link SpecFile}: a local path or a Hadoop file-system URI), parsed and validated. */
+  SweepSpec loadSpec() {
+    return SpecFile.load(spec, hadoopConf());
+  }
+
+  /**
+   * Hadoop's configuration as Spark would make it before a session exists: the files on the class path
+   * ({@code HADOOP_CONF_DIR}'s core-site.xml under spark-submit), then {@code spark.hadoop.*} settings of system
+   * properties and of {@code --conf}.
+   */
+  Configuration hadoopConf() {
     Configuration hadoop = new Configuration();
     System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith(SPARK_HADOOP))
         .forEach(k -> hadoop.set(k.substring(SPARK_HADOOP.length()), System.getProperty(k)));
     conf.stream().filter(c -> c.key().startsWith(SPARK_HADOOP))
         .forEach(c -> hadoop.set(c.key().substring(SPARK_HADOOP.length()), c.value()));
-    try {
-      ParquetResults.parse(results, hadoop);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(command.commandLine(), e.getMessage());
-    }
+    return hadoop;
   }
 
   private static final String SPARK_HADOOP = "spark.hadoop.";

@@ -62,8 +62,10 @@ final class SparkSessions {
     SparkConf conf = new SparkConf();
     confs.forEach(c -> conf.set(c.key(), c.value()));
     conf.setIfMissing("spark.master", "local[*]");
-    if (conf.get("spark.app.name", SweepJob.class.getName()).equals(SweepJob.class.getName())) {
-      conf.set("spark.app.name", "gradsweep " + sweepName); // unset, or spark-submit's default (the main class)
+    String appName = conf.get("spark.app.name", SweepJob.class.getName());
+    if (appName.equals(SweepJob.class.getName()) || appName.endsWith(".jar")) {
+      // unset, or spark-submit's default: the main class, or the jar's file name when the manifest names the class
+      conf.set("spark.app.name", "gradsweep " + sweepName);
     }
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
     // the results table (--results) has 40 columns: without this Spark warns that it shortened the plan's text

@@ -51,7 +51,7 @@ final class SubmitCommand implements Callable<Integer> {
     }
     options.checkResults(command);
     options.tracking.credentials(command, ctx.env());
-    SpecFile.load(options.spec);
+    options.loadSpec();
     if (validateOnly) {
       return ExitStatus.OK;
     }

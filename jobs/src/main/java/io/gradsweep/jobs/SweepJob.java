@@ -57,7 +57,27 @@ public final class SweepJob implements Callable<Integer> {
     SparkSessions.defaultTrialJvmProperties(System.getProperties());
     int status = run(args, System.getenv(), System.out, System.err);
     System.out.flush();
+    if (inYarnApplicationMaster(System.getProperties())) {
+      // YARN cluster mode: the ApplicationMaster runs this method in a thread of its own, reports the application's
+      // final status when it returns, then exits. System.exit here would end the JVM first, and YARN would mark
+      // even a sweep that succeeded FAILED ("Shutdown hook called before final status was reported") and start it
+      // again; an exception is reported as the application's diagnostics.
+      if (status != OK) {
+        throw new IllegalStateException("gradsweep ended with exit status " + status + " (the driver's stderr, "
+            + "in the ApplicationMaster container's log, says why)");
+      }
+      return;
+    }
     System.exit(status);
+  }
+
+  /**
+   * Whether this JVM is the driver of a YARN application in cluster deploy mode: Spark's ApplicationMaster sets
+   * the application's Spark settings as system properties before it calls main.
+   */
+  static boolean inYarnApplicationMaster(java.util.Properties system) {
+    return "yarn".equals(system.getProperty("spark.master"))
+        && "cluster".equals(system.getProperty("spark.submit.deployMode"));
   }
 
   /** Runs the command line and returns the exit status; prints results on {@code out}, messages on {@code err}. */

@@ -70,7 +70,7 @@ class CommandLineTest {
   void runWithEveryOption() {
     RunCommand c = parsed(RunCommand.class, "run", "s.yaml", "--tracking-uri", "http://h:1", "--tracking-backend",
         "mlflow", "--parallelism", "3", "--conf", "spark.master=local[2]", "--resume", "--results", "file:/r/s1");
-    assertEquals(Path.of("s.yaml"), c.options.spec);
+    assertEquals("s.yaml", c.options.spec);
     assertEquals("file:/r/s1", c.options.results);
     assertEquals(3, c.options.parallelism);
     assertTrue(c.options.resume);

@@ -49,4 +49,33 @@ class SparkSessionsTest {
     SparkSessions.defaultTrialJvmProperties(lower);
     assertNull(lower.getProperty(SparkSessions.JAVACPP_MAX_PHYSICAL_BYTES), "JavaCPP reads either spelling");
   }
+
+  @Test
+  void theApplicationIsNamedAfterTheSweepUnlessTheUserNamedIt() {
+    assertEquals("gradsweep s", SparkSessions.configure("s", List.of()).get("spark.app.name"));
+    // spark-submit names an application without --name after the jar when its manifest names the main class
+    assertEquals("gradsweep s", SparkSessions.configure("s",
+        List.of(new SparkSetting("spark.app.name", "gradsweep-spark3.jar"))).get("spark.app.name"));
+    assertEquals("gradsweep s", SparkSessions.configure("s",
+        List.of(new SparkSetting("spark.app.name", SweepJob.class.getName()))).get("spark.app.name"));
+    assertEquals("nightly", SparkSessions.configure("s",
+        List.of(new SparkSetting("spark.app.name", "nightly"))).get("spark.app.name"));
+  }
+
+  @Test
+  void onlyTheDriverOfAYarnClusterModeApplicationReturnsInsteadOfExiting() {
+    Properties am = new Properties();
+    am.setProperty("spark.master", "yarn");
+    am.setProperty("spark.submit.deployMode", "cluster");
+    assertEquals(true, SweepJob.inYarnApplicationMaster(am));
+    Properties client = new Properties();
+    client.setProperty("spark.master", "yarn");
+    client.setProperty("spark.submit.deployMode", "client");
+    assertEquals(false, SweepJob.inYarnApplicationMaster(client));
+    Properties standaloneCluster = new Properties();
+    standaloneCluster.setProperty("spark.master", "spark://h:7077");
+    standaloneCluster.setProperty("spark.submit.deployMode", "cluster");
+    assertEquals(false, SweepJob.inYarnApplicationMaster(standaloneCluster), "its DriverWrapper wants an exit");
+    assertEquals(false, SweepJob.inYarnApplicationMaster(new Properties()));
+  }
 }
