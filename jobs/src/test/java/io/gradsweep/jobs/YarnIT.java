@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 class YarnIT {
   static final Path REPO = LocalCluster.REPO;
   /** The uber jar, as the README's spark-submit line names it (the one place this test names it). */
-  static final String UBER_JAR = "jobs/target/gradsweep-jobs-all.jar";
+  static final String UBER_JAR = "jobs/target/gradsweep-spark3.jar";
   /** The Spark 3.5 distribution (pyspark's), unless SPARK_HOME names another. */
   static final Path SPARK_HOME = System.getenv("SPARK_HOME") != null ? Path.of(System.getenv("SPARK_HOME"))
       : REPO.resolve(".gradsweep/spark/3.5.8/pyspark");
