@@ -55,15 +55,24 @@ public record GradsweepConf(Map<String, String> values) implements Serializable 
   }
 
   /**
+   * {@link #resolve(Map, Map, Consumer)} with one source of legacy values, e.g. {@code "-D"} and this JVM's system
+   * properties.
+   */
+  public static GradsweepConf resolve(Map<String, String> sparkConf, Map<String, String> legacy, String legacySource,
+      Consumer<String> notes) {
+    return resolve(sparkConf, Map.of(legacySource, legacy), notes);
+  }
+
+  /**
    * The settings from what the user gave: {@code sparkConf} holds Spark conf entries (only keys under
    * {@value ConfKey#SPARK_PREFIX} are read; an unknown one is an error, with a suggestion), and for settings not
    * given there, {@code legacy} holds the system properties of earlier versions ({@code gradsweep.NAME}, other
-   * keys ignored), each of which is used with a one-line deprecation note to {@code notes}.
+   * keys ignored) by how they were given (e.g. {@code "-D"}; the first source that has a key wins), each of which
+   * is used with a one-line deprecation note to {@code notes}.
    *
-   * @param legacySource how the legacy values were given, for the notes (e.g. {@code -D})
    * @throws IllegalArgumentException naming the key, the value and what is allowed, for the first bad one
    */
-  public static GradsweepConf resolve(Map<String, String> sparkConf, Map<String, String> legacy, String legacySource,
+  public static GradsweepConf resolve(Map<String, String> sparkConf, Map<String, Map<String, String>> legacy,
       Consumer<String> notes) {
     Map<String, String> given = new TreeMap<>();
     for (Map.Entry<String, String> e : new TreeMap<>(sparkConf).entrySet()) {
@@ -73,18 +82,20 @@ public record GradsweepConf(Map<String, String> values) implements Serializable 
         given.put(key.name(), e.getValue());
       }
     }
-    for (Map.Entry<String, String> e : new TreeMap<>(legacy).entrySet()) {
-      if (!e.getKey().startsWith(ConfKey.LEGACY_PREFIX)) {
-        continue;
+    for (Map.Entry<String, Map<String, String>> source : legacy.entrySet()) {
+      for (Map.Entry<String, String> e : new TreeMap<>(source.getValue()).entrySet()) {
+        if (!e.getKey().startsWith(ConfKey.LEGACY_PREFIX)) {
+          continue;
+        }
+        Optional<ConfKey<?>> key = ConfKeys.find(e.getKey().substring(ConfKey.LEGACY_PREFIX.length()));
+        if (key.isEmpty() || given.containsKey(key.get().name())) {
+          continue;
+        }
+        ConfKey<?> k = key.get();
+        k.parse(e.getValue(), source.getKey() + k.legacyProperty() + " (now " + k.sparkKey() + ")");
+        notes.accept(deprecation(k, e.getValue(), source.getKey()));
+        given.put(k.name(), e.getValue());
       }
-      Optional<ConfKey<?>> key = ConfKeys.find(e.getKey().substring(ConfKey.LEGACY_PREFIX.length()));
-      if (key.isEmpty() || given.containsKey(key.get().name())) {
-        continue;
-      }
-      ConfKey<?> k = key.get();
-      k.parse(e.getValue(), legacySource + k.legacyProperty() + " (now " + k.sparkKey() + ")");
-      notes.accept(deprecation(k, e.getValue(), legacySource));
-      given.put(k.name(), e.getValue());
     }
     return new GradsweepConf(given);
   }

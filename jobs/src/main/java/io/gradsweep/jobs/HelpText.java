@@ -1,5 +1,7 @@
 package io.gradsweep.jobs;
 
+import io.gradsweep.conf.ConfKey;
+import io.gradsweep.conf.ConfKeys;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine;
@@ -19,7 +21,34 @@ final class HelpText {
   static final int WIDTH = 118;
   private static final int NAME_COLUMN = 14;
 
-  static final String[] FOOTER = {
+  private static String[] footer() {
+    java.util.List<String> lines = new java.util.ArrayList<>(java.util.List.of(FOOTER_START));
+    lines.add("");
+    lines.add("Settings (--conf spark.gradsweep.KEY=VALUE, with gradsweep or spark-submit; README: Settings):");
+    for (ConfKey<?> k : ConfKeys.ALL) {
+      lines.add("  " + k.sparkKey() + " (" + k.allowed() + "; default " + k.defaultText().replace("`", "") + ")");
+      lines.addAll(wrap(k.description().replace("`", ""), 6));
+    }
+    lines.addAll(java.util.List.of(FOOTER_END));
+    return lines.toArray(String[]::new);
+  }
+
+  /** {@code text} in lines of at most {@link #WIDTH} characters, each indented by {@code indent} blanks. */
+  static java.util.List<String> wrap(String text, int indent) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    StringBuilder line = new StringBuilder(" ".repeat(indent));
+    for (String word : text.split(" ")) {
+      if (line.length() > indent && line.length() + 1 + word.length() > WIDTH) {
+        out.add(line.toString());
+        line = new StringBuilder(" ".repeat(indent));
+      }
+      line.append(line.length() > indent ? " " : "").append(word);
+    }
+    out.add(line.toString());
+    return out;
+  }
+
+  private static final String[] FOOTER_START = {
       "",
       "Environment:",
       "  MLFLOW_TRACKING_URI        MLflow server address when --tracking-uri is not given",
@@ -30,17 +59,9 @@ final class HelpText {
       "                             CA: -Djavax.net.ssl.trustStore=FILE in GRADSWEEP_JAVA_OPTS and in",
       "                             --conf spark.executor.extraJavaOptions (README: Credentials and TLS)",
       "  JAVA_HOME                  the Java 17+ to use (default: java on the PATH)",
-      "  GRADSWEEP_JAVA_OPTS        extra JVM options of the driver, e.g. -Xmx8g, -Dgradsweep.progress.seconds=30",
-      "                             (seconds between progress lines, default 5; 0: one line per finished trial) or",
-      "                             -Dgradsweep.executor.wait.seconds=N (how long submit waits for the cluster's",
-      "                             first executor, default 120), -Dgradsweep.timings.file=FILE (the sweep's",
-      "                             throughput and each trial's phases as JSON; docs/engine.md: Sweep throughput).",
-      "                             MLflow outages: -Dgradsweep.spool.dir=DIR (where",
-      "                             trial runs spool their records; default gradsweep-spool under spark.local.dir",
-      "                             or java.io.tmpdir), -Dgradsweep.spool.max.mb=N (bound per JVM, default 256; when",
-      "                             full, training waits), -Dgradsweep.mlflow.giveup.seconds=N (how long a run",
-      "                             retries, default 900); with submit, pass them to the executors too:",
-      "                             --conf spark.executor.extraJavaOptions=...",
+      "  GRADSWEEP_JAVA_OPTS        extra JVM options of the driver, e.g. -Xmx8g (gradsweep's own settings are",
+      "                             Spark conf keys: see Settings below; -Dgradsweep.KEY=VALUE of earlier versions",
+      "                             still works, with a note naming the new key)",
       "  GRADSWEEP_OMP_NUM_THREADS  OpenMP threads of ND4J in the driver JVM (default 1; in local mode every trial",
       "                             runs in that JVM, and more threads per trial make concurrent trials slower).",
       "                             On a cluster each executor gets spark.task.cpus threads (spark.executorEnv)",
@@ -49,7 +70,9 @@ final class HelpText {
       "                             no tracking URI is given: sqlite (default) or postgres (a PostgreSQL of the",
       "                             checkout; for many trials and parallel writers; docs/mlflow.md)",
       "  SPARK_LOCAL_IP             address the driver binds to (default 127.0.0.1 for run and for a loopback",
-      "                             master)",
+      "                             master)"};
+
+  private static final String[] FOOTER_END = {
       "",
       "Files:",
       "  jobs/target/gradsweep-jobs-all.jar     the uber jar; jobs/bin/gradsweep builds it with",
@@ -62,6 +85,9 @@ final class HelpText {
       "also no such sweep), 3 tracking backend unreachable or credentials refused (at the start, or records left to",
       "replay at the end), 4 Spark could not run one or more trials, 5 the sweep completed and was logged but the",
       "--results table could not be written, 1 other errors."};
+
+  /** The end of the overview: environment, gradsweep's settings (from ConfKeys), files, exit statuses. */
+  static final String[] FOOTER = footer();
 
   private HelpText() {}
 
