@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  */
 class ConfKeysReadmeTest {
   static final Path README = Path.of("../README.md");
-  static final String BEGIN = "<!-- settings table: generated from io.gradsweep.conf.ConfKeys by ConfKeysReadmeTest -->";
+  static final String BEGIN =
+      "<!-- settings table: generated from io.gradsweep.conf.ConfKeys by ConfKeysReadmeTest -->";
   static final String END = "<!-- end of settings table -->";
   static final String REGENERATE =
       "mvn -B -q -o -ntp -pl core test -Dtest=ConfKeysReadmeTest -Dgradsweep.readme.write=true";

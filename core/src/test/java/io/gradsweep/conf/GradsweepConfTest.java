@@ -49,7 +49,8 @@ class GradsweepConfTest {
   @Test
   void aBadValueNamesTheKeyTheValueAndWhatIsAllowed() {
     for (String[] bad : new String[][] {{"spool.max.mb", "0", "a whole number >= 1 (MiB)"},
-        {"spool.max.mb", "lots", "a whole number >= 1 (MiB)"}, {"progress.seconds", "-1", "a whole number >= 0 (seconds)"},
+        {"spool.max.mb", "lots", "a whole number >= 1 (MiB)"},
+        {"progress.seconds", "-1", "a whole number >= 0 (seconds)"},
         {"spool.adopt", "yes", "true or false"}, {"kernels", "simd", "auto or scalar"},
         {"mlflow.giveup.seconds", "1.5", "a whole number >= 1 (seconds)"}, {"spool.dir", " ", "a directory path"}}) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

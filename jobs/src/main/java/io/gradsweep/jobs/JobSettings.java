@@ -27,7 +27,7 @@ final class JobSettings {
 
   private JobSettings() {}
 
-  /** The SparkConf the driver's Spark session starts from: Spark's defaults and system properties, then {@code --conf}. */
+  /** The SparkConf the driver's session starts from: Spark's defaults and system properties, then {@code --conf}. */
   static SparkConf sparkConf(List<SparkSetting> confs) {
     SparkConf conf = new SparkConf();
     confs.forEach(c -> conf.set(c.key(), c.value()));

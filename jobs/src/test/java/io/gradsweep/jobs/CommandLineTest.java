@@ -260,9 +260,11 @@ class CommandLineTest {
     assertEquals(0, run("--help"));
     for (String word : List.of("gradsweep plan", "gradsweep run", "gradsweep submit", "--master", "gradsweep report",
         "--experiment", "--sweep", "--out", "gradsweep replay", "[SPOOL_DIR]", "--resume", "--tracking-uri",
-        "--tracking-backend", "--parallelism", "--conf", "--help", "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "JAVA_HOME",
+        "--tracking-backend", "--parallelism", "--conf", "--help", "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN",
+        "JAVA_HOME",
         "GRADSWEEP_JAVA_OPTS", "GRADSWEEP_OMP_NUM_THREADS", "GRADSWEEP_NO_BUILD", "GRADSWEEP_MLFLOW_BACKEND",
-        "SPARK_LOCAL_IP", "mlflow-local start", "OMP_NUM_THREADS", "--results", "Exit status", "5 the sweep completed and was logged but the")) {
+        "SPARK_LOCAL_IP", "mlflow-local start", "OMP_NUM_THREADS", "--results", "Exit status",
+        "5 the sweep completed and was logged but the")) {
       assertTrue(out().contains(word), word);
     }
     for (ConfKey<?> k : ConfKeys.ALL) {

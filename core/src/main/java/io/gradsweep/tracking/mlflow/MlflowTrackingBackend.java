@@ -11,7 +11,8 @@ import java.nio.file.Path;
  * Backend {@value MlflowTrackingSink#NAME}: an {@link MlflowTrackingSink} for {@code target.uri()}, authenticated
  * with {@code target.credentials()} only, with {@link MlflowTrackingSink.Settings#from} the target's settings
  * ({@code target.conf()}: spool directory, bound, give-up time). Every sink it opens in this JVM shares one
- * {@link SpoolBudget} (the bound of {@code spark.gradsweep.spool.max.mb}, the last opened sink's value winning), so that the trial runs of an executor are bounded together.
+ * {@link SpoolBudget} (the bound of {@code spark.gradsweep.spool.max.mb}, the last opened sink's value winning),
+ * so that the trial runs of an executor are bounded together.
  */
 public final class MlflowTrackingBackend implements TrackingBackend {
   /** The spool budget of this JVM's MLflow sinks. */
