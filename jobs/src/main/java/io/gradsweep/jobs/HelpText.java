@@ -26,23 +26,27 @@ final class HelpText {
     lines.add("");
     lines.add("Settings (--conf spark.gradsweep.KEY=VALUE, with gradsweep or spark-submit; README: Settings):");
     for (ConfKey<?> k : ConfKeys.ALL) {
-      lines.add("  " + k.sparkKey() + " (" + k.allowed() + "; default " + k.defaultText().replace("`", "") + ")");
-      lines.addAll(wrap(k.description().replace("`", ""), 6));
+      lines.addAll(wrap(k.sparkKey() + " (" + k.allowed() + "; default " + k.defaultText().replace("`", "") + ")",
+          2, 6));
+      lines.addAll(wrap(k.description().replace("`", ""), 6, 6));
     }
     lines.addAll(java.util.List.of(FOOTER_END));
     return lines.toArray(String[]::new);
   }
 
-  /** {@code text} in lines of at most {@link #WIDTH} characters, each indented by {@code indent} blanks. */
-  static java.util.List<String> wrap(String text, int indent) {
+  /**
+   * {@code text} in lines of fewer than {@link #WIDTH} characters (picocli wraps longer ones itself, to column 0),
+   * the first indented by {@code first} blanks, the others by {@code indent}.
+   */
+  static java.util.List<String> wrap(String text, int first, int indent) {
     java.util.List<String> out = new java.util.ArrayList<>();
-    StringBuilder line = new StringBuilder(" ".repeat(indent));
+    StringBuilder line = new StringBuilder(" ".repeat(first));
     for (String word : text.split(" ")) {
-      if (line.length() > indent && line.length() + 1 + word.length() > WIDTH) {
+      if (line.toString().strip().length() > 0 && line.length() + 1 + word.length() >= WIDTH) {
         out.add(line.toString());
         line = new StringBuilder(" ".repeat(indent));
       }
-      line.append(line.length() > indent ? " " : "").append(word);
+      line.append(line.toString().isBlank() ? "" : " ").append(word);
     }
     out.add(line.toString());
     return out;

@@ -270,7 +270,9 @@ class CommandLineTest {
     for (ConfKey<?> k : ConfKeys.ALL) {
       assertTrue(out().contains("  " + k.sparkKey() + " (" + k.allowed() + "; default "), k.sparkKey());
     }
-    assertTrue(out().lines().allMatch(l -> l.length() <= HelpText.WIDTH), "lines fit the help's width");
+    String settings = out().substring(out().indexOf("\nSettings ("), out().indexOf("\nFiles:"));
+    assertTrue(settings.lines().skip(2).allMatch(l -> l.startsWith("  ") && l.length() < HelpText.WIDTH),
+        "each setting's lines are indented and fit the help's width:" + settings);
     assertFalse(out().contains("--validate-only"), "hidden: the launcher's");
     assertEquals(1, out().lines().filter(l -> l.strip().startsWith("--tracking-uri")).count(),
         "each option is described once:\n" + out());
