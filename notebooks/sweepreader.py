@@ -4,7 +4,7 @@ A sweep is one parent run (tag ``gradsweep.sweep`` = the sweep name, no ``mlflow
 per trial. Typical use::
 
     import sweepreader as sr
-    sr.connect("http://127.0.0.1:5000")
+    sr.connect()                              # $MLFLOW_TRACKING_URI, else the server jobs/bin/mlflow-local runs
     parent = sr.find_sweep("quickstart")      # the latest sweep of that name ("" = the latest sweep of any name)
     trials = sr.load_trials(parent)           # one row per trial: params, status, final/* metrics
     curves = sr.histories(trials, [sr.EVAL_LOSS])
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import tempfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +40,8 @@ warnings.filterwarnings("ignore", message="IProgress not found")
 import mlflow  # noqa: E402  (after the environment above)
 from mlflow.tracking import MlflowClient  # noqa: E402
 
-DEFAULT_URI = "http://127.0.0.1:5000"
+#: The checkout's local server: ``jobs/bin/mlflow-local url`` prints its URL while it runs (it starts on a free port).
+MLFLOW_LOCAL = Path(__file__).resolve().parent.parent / "jobs" / "bin" / "mlflow-local"
 #: Most child runs :func:`load_trials` reads (mlflow.search_runs pages through them, 10,000 a request); a sweep
 #: with more gets a warning.
 MAX_RUNS = 100_000
@@ -105,15 +107,48 @@ STATUS_COLORS = {"SOLVED": "tab:green", "NOT_SOLVED": "tab:orange", "DIVERGED": 
 _client: MlflowClient | None = None
 
 
+def local_server_uri() -> str | None:
+    """The URL of the server ``jobs/bin/mlflow-local`` runs for this checkout (``mlflow-local url``, which honours
+    ``$GRADSWEEP_MLFLOW_STATE_DIR``); None when none runs."""
+    if not MLFLOW_LOCAL.is_file():
+        return None
+    try:
+        r = subprocess.run([str(MLFLOW_LOCAL), "url"], capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    url = r.stdout.strip()
+    return url if r.returncode == 0 and url else None
+
+
+def resolve_tracking_uri(tracking_uri: str | None = None) -> tuple[str, str]:
+    """The MLflow server to read and where that came from, in this order: ``tracking_uri`` when given (a notebook's
+    parameter, e.g. papermill ``-p tracking_uri URL``), ``$MLFLOW_TRACKING_URI``, the server ``jobs/bin/mlflow-local``
+    runs. Raises ConnectionError saying how to name one when there is none."""
+    if tracking_uri and tracking_uri.strip():
+        return tracking_uri.strip(), "tracking_uri"
+    env = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+    if env:
+        return env, "$MLFLOW_TRACKING_URI"
+    local = local_server_uri()
+    if local:
+        return local, "jobs/bin/mlflow-local url"
+    raise ConnectionError("no MLflow server to read: none given as tracking_uri (papermill: -p tracking_uri URL), "
+                          "MLFLOW_TRACKING_URI is not set, and jobs/bin/mlflow-local runs no server for this "
+                          "checkout (start it with `jobs/bin/mlflow-local start`, the server your sweeps logged to)")
+
+
 def default_tracking_uri() -> str:
-    """``$MLFLOW_TRACKING_URI`` if set, else http://127.0.0.1:5000."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
+    """:func:`resolve_tracking_uri` without a given URI: ``$MLFLOW_TRACKING_URI``, else the local server's URL."""
+    return resolve_tracking_uri(None)[0]
 
 
 def connect(tracking_uri: str | None = None) -> MlflowClient:
-    """Points the mlflow client at the server (default: :func:`default_tracking_uri`) and checks it answers."""
+    """Points the mlflow client at the server (:func:`resolve_tracking_uri`: ``tracking_uri``, else
+    ``$MLFLOW_TRACKING_URI``, else the server ``jobs/bin/mlflow-local`` runs), says which, and checks it answers."""
     global _client
-    uri = tracking_uri or default_tracking_uri()
+    uri, source = resolve_tracking_uri(tracking_uri)
+    print(f"MLflow server: {uri} (from {source})")
     mlflow.set_tracking_uri(uri)
     _client = MlflowClient(uri)
     try:

@@ -1,4 +1,4 @@
-"""The table of jobs/bin/benchmark --sweep: reads the timings files (-Dgradsweep.timings.file) of every run in OUT.
+"""The table of jobs/bin/benchmark --sweep: reads the timings files (--conf spark.gradsweep.timings.file) of every run in OUT.
 
 Usage: benchmark-sweep-table.py OUT RUNS
 """

@@ -38,8 +38,9 @@ sweep_run() {
   [ -z "$master" ] || cmd=(submit --master "$master")
   start=$(date +%s.%N)
   status=0
-  GRADSWEEP_NO_BUILD=1 GRADSWEEP_JAVA_OPTS="-Dgradsweep.timings.file=$OUT/$tag.json -Dgradsweep.progress.seconds=0 $JAVA_OPTS" \
-    "$LAUNCHER" "${cmd[@]}" "$spec" "${TRACK[@]}" --parallelism "$par" > "$OUT/$tag.out" 2> "$OUT/$tag.err" || status=$?
+  GRADSWEEP_NO_BUILD=1 GRADSWEEP_JAVA_OPTS="$JAVA_OPTS" \
+    "$LAUNCHER" "${cmd[@]}" "$spec" "${TRACK[@]}" --parallelism "$par" --conf "spark.gradsweep.timings.file=$OUT/$tag.json" \
+    --conf spark.gradsweep.progress.seconds=0 > "$OUT/$tag.out" 2> "$OUT/$tag.err" || status=$?
   echo "$start $(date +%s.%N) $status" > "$OUT/$tag.proc"
   if [ "$status" != 0 ]; then
     tail -n 20 "$OUT/$tag.err" >&2

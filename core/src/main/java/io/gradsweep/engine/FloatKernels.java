@@ -7,20 +7,27 @@ package io.gradsweep.engine;
  *
  * <p>{@link #INSTANCE} uses the JDK's Vector API (SIMD, with the JIT's vectorised exp) when the JVM was started
  * with {@code --add-modules jdk.incubator.vector} (gradsweep's scripts, Maven's tests and the Spark job's
- * executors do this), else plain Java loops; {@code -Dgradsweep.kernels=scalar} forces the loops. Both agree to
- * float rounding; a run is reproducible for a given choice (see {@link #name()}).
+ * executors do this), else plain Java loops. {@link #current()} is what the layers use: {@link #INSTANCE} unless
+ * {@link #use} chose the loops (setting {@code spark.gradsweep.kernels=scalar}, applied by each trial). Both agree
+ * to float rounding; a run is reproducible for a given choice (see {@link #name()}).
  */
 abstract class FloatKernels {
-  /** System property: {@code scalar} forces the plain-Java kernels. */
-  static final String PROPERTY = "gradsweep.kernels";
-
   static final FloatKernels SCALAR = new ScalarFloatKernels();
+  /** The best kernels this JVM has. */
   static final FloatKernels INSTANCE = choose();
+  private static volatile FloatKernels current = INSTANCE;
+
+  /** The kernels the layers use now. */
+  static FloatKernels current() {
+    return current;
+  }
+
+  /** {@code scalar}: the plain-Java loops from now on in this JVM; false: {@link #INSTANCE}. */
+  static void use(boolean scalar) {
+    current = scalar ? SCALAR : INSTANCE;
+  }
 
   private static FloatKernels choose() {
-    if ("scalar".equals(System.getProperty(PROPERTY))) {
-      return SCALAR;
-    }
     if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
       return SCALAR;
     }

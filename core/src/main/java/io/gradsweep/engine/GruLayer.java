@@ -154,7 +154,7 @@ public final class GruLayer extends RecurrentLayer {
 
   /** The forward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
   private void forwardFloat() {
-    FloatKernels k = FloatKernels.INSTANCE;
+    FloatKernels k = FloatKernels.current();
     int h = hidden;
     int g3 = 3 * h;
     int bh3 = batch * g3;

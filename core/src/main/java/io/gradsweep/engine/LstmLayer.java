@@ -171,7 +171,7 @@ public final class LstmLayer extends RecurrentLayer {
 
   /** The forward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
   private void forwardFloat() {
-    FloatKernels k = FloatKernels.INSTANCE;
+    FloatKernels k = FloatKernels.current();
     int h = hidden;
     int g4 = 4 * h;
     int bh = batch * h;
@@ -283,7 +283,7 @@ public final class LstmLayer extends RecurrentLayer {
 
   /** The backward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
   private void backwardFloat(INDArray dOut, int first) {
-    FloatKernels k = FloatKernels.INSTANCE;
+    FloatKernels k = FloatKernels.current();
     int h = hidden;
     int g4 = 4 * h;
     int bh = batch * h;

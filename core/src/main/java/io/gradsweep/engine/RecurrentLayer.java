@@ -499,7 +499,21 @@ public abstract class RecurrentLayer {
    * or {@code scalar}. Results are reproducible for a given value; the two agree to float rounding.
    */
   public static String floatKernels() {
-    return FloatKernels.INSTANCE.name();
+    return FloatKernels.current().name();
+  }
+
+  /**
+   * Chooses the element-wise kernels of this JVM's single-precision path from now on: {@code auto} the best it has
+   * (vector when the JVM has jdk.incubator.vector), {@code scalar} plain Java loops.
+   *
+   * @throws IllegalArgumentException for another word
+   */
+  public static void useFloatKernels(String mode) {
+    switch (mode) {
+      case "auto" -> FloatKernels.use(false);
+      case "scalar" -> FloatKernels.use(true);
+      default -> throw new IllegalArgumentException("float kernels: expected auto or scalar, got '" + mode + "'");
+    }
   }
 
   protected boolean floatFastPath() {

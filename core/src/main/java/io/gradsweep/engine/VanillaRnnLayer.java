@@ -133,7 +133,7 @@ public final class VanillaRnnLayer extends RecurrentLayer {
 
   /** The forward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
   private void forwardFloat() {
-    FloatKernels k = FloatKernels.INSTANCE;
+    FloatKernels k = FloatKernels.current();
     int h = hidden;
     int n = batch * h;
     FloatBuffer zb = Buf.floats(z);
@@ -210,7 +210,7 @@ public final class VanillaRnnLayer extends RecurrentLayer {
 
   /** The backward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
   private void backwardFloat(INDArray dOut, int first) {
-    FloatKernels k = FloatKernels.INSTANCE;
+    FloatKernels k = FloatKernels.current();
     int n = batch * hidden;
     FloatBuffer dob = Buf.floats(dOut);
     FloatBuffer dhb = Buf.floats(dH);

@@ -52,7 +52,13 @@ public final class SweepSpecParser {
   static final int PARAM_VALUE_LIMIT = 500;
 
   private static final String NAME_RULE = "1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.'";
-  private static final String EXPERIMENT_RULE = "1-200 printable characters, without '/' or '\\'";
+  /**
+   * MLflow refuses an empty experiment name and one longer than 500 characters (its SQL stores keep 256); '/' is
+   * fine, and Databricks requires workspace paths such as {@code /Users/name@example.com/sweeps}. Control and
+   * invisible formatting characters are refused here too (they cannot be told apart in the UI).
+   */
+  private static final String EXPERIMENT_RULE = "1-200 printable characters (e.g. gradsweep-runs or a workspace path "
+      + "/Users/name@example.com/sweeps)";
 
   private SweepSpecParser() {}
 
@@ -211,8 +217,7 @@ public final class SweepSpecParser {
     if (length == 0 || length > 200) {
       throw n.expected(EXPERIMENT_RULE, length == 0 ? null : "it has " + length + " characters");
     }
-    int bad = s.codePoints().filter(c -> !SpecMessages.isPrintable(c) || c == '/' || c == '\\').findFirst()
-        .orElse(-1);
+    int bad = s.codePoints().filter(c -> !SpecMessages.isPrintable(c)).findFirst().orElse(-1);
     if (bad >= 0) {
       throw n.expected(EXPERIMENT_RULE, SpecMessages.describeChar(bad) + " is not allowed");
     }

@@ -1,5 +1,6 @@
 package io.gradsweep.sweep;
 
+import io.gradsweep.conf.ConfKeys;
 import io.gradsweep.report.TrialRow;
 import io.gradsweep.report.TrialRows;
 import io.gradsweep.spec.SweepSpec;
@@ -35,16 +36,11 @@ import java.util.function.UnaryOperator;
  * backend only (for {@code --resume}: the parent run and its finished trials); {@link #run} does the rest.
  *
  * <p>Results go to {@code out} (the summary table, the links), notes and progress to {@code err}. A failure the
- * user must act on is a {@link SweepFailure} with its exit status.
+ * user must act on is a {@link SweepFailure} with its exit status. The sweep's settings come with the target
+ * ({@link TrackingTarget#conf()}): the driver reads {@link ConfKeys#PROGRESS_SECONDS} and
+ * {@link ConfKeys#TIMINGS_FILE}, and hands them to every trial with the target.
  */
 public final class SweepDriver {
-  /** Seconds between two progress lines (besides one per finished trial); system property, 0 = only those. */
-  public static final String PROGRESS_SECONDS_PROPERTY = "gradsweep.progress.seconds";
-  /**
-   * System property: a file to write the sweep's {@link Throughput} to, as JSON, when the trials are done (for
-   * {@code jobs/bin/benchmark --sweep}); unset: none is written.
-   */
-  public static final String TIMINGS_FILE_PROPERTY = "gradsweep.timings.file";
   /** Tag of a parent run: how many times its sweep was resumed. */
   public static final String RESUMED_TAG = Names.Tag.RESUMED;
   /** Tag of a resumed parent run: sweep params whose value the current spec changed or added. */
@@ -212,7 +208,7 @@ public final class SweepDriver {
 
   /**
    * The trials on the executor, with progress lines on stderr and, at the end, the throughput line (and the
-   * {@value #TIMINGS_FILE_PROPERTY} file).
+   * {@link ConfKeys#TIMINGS_FILE}, for {@code jobs/bin/benchmark --sweep}).
    */
   private List<TrialOutcome> runTrials(TrialExecutor executor, TrialBatch batch) throws InterruptedException {
     List<TrialOutcome> outcomes;
@@ -220,7 +216,7 @@ public final class SweepDriver {
     long t0 = System.nanoTime();
     long cpu0 = Throughput.processCpuNanos();
     try (ProgressReporter progress = new ProgressReporter(batch.trials().size(), err,
-        Long.getLong(PROGRESS_SECONDS_PROPERTY, 5), System::nanoTime)) {
+        target.conf().get(ConfKeys.PROGRESS_SECONDS), System::nanoTime)) {
       outcomes = executor.execute(batch, progress);
       if (outcomes.size() != batch.trials().size()) {
         throw new IllegalStateException("the executor returned " + outcomes.size() + " outcomes for "
@@ -232,13 +228,13 @@ public final class SweepDriver {
         (System.nanoTime() - t0) / 1e9, cpu0 < 0 || cpu1 < 0 ? Double.NaN : (cpu1 - cpu0) / 1e9,
         outcomes.stream().map(o -> o.result().timings()).toList());
     err.println(ProgressReporter.PREFIX + throughput.line());
-    String file = System.getProperty(TIMINGS_FILE_PROPERTY);
-    if (file != null && !file.isBlank()) {
+    String file = target.conf().get(ConfKeys.TIMINGS_FILE);
+    if (file != null) {
       try {
         throughput.writeJson(java.nio.file.Path.of(file));
       } catch (java.io.IOException | RuntimeException e) {
-        err.println(ProgressReporter.PREFIX + "warning: could not write the timings to " + file + " (-D"
-            + TIMINGS_FILE_PROPERTY + "): " + e);
+        err.println(ProgressReporter.PREFIX + "warning: could not write the timings to " + file + " ("
+            + ConfKeys.TIMINGS_FILE.sparkKey() + "): " + e);
       }
     }
     return outcomes;

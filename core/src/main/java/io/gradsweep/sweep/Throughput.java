@@ -16,7 +16,7 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * How fast a sweep's trials ran and where a trial's time went: the line the driver prints when the trials are done,
- * and the JSON file that system property {@value SweepDriver#TIMINGS_FILE_PROPERTY} names (read by
+ * and the JSON file that setting {@code spark.gradsweep.timings.file} names (read by
  * {@code jobs/bin/benchmark --sweep}).
  *
  * <p>A sweep runs its trials in {@code slots = min(atOnce, trials)} slots; {@link #slotSecondsPerTrial()} =

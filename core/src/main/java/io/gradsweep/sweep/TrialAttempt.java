@@ -1,5 +1,6 @@
 package io.gradsweep.sweep;
 
+import io.gradsweep.conf.ConfKeys;
 import io.gradsweep.engine.RecurrentLayer;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.tracking.Names;
@@ -43,7 +44,8 @@ public final class TrialAttempt {
   private TrialAttempt() {}
 
   /**
-   * Runs {@code trial} once and returns its result.
+   * Runs {@code trial} once and returns its result, with the settings {@code target} carries (the float kernels,
+   * the spool).
    *
    * @param spoolParent where the trial's run spools its records (null: the default)
    * @param executor the value of tag {@value #EXECUTOR_TAG}
@@ -51,6 +53,7 @@ public final class TrialAttempt {
   public static TrialResult run(TrackingTarget target, Path spoolParent, SweepRun sweep, TrialSpec trial,
       String executor, Trainer trainer) {
     long t0 = System.nanoTime();
+    RecurrentLayer.useFloatKernels(target.conf().get(ConfKeys.KERNELS));
     TrialResult result;
     long trained;
     double runStart;

@@ -47,7 +47,8 @@ public final class TrackingSinks {
 
   /**
    * {@link #open(TrackingTarget)} with the run spools of a backend that spools (mlflow) under {@code spoolParent}
-   * (null: java.io.tmpdir), unless system property {@code gradsweep.spool.dir} names the spool root.
+   * (null: java.io.tmpdir), unless the target's settings name a spool directory
+   * ({@code spark.gradsweep.spool.dir}).
    */
   public static TrackingSink open(TrackingTarget target, Path spoolParent) {
     if (target == null || target.backend() == null) {

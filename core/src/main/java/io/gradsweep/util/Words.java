@@ -58,6 +58,26 @@ public final class Words {
    * zero-width), separator other than space, surrogate, private-use or unassigned character.
    */
   public static boolean isPrintable(int cp) {
+    return isPrintableChar(cp);
+  }
+
+  /**
+   * {@code text} as one file name that is safe in any directory: each character other than A-Z a-z 0-9 . _ - (a
+   * '/' of an MLflow experiment path such as {@code /Users/name@example.com/sweeps}, a '\', a space...) becomes
+   * '_', and a leading '.' gets a '_' before it, so that the name never leaves its directory or hides; never
+   * empty. Text made only of those characters (every sweep name a spec accepts) stays as it is.
+   */
+  public static String fileName(String text) {
+    StringBuilder b = new StringBuilder();
+    (text == null ? "" : text).codePoints().forEach(c -> b.append(c < 128 && (Character.isLetterOrDigit(c)
+        || c == '.' || c == '_' || c == '-') ? (char) c : '_'));
+    if (b.length() == 0 || b.charAt(0) == '.') {
+      b.insert(0, '_');
+    }
+    return b.toString();
+  }
+
+  private static boolean isPrintableChar(int cp) {
     if (cp == ' ') {
       return true;
     }

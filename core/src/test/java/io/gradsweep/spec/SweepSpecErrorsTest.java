@@ -500,15 +500,25 @@ class SweepSpecErrorsTest {
 
     @Test
     void experimentName() {
-      assertError(HEAD.replace("experiment: e", "experiment: a/b") + GRID, "experiment",
-          "1-200 printable characters, without '/' or '\\'", "'/' (U+002F) is not allowed");
       assertError(HEAD.replace("experiment: e", "experiment: \"a\\tb\"") + GRID, "experiment",
+          "1-200 printable characters (e.g. gradsweep-runs or a workspace path /Users/name@example.com/sweeps)",
           "got \"a\\tb\" (string)", "'\\t' (U+0009) is not allowed");
       assertError(HEAD.replace("experiment: e", "experiment: \"x\\u202Ey\"") + GRID, "experiment",
           "got \"x\\u202Ey\"");
       assertError(HEAD.replace("experiment: e", "experiment: 'e '") + GRID, "experiment", "ends with a space");
       assertError(HEAD.replace("experiment: e", "experiment: " + "x".repeat(201)) + GRID, "experiment",
           "it has 201 characters");
+      assertError(HEAD.replace("experiment: e", "experiment: ''") + GRID, "experiment", "got \"\" (string)");
+    }
+
+    /** MLflow takes '/' (and Databricks wants workspace paths): such names are accepted as they are. */
+    @Test
+    void experimentNamesMayBeWorkspacePaths() {
+      for (String name : java.util.List.of("/Users/someone@example.com/gradsweep-it", "team/sweeps", "a\\b",
+          "/Shared/ünïcode sweeps")) {
+        String yaml = HEAD.replace("experiment: e", "experiment: '" + name + "'") + GRID;
+        assertEquals(name, SpecFixtures.parse(yaml).experiment(), name);
+      }
     }
   }
 

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gradsweep.conf.ConfKeys;
+import io.gradsweep.conf.GradsweepConf;
 import io.gradsweep.report.TrialRow;
 import io.gradsweep.report.TrialsTable;
 import io.gradsweep.spec.SweepSpec;
@@ -86,8 +88,13 @@ class SweepDriverTest {
 
   private int runSweep(SweepSpec spec, boolean resume, TrialExecutor executor, ResultsWriter results)
       throws InterruptedException {
+    return runSweep(spec, resume, executor, results, MEMORY);
+  }
+
+  private int runSweep(SweepSpec spec, boolean resume, TrialExecutor executor, ResultsWriter results,
+      TrackingTarget target) throws InterruptedException {
     try (MemoryTrackingSink sink = new MemoryTrackingSink()) {
-      SweepDriver driver = new SweepDriver(sink, MEMORY, out, err);
+      SweepDriver driver = new SweepDriver(sink, target, out, err);
       return driver.run(driver.prepare(spec, resume), executor, 0, results);
     }
   }
@@ -157,12 +164,8 @@ class SweepDriverTest {
   void theTrialsThroughputIsPrintedAndWrittenToTheTimingsFile(@TempDir Path dir) throws Exception {
     SweepSpec spec = spec(experiment(), "[1, 2, 3]");
     Path file = dir.resolve("timings.json");
-    System.setProperty(SweepDriver.TIMINGS_FILE_PROPERTY, file.toString());
-    try {
-      assertEquals(ExitStatus.OK, runSweep(spec, false, inProcess()), err());
-    } finally {
-      System.clearProperty(SweepDriver.TIMINGS_FILE_PROPERTY);
-    }
+    assertEquals(ExitStatus.OK, runSweep(spec, false, inProcess(), ResultsWriter.NONE,
+        MEMORY.withConf(GradsweepConf.defaults().with(ConfKeys.TIMINGS_FILE, file.toString()))), err());
     assertTrue(err().contains("[gradsweep] 3 trials in ") && err().contains(" s on in-process[2], 2 at a time: "),
         err());
     JsonNode j = new ObjectMapper().readTree(file.toFile());
@@ -182,13 +185,33 @@ class SweepDriverTest {
   void anUnwritableTimingsFileIsAWarningNotAFailure(@TempDir Path dir) throws Exception {
     SweepSpec spec = spec(experiment(), "[1]");
     Files.writeString(dir.resolve("file"), "x");
-    System.setProperty(SweepDriver.TIMINGS_FILE_PROPERTY, dir.resolve("file/timings.json").toString());
+    assertEquals(ExitStatus.OK, runSweep(spec, false, inProcess(), ResultsWriter.NONE, MEMORY.withConf(
+        GradsweepConf.defaults().with(ConfKeys.TIMINGS_FILE, dir.resolve("file/timings.json").toString()))), err());
+    assertTrue(err().contains("warning: could not write the timings to " + dir.resolve("file/timings.json")
+        + " (spark.gradsweep.timings.file)"), err());
+  }
+
+  /**
+   * The settings travel with the target to every trial: with {@code kernels=scalar} each trial trains on the
+   * plain-Java kernels (its tag says so) whatever this JVM chose, and with the default on the best this JVM has.
+   */
+  @Test
+  void theTrialsTrainWithTheSettingsTheTargetCarries() throws Exception {
+    SweepSpec spec = spec(experiment(), "[1, 2]");
     try {
-      assertEquals(ExitStatus.OK, runSweep(spec, false, inProcess()), err());
+      assertEquals(ExitStatus.OK, runSweep(spec, false, inProcess(), ResultsWriter.NONE,
+          MEMORY.withConf(GradsweepConf.defaults().with(ConfKeys.KERNELS, "scalar"))), err());
+      for (MemoryRun child : MemoryTrackingSink.childrenOf(parentOf(spec).runId())) {
+        assertEquals("scalar", child.tags().get(TrialAttempt.KERNELS_TAG), child.tags().toString());
+      }
+      SweepSpec again = spec(experiment(), "[3]");
+      assertEquals(ExitStatus.OK, runSweep(again, false, inProcess()), err());
+      String best = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "vector" : "scalar";
+      assertEquals(best, MemoryTrackingSink.childrenOf(parentOf(again).runId()).get(0).tags()
+          .get(TrialAttempt.KERNELS_TAG));
     } finally {
-      System.clearProperty(SweepDriver.TIMINGS_FILE_PROPERTY);
+      io.gradsweep.engine.RecurrentLayer.useFloatKernels("auto");
     }
-    assertTrue(err().contains("warning: could not write the timings to " + dir.resolve("file/timings.json")), err());
   }
 
   /** What a killed driver leaves: a RUNNING parent run, two FINISHED trials, one trial run RUNNING. */

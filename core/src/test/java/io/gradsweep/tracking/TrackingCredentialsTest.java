@@ -83,7 +83,7 @@ class TrackingCredentialsTest {
       }
       assertTrue(s.contains("redacted"), s);
     }
-    assertEquals("TrackingTarget[backend=mlflow, uri=http://h:1, credentials=basic(redacted)]",
+    assertEquals("TrackingTarget[backend=mlflow, uri=http://h:1, credentials=basic(redacted), conf={}]",
         new TrackingTarget("mlflow", "http://h:1", basic).toString());
     assertEquals("user 'gs-alice' (MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD)", basic.describe());
     assertEquals("the token in MLFLOW_TRACKING_TOKEN", bearer.describe());

@@ -1,5 +1,7 @@
 package io.gradsweep.jobs;
 
+import io.gradsweep.conf.ConfKey;
+import io.gradsweep.conf.ConfKeys;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine;
@@ -19,7 +21,38 @@ final class HelpText {
   static final int WIDTH = 118;
   private static final int NAME_COLUMN = 14;
 
-  static final String[] FOOTER = {
+  private static String[] footer() {
+    java.util.List<String> lines = new java.util.ArrayList<>(java.util.List.of(FOOTER_START));
+    lines.add("");
+    lines.add("Settings (--conf spark.gradsweep.KEY=VALUE, with gradsweep or spark-submit; README: Settings):");
+    for (ConfKey<?> k : ConfKeys.ALL) {
+      lines.addAll(wrap(k.sparkKey() + " (" + k.allowed() + "; default " + k.defaultText().replace("`", "") + ")",
+          2, 6));
+      lines.addAll(wrap(k.description().replace("`", ""), 6, 6));
+    }
+    lines.addAll(java.util.List.of(FOOTER_END));
+    return lines.toArray(String[]::new);
+  }
+
+  /**
+   * {@code text} in lines of fewer than {@link #WIDTH} characters (picocli wraps longer ones itself, to column 0),
+   * the first indented by {@code first} blanks, the others by {@code indent}.
+   */
+  static java.util.List<String> wrap(String text, int first, int indent) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    StringBuilder line = new StringBuilder(" ".repeat(first));
+    for (String word : text.split(" ")) {
+      if (line.toString().strip().length() > 0 && line.length() + 1 + word.length() >= WIDTH) {
+        out.add(line.toString());
+        line = new StringBuilder(" ".repeat(indent));
+      }
+      line.append(line.toString().isBlank() ? "" : " ").append(word);
+    }
+    out.add(line.toString());
+    return out;
+  }
+
+  private static final String[] FOOTER_START = {
       "",
       "Environment:",
       "  MLFLOW_TRACKING_URI        MLflow server address when --tracking-uri is not given",
@@ -31,17 +64,9 @@ final class HelpText {
       "                             --conf spark.executor.extraJavaOptions (README: Credentials and TLS)",
       "  JAVA_HOME                  the Java 17+ to use (default: java on the PATH)",
       "  GRADSWEEP_JAVA_OPTS        extra JVM options of the driver, e.g. -Xmx8g (--driver-memory; default a quarter",
-      "                             of this machine's memory), -Dgradsweep.progress.seconds=30",
-      "                             (seconds between progress lines, default 5; 0: one line per finished trial) or",
-      "                             -Dgradsweep.executor.wait.seconds=N (how long submit waits for the cluster's",
-      "                             first executor, default 120), -Dgradsweep.timings.file=FILE (the sweep's",
-      "                             throughput and each trial's phases as JSON; docs/engine.md: Sweep throughput).",
-      "                             MLflow outages: -Dgradsweep.spool.dir=DIR (where",
-      "                             trial runs spool their records; default gradsweep-spool under spark.local.dir",
-      "                             or java.io.tmpdir), -Dgradsweep.spool.max.mb=N (bound per JVM, default 256; when",
-      "                             full, training waits), -Dgradsweep.mlflow.giveup.seconds=N (how long a run",
-      "                             retries, default 900); with submit, pass them to the executors too:",
-      "                             --conf spark.executor.extraJavaOptions=...",
+      "                             of this machine's memory). gradsweep's own settings are Spark conf keys: see",
+      "                             Settings below; -Dgradsweep.KEY=VALUE of earlier versions still works, with a",
+      "                             note naming the new key",
       "  GRADSWEEP_OMP_NUM_THREADS  OpenMP threads of ND4J in the driver JVM (default 1; in local mode every trial",
       "                             runs in that JVM, and more threads per trial make concurrent trials slower).",
       "                             On a cluster each executor gets spark.task.cpus threads (spark.executorEnv)",
@@ -53,7 +78,9 @@ final class HelpText {
       "                             master)",
       "  SPARK_HOME                 the Spark distribution whose bin/spark-submit starts the driver (default: the",
       "                             project's, .gradsweep/spark/3.5.8/pyspark; a Spark 4 home takes",
-      "                             jobs/target-spark4/gradsweep-spark4.jar)",
+      "                             jobs/target-spark4/gradsweep-spark4.jar)"};
+
+  private static final String[] FOOTER_END = {
       "",
       "Files:",
       "  jobs/target/gradsweep-spark3.jar       the uber jar for Spark 3.5; jobs/bin/gradsweep builds it with",
@@ -68,6 +95,9 @@ final class HelpText {
       "also no such sweep), 3 tracking backend unreachable or credentials refused (at the start, or records left to",
       "replay at the end), 4 Spark could not run one or more trials, 5 the sweep completed and was logged but the",
       "--results table could not be written, 1 other errors."};
+
+  /** The end of the overview: environment, gradsweep's settings (from ConfKeys), files, exit statuses. */
+  static final String[] FOOTER = footer();
 
   private HelpText() {}
 

@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
     "send what trial runs kept in their disk spools while the MLflow server was unreachable (a sweep that ends with "
         + "exit status 3 names the hosts and directories and prints this command), in order and exactly once; ends "
         + "the runs as they ended and deletes the spools sent. Run it on the host whose disk holds the spool. "
-        + "SPOOL_DIR: default -Dgradsweep.spool.dir (GRADSWEEP_JAVA_OPTS), else $TMPDIR/gradsweep-spool; the "
+        + "SPOOL_DIR: default setting spark.gradsweep.spool.dir (-Dspark.gradsweep.spool.dir=DIR in "
+        + "GRADSWEEP_JAVA_OPTS), else $TMPDIR/gradsweep-spool; the "
         + "server: --tracking-uri, else the one each spool was written for"})
 final class ReplayCommand implements Callable<Integer> {
   @Spec
@@ -45,6 +46,16 @@ final class ReplayCommand implements Callable<Integer> {
     this.ctx = ctx;
   }
 
+  /** gradsweep's settings of this JVM ({@code -Dspark.gradsweep.*}, or the deprecated {@code -Dgradsweep.*}). */
+  private io.gradsweep.conf.GradsweepConf settings() {
+    try {
+      return JobSettings.read(new org.apache.spark.SparkConf(), System.getProperties(),
+          note -> ctx.err().println("gradsweep: " + note));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(command.commandLine(), e.getMessage() + " (README: Settings)");
+    }
+  }
+
   @Override
   public Integer call() {
     if (!backend.equals("mlflow")) {
@@ -53,7 +64,7 @@ final class ReplayCommand implements Callable<Integer> {
     }
     TrackingOptions server = new TrackingOptions();
     server.uri = uri;
-    Path spools = dir != null ? dir : MlflowTrackingSink.Spool.defaultRoot(null);
+    Path spools = dir != null ? dir : MlflowTrackingSink.Spool.root(settings(), null);
     SpoolReplay.Result r;
     try {
       r = SpoolReplay.replay(spools, uri == null || uri.isBlank() ? null : uri, RetryPolicy.DEFAULT,

@@ -44,7 +44,8 @@ final class ReportCommand implements Callable<Integer> {
   String sweep;
 
   @Option(names = "--out", paramLabel = "DIR", description = "(report) where to write the report: "
-      + "DIR/report/report.md, its figures and tables, and DIR/trials.csv (default: ./gradsweep-report/<sweep>/)")
+      + "DIR/report/report.md, its figures and tables, and DIR/trials.csv (default: ./gradsweep-report/<sweep>/, "
+      + "characters other than A-Z a-z 0-9 . _ - of the sweep's name as _)")
   Path out;
 
   @Mixin
@@ -81,7 +82,8 @@ final class ReportCommand implements Callable<Integer> {
     SweepSpec given = which.specFile() == null ? null : SpecFile.load(which.specFile());
     String exp = given == null ? which.experiment() : given.experiment();
     String name = given == null ? which.sweep() : given.name();
-    Path outDir = out != null ? out : Path.of("gradsweep-report", name);
+    // the sweep's name as one safe file name: --sweep is not checked like a spec's name
+    Path outDir = out != null ? out : Path.of("gradsweep-report", io.gradsweep.util.Words.fileName(name));
     try (TrackingSink sink = SweepDriver.connect(target)) {
       String where = target.uri() == null ? target.backend() : target.uri();
       return new ReportRebuild(sink, where, ctx.out(), ctx.err()).rebuild(given, which.specFile(), exp, name,

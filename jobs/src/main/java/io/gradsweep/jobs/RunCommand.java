@@ -1,5 +1,7 @@
 package io.gradsweep.jobs;
 
+import io.gradsweep.conf.ConfKeys;
+import io.gradsweep.conf.GradsweepConf;
 import io.gradsweep.spec.SweepSpec;
 import io.gradsweep.sweep.ExitStatus;
 import io.gradsweep.sweep.ResultsWriter;
@@ -59,16 +61,19 @@ final class RunCommand implements Callable<Integer> {
     }
     options.checkResults(command);
     if (validateOnly) {
+      options.settings(command, note -> { }); // the run that follows prints the notes
       options.tracking.credentials(command, ctx.env());
       options.loadSpec();
       return ExitStatus.OK;
     }
+    GradsweepConf settings = options.settings(command, note -> ctx.err().println("gradsweep: " + note));
     TrackingTarget target = options.tracking.target(command, ctx.env(),
-        "bin/gradsweep starts a local MLflow server when neither is given");
+        "bin/gradsweep starts a local MLflow server when neither is given").withConf(settings);
     SweepSpec spec = options.loadSpec();
     return runSweep(spec, target);
   }
 
+  /** The trials get the settings with the target; the driver reads its own from it too. */
   private int runSweep(SweepSpec spec, TrackingTarget target) throws InterruptedException {
     try (TrackingSink sink = SweepDriver.connect(target)) {
       SweepDriver driver = new SweepDriver(sink, target, ctx.out(), ctx.err());
@@ -77,7 +82,7 @@ final class RunCommand implements Callable<Integer> {
       try {
         ResultsWriter results = openResults(spark);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        SparkSessions.awaitExecutors(jsc);
+        SparkSessions.awaitExecutors(jsc, target.conf().get(ConfKeys.EXECUTOR_WAIT_SECONDS));
         return driver.run(plan, new SparkTrialExecutor(jsc), options.parallelism, results);
       } finally {
         spark.stop();

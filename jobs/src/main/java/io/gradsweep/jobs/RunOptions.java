@@ -1,8 +1,10 @@
 package io.gradsweep.jobs;
 
+import io.gradsweep.conf.GradsweepConf;
 import io.gradsweep.spec.SweepSpec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -28,7 +30,8 @@ final class RunOptions {
   int parallelism;
 
   @Option(names = "--conf", paramLabel = "KEY=VALUE", converter = SparkSetting.Converter.class, description = "a "
-      + "Spark setting, e.g. --conf spark.master=local[4] (run) or --conf spark.executor.memory=2g (submit); "
+      + "Spark setting, e.g. --conf spark.master=local[4] (run) or --conf spark.executor.memory=2g (submit), or one "
+      + "of gradsweep's, e.g. --conf spark.gradsweep.progress.seconds=30 (listed below and in README: Settings); "
       + "repeatable. Without spark.master (from --conf, spark-submit or -Dspark.master) run uses local[*]")
   List<SparkSetting> conf = new ArrayList<>();
 
@@ -76,6 +79,19 @@ final class RunOptions {
     conf.stream().filter(c -> c.key().startsWith(SPARK_HADOOP))
         .forEach(c -> hadoop.set(c.key().substring(SPARK_HADOOP.length()), c.value()));
     return hadoop;
+  }
+
+  /**
+   * gradsweep's settings from the SparkConf this command's Spark session will start from ({@link JobSettings});
+   * a bad one is a usage error naming the key, the value and what is allowed. Deprecation notes go to
+   * {@code notes}.
+   */
+  GradsweepConf settings(CommandSpec command, Consumer<String> notes) {
+    try {
+      return JobSettings.read(JobSettings.sparkConf(conf), System.getProperties(), notes);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(command.commandLine(), e.getMessage() + " (README: Settings)");
+    }
   }
 
   private static final String SPARK_HADOOP = "spark.hadoop.";

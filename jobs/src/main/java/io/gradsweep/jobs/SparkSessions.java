@@ -16,8 +16,6 @@ import org.apache.spark.sql.SparkSession;
  * sweep run on {@code local[*]}. The caller stops the session (in a finally block).
  */
 final class SparkSessions {
-  /** How long a cluster's executors may take to register before the sweep gives up. */
-  static final String EXECUTOR_WAIT_PROPERTY = "gradsweep.executor.wait.seconds";
   /** JVM option that enables the engine's SIMD kernels. */
   static final String VECTOR_MODULE_OPTION = "--add-modules=jdk.incubator.vector";
   static final String REDACTION_REGEX = "spark.redaction.regex";
@@ -116,13 +114,13 @@ final class SparkSessions {
   /**
    * On a cluster, waits until an executor has registered: Spark's default parallelism counts only registered
    * cores, and a cluster that cannot start the application's executors would otherwise leave the sweep waiting
-   * without a word. Exit status 4 when none comes within {@value #EXECUTOR_WAIT_PROPERTY} seconds.
+   * without a word. Exit status 4 when none comes within {@code waitSeconds} (setting
+   * {@code spark.gradsweep.executor.wait.seconds}).
    */
-  static void awaitExecutors(JavaSparkContext jsc) throws InterruptedException {
+  static void awaitExecutors(JavaSparkContext jsc, long waitSeconds) throws InterruptedException {
     if (jsc.isLocal()) {
       return;
     }
-    long waitSeconds = Long.getLong(EXECUTOR_WAIT_PROPERTY, 120);
     long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
     // getExecutorInfos() includes the driver
     while (jsc.sc().statusTracker().getExecutorInfos().length < 2) {

@@ -1,7 +1,6 @@
 package io.gradsweep.jobs;
 
 import io.gradsweep.sweep.ExitStatus;
-import io.gradsweep.sweep.SweepDriver;
 import io.gradsweep.sweep.SweepFailure;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -35,10 +34,6 @@ public final class SweepJob implements Callable<Integer> {
   static final int SPARK_ERROR = ExitStatus.EXECUTOR_ERROR;
   static final int RESULTS_ERROR = ExitStatus.RESULTS_ERROR;
 
-  /** Seconds between two progress lines (besides one per finished trial); system property, 0 = only those. */
-  static final String PROGRESS_SECONDS_PROPERTY = SweepDriver.PROGRESS_SECONDS_PROPERTY;
-  /** How long a cluster's executors may take to register before the sweep gives up. */
-  static final String EXECUTOR_WAIT_PROPERTY = SparkSessions.EXECUTOR_WAIT_PROPERTY;
 
   /** The commands, in the order the help lists them. */
   static final List<String> COMMANDS = List.of("plan", "run", "submit", "report", "replay");

@@ -15,7 +15,9 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 
 /**
  * What one Spark task does, on the executor: one {@link TrialAttempt} per trial of its partition, with the run
- * spool under the executor's {@code spark.local.dir} and the executor named in the child run's tags.
+ * spool under the executor's {@code spark.local.dir} and the executor named in the child run's tags. The sweep's
+ * settings come inside the task, with the target ({@link TrackingTarget#conf()}): the executor reads no system
+ * property and no setting of its own SparkConf.
  *
  * <p>A tracking failure before training starts propagates, so that Spark retries the task; once training has
  * started the trial is not retried (see {@link TrialAttempt}).
@@ -42,7 +44,8 @@ final class TrialTask implements FlatMapFunction<Iterator<TrialSpec>, TrialResul
   /**
    * Where the executor keeps run spools (under {@code gradsweep-spool}): the first directory of
    * {@code spark.local.dir} if set (not the per-application directories under it, which Spark deletes when the
-   * application ends), else java.io.tmpdir; {@code -Dgradsweep.spool.dir} overrides both.
+   * application ends), else java.io.tmpdir; setting {@code spark.gradsweep.spool.dir}, which the trial's target
+   * carries, overrides both.
    */
   static Path spoolParent() {
     SparkEnv env = SparkEnv.get();

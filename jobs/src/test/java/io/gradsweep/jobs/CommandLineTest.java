@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gradsweep.tracking.TrackingCredentials;
 import io.gradsweep.tracking.TrackingSinks;
 import io.gradsweep.tracking.TrackingTarget;
+import io.gradsweep.conf.ConfKey;
+import io.gradsweep.conf.ConfKeys;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -258,13 +260,19 @@ class CommandLineTest {
     assertEquals(0, run("--help"));
     for (String word : List.of("gradsweep plan", "gradsweep run", "gradsweep submit", "--master", "gradsweep report",
         "--experiment", "--sweep", "--out", "gradsweep replay", "[SPOOL_DIR]", "--resume", "--tracking-uri",
-        "--tracking-backend", "--parallelism", "--conf", "--help", "gradsweep.spool.dir", "gradsweep.spool.max.mb",
-        "gradsweep.mlflow.giveup.seconds", "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "JAVA_HOME",
+        "--tracking-backend", "--parallelism", "--conf", "--help", "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN",
+        "JAVA_HOME",
         "GRADSWEEP_JAVA_OPTS", "GRADSWEEP_OMP_NUM_THREADS", "GRADSWEEP_NO_BUILD", "GRADSWEEP_MLFLOW_BACKEND",
-        "SPARK_LOCAL_IP", "mlflow-local start", "OMP_NUM_THREADS", SweepJob.PROGRESS_SECONDS_PROPERTY,
-        SweepJob.EXECUTOR_WAIT_PROPERTY, "--results", "Exit status", "5 the sweep completed and was logged but the")) {
+        "SPARK_LOCAL_IP", "mlflow-local start", "OMP_NUM_THREADS", "--results", "Exit status",
+        "5 the sweep completed and was logged but the")) {
       assertTrue(out().contains(word), word);
     }
+    for (ConfKey<?> k : ConfKeys.ALL) {
+      assertTrue(out().contains("  " + k.sparkKey() + " (" + k.allowed() + "; default "), k.sparkKey());
+    }
+    String settings = out().substring(out().indexOf("\nSettings ("), out().indexOf("\nFiles:"));
+    assertTrue(settings.lines().skip(2).allMatch(l -> l.startsWith("  ") && l.length() < HelpText.WIDTH),
+        "each setting's lines are indented and fit the help's width:" + settings);
     assertFalse(out().contains("--validate-only"), "hidden: the launcher's");
     assertEquals(1, out().lines().filter(l -> l.strip().startsWith("--tracking-uri")).count(),
         "each option is described once:\n" + out());

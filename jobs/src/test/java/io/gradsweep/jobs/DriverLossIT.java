@@ -46,13 +46,12 @@ class DriverLossIT {
 
   private static Process launch(Path spec, String uri, boolean resume, File out, File err) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("jobs/bin/gradsweep", "run", spec.toString(), "--tracking-uri", uri,
-        "--conf", "spark.master=local[2]"));
+        "--conf", "spark.master=local[2]", "--conf", "spark.gradsweep.progress.seconds=0"));
     if (resume) {
       cmd.add("--resume");
     }
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(REPO.toFile()).redirectOutput(out).redirectError(err);
     pb.environment().put("GRADSWEEP_NO_BUILD", "1");
-    pb.environment().put("GRADSWEEP_JAVA_OPTS", "-Dgradsweep.progress.seconds=0");
     return pb.start();
   }
 

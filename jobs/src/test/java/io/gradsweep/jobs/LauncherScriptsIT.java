@@ -51,12 +51,13 @@ class LauncherScriptsIT {
     Result r = gradsweep("--help");
     assertEquals(0, r.status(), r.err());
     for (String word : List.of("gradsweep plan", "gradsweep run", "gradsweep submit", "--master", "gradsweep report",
-        "--experiment", "--sweep", "--out", "gradsweep replay", "[SPOOL_DIR]", "gradsweep.spool.dir",
-        "gradsweep.spool.max.mb", "gradsweep.mlflow.giveup.seconds", "--tracking-uri", "--tracking-backend",
+        "--experiment", "--sweep", "--out", "gradsweep replay", "[SPOOL_DIR]", "spark.gradsweep.spool.dir",
+        "spark.gradsweep.spool.max.mb", "spark.gradsweep.mlflow.giveup.seconds", "--tracking-uri", "--tracking-backend",
         "--parallelism", "--conf", "MLFLOW_TRACKING_URI", "JAVA_HOME", "GRADSWEEP_JAVA_OPTS",
         "GRADSWEEP_OMP_NUM_THREADS", "GRADSWEEP_NO_BUILD", "GRADSWEEP_MLFLOW_BACKEND", "SPARK_LOCAL_IP", "SPARK_HOME",
         "jobs/target/gradsweep-spark3.jar",
-        "mlflow-local start", "Exit status", SweepJob.PROGRESS_SECONDS_PROPERTY, SweepJob.EXECUTOR_WAIT_PROPERTY)) {
+        "mlflow-local start", "Exit status", "spark.gradsweep.progress.seconds",
+        "spark.gradsweep.executor.wait.seconds")) {
       assertTrue(r.out().contains(word), word);
     }
     for (String command : SweepJob.COMMANDS) {

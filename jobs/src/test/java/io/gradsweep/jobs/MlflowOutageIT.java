@@ -11,7 +11,6 @@ import io.gradsweep.testkit.MlflowRestReader;
 import io.gradsweep.testkit.MlflowRestReader.RunRecord;
 import io.gradsweep.testkit.MlflowTestServer;
 import io.gradsweep.tracking.MetricPoint;
-import io.gradsweep.tracking.mlflow.MlflowTrackingSink;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -174,12 +173,12 @@ class MlflowOutageIT {
     MlflowRestReader reader = new MlflowRestReader(server.uri());
     ExecutorService pool = Executors.newSingleThreadExecutor();
     System.setProperty("spark.master", "local[2]");
-    System.setProperty(MlflowTrackingSink.Spool.DIR_PROPERTY, spool.toString());
     long t0 = System.nanoTime();
     Sweep sweep = null;
     try {
       long since = System.currentTimeMillis();
-      sweep = start(pool, "run", OUTAGE.toString(), "--tracking-uri", server.uri());
+      sweep = start(pool, "run", OUTAGE.toString(), "--tracking-uri", server.uri(), "--conf",
+          "spark.gradsweep.spool.dir=" + spool);
       awaitTraining(reader, spec, since, sweep);
       long down = System.currentTimeMillis();
       server.stop();
@@ -203,7 +202,6 @@ class MlflowOutageIT {
       assertEquals(0, runSpools(spool), "every spool was delivered and deleted");
     } finally {
       System.clearProperty("spark.master");
-      System.clearProperty(MlflowTrackingSink.Spool.DIR_PROPERTY);
       stopUnfinished(sweep, pool);
       if (!server.isRunning()) {
         server.restart();
@@ -224,13 +222,12 @@ class MlflowOutageIT {
     MlflowRestReader reader = new MlflowRestReader(server.uri());
     ExecutorService pool = Executors.newSingleThreadExecutor();
     System.setProperty("spark.master", "local[2]");
-    System.setProperty(MlflowTrackingSink.Spool.DIR_PROPERTY, spool.toString());
-    System.setProperty(MlflowTrackingSink.Spool.GIVE_UP_PROPERTY, "5");
     long t0 = System.nanoTime();
     Sweep sweep = null;
     try {
       long since = System.currentTimeMillis();
-      sweep = start(pool, "run", specFile.toString(), "--tracking-uri", server.uri());
+      sweep = start(pool, "run", specFile.toString(), "--tracking-uri", server.uri(), "--conf",
+          "spark.gradsweep.spool.dir=" + spool, "--conf", "spark.gradsweep.mlflow.giveup.seconds=5");
       String parentId = awaitTraining(reader, spec, since, sweep);
       server.stop();
       int status = sweep.status().get(10, TimeUnit.MINUTES);
@@ -272,8 +269,6 @@ class MlflowOutageIT {
       assertTrue(out.toString(StandardCharsets.UTF_8).contains("nothing to replay"), out.toString());
     } finally {
       System.clearProperty("spark.master");
-      System.clearProperty(MlflowTrackingSink.Spool.DIR_PROPERTY);
-      System.clearProperty(MlflowTrackingSink.Spool.GIVE_UP_PROPERTY);
       stopUnfinished(sweep, pool);
       if (!server.isRunning()) {
         server.restart();

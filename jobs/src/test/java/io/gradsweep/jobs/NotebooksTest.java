@@ -70,7 +70,12 @@ class NotebooksTest {
         assertTrue(src.toString().lines().anyMatch(l -> l.startsWith(name + " = ")), nb + " sets no " + name + ":\n"
             + src);
       }
-      assertTrue(src.toString().contains("MLFLOW_TRACKING_URI"), nb + ": tracking_uri defaults to the environment");
+      assertTrue(src.toString().lines().anyMatch(l -> l.equals("tracking_uri = \"\"")), nb + ": tracking_uri "
+          + "defaults to empty (sweepreader.connect: $MLFLOW_TRACKING_URI, else the server jobs/bin/mlflow-local "
+          + "runs)");
+      assertTrue(src.toString().contains("MLFLOW_TRACKING_URI") && src.toString().contains("mlflow-local"),
+          nb + ": the parameter's comment says where the default comes from");
+      assertFalse(Files.readString(nb).contains("127.0.0.1:5000"), nb + " names no fixed server address");
     }
   }
 }

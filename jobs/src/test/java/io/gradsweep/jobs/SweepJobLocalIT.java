@@ -93,6 +93,52 @@ class SweepJobLocalIT {
     }
   }
 
+  /**
+   * An experiment named by a workspace path, as Databricks requires (MLflow takes '/'): the sweep runs and logs into
+   * that experiment, its settings ({@code --conf spark.gradsweep.spool.dir}) reach the trials, and {@code report}
+   * finds the sweep by the experiment's name.
+   */
+  @Test
+  void anExperimentNamedByAWorkspacePathWorksEndToEnd(@TempDir Path tmp) throws Exception {
+    String experiment = "/Users/someone@example.com/gradsweep-it";
+    Path spec = tmp.resolve("workspace-path.yaml");
+    Files.writeString(spec, Files.readString(TINY).replace("name: tiny-adding", "name: tiny-workspace-path")
+        .replace("experiment: gradsweep-it", "experiment: '" + experiment + "'"));
+    Path spool = tmp.resolve("spool");
+    try (MlflowTestServer server = MlflowTestServer.start()) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int status = SweepJob.run(new String[] {"run", spec.toString(), "--tracking-uri", server.uri(), "--conf",
+          "spark.master=local[2]", "--conf", "spark.gradsweep.spool.dir=" + spool, "--conf",
+          "spark.gradsweep.progress.seconds=0"}, Map.of("OMP_NUM_THREADS", "1"),
+          new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+      String stdout = out.toString(StandardCharsets.UTF_8);
+      String stderr = err.toString(StandardCharsets.UTF_8);
+      System.out.printf("workspace-path experiment:%n%s%s", stdout, stderr);
+      assertEquals(0, status, stderr);
+      MlflowRestReader reader = new MlflowRestReader(server.uri());
+      assertTrue(reader.experimentNames().contains(experiment), reader.experimentNames().toString());
+      String parentId = SweepReadback.parentRunId(stdout);
+      List<RunRecord> children = SweepReadback.assertSweepLogged(server.uri(), spec, parentId);
+      assertSweepArtifacts(reader, parentId, children.size());
+      assertTrue(Files.isDirectory(spool), "the trials spooled under spark.gradsweep.spool.dir");
+      try (var left = Files.list(spool)) {
+        assertEquals(0, left.count(), "every run spool was delivered and deleted");
+      }
+
+      Path outDir = tmp.resolve("report-out");
+      ByteArrayOutputStream rout = new ByteArrayOutputStream();
+      ByteArrayOutputStream rerr = new ByteArrayOutputStream();
+      int rs = SweepJob.run(new String[] {"report", "--experiment", experiment, "--sweep", "tiny-workspace-path",
+          "--tracking-uri", server.uri(), "--out", outDir.toString()}, Map.of(),
+          new PrintStream(rout, true, StandardCharsets.UTF_8), new PrintStream(rerr, true, StandardCharsets.UTF_8));
+      assertEquals(0, rs, rerr.toString(StandardCharsets.UTF_8));
+      assertTrue(rout.toString(StandardCharsets.UTF_8).contains(parentId), rout.toString(StandardCharsets.UTF_8));
+      assertTrue(Files.isRegularFile(outDir.resolve("report/report.md")));
+      assertTrue(Files.isRegularFile(outDir.resolve("trials.csv")));
+    }
+  }
+
   /** trials.csv with a header and one row per planned trial (each naming a child run), and the two pictures. */
   static void assertSweepArtifacts(MlflowRestReader reader, String parentId, int plannedTrials) {
     List<String> paths = reader.allArtifactPaths(parentId);

@@ -80,12 +80,8 @@ class SweepJobTest {
 
   @Test
   void unreachableTrackingBackendIsExit3BeforeTheSweepStarts(@TempDir Path spool) throws Exception {
-    System.setProperty("gradsweep.spool.dir", spool.toString());
-    try {
-      assertEquals(SweepJob.TRACKING_ERROR, run("run", TINY.toString(), "--tracking-uri", DEAD_URI));
-    } finally {
-      System.clearProperty("gradsweep.spool.dir");
-    }
+    assertEquals(SweepJob.TRACKING_ERROR, run("run", TINY.toString(), "--tracking-uri", DEAD_URI, "--conf",
+        "spark.gradsweep.spool.dir=" + spool));
     assertTrue(err().startsWith("gradsweep: tracking backend 'mlflow' at " + DEAD_URI + " is not reachable"), err());
     assertTrue(err().contains("connection refused"), err());
     assertTrue(!err().contains("[gradsweep] sweep"), "Spark was started: " + err());

@@ -9,9 +9,10 @@ import java.nio.file.Path;
 
 /**
  * Backend {@value MlflowTrackingSink#NAME}: an {@link MlflowTrackingSink} for {@code target.uri()}, authenticated
- * with {@code target.credentials()} only, with {@link MlflowTrackingSink.Settings#defaults(Path)}. Every sink it
- * opens in this JVM shares one {@link SpoolBudget} (the bound of {@code -Dgradsweep.spool.max.mb}, the last opened
- * sink's value winning), so that the trial runs of an executor are bounded together.
+ * with {@code target.credentials()} only, with {@link MlflowTrackingSink.Settings#from} the target's settings
+ * ({@code target.conf()}: spool directory, bound, give-up time). Every sink it opens in this JVM shares one
+ * {@link SpoolBudget} (the bound of {@code spark.gradsweep.spool.max.mb}, the last opened sink's value winning),
+ * so that the trial runs of an executor are bounded together.
  */
 public final class MlflowTrackingBackend implements TrackingBackend {
   /** The spool budget of this JVM's MLflow sinks. */
@@ -24,7 +25,7 @@ public final class MlflowTrackingBackend implements TrackingBackend {
 
   @Override
   public TrackingSink open(TrackingTarget target, Path spoolParent) {
-    MlflowTrackingSink.Settings settings = MlflowTrackingSink.Settings.defaults(spoolParent);
+    MlflowTrackingSink.Settings settings = MlflowTrackingSink.Settings.from(target.conf(), spoolParent);
     JVM_BUDGET.setMax(settings.spool().maxBytes());
     return new MlflowTrackingSink(target.uri(), settings, target.credentials(), JVM_BUDGET, SpoolClock.system());
   }

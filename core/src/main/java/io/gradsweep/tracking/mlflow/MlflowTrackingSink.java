@@ -1,5 +1,7 @@
 package io.gradsweep.tracking.mlflow;
 
+import io.gradsweep.conf.ConfKeys;
+import io.gradsweep.conf.GradsweepConf;
 import io.gradsweep.tracking.Names;
 import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.tracking.SpoolBacklog;
@@ -58,18 +60,14 @@ public final class MlflowTrackingSink implements TrackingSink {
    *     JVM: {@link MlflowTrackingBackend}); logging waits when it is full
    * @param giveUpAfter a run's sender gives up after failing for this long in a row (the records stay on disk)
    * @param maxBackoff the longest wait between two attempts while the server is unreachable
+   * @param adopt whether each trial start sends the spools earlier processes left under {@code root}
+   *     ({@link ConfKeys#SPOOL_ADOPT})
    */
-  public record Spool(Path root, long maxBytes, Duration giveUpAfter, Duration maxBackoff) {
-    /** System property: the spool root directory. */
-    public static final String DIR_PROPERTY = "gradsweep.spool.dir";
-    /** System property: the spool bound in MiB per JVM and root. */
-    public static final String MAX_MB_PROPERTY = "gradsweep.spool.max.mb";
-    /** System property: seconds a run's sender keeps trying while the server is unreachable. */
-    public static final String GIVE_UP_PROPERTY = "gradsweep.mlflow.giveup.seconds";
+  public record Spool(Path root, long maxBytes, Duration giveUpAfter, Duration maxBackoff, boolean adopt) {
     /** Default bound: 256 MiB. */
-    public static final long DEFAULT_MAX_MB = 256;
+    public static final long DEFAULT_MAX_MB = ConfKeys.SPOOL_MAX_MB.defaultValue();
     /** Default give-up deadline: 15 minutes. */
-    public static final long DEFAULT_GIVE_UP_SECONDS = 900;
+    public static final long DEFAULT_GIVE_UP_SECONDS = ConfKeys.MLFLOW_GIVEUP_SECONDS.defaultValue();
     /** This machine's name, as the spool's messages name it. */
     public static final String HOST = hostName();
 
@@ -82,25 +80,27 @@ public final class MlflowTrackingSink implements TrackingSink {
       requirePositive(maxBackoff, "maxBackoff");
     }
 
-    /**
-     * From the system properties {@value #DIR_PROPERTY} (default: {@code <spoolParent>/gradsweep-spool}, where
-     * {@code spoolParent} is the caller's choice, else {@code java.io.tmpdir}), {@value #MAX_MB_PROPERTY} (default
-     * {@value #DEFAULT_MAX_MB}) and {@value #GIVE_UP_PROPERTY} (default {@value #DEFAULT_GIVE_UP_SECONDS}); at most
-     * 2 s between attempts.
-     *
-     * @throws IllegalArgumentException naming the property, its value and what is allowed
-     */
-    public static Spool fromSystemProperties(Path spoolParent) {
-      return new Spool(defaultRoot(spoolParent),
-          positiveLong(MAX_MB_PROPERTY, DEFAULT_MAX_MB) * 1024 * 1024,
-          Duration.ofSeconds(positiveLong(GIVE_UP_PROPERTY, DEFAULT_GIVE_UP_SECONDS)), Duration.ofSeconds(2));
+    /** A spool that leaves leftovers to {@code gradsweep replay}. */
+    public Spool(Path root, long maxBytes, Duration giveUpAfter, Duration maxBackoff) {
+      this(root, maxBytes, giveUpAfter, maxBackoff, false);
     }
 
-    /** {@value #DIR_PROPERTY} if set, else {@code gradsweep-spool} under {@code parent} (or java.io.tmpdir). */
-    public static Path defaultRoot(Path parent) {
-      String dir = System.getProperty(DIR_PROPERTY);
-      if (dir != null && !dir.isBlank()) {
-        return Path.of(dir.strip()).toAbsolutePath();
+    /**
+     * From the settings {@link ConfKeys#SPOOL_DIR} (default: {@code <spoolParent>/gradsweep-spool}, where
+     * {@code spoolParent} is the caller's choice, else {@code java.io.tmpdir}), {@link ConfKeys#SPOOL_MAX_MB},
+     * {@link ConfKeys#MLFLOW_GIVEUP_SECONDS} and {@link ConfKeys#SPOOL_ADOPT}; at most 2 s between attempts.
+     */
+    public static Spool from(GradsweepConf conf, Path spoolParent) {
+      return new Spool(root(conf, spoolParent), conf.get(ConfKeys.SPOOL_MAX_MB) * 1024 * 1024,
+          Duration.ofSeconds(conf.get(ConfKeys.MLFLOW_GIVEUP_SECONDS)), Duration.ofSeconds(2),
+          conf.get(ConfKeys.SPOOL_ADOPT));
+    }
+
+    /** {@link ConfKeys#SPOOL_DIR} if set, else {@code gradsweep-spool} under {@code parent} (or java.io.tmpdir). */
+    public static Path root(GradsweepConf conf, Path parent) {
+      String dir = conf.get(ConfKeys.SPOOL_DIR);
+      if (dir != null) {
+        return Path.of(dir).toAbsolutePath();
       }
       Path p = parent != null ? parent : Path.of(System.getProperty("java.io.tmpdir"));
       return p.resolve("gradsweep-spool").toAbsolutePath();
@@ -112,31 +112,19 @@ public final class MlflowTrackingSink implements TrackingSink {
     }
 
     public Spool withRoot(Path r) {
-      return new Spool(r, maxBytes, giveUpAfter, maxBackoff);
+      return new Spool(r, maxBytes, giveUpAfter, maxBackoff, adopt);
     }
 
     public Spool withMaxBytes(long bytes) {
-      return new Spool(root, bytes, giveUpAfter, maxBackoff);
+      return new Spool(root, bytes, giveUpAfter, maxBackoff, adopt);
     }
 
     public Spool withGiveUp(Duration giveUp, Duration backoff) {
-      return new Spool(root, maxBytes, giveUp, backoff);
+      return new Spool(root, maxBytes, giveUp, backoff, adopt);
     }
 
-    private static long positiveLong(String property, long dflt) {
-      String v = System.getProperty(property);
-      if (v == null || v.isBlank()) {
-        return dflt;
-      }
-      try {
-        long n = Long.parseLong(v.strip());
-        if (n >= 1) {
-          return n;
-        }
-      } catch (NumberFormatException e) {
-        // reported below
-      }
-      throw new IllegalArgumentException("-D" + property + ": expected a whole number >= 1, got '" + v + "'");
+    public Spool withAdopt(boolean a) {
+      return new Spool(root, maxBytes, giveUpAfter, maxBackoff, a);
     }
 
     private static String hostName() {
@@ -174,15 +162,15 @@ public final class MlflowTrackingSink implements TrackingSink {
     }
 
     /** Retries per {@link RetryPolicy#DEFAULT}, 10 s connect, 60 s per request, flush every 1 s or 1000 records,
-     * the spool per {@link Spool#fromSystemProperties} under java.io.tmpdir. */
+     * the spool per the default settings ({@link Spool#from}) under java.io.tmpdir. */
     public static Settings defaults() {
-      return defaults(null);
+      return from(GradsweepConf.defaults(), null);
     }
 
-    /** {@link #defaults()} with the spool under {@code spoolParent} unless {@value Spool#DIR_PROPERTY} is set. */
-    public static Settings defaults(Path spoolParent) {
+    /** {@link #defaults()} with the spool per {@code conf}, under {@code spoolParent} unless it names a directory. */
+    public static Settings from(GradsweepConf conf, Path spoolParent) {
       return new Settings(RetryPolicy.DEFAULT, Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(1),
-          1000, Spool.fromSystemProperties(spoolParent));
+          1000, Spool.from(conf, spoolParent));
     }
 
     public Settings withRetry(RetryPolicy r) {
@@ -314,7 +302,7 @@ public final class MlflowTrackingSink implements TrackingSink {
       endQuietly(run.runId(), e);
       throw e;
     }
-    if (Boolean.getBoolean(ADOPT_PROPERTY)) {
+    if (settings.spool().adopt()) {
       adoptOrphans();
     }
     openRuns.add(r);
@@ -414,14 +402,6 @@ public final class MlflowTrackingSink implements TrackingSink {
 
   /** Spool roots of this JVM being adopted right now (one adopter per root at a time). */
   private static final Set<Path> ADOPTING = ConcurrentHashMap.newKeySet();
-
-  /**
-   * System property: {@code true} makes each trial start send the spools earlier processes left under its spool
-   * root. Off by default: with several executors on one host sharing a root, an adopter raced a live run at its
-   * end (seen in StandaloneClusterIT: the live run's spool was sent and deleted under it, and its trial hung), so
-   * leftovers are sent by {@code gradsweep replay}, run when the sweep is over.
-   */
-  public static final String ADOPT_PROPERTY = "gradsweep.spool.adopt";
 
   /**
    * The server answers (a run was just created): in the background, sends what spools under this sink's root

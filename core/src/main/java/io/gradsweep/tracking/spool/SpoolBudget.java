@@ -73,7 +73,7 @@ public final class SpoolBudget {
       if (!senderAlive.getAsBoolean()) {
         throw new TrackingException("the spool under " + where + " is full (" + size(used) + " of " + size(max)
             + ") and " + who + " can no longer send; nothing more can be recorded (raise "
-            + "-Dgradsweep.spool.max.mb, or replay the spool once the server is back)");
+            + "spark.gradsweep.spool.max.mb, or replay the spool once the server is back)");
       }
       if (!logged) {
         logged = true;

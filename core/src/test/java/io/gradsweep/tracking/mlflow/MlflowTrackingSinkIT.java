@@ -333,7 +333,7 @@ class MlflowTrackingSinkIT extends TrackingSinkContract {
 
   /**
    * An executor that died left a spool on this host (no end record, lock released with the process): with
-   * adoption on ({@link MlflowTrackingSink#ADOPT_PROPERTY}), the next trial started from that spool root sends it,
+   * adoption on ({@link io.gradsweep.conf.ConfKeys#SPOOL_ADOPT}), the next trial started from that spool root sends it,
    * once, and deletes it.
    */
   @Test
@@ -354,11 +354,9 @@ class MlflowTrackingSinkIT extends TrackingSinkContract {
         left.append(new SpoolRecord.Metric("loss", i, 1000L + i, i), () -> true);
       }
       left.close();
-      System.setProperty(MlflowTrackingSink.ADOPT_PROPERTY, "true");
       try (MlflowTrackingSink next = new MlflowTrackingSink(server.uri(), settings.withSpool(
-          settings.spool().withRoot(second)))) {
+          settings.spool().withRoot(second).withAdopt(true)))) {
         MlflowTrialRun run = next.startTrial(sweep, trial(experiment, "s", 0.2, 1));
-        System.clearProperty(MlflowTrackingSink.ADOPT_PROPERTY);
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (Files.exists(left.directory()) && System.nanoTime() < deadline) {
           Thread.sleep(100);

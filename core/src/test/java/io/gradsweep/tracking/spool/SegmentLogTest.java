@@ -205,7 +205,7 @@ class SegmentLogTest {
         s.append(metric(i), () -> false);
       }
     });
-    assertTrue(e.getMessage().contains("is full") && e.getMessage().contains("gradsweep.spool.max.mb"),
+    assertTrue(e.getMessage().contains("is full") && e.getMessage().contains("spark.gradsweep.spool.max.mb"),
         e.getMessage());
     s.close();
   }

@@ -37,7 +37,7 @@ class SpoolBudgetTest {
     b.reserve(90, () -> true, "root", "w");
     TrackingException e = assertThrows(TrackingException.class, () -> b.reserve(20, () -> false, "/spool", "run 1"));
     assertTrue(e.getMessage().contains("/spool") && e.getMessage().contains("run 1")
-        && e.getMessage().contains("gradsweep.spool.max.mb"), e.getMessage());
+        && e.getMessage().contains("spark.gradsweep.spool.max.mb"), e.getMessage());
     b.take(20); // the run's end never waits
     assertEquals(110, b.used());
   }
