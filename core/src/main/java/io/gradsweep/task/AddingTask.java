@@ -77,7 +77,7 @@ public final class AddingTask implements SequenceTask {
 
   @Override
   public SolveRule solveRule() {
-    return new SolveRule("loss", false, 0.01, 1.0 / 6.0, "1/6", "eval MSE");
+    return new SolveRule("loss", false, 0.01, 1.0 / 6.0, "1/6", "MSE");
   }
 
   @Override
