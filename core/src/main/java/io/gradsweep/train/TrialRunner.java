@@ -36,7 +36,10 @@ import org.slf4j.LoggerFactory;
  * <p>Each step: draw a minibatch (from the trial seed), forward and backward pass, measure the gradient's L2 norms
  * (per parameter block, per layer, global), stop as DIVERGED if the loss or the gradient is NaN/Inf, clip, let the
  * optimizer turn the gradient into an update, apply it. Every {@code eval_every} steps the held-out set is
- * evaluated; the trial is SOLVED as soon as its eval loss falls below the solve threshold.
+ * evaluated with the task's metrics ({@link SequenceTask#evaluate}: {@code eval/loss}, and e.g. {@code eval/accuracy});
+ * the trial is SOLVED as soon as the task's solve metric crosses the solve threshold ({@link SolveRule}: eval loss
+ * below it for the adding problem, accuracy at or above it for the classification tasks; tag
+ * {@code gradsweep.solve_metric} names the metric).
  *
  * <p>Step metrics (MLflow keys), aggregated over logging windows of {@link TrialSpec#logWindow()} steps and logged
  * at each window's last step (and at the last step before the trial stops): {@code train/loss} (window mean);
@@ -55,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * over consecutive time steps) plus {@code profile/<series>_decay_rate}, {@code _horizon} and
  * {@code _first_over_last} (see {@link ProfileStats}); the spectral radius and largest singular value of each
  * recurrent gate block ({@code weights/<layer>/R[_gate]_rho|_sigma}); activation health
- * ({@code health/<layer>/...}). The kept profiles go to artifact {@code gradient_profile.csv}.
+ * ({@code health/<layer>/...}). The kept profiles go to artifact {@code gradient_profile.csv}. For a task with
+ * targets at every step (copy) the profile differentiates the loss of the last step alone (one more backward pass,
+ * on profile steps only), and the profile of the training loss itself is the series {@code <layer>/dh_total}.
  */
 public final class TrialRunner {
   private static final Logger LOG = LoggerFactory.getLogger(TrialRunner.class);
