@@ -91,7 +91,10 @@ public final class AblationReport {
         case SUCCESS -> r.solved() ? 1 : 0;
         case HORIZON -> {
           Double t = Levels.number(String.valueOf(r.param("seq_len")));
-          yield r.horizon() >= 0 && t != null && t > 0 ? r.horizon() / t : Double.NaN;
+          // over the sequence's steps: T for most tasks, T + 20 for copy (its seq_len is the lag)
+          io.gradsweep.task.SequenceTask task = t == null ? null : r.task();
+          double steps = task == null || t == null ? (t == null ? Double.NaN : t) : task.steps(t.intValue());
+          yield r.horizon() >= 0 && steps > 0 ? r.horizon() / steps : Double.NaN;
         }
       };
     }

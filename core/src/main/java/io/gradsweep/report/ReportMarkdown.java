@@ -277,7 +277,8 @@ final class ReportMarkdown {
     for (LengthRow l : r.byLength()) {
       md.append("| ").append(l.network()).append(" | ").append(l.seqLen()).append(" | ")
           .append(num(l.medianDecayRate())).append(" | ").append(num(l.medianHorizon())).append(" | ")
-          .append(pct(l.medianHorizon() / l.seqLen())).append(" |\n");
+          .append(pct(l.medianHorizon() / (r.task() == null ? l.seqLen() : r.task().steps(l.seqLen()))))
+          .append(" |\n");
     }
     md.append("\nr < 1: ||dL/dh_t|| shrinks by r per step back from the loss (vanishing); r > 1: it grows "
         + "(exploding). A horizon below T means the earliest inputs get (almost) no gradient.\n\n");
