@@ -23,8 +23,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *       {@link #minSeqLen()}.
  *   <li>{@link #expectedBaselineLoss(int)} is the expectation of {@link #baselineLoss} over batches, in closed form;
  *       {@link SolveRule#baseline()} of {@link #solveRule()} is the expectation of {@link #baselineSolveValue}.
- *   <li>{@link #evaluate} returns the loss the network is trained on under key {@code loss}, and the
- *       {@link SolveRule#metric()}; on the trivial baseline's own output it gives the baseline's values.
+ *   <li>{@link #evaluate} returns the loss the network is trained on under key {@code loss} (first), and the
+ *       {@link SolveRule#metric()}; a perfect output solves the task, a constant one does not; every key has its
+ *       {@code eval/} and {@code final/eval_} metric spelled in {@code tracking.Names}.
  *   <li>{@link #configure} with the defaults of {@link #options()} gives an equal task.
  * </ul>
  * Implementations are immutable and thread-safe; the registry hands out shared instances (with default options).
