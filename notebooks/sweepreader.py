@@ -68,6 +68,7 @@ SUPERSEDED_TAG = TAGS["SUPERSEDED"]
 PARENT_TAG = TAGS["PARENT_RUN_ID"]
 RUN_NAME_TAG = TAGS["RUN_NAME"]
 TRIAL_ID_TAG = TAGS["TRIAL_ID"]
+SOLVE_METRIC_TAG = TAGS["SOLVE_METRIC"]
 TRIALS_TAG = TAGS["TRIALS"]
 
 FINAL_PREFIX = PREFIXES["FINAL"]
@@ -96,7 +97,8 @@ MINUS_ONE_IS_NONE = tuple(_final(n) for n in ("STEPS_TO_SOLVE", "DIVERGED_AT_STE
 PARAM_ORDER = ("task", "seq_len", "cell", "activation", "layers", "hidden", "init", "clip", "tbptt", "optimizer", "lr",
                "batch_size", "seed", "max_steps", "eval_every", "profile_every", "solve_threshold", "eval_size",
                "eval_seed")
-FINAL_ORDER = tuple(_final(n) for n in ("EVAL_LOSS", "BASELINE_LOSS", "EVAL_LOSS_OVER_BASELINE", "STEPS_TO_SOLVE",
+FINAL_ORDER = tuple(_final(n) for n in ("EVAL_LOSS", "BASELINE_LOSS", "EVAL_LOSS_OVER_BASELINE", "SOLVE_METRIC",
+                                         "BASELINE_SOLVE_METRIC", "STEPS_TO_SOLVE",
                                          "DIVERGED_AT_STEP", "STEPS", "MAX_GRAD_NORM", "CLIP_RATE", "DECAY_RATE",
                                          "HORIZON", "WALL_SECONDS"))
 
@@ -258,8 +260,11 @@ def load_trials(sweep: Sweep, include_superseded: bool = False) -> pd.DataFrame:
     Columns: ``trial`` (run name, e.g. ``lstm T60 h32 adam 0.003 s1``), ``network`` (``rnn-tanh``, ``lstm``, ...),
     ``status`` (tag gradsweep.status: SOLVED, NOT_SOLVED, DIVERGED, FAILED; RUNNING while a trial runs), every
     trial param (numbers as numbers; ``activation`` is ``-`` for cells without one), every ``final/*`` metric
-    without its prefix (``eval_loss``, ``eval_loss_over_baseline``, ``steps_to_solve``, ...; NaN when absent, and
-    NaN instead of -1 for steps_to_solve, diverged_at_step and horizon), ``run_status``, ``run_id``, ``trial_id``.
+    without its prefix (``eval_loss``, ``eval_loss_over_baseline``, ``solve_metric`` and ``baseline_solve_metric``
+    (the task's solve metric and its trivial baseline), ``steps_to_solve``, ...; NaN when absent, and NaN instead
+    of -1 for steps_to_solve, diverged_at_step and horizon), ``solve_by`` (tag gradsweep.solve_metric: which
+    metric decides solved, e.g. ``eval/accuracy``; ``eval/loss`` for runs without the tag), ``run_status``,
+    ``run_id``, ``trial_id``.
     Runs of attempts that were cut off (tag gradsweep.superseded) are left out unless ``include_superseded``.
     """
     runs = mlflow.search_runs(experiment_ids=[sweep.experiment_id],
@@ -292,12 +297,38 @@ def load_trials(sweep: Sweep, include_superseded: bool = False) -> pd.DataFrame:
     for name in list(FINAL_ORDER) + sorted(set(finals) - set(FINAL_ORDER)):
         v = finals.get(name, pd.Series(np.nan, runs.index, dtype=float))
         cols[name] = v.where(v >= 0) if name in MINUS_ONE_IS_NONE else v
+    # the metric that decides "solved" (tag gradsweep.solve_metric); runs without the tag judged by the eval loss
+    solve = runs.get(f"tags.{SOLVE_METRIC_TAG}")
+    cols["solve_by"] = (solve if solve is not None else pd.Series(np.nan, runs.index)).fillna(EVAL_LOSS)
     cols["run_status"] = runs["status"]
     cols["run_id"] = runs["run_id"]
     cols["trial_id"] = runs.get(f"tags.{TRIAL_ID_TAG}")
     out = pd.DataFrame(cols)
     order = [c for c in ("seq_len", "cell", "activation") if c in out.columns]
     return out.sort_values(order + ["trial"], kind="stable").reset_index(drop=True)
+
+
+#: What each task's solve metric is called, whether higher is better, and its trivial baseline, for labels.
+TASK_METRICS = {
+    "adding": ("eval MSE", False, "always predict 1"),
+    "copy": ("recall accuracy", True, "memoryless: blanks, then a uniform guess"),
+    "temporal_order": ("accuracy", True, "a uniform guess among the orders"),
+}
+
+
+def task_metric(trials: pd.DataFrame) -> tuple[str, str, bool, str]:
+    """The sweep's solve metric: (metric key, label, higher is better, baseline in words).
+
+    From the trials' tag gradsweep.solve_metric and their ``task`` param; for a sweep of several tasks (or none
+    known) the eval loss. The closed-form baselines: adding 1/6 (MSE); copy 10 ln 8 / (T + 20) (cross-entropy) and
+    recall accuracy 1/8; temporal order ln 4 or ln 8 and accuracy 1/4 or 1/8.
+    """
+    tasks = trials["task"].dropna().unique() if "task" in trials.columns else []
+    keys = trials["solve_by"].dropna().unique() if "solve_by" in trials.columns else []
+    if len(tasks) == 1 and len(keys) == 1 and tasks[0] in TASK_METRICS:
+        label, higher, baseline = TASK_METRICS[tasks[0]]
+        return keys[0], label, higher, baseline
+    return EVAL_LOSS, "eval loss", False, "trivial baseline"
 
 
 def network_colors(trials: pd.DataFrame) -> dict:

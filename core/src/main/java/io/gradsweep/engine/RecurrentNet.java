@@ -10,16 +10,23 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * Stacked recurrent layers and a linear head read at the last time step, trained with mean squared error at that
- * step. All parameters live in one flat vector ([1, n]) and all gradients in another of the same layout, so an
+ * Stacked recurrent layers and a linear {@link Head}: read at the last time step (the default, trained with mean
+ * squared error at that step) or at every step, with MSE or softmax cross-entropy, optionally weighted per target
+ * row by a mask. All parameters live in one flat vector ([1, n]) and all gradients in another of the same layout, so an
  * ND4J updater and the clipping rules act on them directly.
  *
  * <p>Inputs are time-major and flattened: {@code x} is [T*B, inputSize] with row {@code t*B + i} = step t of
- * example i; targets are [B, outputSize].
+ * example i; targets are [B, outputSize] for a last-step head, [T*B, outputSize] (time-major) for an every-step head.
  *
- * <p>Truncation window k (0 = none): the loss sits at the last step only, and gradients flow back at most k steps
- * from it, i.e. through steps T-k..T-1. The forward pass still runs over the whole sequence, so the state that
- * enters the window is the true state; it is treated as a constant. One parameter update per minibatch.
+ * <p>Truncation window k (0 = none): gradients flow back only through steps T-k..T-1. With a last-step head the loss
+ * sits at the last step and its gradient reaches back at most k steps. With an every-step head the losses at steps
+ * T-k..T-1 contribute to the gradient (each back through the steps from its own to T-k) and the losses at
+ * earlier steps contribute nothing (the reported loss still averages over every step). The forward pass still runs
+ * over the whole sequence, so the state that enters the window is the true state; it is treated as a constant. One
+ * parameter update per minibatch.
+ *
+ * <p>The last-step MSE head without a mask keeps its own path (the adding problem's step is not slowed by the
+ * general one, which computes the loss and its gradient in Java in double precision).
  *
  * <p>Not thread-safe: one network per thread.
  */
@@ -105,23 +112,38 @@ public final class RecurrentNet {
     return Collections.unmodifiableList(layers);
   }
 
-  /** Predictions [B, outputSize] for a batch. */
+  /**
+   * Outputs of the head for a batch: [B, outputSize] for a last-step head, [T*B, outputSize] for an every-step one;
+   * values for MSE, logits (before the softmax) for cross-entropy.
+   */
   public INDArray predict(INDArray x, int steps, int batch) {
     INDArray h = x;
     for (RecurrentLayer l : layers) {
       h = l.forward(h, steps, batch);
     }
-    lastHidden = h.get(NDArrayIndex.interval((long) (steps - 1) * batch, (long) steps * batch), NDArrayIndex.all());
-    INDArray y = Nd4j.zeros(dtype, batch, spec.outputSize());
+    boolean every = spec.head().readout() == Head.Readout.EVERY_STEP;
+    lastHidden = every ? h
+        : h.get(NDArrayIndex.interval((long) (steps - 1) * batch, (long) steps * batch), NDArrayIndex.all());
+    INDArray y = Nd4j.zeros(dtype, lastHidden.rows(), spec.outputSize());
     Blas.gemm(lastHidden, headW, y, false, false, 1.0, 0.0);
     y.addiRowVector(headB);
     return y;
   }
 
-  /** Mean squared error of the predictions against {@code y}: mean over examples and outputs. */
+  /** The head's loss of the predictions against {@code y} (MSE: mean over examples and outputs). */
   public double loss(INDArray x, INDArray y, int steps, int batch) {
-    INDArray diff = predict(x, steps, batch).subi(y);
-    return diff.mul(diff).meanNumber().doubleValue();
+    return loss(x, y, null, steps, batch);
+  }
+
+  /** The head's loss with target rows weighted by {@code mask} (null = all 1), see {@link Head#loss}. */
+  public double loss(INDArray x, INDArray y, double[] mask, int steps, int batch) {
+    if (mask == null && spec.head().equals(Head.LAST_STEP_MSE)) {
+      INDArray diff = predict(x, steps, batch).subi(y);
+      return diff.mul(diff).meanNumber().doubleValue();
+    }
+    INDArray z = predict(x, steps, batch);
+    checkTargets(y, z);
+    return spec.head().loss(doubles(z), doubles(y), mask, (int) z.rows(), spec.outputSize(), null);
   }
 
   /**
@@ -140,8 +162,21 @@ public final class RecurrentNet {
    * zero.
    */
   public double computeGradient(INDArray x, INDArray y, int steps, int batch, int window, boolean inputGradient) {
+    return computeGradient(x, y, null, steps, batch, window, inputGradient);
+  }
+
+  /**
+   * As {@link #computeGradient(INDArray, INDArray, int, int, int, boolean)}, with the target rows weighted by
+   * {@code mask} (one weight >= 0 per row of {@code y}, null = all 1): the loss is sum_r w_r l_r / sum_r w_r
+   * ({@link Head#loss}); a row of weight 0 adds nothing to the loss or the gradient.
+   */
+  public double computeGradient(INDArray x, INDArray y, double[] mask, int steps, int batch, int window,
+      boolean inputGradient) {
     if (window < 0 || window > steps) {
       throw new IllegalArgumentException("window " + window + " outside 0.." + steps);
+    }
+    if (mask != null || !spec.head().equals(Head.LAST_STEP_MSE)) {
+      return headGradient(x, y, mask, steps, batch, window, inputGradient);
     }
     INDArray diff = predict(x, steps, batch).subi(y);
     double loss = diff.mul(diff).meanNumber().doubleValue();
@@ -152,13 +187,51 @@ public final class RecurrentNet {
     INDArray lastRows = dOut.get(NDArrayIndex.interval((long) (steps - 1) * batch, (long) steps * batch),
         NDArrayIndex.all());
     Blas.gemm(dy, headW, lastRows, false, true, 1.0, 0.0);
+    backward(dOut, steps, window, inputGradient);
+    return loss;
+  }
+
+  /** The general head: loss and dLoss/dz in Java (double), then the same backward pass. */
+  private double headGradient(INDArray x, INDArray y, double[] mask, int steps, int batch, int window,
+      boolean inputGradient) {
+    INDArray z = predict(x, steps, batch);
+    checkTargets(y, z);
+    int rows = (int) z.rows();
+    int k = spec.outputSize();
+    double[] dz = new double[rows * k];
+    double loss = spec.head().loss(doubles(z), doubles(y), mask, rows, k, dz);
+    INDArray dy = Nd4j.create(dz, new long[] {rows, k}, DataType.DOUBLE);
+    if (dtype != DataType.DOUBLE) {
+      dy = dy.castTo(dtype);
+    }
+    Blas.gemm(lastHidden, dy, headDw, true, false, 1.0, 0.0);
+    headDb.assign(dy.sum(true, 0));
+    INDArray dOut = Nd4j.zeros(dtype, (long) steps * batch, spec.hidden());
+    INDArray target = rows == steps * batch ? dOut
+        : dOut.get(NDArrayIndex.interval((long) (steps - 1) * batch, (long) steps * batch), NDArrayIndex.all());
+    Blas.gemm(dy, headW, target, false, true, 1.0, 0.0);
+    backward(dOut, steps, window, inputGradient);
+    return loss;
+  }
+
+  private void backward(INDArray dOut, int steps, int window, boolean inputGradient) {
     int first = window == 0 ? 0 : steps - window;
     for (int l = layers.size() - 1; l >= 0; l--) {
       layers.get(l).setInputGradientWanted(l > 0 || inputGradient);
       dOut = layers.get(l).backward(dOut, first);
     }
     lastInputGradient = dOut;
-    return loss;
+  }
+
+  private void checkTargets(INDArray y, INDArray z) {
+    if (y.rank() != 2 || y.rows() != z.rows() || y.columns() != z.columns()) {
+      throw new IllegalArgumentException("targets must be " + java.util.Arrays.toString(z.shape()) + " for a "
+          + spec.head().readout() + " head, got " + java.util.Arrays.toString(y.shape()));
+    }
+  }
+
+  private static double[] doubles(INDArray a) {
+    return a.castTo(DataType.DOUBLE).dup('c').data().asDouble();
   }
 
   /** dL/dx of the last {@link #computeGradient} call, [T*B, inputSize]. */

@@ -91,7 +91,10 @@ public final class AblationReport {
         case SUCCESS -> r.solved() ? 1 : 0;
         case HORIZON -> {
           Double t = Levels.number(String.valueOf(r.param("seq_len")));
-          yield r.horizon() >= 0 && t != null && t > 0 ? r.horizon() / t : Double.NaN;
+          // over the sequence's steps: T for most tasks, T + 20 for copy (its seq_len is the lag)
+          io.gradsweep.task.SequenceTask task = t == null ? null : r.task();
+          double steps = task == null || t == null ? (t == null ? Double.NaN : t) : task.steps(t.intValue());
+          yield r.horizon() >= 0 && steps > 0 ? r.horizon() / steps : Double.NaN;
         }
       };
     }
@@ -125,7 +128,7 @@ public final class AblationReport {
   /** One network at one sequence length. Medians skip missing values; NaN when there are none. */
   public record LengthRow(String network, int seqLen, int trials, int failed, int solved, int diverged,
       double successRate, double medianStepsToSolve, double medianEvalLoss, double medianBaseline,
-      double medianDecayRate, double medianHorizon) {}
+      double medianDecayRate, double medianHorizon, double medianSolveValue, double medianBaselineSolve) {}
 
   /** A cell of a two-way table of rates: {@code events} of {@code trials} (trials with an outcome). */
   public record RateCell(String row, String column, int trials, int events, double rate, double medianMaxGradNorm,
@@ -348,7 +351,8 @@ public final class AblationReport {
           ok.isEmpty() ? Double.NaN : (double) solved / ok.size(),
           median(ok, r -> r.solved() ? r.stepsToSolve() : Double.NaN),
           median(ok, TrialRow::finalEvalLoss), median(ok, TrialRow::baselineLoss),
-          median(ok, TrialRow::decayRate), median(ok, r -> r.horizon() >= 0 ? r.horizon() : Double.NaN)));
+          median(ok, TrialRow::decayRate), median(ok, r -> r.horizon() >= 0 ? r.horizon() : Double.NaN),
+          median(ok, TrialRow::finalSolveValue), median(ok, TrialRow::baselineSolveValue)));
     }));
     return out;
   }
@@ -443,16 +447,32 @@ public final class AblationReport {
     return seeds;
   }
 
+  /**
+   * The task every row shares, with its options, or null when the rows are of several tasks (or of one not
+   * registered here): the report then speaks of the eval loss only.
+   */
+  io.gradsweep.task.SequenceTask task() {
+    List<io.gradsweep.task.SequenceTask> tasks = rows.stream().map(TrialRow::task).distinct().toList();
+    return tasks.size() == 1 ? tasks.get(0) : null;
+  }
+
+  /** The solve rule of {@link #task()} when it judges by a metric other than the eval loss, else null. */
+  io.gradsweep.task.SolveRule ownSolveRule() {
+    io.gradsweep.task.SequenceTask t = task();
+    return t == null || t.solveRule().metric().equals("loss") ? null : t.solveRule();
+  }
+
   byte[] byLengthCsv() {
     StringBuilder sb = new StringBuilder();
     Csv.row(sb, List.of("network", "seq_len", "trials", "failed", "solved", "diverged", "success_rate",
         "median_steps_to_solve", "median_final_eval_loss", "median_baseline_loss", "median_decay_rate",
-        "median_horizon"));
+        "median_horizon", "median_final_solve_value", "median_baseline_solve_value"));
     for (LengthRow r : byLength) {
       Csv.row(sb, List.of(r.network(), Integer.toString(r.seqLen()), Integer.toString(r.trials()),
           Integer.toString(r.failed()), Integer.toString(r.solved()), Integer.toString(r.diverged()),
           csvNum(r.successRate()), csvNum(r.medianStepsToSolve()), csvNum(r.medianEvalLoss()),
-          csvNum(r.medianBaseline()), csvNum(r.medianDecayRate()), csvNum(r.medianHorizon())));
+          csvNum(r.medianBaseline()), csvNum(r.medianDecayRate()), csvNum(r.medianHorizon()),
+          csvNum(r.medianSolveValue()), csvNum(r.medianBaselineSolve())));
     }
     return sb.toString().getBytes(StandardCharsets.UTF_8);
   }

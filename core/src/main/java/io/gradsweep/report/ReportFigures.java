@@ -73,19 +73,39 @@ final class ReportFigures {
     });
     double baseline = Stats.median(report.byLength().stream().mapToDouble(LengthRow::medianBaseline).toArray());
     double threshold = threshold();
-    if (Double.isFinite(baseline)) {
-      boolean adding = report.rows().stream().allMatch(r -> "adding".equals(r.param("task")));
-      loss.add(Line.horizontal("trivial baseline" + (adding ? " (always predict 1)" : "") + ": "
-          + ReportMarkdown.num(baseline), baseline));
-    }
-    if (Double.isFinite(threshold)) {
-      loss.add(Line.horizontal("solve threshold: " + ReportMarkdown.num(threshold), threshold));
-    }
+    io.gradsweep.task.SequenceTask task = report.task();
+    io.gradsweep.task.SolveRule rule = report.ownSolveRule();
+    String described = task == null || task.baselineDescription().equals("trivial baseline") ? ""
+        : " (" + task.baselineDescription() + ")";
+    Panel last;
     String t = "sequence length T";
+    if (rule == null) {
+      if (Double.isFinite(baseline)) {
+        loss.add(Line.horizontal("trivial baseline" + described + ": " + ReportMarkdown.num(baseline), baseline));
+      }
+      if (Double.isFinite(threshold)) {
+        loss.add(Line.horizontal("solve threshold: " + ReportMarkdown.num(threshold), threshold));
+      }
+      boolean mse = task == null || task.loss() == io.gradsweep.task.SequenceTask.Loss.MSE;
+      last = new Panel("Median final eval loss", t, (mse ? "eval MSE" : "eval cross-entropy") + "  (log scale)", loss,
+          null, false, true);
+    } else {
+      List<Line> metric = new ArrayList<>();
+      byNet.forEach((net, rs) -> metric.add(line(net, rs, LengthRow::medianSolveValue)));
+      double base = Stats.median(report.byLength().stream().mapToDouble(LengthRow::medianBaselineSolve).toArray());
+      if (Double.isFinite(base)) {
+        metric.add(Line.horizontal("trivial baseline" + described + ": " + ReportMarkdown.num(base), base));
+      }
+      if (Double.isFinite(threshold)) {
+        metric.add(Line.horizontal("solve threshold: " + ReportMarkdown.num(threshold), threshold));
+      }
+      last = new Panel("Median final " + rule.what(), t, rule.what() + " on held-out sequences", metric, null, true,
+          false);
+    }
     List<Panel> panels = List.of(
         new Panel("Success rate", t, "trials solved", success, null, true, false),
         new Panel("Median steps to solve (solved trials)", t, "training steps", steps, null, false, false),
-        new Panel("Median final eval loss", t, "eval MSE  (log scale)", loss, null, false, true));
+        last);
     return ReportCharts.figure("How long a dependency each network learns: " + report.sweep(),
         join(pooledOver(List.of(Levels.NETWORK, "seq_len")), "steps to solve: no point where no trial solved"),
         panels, 3);

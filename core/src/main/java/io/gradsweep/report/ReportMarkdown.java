@@ -57,9 +57,11 @@ final class ReportMarkdown {
     effectsSection(md, r, figures);
 
     md.append("## Method\n\n");
-    md.append("- **Success**: a trial is solved when its eval loss falls below `solve_threshold` within `max_steps`"
-        + "; NOT_SOLVED and DIVERGED trials count as not solved. FAILED trials (errors, not training outcomes) "
-        + "are left out of every rate and average.\n");
+    io.gradsweep.task.SolveRule rule = r.ownSolveRule();
+    md.append(rule == null ? "- **Success**: a trial is solved when its eval loss falls below `solve_threshold` "
+        + "within `max_steps`" : "- **Success**: a trial is solved when its " + rule.what() + " on the held-out "
+        + "sequences reaches `solve_threshold` within `max_steps`").append("; NOT_SOLVED and DIVERGED trials count as "
+        + "not solved. FAILED trials (errors, not training outcomes) are left out of every rate and average.\n");
     md.append("- **Medians** (steps to solve, eval loss, decay rate, horizon) are over the trials that have the "
         + "value: steps to solve over solved trials only; eval loss over trials that did not diverge.\n");
     md.append("- **Gradient horizon** and **decay rate** come from the top layer's last gradient profile "
@@ -125,13 +127,28 @@ final class ReportMarkdown {
     }
     String threshold = firstParam(rows, "solve_threshold");
     String budget = firstParam(rows, "max_steps");
-    if (threshold != null) {
+    io.gradsweep.task.SequenceTask task = r.task();
+    io.gradsweep.task.SolveRule rule = r.ownSolveRule();
+    if (threshold != null && rule != null) {
+      sb.append("\nSolved = ").append(rule.what()).append(" at or above ").append(threshold)
+          .append(budget == null ? "" : " within " + budget + " steps");
+      double baseline = Stats.median(rows.stream().mapToDouble(TrialRow::baselineSolveValue).toArray());
+      double baselineLoss = Stats.median(rows.stream().mapToDouble(TrialRow::baselineLoss).toArray());
+      if (Double.isFinite(baseline)) {
+        sb.append("; the trivial baseline (").append(task.baselineDescription()).append(") scores ")
+            .append(rule.what()).append(' ').append(num(baseline)).append(" (").append(rule.baselineText())
+            .append(" expected), eval loss ").append(num(baselineLoss)).append(" (").append(task.baselineText())
+            .append(")");
+      }
+      sb.append(".");
+    } else if (threshold != null) {
       sb.append("\nSolved = eval loss below ").append(threshold)
           .append(budget == null ? "" : " within " + budget + " steps");
       double baseline = Stats.median(rows.stream().mapToDouble(TrialRow::baselineLoss).toArray());
       if (Double.isFinite(baseline)) {
         sb.append("; the trivial baseline")
-            .append("adding".equals(firstParam(rows, "task")) ? " (always predict 1)" : "")
+            .append(task != null && !task.baselineDescription().equals("trivial baseline")
+                ? " (" + task.baselineDescription() + ")" : "")
             .append(" scores ").append(num(baseline));
       }
       sb.append(".");
@@ -192,14 +209,21 @@ final class ReportMarkdown {
     if (!figures.contains(AblationReport.BY_LENGTH_PNG)) {
       md.append("(One sequence length in this sweep: no curve over T.)\n\n");
     }
+    io.gradsweep.task.SolveRule rule = r.ownSolveRule();
     md.append("| network | T | trials | solved | diverged | success | median steps to solve | median eval loss | "
-        + "loss / baseline |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        + "loss / baseline |").append(rule == null ? "" : " median " + rule.what() + " (baseline " + rule.baselineText()
+            + ") |")
+        .append("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|").append(rule == null ? "" : "---:|").append("\n");
     for (LengthRow l : r.byLength()) {
       md.append("| ").append(l.network()).append(" | ").append(l.seqLen()).append(" | ").append(l.trials())
           .append(l.failed() > 0 ? " (+" + l.failed() + " failed)" : "").append(" | ").append(l.solved())
           .append(" | ").append(l.diverged()).append(" | ").append(pct(l.successRate())).append(" | ")
           .append(num(l.medianStepsToSolve())).append(" | ").append(num(l.medianEvalLoss())).append(" | ")
-          .append(num(l.medianEvalLoss() / l.medianBaseline())).append(" |\n");
+          .append(num(l.medianEvalLoss() / l.medianBaseline())).append(" |");
+      if (rule != null) {
+        md.append(' ').append(num(l.medianSolveValue())).append(" |");
+      }
+      md.append('\n');
     }
     md.append("\nLongest T solved by at least half the trials: ");
     List<String> longest = new ArrayList<>();
@@ -253,7 +277,8 @@ final class ReportMarkdown {
     for (LengthRow l : r.byLength()) {
       md.append("| ").append(l.network()).append(" | ").append(l.seqLen()).append(" | ")
           .append(num(l.medianDecayRate())).append(" | ").append(num(l.medianHorizon())).append(" | ")
-          .append(pct(l.medianHorizon() / l.seqLen())).append(" |\n");
+          .append(pct(l.medianHorizon() / (r.task() == null ? l.seqLen() : r.task().steps(l.seqLen()))))
+          .append(" |\n");
     }
     md.append("\nr < 1: ||dL/dh_t|| shrinks by r per step back from the loss (vanishing); r > 1: it grows "
         + "(exploding). A horizon below T means the earliest inputs get (almost) no gradient.\n\n");

@@ -1,6 +1,9 @@
 package io.gradsweep.report;
 
 import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.task.SequenceTask;
+import io.gradsweep.task.SequenceTasks;
+import io.gradsweep.task.SolveRule;
 import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.train.TrialResult;
 import io.gradsweep.train.TrialStatus;
@@ -38,10 +41,22 @@ import java.util.Objects;
  * @param horizon steps back from the loss with ||dL/dh_t|| at or above 1e-3 of its value at the loss (1..T)
  * @param wallSeconds wall time of the trial
  * @param runId the trial's run in the tracking backend, or null
+ * @param finalSolveValue the last value of the task's solve metric ({@link #solveRule()}; the eval loss for the
+ *     adding problem, an accuracy for the classification tasks)
+ * @param baselineSolveValue the trivial baseline's value of the solve metric on the same eval set
  */
 public record TrialRow(int trial, String trialId, String name, Map<String, String> params, TrialStatus status,
     int steps, int stepsToSolve, int divergedAtStep, double finalEvalLoss, double baselineLoss, double maxGradNorm,
-    double clipRate, double decayRate, int horizon, double wallSeconds, String runId) {
+    double clipRate, double decayRate, int horizon, double wallSeconds, String runId, double finalSolveValue,
+    double baselineSolveValue) {
+
+  /** A row whose solve metric is its eval loss (the adding problem, and runs of versions before solve metrics). */
+  public TrialRow(int trial, String trialId, String name, Map<String, String> params, TrialStatus status,
+      int steps, int stepsToSolve, int divergedAtStep, double finalEvalLoss, double baselineLoss, double maxGradNorm,
+      double clipRate, double decayRate, int horizon, double wallSeconds, String runId) {
+    this(trial, trialId, name, params, status, steps, stepsToSolve, divergedAtStep, finalEvalLoss, baselineLoss,
+        maxGradNorm, clipRate, decayRate, horizon, wallSeconds, runId, finalEvalLoss, baselineLoss);
+  }
 
   /** The parameter keys of every trial, in the order {@link TrialSpec#params()} gives them. */
   public static final List<String> PARAM_KEYS = List.of("task", "seq_len", "cell", "activation", "clip", "tbptt",
@@ -61,7 +76,7 @@ public record TrialRow(int trial, String trialId, String name, Map<String, Strin
     }
     return new TrialRow(trial, spec.id(), spec.displayName(), spec.params(), r.status(), r.steps(),
         r.stepsToSolve(), r.divergedAtStep(), r.finalEvalLoss(), r.baselineLoss(), r.maxGradNorm(), r.clipRate(),
-        r.decayRate(), r.horizon(), r.wallSeconds(), r.runId());
+        r.decayRate(), r.horizon(), r.wallSeconds(), r.runId(), r.finalSolveValue(), r.baselineSolveValue());
   }
 
   /**
@@ -77,11 +92,15 @@ public record TrialRow(int trial, String trialId, String name, Map<String, Strin
       return failed(trial, id, run.runName(), run.params(), run.runId());
     }
     Map<String, Double> m = run.metrics();
+    // runs of versions before the solve metric: the eval loss was the solve metric
+    boolean own = run.tags().containsKey(Names.Tag.SOLVE_METRIC);
     return new TrialRow(trial, id, run.runName(), run.params(), status, intMetric(m, Metric.FINAL_STEPS),
         intMetric(m, Metric.FINAL_STEPS_TO_SOLVE), intMetric(m, Metric.FINAL_DIVERGED_AT_STEP),
         metric(m, Metric.FINAL_EVAL_LOSS), metric(m, Metric.FINAL_BASELINE_LOSS), metric(m, Metric.FINAL_MAX_GRAD_NORM),
         metric(m, Metric.FINAL_CLIP_RATE), metric(m, Metric.FINAL_DECAY_RATE), intMetric(m, Metric.FINAL_HORIZON),
-        metric(m, Metric.FINAL_WALL_SECONDS), run.runId());
+        metric(m, Metric.FINAL_WALL_SECONDS), run.runId(),
+        metric(m, own ? Metric.FINAL_SOLVE_METRIC : Metric.FINAL_EVAL_LOSS),
+        metric(m, own ? Metric.FINAL_BASELINE_SOLVE_METRIC : Metric.FINAL_BASELINE_LOSS));
   }
 
   /** A trial that has no run at all (Spark could not run it): FAILED, parameters only. */
@@ -91,13 +110,42 @@ public record TrialRow(int trial, String trialId, String name, Map<String, Strin
 
   private static TrialRow failed(int trial, String id, String name, Map<String, String> params, String runId) {
     return new TrialRow(trial, id, name, params, TrialStatus.FAILED, -1, -1, -1, Double.NaN, Double.NaN, Double.NaN,
-        Double.NaN, Double.NaN, -1, Double.NaN, runId);
+        Double.NaN, Double.NaN, -1, Double.NaN, runId, Double.NaN, Double.NaN);
   }
 
   /** This row with another plan position. */
   public TrialRow withTrial(int position) {
     return new TrialRow(position, trialId, name, params, status, steps, stepsToSolve, divergedAtStep, finalEvalLoss,
-        baselineLoss, maxGradNorm, clipRate, decayRate, horizon, wallSeconds, runId);
+        baselineLoss, maxGradNorm, clipRate, decayRate, horizon, wallSeconds, runId, finalSolveValue,
+        baselineSolveValue);
+  }
+
+  /**
+   * The solve rule of the row's task, from its params ({@code task} and {@code task.<option>}); null when the task is
+   * not registered here or its options are not (a row of another version).
+   */
+  public SolveRule solveRule() {
+    SequenceTask t = task();
+    return t == null ? null : t.solveRule();
+  }
+
+  /** The row's task with its options, from its params; null when unknown here. */
+  public SequenceTask task() {
+    String name = params.get("task");
+    if (name == null) {
+      return null;
+    }
+    Map<String, String> options = new LinkedHashMap<>();
+    params.forEach((k, v) -> {
+      if (k.startsWith("task.")) {
+        options.put(k.substring("task.".length()), v);
+      }
+    });
+    try {
+      return SequenceTasks.configured(name, options);
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   /** A parameter's value as logged, or null. */

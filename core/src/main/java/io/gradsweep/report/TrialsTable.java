@@ -122,6 +122,13 @@ public final class TrialsTable {
         r -> num(r.baselineLoss())));
     c.add(new Column("loss_over_baseline", "DOUBLE", "final_eval_loss / baseline_loss",
         r -> num(r.lossOverBaseline())));
+    c.add(new Column("solve_metric", "STRING", "the metric that decides solved (tag " + Names.Tag.SOLVE_METRIC
+        + "), e.g. eval/loss (adding: below solve_threshold), eval/accuracy, eval/recall_accuracy (at or above it)",
+        r -> r.solveRule() == null ? null : Names.evalMetric(r.solveRule().metric())));
+    c.add(new Column("final_solve_value", "DOUBLE", "last value of the solve metric (" + Names.Metric.FINAL_SOLVE_METRIC
+        + ")", r -> num(r.finalSolveValue())));
+    c.add(new Column("baseline_solve_value", "DOUBLE", "the trivial baseline's value of the solve metric on the same "
+        + "eval set", r -> num(r.baselineSolveValue())));
     c.add(new Column("max_grad_norm", "DOUBLE", "largest global gradient norm before clipping",
         r -> num(r.maxGradNorm())));
     c.add(new Column("clip_rate", "DOUBLE", "fraction of steps where clipping acted", r -> num(r.clipRate())));

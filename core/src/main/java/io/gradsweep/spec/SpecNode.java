@@ -149,6 +149,36 @@ final class SpecNode {
   }
 
   /**
+   * The value node of {@code key} when this node is a mapping that has it as a plain string key, else null; no
+   * other key is checked (for reading one key before knowing which others are allowed).
+   */
+  SpecNode peek(String key) {
+    if (node instanceof MappingNode m) {
+      for (NodeTuple t : m.getValue()) {
+        SpecNode k = new SpecNode(source, path, t.getKeyNode());
+        if (k.is(Tag.STR) && k.text().equals(key)) {
+          return new SpecNode(source, keyPath(key), t.getValueNode());
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The plain string keys of this node when it is a mapping, in file order; empty otherwise. */
+  List<String> keys() {
+    List<String> out = new java.util.ArrayList<>();
+    if (node instanceof MappingNode m) {
+      for (NodeTuple t : m.getValue()) {
+        SpecNode k = new SpecNode(source, path, t.getKeyNode());
+        if (k.is(Tag.STR)) {
+          out.add(k.text());
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
    * The elements of a list, each with its indexed path ({@code grid.hidden[1]}). A single value where a list is
    * expected counts as a one-element list (and keeps this node's path). An empty list fails.
    *

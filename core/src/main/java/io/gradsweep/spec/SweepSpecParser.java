@@ -3,6 +3,8 @@ package io.gradsweep.spec;
 import io.gradsweep.spec.GridBlock.AxisValues;
 import io.gradsweep.task.SequenceTask;
 import io.gradsweep.task.SequenceTasks;
+import io.gradsweep.task.SolveRule;
+import io.gradsweep.task.TaskOption;
 import io.gradsweep.util.Canon;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -97,7 +99,8 @@ public final class SweepSpecParser {
     String strategy = optional(search, "strategy", DEFAULT_STRATEGY, n -> n.word(strategyWords));
     int maxTrials = optional(search, "max_trials", 10_000, n -> n.integer(1, MAX_TRIALS_LIMIT));
 
-    Grid grid = readGrid(doc, top);
+    SequenceTask kind = SequenceTasks.configured(template.task(), template.taskOptions());
+    Grid grid = readGrid(doc, top, kind);
     SearchSpace space = new SearchSpace(template, grid.blocks(), maxTrials);
     return new ParsedSweep(source, template.sweepName(), template.experiment(), yamlText, strategy, space,
         sweepParams(template, strategy, maxTrials, grid));
@@ -112,29 +115,69 @@ public final class SweepSpecParser {
     String experiment = readExperiment(required(doc, top, "experiment", "experiment: my-experiment"));
 
     SpecNode taskNode = required(doc, top, "task", "task: {name: adding}");
-    Map<String, SpecNode> task = taskNode.mapping("task", TASK_KEYS);
-    SequenceTask kind = SequenceTasks.byName(required(taskNode, task, "name", "name: adding")
-        .word(SequenceTasks.names()));
+    SequenceTask kind = readTask(taskNode);
+    Map<String, SpecNode> task = taskNode.mapping("task (" + kind.name() + ")", taskKeys(kind));
     int evalSize = optional(task, "eval_size", 1000, n -> n.integer(1, 100_000));
     long evalSeed = optional(task, "eval_seed", 12345L, n -> n.integer(0L, Long.MAX_VALUE));
+    Map<String, String> options = new LinkedHashMap<>();
+    for (TaskOption o : kind.options()) {
+      options.put(o.key(), Integer.toString(optional(task, o.key(), o.defaultValue(), n -> n.integer(o.min(),
+          o.max()))));
+    }
+    kind = kind.configure(options);
+    SolveRule rule = kind.solveRule();
+    String taskName = kind.name();
 
     SpecNode trainingNode = required(doc, top, "training", "training: {max_steps: 1000}");
     Map<String, SpecNode> training = trainingNode.mapping("training", TRAINING_KEYS);
     int batchSize = optional(training, "batch_size", 32, n -> n.integer(1, 4096));
     int maxSteps = required(trainingNode, training, "max_steps", "max_steps: 1000").integer(1, 10_000_000);
     int evalEvery = optional(training, "eval_every", Math.min(50, maxSteps), n -> readEvalEvery(n, maxSteps));
-    double solveThreshold = optional(training, "solve_threshold", 0.01, n -> n.number("a number 0 < x < "
-        + kind.baselineText() + " (below the " + kind.name() + " task's trivial-baseline MSE)",
-        x -> x > 0 && x < kind.expectedBaselineLoss()));
+    double solveThreshold = optional(training, "solve_threshold", rule.defaultThreshold(),
+        n -> n.number(rule.allowedThresholds(taskName), rule::validThreshold));
     int profileEvery = optional(training, "profile_every", evalEvery, n -> n.integer(1, 10_000_000));
     int logPoints = optional(training, "log_points", TrialSpec.DEFAULT_LOG_POINTS,
         n -> n.integer(1, TrialSpec.MAX_LOG_POINTS));
     return new TrialTemplate(experiment, name, kind.name(), evalSize, evalSeed, batchSize, maxSteps, evalEvery,
-        solveThreshold, profileEvery, logPoints);
+        solveThreshold, profileEvery, logPoints, options);
+  }
+
+  /**
+   * The task named by {@code task.name}, read before the other keys of {@code task} (which keys are allowed depends
+   * on the task). A key that is an option of another task fails naming that task.
+   */
+  private static SequenceTask readTask(SpecNode taskNode) {
+    SpecNode nameNode = taskNode.peek("name");
+    if (nameNode == null) {
+      Map<String, SpecNode> task = taskNode.mapping("task", TASK_KEYS);
+      required(taskNode, task, "name", "name: adding");
+    }
+    SequenceTask kind = SequenceTasks.byName(nameNode.word(SequenceTasks.names()));
+    List<String> allowed = taskKeys(kind);
+    for (String key : taskNode.keys()) {
+      if (allowed.contains(key)) {
+        continue;
+      }
+      List<String> owners = SequenceTasks.all().stream().filter(t -> t.options().stream()
+          .anyMatch(o -> o.key().equals(key))).map(SequenceTask::name).toList();
+      if (!owners.isEmpty()) {
+        throw new SpecException(taskNode.keyPath(key), "key \"" + key + "\" is an option of task "
+            + String.join(", ", owners) + ", not of task " + kind.name() + "; the keys of task " + kind.name()
+            + ": " + String.join(", ", allowed) + taskNode.peek(key).where());
+      }
+    }
+    return kind;
+  }
+
+  /** The keys of the {@code task} mapping for this task: the common ones and its options. */
+  static List<String> taskKeys(SequenceTask kind) {
+    List<String> keys = new ArrayList<>(TASK_KEYS);
+    kind.options().forEach(o -> keys.add(o.key()));
+    return keys;
   }
 
   /** grid and variants: the grid alone, or each variant over the grid. */
-  private static Grid readGrid(SpecNode doc, Map<String, SpecNode> top) {
+  private static Grid readGrid(SpecNode doc, Map<String, SpecNode> top, SequenceTask task) {
     SpecNode gridNode = top.get("grid");
     SpecNode variantsNode = top.get("variants");
     if (gridNode == null && variantsNode == null) {
@@ -144,12 +187,12 @@ public final class SweepSpecParser {
     List<Map<Axis, AxisValues>> variants = new ArrayList<>();
     List<GridBlock> blocks = new ArrayList<>();
     if (variantsNode == null) {
-      blocks.add(block(gridNode, "grid", grid, Map.of(), false));
+      blocks.add(block(gridNode, "grid", grid, Map.of(), false, task));
     } else {
       for (SpecNode v : variantsNode.items("mappings of axes, e.g. {cell: [lstm]}")) {
         Map<Axis, AxisValues> own = readAxes(v, v.path());
         variants.add(own);
-        blocks.add(block(v, v.path(), grid, own, true));
+        blocks.add(block(v, v.path(), grid, own, true, task));
       }
     }
     return new Grid(grid, variants, blocks);
@@ -162,6 +205,7 @@ public final class SweepSpecParser {
     params.put("task.name", t.task());
     params.put("task.eval_size", Integer.toString(t.evalSize()));
     params.put("task.eval_seed", Long.toString(t.evalSeed()));
+    new java.util.TreeMap<>(t.taskOptions()).forEach((k, v) -> params.put("task." + k, v));
     params.put("training.batch_size", Integer.toString(t.batchSize()));
     params.put("training.max_steps", Integer.toString(t.maxSteps()));
     params.put("training.eval_every", Integer.toString(t.evalEvery()));
@@ -266,7 +310,7 @@ public final class SweepSpecParser {
    * rules checked.
    */
   private static GridBlock block(SpecNode where, String path, Map<Axis, AxisValues> grid,
-      Map<Axis, AxisValues> own, boolean variant) {
+      Map<Axis, AxisValues> own, boolean variant, SequenceTask task) {
     Map<Axis, AxisValues> axes = new EnumMap<>(Axis.class);
     axes.putAll(grid);
     axes.putAll(own);
@@ -283,6 +327,7 @@ public final class SweepSpecParser {
     String blockName = variant ? "variant " + path : "grid";
     checkActivation(axes.get(Axis.ACTIVATION), axes.get(Axis.CELL), blockName, variant);
     checkTbptt(axes.get(Axis.TBPTT), axes.get(Axis.SEQ_LEN), blockName);
+    checkSeqLen(axes.get(Axis.SEQ_LEN), task);
     return new GridBlock(path, axes);
   }
 
@@ -301,6 +346,17 @@ public final class SweepSpecParser {
             + "; use variants to give activations to " + String.join(", ", Axis.ACTIVATION_CELLS) + " only, e.g. "
             + "variants: [{cell: [" + Axis.ACTIVATION_CELLS.get(0) + "], activation: [tanh, relu]}, {cell: [" + cell
             + "]}]");
+      }
+    }
+  }
+
+  /** Every seq_len must be one the task can fill. */
+  private static void checkSeqLen(AxisValues seqLens, SequenceTask task) {
+    for (int j = 0; j < seqLens.values().size(); j++) {
+      int t = (Integer) seqLens.values().get(j);
+      if (t < task.minSeqLen()) {
+        throw seqLens.nodes().get(j).error("seq_len " + t + " is too short for task " + task.name() + " ("
+            + task.seqLenMeaning() + "); it needs seq_len >= " + task.minSeqLen());
       }
     }
   }

@@ -40,6 +40,9 @@ import java.util.Map;
  * @param logPoints at most this many points per step series (loss, gradient norms, clip share) per trial: the steps
  *     are aggregated over windows of {@code ceil(max_steps / log_points)} steps (mean, and max for norms); a
  *     measurement setting like {@code profileEvery}
+ * @param taskOptions the task-specific keys of the spec's {@code task} mapping, every option of the task with its
+ *     value (the default when not written), as text; empty for a task without options (the adding problem). Logged
+ *     as params {@code task.<key>} after {@code task}, and part of {@link #id()}
  */
 public record TrialSpec(
     String experiment,
@@ -63,13 +66,23 @@ public record TrialSpec(
     int evalEvery,
     double solveThreshold,
     int profileEvery,
-    int logPoints)
+    int logPoints,
+    Map<String, String> taskOptions)
     implements Serializable {
 
   /** Default of {@code training.log_points}. */
   public static final int DEFAULT_LOG_POINTS = 100;
   /** Largest allowed {@code training.log_points}. */
   public static final int MAX_LOG_POINTS = 100_000;
+
+  /** A trial of a task without options. */
+  public TrialSpec(String experiment, String sweepName, String task, int evalSize, long evalSeed, int seqLen,
+      String cell, String activation, ClipSpec clip, int tbptt, String optimizer, double lr, int hidden, int layers,
+      String init, long seed, int batchSize, int maxSteps, int evalEvery, double solveThreshold, int profileEvery,
+      int logPoints) {
+    this(experiment, sweepName, task, evalSize, evalSeed, seqLen, cell, activation, clip, tbptt, optimizer, lr,
+        hidden, layers, init, seed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints, Map.of());
+  }
 
   /** A trial with the default logging budget ({@value #DEFAULT_LOG_POINTS} points per step series). */
   public TrialSpec(String experiment, String sweepName, String task, int evalSize, long evalSeed, int seqLen,
@@ -102,6 +115,8 @@ public record TrialSpec(
     if (clip == null) {
       clip = ClipSpec.NONE;
     }
+    taskOptions = taskOptions == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(
+        taskOptions));
   }
 
   private static void require(boolean ok, String field, Object value) {
@@ -117,6 +132,7 @@ public record TrialSpec(
   public Map<String, String> params() {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("task", task);
+    taskOptions.forEach((k, v) -> p.put("task." + k, v));
     p.put("seq_len", Integer.toString(seqLen));
     p.put("cell", cell);
     p.put("activation", activation == null ? "-" : activation);

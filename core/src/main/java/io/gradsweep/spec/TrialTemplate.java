@@ -17,6 +17,8 @@ import java.util.Map;
  * @param solveThreshold {@code training.solve_threshold}
  * @param profileEvery {@code training.profile_every}
  * @param logPoints {@code training.log_points}
+ * @param taskOptions the task-specific keys of {@code task}, every option of the task (see
+ *     {@link TrialSpec#taskOptions()})
  */
 public record TrialTemplate(
     String experiment,
@@ -29,7 +31,19 @@ public record TrialTemplate(
     int evalEvery,
     double solveThreshold,
     int profileEvery,
-    int logPoints) {
+    int logPoints,
+    Map<String, String> taskOptions) {
+
+  public TrialTemplate {
+    taskOptions = taskOptions == null ? Map.of() : Map.copyOf(taskOptions);
+  }
+
+  /** Settings of a task without options. */
+  public TrialTemplate(String experiment, String sweepName, String task, int evalSize, long evalSeed, int batchSize,
+      int maxSteps, int evalEvery, double solveThreshold, int profileEvery, int logPoints) {
+    this(experiment, sweepName, task, evalSize, evalSeed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery,
+        logPoints, Map.of());
+  }
 
   /** Settings with the default logging budget. */
   public TrialTemplate(String experiment, String sweepName, String task, int evalSize, long evalSeed, int batchSize,
@@ -67,7 +81,7 @@ public record TrialTemplate(
         get(point, Axis.LAYERS, Integer.class),
         get(point, Axis.INIT, String.class),
         get(point, Axis.SEEDS, Long.class),
-        batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints);
+        batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints, taskOptions);
   }
 
   private static <T> T get(Map<Axis, ?> point, Axis axis, Class<T> type) {

@@ -32,7 +32,8 @@ public final class Tables {
 
   /**
    * One row per trial: number, varying parameters, status, step at which it was solved, final eval loss, the
-   * task's trivial baseline and their ratio, largest gradient norm, clip rate, the gradient profile's decay rate
+   * task's trivial baseline and their ratio, the task's solve metric and its baseline (when it is not the eval
+   * loss: the accuracy of temporal order, the recall accuracy of copy), largest gradient norm, clip rate, the gradient profile's decay rate
    * and horizon at the last profile step, and wall time.
    */
   public static String summary(List<TrialSpec> trials, List<TrialResult> results) {
@@ -40,13 +41,20 @@ public final class Tables {
       throw new IllegalArgumentException(trials.size() + " trials but " + results.size() + " results");
     }
     List<String> keys = varyingKeys(trials);
+    // the solve metric, for a sweep whose task judges by another metric than the eval loss (copy, temporal order)
+    io.gradsweep.task.SolveRule rule = ownSolveRule(trials);
     List<String> header = new ArrayList<>(List.of("#", "trial"));
     header.addAll(keys);
-    header.addAll(List.of("status", "solved at", "eval loss", "baseline", "loss/base", "max grad norm",
-        "clip rate", "decay r", "horizon", "time"));
+    int numeric = 9;
+    header.addAll(List.of("status", "solved at", "eval loss", "baseline", "loss/base"));
+    if (rule != null) {
+      header.addAll(List.of(rule.what(), "baseline " + rule.what()));
+      numeric += 2;
+    }
+    header.addAll(List.of("max grad norm", "clip rate", "decay r", "horizon", "time"));
     boolean[] right = new boolean[header.size()];
     right[0] = true;
-    for (int c = header.size() - 9; c < header.size(); c++) {
+    for (int c = header.size() - numeric; c < header.size(); c++) {
       right[c] = true;
     }
     TextTable t = new TextTable(header, right);
@@ -60,6 +68,10 @@ public final class Tables {
       row.add(num(r.finalEvalLoss()));
       row.add(num(r.baselineLoss()));
       row.add(num(r.finalEvalLoss() / r.baselineLoss()));
+      if (rule != null) {
+        row.add(num(r.finalSolveValue()));
+        row.add(num(r.baselineSolveValue()));
+      }
       row.add(num(r.maxGradNorm()));
       row.add(Double.isFinite(r.clipRate()) ? String.format(Locale.ROOT, "%.1f%%", 100 * r.clipRate()) : "-");
       row.add(num(r.decayRate()));
@@ -68,6 +80,18 @@ public final class Tables {
       t.add(row);
     }
     return t.render();
+  }
+
+  /** The solve rule the trials' single task has when it is not the eval loss; null otherwise. */
+  private static io.gradsweep.task.SolveRule ownSolveRule(List<TrialSpec> trials) {
+    List<io.gradsweep.task.SolveRule> rules = trials.stream().map(t -> {
+      try {
+        return io.gradsweep.task.SequenceTasks.configured(t.task(), t.taskOptions()).solveRule();
+      } catch (RuntimeException e) {
+        return null;
+      }
+    }).distinct().toList();
+    return rules.size() == 1 && rules.get(0) != null && !rules.get(0).metric().equals("loss") ? rules.get(0) : null;
   }
 
   /** Four significant digits; {@code -} for a value that is not a finite number. */

@@ -3,6 +3,7 @@ package io.gradsweep.task;
 import io.gradsweep.plugin.Registry;
 import io.gradsweep.plugin.UnknownPluginException;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The registered {@link SequenceTask}s, by the word users write as {@code task.name}, in the order of
@@ -35,5 +36,16 @@ public final class SequenceTasks {
    */
   public static SequenceTask byName(String name) {
     return REGISTRY.byName(name);
+  }
+
+  /**
+   * The task with this name and these options ({@link SequenceTask#configure}; empty = the defaults).
+   *
+   * @throws UnknownPluginException if no task has this name
+   * @throws IllegalArgumentException if an option is unknown to the task or out of range
+   */
+  public static SequenceTask configured(String name, Map<String, String> options) {
+    SequenceTask t = REGISTRY.byName(name);
+    return options == null || options.isEmpty() ? t : t.configure(options);
   }
 }

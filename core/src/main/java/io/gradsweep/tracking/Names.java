@@ -65,6 +65,17 @@ public final class Names {
     public static final String EVAL_LOSS = Prefix.EVAL + "loss";
     /** The task's trivial-baseline loss on the held-out set, logged at step 0. */
     public static final String EVAL_BASELINE_LOSS = Prefix.EVAL + "baseline_loss";
+    /** Classification tasks ({@code temporal_order}): share of held-out sequences classified right. */
+    public static final String EVAL_ACCURACY = Prefix.EVAL + "accuracy";
+    /** The copy task: cross-entropy over the recall steps only ({@link #EVAL_LOSS} averages over all steps). */
+    public static final String EVAL_RECALL_LOSS = Prefix.EVAL + "recall_loss";
+    /** The copy task: share of the recalled symbols that are right. */
+    public static final String EVAL_RECALL_ACCURACY = Prefix.EVAL + "recall_accuracy";
+    /**
+     * The trivial baseline's value of the task's solve metric (tag {@link Tag#SOLVE_METRIC}) on the held-out set,
+     * logged at step 0 (for the adding problem the same as {@link #EVAL_BASELINE_LOSS}).
+     */
+    public static final String EVAL_BASELINE_SOLVE_METRIC = Prefix.EVAL + "baseline_solve_metric";
     /** Mean global gradient norm (before clipping) of the window; the maximum is {@link #GRAD_GLOBAL_NORM_MAX}. */
     public static final String GRAD_GLOBAL_NORM = Prefix.GRAD + "global_norm";
     /** Largest global gradient norm (before clipping) of the window. */
@@ -76,6 +87,16 @@ public final class Names {
     public static final String FINAL_STEPS = Prefix.FINAL + "steps";
     public static final String FINAL_EVAL_LOSS = Prefix.FINAL + "eval_loss";
     public static final String FINAL_BASELINE_LOSS = Prefix.FINAL + "baseline_loss";
+    /** The last value of the task's solve metric (tag {@link Tag#SOLVE_METRIC}); for the adding problem the eval loss. */
+    public static final String FINAL_SOLVE_METRIC = Prefix.FINAL + "solve_metric";
+    /** The trivial baseline's value of the task's solve metric on the held-out set. */
+    public static final String FINAL_BASELINE_SOLVE_METRIC = Prefix.FINAL + "baseline_solve_metric";
+    /** Last {@link #EVAL_ACCURACY}. */
+    public static final String FINAL_EVAL_ACCURACY = Prefix.FINAL + "eval_accuracy";
+    /** Last {@link #EVAL_RECALL_LOSS}. */
+    public static final String FINAL_EVAL_RECALL_LOSS = Prefix.FINAL + "eval_recall_loss";
+    /** Last {@link #EVAL_RECALL_ACCURACY}. */
+    public static final String FINAL_EVAL_RECALL_ACCURACY = Prefix.FINAL + "eval_recall_accuracy";
     public static final String FINAL_EVAL_LOSS_OVER_BASELINE = Prefix.FINAL + "eval_loss_over_baseline";
     public static final String FINAL_STEPS_TO_SOLVE = Prefix.FINAL + "steps_to_solve";
     public static final String FINAL_DIVERGED_AT_STEP = Prefix.FINAL + "diverged_at_step";
@@ -111,6 +132,12 @@ public final class Names {
     public static final String RESUMED = "gradsweep.resumed";
     /** Params whose value changed when the sweep was resumed, on the parent run. */
     public static final String RESUME_CHANGED_PARAMS = "gradsweep.resume.changed_params";
+    /**
+     * The metric that decides whether the trial solved its task, e.g. {@code eval/loss} (adding: below
+     * {@code solve_threshold}), {@code eval/accuracy} (temporal order), {@code eval/recall_accuracy} (copy: at or
+     * above {@code solve_threshold}), on each child run.
+     */
+    public static final String SOLVE_METRIC = "gradsweep.solve_metric";
     /** The trial's status (SOLVED, NOT_SOLVED, DIVERGED, FAILED), on each child run. */
     public static final String STATUS = "gradsweep.status";
     /** The error of a FAILED trial, on its child run. */
@@ -171,6 +198,16 @@ public final class Names {
     out.put("tags", constants(Tag.class));
     out.put("artifacts", constants(Artifact.class));
     return out;
+  }
+
+  /** The eval metric key of a task metric's short name ({@code accuracy} -> {@code eval/accuracy}). */
+  public static String evalMetric(String shortName) {
+    return Prefix.EVAL + shortName;
+  }
+
+  /** The final metric key of a task metric's short name ({@code accuracy} -> {@code final/eval_accuracy}). */
+  public static String finalEvalMetric(String shortName) {
+    return Prefix.FINAL + "eval_" + shortName;
   }
 
   private static Map<String, String> constants(Class<?> holder) {

@@ -30,6 +30,9 @@ import java.util.Map;
  *     {@code gradsweep replay}); null when everything was delivered
  * @param timings where the trial's time went, measured where it ran; null when unknown (a trial read back from
  *     its run, or one that failed before it trained)
+ * @param finalSolveValue the last value of the task's solve metric (tag {@code gradsweep.solve_metric}: the eval
+ *     loss for the adding problem, an accuracy for the classification tasks); NaN if never evaluated or diverged
+ * @param baselineSolveValue the trivial baseline's value of the solve metric on the same eval set
  *
  * <p>Carries plain values only (no tracking types): the tracking layer's view of an undelivered run is converted
  * to an {@link Undelivered} by whoever runs the trial.
@@ -53,8 +56,20 @@ public record TrialResult(
     double[] initProfile,
     double[] finalProfile,
     Undelivered trackingBacklog,
-    Timings timings)
+    Timings timings,
+    double finalSolveValue,
+    double baselineSolveValue)
     implements Serializable {
+
+  /** A result whose solve metric is its eval loss (the adding problem). */
+  public TrialResult(String trialId, String displayName, String runId, TrialStatus status, int steps,
+      int stepsToSolve, int divergedAtStep, double finalEvalLoss, double baselineLoss, double maxGradNorm,
+      double clipRate, double decayRate, int horizon, double wallSeconds, String error, double[] initProfile,
+      double[] finalProfile, Undelivered trackingBacklog, Timings timings) {
+    this(trialId, displayName, runId, status, steps, stepsToSolve, divergedAtStep, finalEvalLoss, baselineLoss,
+        maxGradNorm, clipRate, decayRate, horizon, wallSeconds, error, initProfile, finalProfile, trackingBacklog,
+        timings, finalEvalLoss, baselineLoss);
+  }
 
   /**
    * Records of the trial's run that wait in a spool for {@code gradsweep replay}.
@@ -143,14 +158,14 @@ public record TrialResult(
   public TrialResult withTrackingBacklog(Undelivered backlog) {
     return new TrialResult(trialId, displayName, runId, status, steps, stepsToSolve, divergedAtStep, finalEvalLoss,
         baselineLoss, maxGradNorm, clipRate, decayRate, horizon, wallSeconds, error, initProfile, finalProfile,
-        backlog, timings);
+        backlog, timings, finalSolveValue, baselineSolveValue);
   }
 
   /** This result with {@code t} as its {@link #timings()}. */
   public TrialResult withTimings(Timings t) {
     return new TrialResult(trialId, displayName, runId, status, steps, stepsToSolve, divergedAtStep, finalEvalLoss,
         baselineLoss, maxGradNorm, clipRate, decayRate, horizon, wallSeconds, error, initProfile, finalProfile,
-        trackingBacklog, t);
+        trackingBacklog, t, finalSolveValue, baselineSolveValue);
   }
 
   /**
@@ -171,14 +186,20 @@ public record TrialResult(
     } catch (IllegalArgumentException e) {
       status = TrialStatus.FAILED;
     }
+    double evalLoss = m.getOrDefault(Metric.FINAL_EVAL_LOSS, Double.NaN);
+    double baseline = m.getOrDefault(Metric.FINAL_BASELINE_LOSS, Double.NaN);
     return new TrialResult(trialId, displayName, runId, status,
         (int) m.getOrDefault(Metric.FINAL_STEPS, 0.0).doubleValue(), intMetric(m, Metric.FINAL_STEPS_TO_SOLVE),
-        intMetric(m, Metric.FINAL_DIVERGED_AT_STEP), m.getOrDefault(Metric.FINAL_EVAL_LOSS, Double.NaN),
-        m.getOrDefault(Metric.FINAL_BASELINE_LOSS, Double.NaN),
+        intMetric(m, Metric.FINAL_DIVERGED_AT_STEP), evalLoss, baseline,
         m.getOrDefault(Metric.FINAL_MAX_GRAD_NORM, Double.NaN),
         m.getOrDefault(Metric.FINAL_CLIP_RATE, Double.NaN), m.getOrDefault(Metric.FINAL_DECAY_RATE, Double.NaN),
         intMetric(m, Metric.FINAL_HORIZON), m.getOrDefault(Metric.FINAL_WALL_SECONDS, Double.NaN),
-        status == TrialStatus.FAILED ? tags.getOrDefault(Tag.ERROR, "failed in an earlier attempt") : null);
+        status == TrialStatus.FAILED ? tags.getOrDefault(Tag.ERROR, "failed in an earlier attempt") : null, null,
+        null, null, null,
+        // runs of versions before the solve metric: the eval loss was the solve metric
+        m.getOrDefault(Metric.FINAL_SOLVE_METRIC, tags.containsKey(Tag.SOLVE_METRIC) ? Double.NaN : evalLoss),
+        m.getOrDefault(Metric.FINAL_BASELINE_SOLVE_METRIC, tags.containsKey(Tag.SOLVE_METRIC) ? Double.NaN
+            : baseline));
   }
 
   private static int intMetric(Map<String, Double> m, String key) {

@@ -1,6 +1,7 @@
 package io.gradsweep.train;
 
 import io.gradsweep.engine.Activation;
+import io.gradsweep.engine.Head;
 import io.gradsweep.engine.InitScheme;
 import io.gradsweep.engine.NetSpec;
 import io.gradsweep.engine.ParamBlock;
@@ -14,6 +15,7 @@ import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.task.Batch;
 import io.gradsweep.task.SequenceTask;
 import io.gradsweep.task.SequenceTasks;
+import io.gradsweep.task.SolveRule;
 import io.gradsweep.tracking.Names;
 import io.gradsweep.tracking.Names.Metric;
 import io.gradsweep.tracking.Names.Prefix;
@@ -34,7 +36,10 @@ import org.slf4j.LoggerFactory;
  * <p>Each step: draw a minibatch (from the trial seed), forward and backward pass, measure the gradient's L2 norms
  * (per parameter block, per layer, global), stop as DIVERGED if the loss or the gradient is NaN/Inf, clip, let the
  * optimizer turn the gradient into an update, apply it. Every {@code eval_every} steps the held-out set is
- * evaluated; the trial is SOLVED as soon as its eval loss falls below the solve threshold.
+ * evaluated with the task's metrics ({@link SequenceTask#evaluate}: {@code eval/loss}, and e.g. {@code eval/accuracy});
+ * the trial is SOLVED as soon as the task's solve metric crosses the solve threshold ({@link SolveRule}: eval loss
+ * below it for the adding problem, accuracy at or above it for the classification tasks; tag
+ * {@code gradsweep.solve_metric} names the metric).
  *
  * <p>Step metrics (MLflow keys), aggregated over logging windows of {@link TrialSpec#logWindow()} steps and logged
  * at each window's last step (and at the last step before the trial stops): {@code train/loss} (window mean);
@@ -53,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * over consecutive time steps) plus {@code profile/<series>_decay_rate}, {@code _horizon} and
  * {@code _first_over_last} (see {@link ProfileStats}); the spectral radius and largest singular value of each
  * recurrent gate block ({@code weights/<layer>/R[_gate]_rho|_sigma}); activation health
- * ({@code health/<layer>/...}). The kept profiles go to artifact {@code gradient_profile.csv}.
+ * ({@code health/<layer>/...}). The kept profiles go to artifact {@code gradient_profile.csv}. For a task with
+ * targets at every step (copy) the profile differentiates the loss of the last step alone (one more backward pass,
+ * on profile steps only), and the profile of the training loss itself is the series {@code <layer>/dh_total}.
  */
 public final class TrialRunner {
   private static final Logger LOG = LoggerFactory.getLogger(TrialRunner.class);
@@ -77,8 +84,19 @@ public final class TrialRunner {
   public static RecurrentNet buildNet(TrialSpec spec, SequenceTask task, DataType dtype) {
     Activation act = spec.activation() == null ? Activation.TANH : Activation.fromWord(spec.activation());
     NetSpec ns = new NetSpec(spec.cell(), act, task.inputSize(), spec.hidden(), spec.layers(), task.outputSize(),
-        InitScheme.fromWord(spec.init()), 1.0);
+        InitScheme.fromWord(spec.init()), 1.0, head(task));
     return new RecurrentNet(ns, spec.seed(), dtype);
+  }
+
+  /** The engine's head for a task: its loss, at the last step or at every step. */
+  public static Head head(SequenceTask task) {
+    return new Head(task.loss() == SequenceTask.Loss.MSE ? Head.Loss.MSE : Head.Loss.SOFTMAX_CROSS_ENTROPY,
+        task.targetsEveryStep() ? Head.Readout.EVERY_STEP : Head.Readout.LAST_STEP);
+  }
+
+  /** The trial's task, with its options. */
+  public static SequenceTask task(TrialSpec spec) {
+    return SequenceTasks.configured(spec.task(), spec.taskOptions());
   }
 
   /** The held-out evaluation set: fixed by the task, the eval seed and the sequence length, shared by trials. */
@@ -145,8 +163,14 @@ public final class TrialRunner {
 
   /** What a trial trains and measures with, fixed for its whole run. */
   private record Trial(TrialSpec spec, TrialRun run, SequenceTask task, RecurrentNet net, List<ParamBlock> blocks,
-      GradientUpdater<?> updater, Batch eval, double baseline, SplittableRandom data, ProfileRecorder profiles,
-      StepWindow window) {}
+      GradientUpdater<?> updater, Batch eval, double baseline, double baselineSolve, SplittableRandom data,
+      ProfileRecorder profiles, StepWindow window) {
+
+    /** Time steps of a sequence ({@code seq_len} for most tasks, T + 20 for copy). */
+    int steps() {
+      return task.steps(spec.seqLen());
+    }
+  }
 
   /** What the training loop of one trial has counted so far. */
   private static final class TrialState {
@@ -156,6 +180,8 @@ public final class TrialRunner {
     int clippedSteps;
     double maxGrad;
     double evalLoss = Double.NaN;
+    double solveValue = Double.NaN;
+    Map<String, Double> evalMetrics = Map.of();
     long statsNanos;
     long logNanos;
     long profileNanos;
@@ -184,20 +210,28 @@ public final class TrialRunner {
     double finalEvalLoss() {
       return diverged() ? Double.NaN : evalLoss;
     }
+
+    /** The last value of the solve metric, NaN once diverged. */
+    double finalSolveValue() {
+      return diverged() ? Double.NaN : solveValue;
+    }
   }
 
   /** Builds the trial's task, net, optimizer and eval set; logs the baseline loss. */
   private Trial setUp(TrialSpec spec, TrialRun run) {
-    SequenceTask task = SequenceTasks.byName(spec.task());
+    SequenceTask task = task(spec);
     RecurrentNet net = buildNet(spec, task, dtype);
     List<ParamBlock> blocks = net.blocks();
     GradientUpdater<?> updater = Optimizers.byName(spec.optimizer()).instantiate(spec.lr(), net.params());
     Batch eval = evalSet(spec, task, dtype);
     double baseline = task.baselineLoss(eval);
+    double baselineSolve = task.baselineSolveValue(eval);
+    run.setTag(Tag.SOLVE_METRIC, Names.evalMetric(task.solveRule().metric()));
     run.logMetric(Metric.EVAL_BASELINE_LOSS, baseline, 0);
+    run.logMetric(Metric.EVAL_BASELINE_SOLVE_METRIC, baselineSolve, 0);
     SplittableRandom data = new SplittableRandom(spec.seed() * 0x9E3779B97F4A7C15L + 0x5EEDL);
-    return new Trial(spec, run, task, net, blocks, updater, eval, baseline, data, new ProfileRecorder(PROFILES_KEPT),
-        new StepWindow(spec.logWindow()));
+    return new Trial(spec, run, task, net, blocks, updater, eval, baseline, baselineSolve, data,
+        new ProfileRecorder(PROFILES_KEPT), new StepWindow(spec.logWindow()));
   }
 
   /** Profile steps: step 1 (the gradient at initialisation) and every {@code profile_every} steps. */
@@ -219,12 +253,21 @@ public final class TrialRunner {
     TrialSpec spec = trial.spec();
     RecurrentNet net = trial.net();
     int step = state.step;
-    int T = spec.seqLen();
+    int T = trial.steps();
     int B = spec.batchSize();
-    Batch batch = trial.task().sample(T, B, trial.data(), dtype);
+    Batch batch = trial.task().sample(spec.seqLen(), B, trial.data(), dtype);
     boolean profileStep = isProfileStep(spec, step);
+    Map<String, double[]> lastStepProfile = null;
+    if (profileStep && trial.task().targetsEveryStep()) {
+      // the profile differentiates the loss of the last step alone, as for a task read at the last step
+      long p0 = System.nanoTime();
+      net.computeGradient(batch.x(), batch.y(), lastStepMask(T, B), T, B, spec.tbptt(), true);
+      lastStepProfile = GradientProfiler.capture(net, T);
+      state.profileNanos += System.nanoTime() - p0;
+    }
     // dL/dx (one more product over all steps) only where the profile reads it
-    double loss = net.computeGradient(batch.x(), batch.y(), T, B, spec.tbptt(), profileStep);
+    double loss = net.computeGradient(batch.x(), batch.y(), T, B, spec.tbptt(),
+        profileStep && lastStepProfile == null);
 
     long s0 = System.nanoTime();
     GradientNorms before = GradientNorms.measure(trial.blocks());
@@ -237,7 +280,9 @@ public final class TrialRunner {
     }
     if (profileStep) {
       long p0 = System.nanoTime();
-      ProfileStats top = recordProfile(net, T, step, trial.run(), trial.profiles());
+      Map<String, double[]> series = lastStepProfile == null ? GradientProfiler.capture(net, T)
+          : withTotalLoss(lastStepProfile, net, T);
+      ProfileStats top = recordProfile(net, series, step, trial.run(), trial.profiles());
       state.lastDecay = top.decayRate();
       state.lastHorizon = top.horizon();
       state.profileNanos += System.nanoTime() - p0;
@@ -258,6 +303,29 @@ public final class TrialRunner {
     state.logNanos += System.nanoTime() - l0;
     return true;
   }
+
+  /** Weight 1 on the rows of the last step, 0 elsewhere: the loss of the last step alone. */
+  static double[] lastStepMask(int steps, int batch) {
+    double[] m = new double[steps * batch];
+    java.util.Arrays.fill(m, (steps - 1) * batch, steps * batch, 1.0);
+    return m;
+  }
+
+  /**
+   * The last-step loss's profile with, for each layer, {@code <layer>/dh_total}: ||dL/dh_t|| of the training loss
+   * (the mean over every step's loss) of the last backward pass.
+   */
+  private static Map<String, double[]> withTotalLoss(Map<String, double[]> lastStep, RecurrentNet net, int steps) {
+    Map<String, double[]> out = new LinkedHashMap<>(lastStep);
+    Map<String, double[]> total = GradientProfiler.capture(net, steps);
+    for (RecurrentLayer l : net.layers()) {
+      out.put(l.name() + "/dh" + TOTAL_SUFFIX, total.get(l.name() + "/dh"));
+    }
+    return out;
+  }
+
+  /** Suffix of the profile series of the total loss of a task with targets at every step. */
+  public static final String TOTAL_SUFFIX = "_total";
 
   /** Adds the step metrics to the logging window: loss, clipped or not, the gradient norms before and after clipping. */
   private static void addStepMetrics(StepWindow w, double loss, GradientNorms before, GradientClipper.Outcome clip) {
@@ -283,11 +351,21 @@ public final class TrialRunner {
   /** Evaluates the held-out set: a non-finite eval loss is a divergence, one below the threshold solves the trial. */
   private static void evaluate(Trial trial, TrialState state) {
     Batch eval = trial.eval();
-    state.evalLoss = trial.net().loss(eval.x(), eval.y(), trial.spec().seqLen(), eval.size());
-    trial.run().logMetric(Metric.EVAL_LOSS, state.evalLoss, state.step);
+    Map<String, Double> m = trial.task().evaluate(eval, trial.net().predict(eval.x(), eval.steps(), eval.size()));
+    state.evalMetrics = m;
+    state.evalLoss = m.get("loss");
+    SolveRule rule = trial.task().solveRule();
+    state.solveValue = m.get(rule.metric());
+    if (m.size() == 1) {
+      trial.run().logMetric(Metric.EVAL_LOSS, state.evalLoss, state.step);
+    } else {
+      Map<String, Double> keyed = new LinkedHashMap<>();
+      m.forEach((k, v) -> keyed.put(Names.evalMetric(k), v));
+      trial.run().logMetrics(keyed, state.step);
+    }
     if (!Double.isFinite(state.evalLoss)) {
       state.divergedAt = state.step;
-    } else if (state.evalLoss < trial.spec().solveThreshold()) {
+    } else if (rule.solved(state.solveValue, trial.spec().solveThreshold())) {
       state.stepsToSolve = state.step;
     }
   }
@@ -298,6 +376,13 @@ public final class TrialRunner {
     fin.put(Metric.FINAL_STEPS, (double) state.step);
     fin.put(Metric.FINAL_EVAL_LOSS, state.finalEvalLoss());
     fin.put(Metric.FINAL_BASELINE_LOSS, trial.baseline());
+    fin.put(Metric.FINAL_SOLVE_METRIC, state.finalSolveValue());
+    fin.put(Metric.FINAL_BASELINE_SOLVE_METRIC, trial.baselineSolve());
+    state.evalMetrics.forEach((k, v) -> {
+      if (!k.equals("loss")) {
+        fin.put(Names.finalEvalMetric(k), state.diverged() ? Double.NaN : v);
+      }
+    });
     fin.put(Metric.FINAL_EVAL_LOSS_OVER_BASELINE, state.diverged() ? Double.NaN : state.evalLoss / trial.baseline());
     fin.put(Metric.FINAL_STEPS_TO_SOLVE, (double) state.stepsToSolve);
     fin.put(Metric.FINAL_DIVERGED_AT_STEP, (double) state.divergedAt);
@@ -317,7 +402,8 @@ public final class TrialRunner {
     return new TrialResult(spec.id(), spec.displayName(), trial.run().runId(), state.status(), state.step,
         state.stepsToSolve, state.divergedAt, state.finalEvalLoss(), trial.baseline(), state.maxGrad,
         state.clipRate(), state.lastDecay, state.lastHorizon, wall, null,
-        topProfile(trial.net(), trial.profiles(), true), topProfile(trial.net(), trial.profiles(), false));
+        topProfile(trial.net(), trial.profiles(), true), topProfile(trial.net(), trial.profiles(), false), null, null,
+        state.finalSolveValue(), trial.baselineSolve());
   }
 
   /** The top layer's ||dL/dh_t|| of the first (init) or the latest kept profile; null if there is none. */
@@ -372,9 +458,8 @@ public final class TrialRunner {
   }
 
   /** Logs the profile metrics of the last backward pass; returns the stats of the top layer's dL/dh. */
-  private static ProfileStats recordProfile(RecurrentNet net, int steps, int step, TrialRun run,
+  private static ProfileStats recordProfile(RecurrentNet net, Map<String, double[]> series, int step, TrialRun run,
       ProfileRecorder profiles) {
-    Map<String, double[]> series = GradientProfiler.capture(net, steps);
     profiles.offer(step, series);
     Map<String, Double> m = new LinkedHashMap<>();
     ProfileStats top = null;

@@ -414,6 +414,64 @@ class AblationReportTest {
     }
   }
 
+  /** A row of another task: same params as {@link #row} but the task (and its options) and the solve metric. */
+  private static TrialRow taskRow(String task, Map<String, String> options, String net, int seqLen, int seed,
+      boolean solved, double solveValue, double baselineSolve, double baselineLoss, int horizon) {
+    TrialRow r = row(net, seqLen, "none", "adam", "none", seed, solved ? TrialStatus.SOLVED : TrialStatus.NOT_SOLVED,
+        solved ? 300 : -1, horizon, 0.9);
+    Map<String, String> p = new LinkedHashMap<>(r.params());
+    p.put("task", task);
+    options.forEach((k, v) -> p.put("task." + k, v));
+    p.put("solve_threshold", "0.99");
+    return new TrialRow(0, r.trialId(), r.name(), p, r.status(), r.steps(), r.stepsToSolve(), r.divergedAtStep(),
+        solved ? 0.01 : baselineLoss, baselineLoss, r.maxGradNorm(), r.clipRate(), r.decayRate(), r.horizon(),
+        r.wallSeconds(), r.runId(), solveValue, baselineSolve);
+  }
+
+  @Test
+  void aClassificationTaskIsReportedByItsAccuracyAndItsBaseline() {
+    List<TrialRow> rows = new ArrayList<>();
+    for (int seed = 1; seed <= 2; seed++) {
+      rows.add(taskRow("temporal_order", Map.of("relevant", "2"), "lstm", 30, seed, true, 0.995, 0.25, Math.log(4),
+          30));
+      rows.add(taskRow("temporal_order", Map.of("relevant", "2"), "rnn/tanh", 30, seed, false, 0.26, 0.25,
+          Math.log(4), 5));
+      rows.add(taskRow("temporal_order", Map.of("relevant", "2"), "lstm", 100, seed, false, 0.5, 0.25, Math.log(4),
+          40));
+      rows.add(taskRow("temporal_order", Map.of("relevant", "2"), "rnn/tanh", 100, seed, false, 0.25, 0.25,
+          Math.log(4), 5));
+    }
+    AblationReport r = AblationReport.of("order", rows);
+    String md = markdown(r);
+    assertTrue(md.contains("Solved = accuracy at or above 0.99 within 2000 steps; the trivial baseline (a uniform "
+        + "guess among the 4 orders) scores accuracy 0.25 (1/4 expected), eval loss 1.39 (ln 4)."), md);
+    assertTrue(md.contains("| loss / baseline | median accuracy (baseline 1/4) |"), md);
+    assertTrue(md.contains("| lstm | 30 | 2 | 2 | 0 | 100% |"), md);
+    assertTrue(md.contains("trial is solved when its accuracy on the held-out sequences reaches `solve_threshold`"),
+        md);
+    assertEquals(0.995, length(r, "lstm", 30).medianSolveValue(), 1e-12);
+    assertEquals(0.25, length(r, "lstm", 30).medianBaselineSolve(), 1e-12);
+    assertTrue(r.files().containsKey("report/" + AblationReport.BY_LENGTH_PNG), r.files().keySet().toString());
+    String csv = new String(r.files().get("report/" + AblationReport.BY_LENGTH_CSV), StandardCharsets.UTF_8);
+    assertTrue(csv.startsWith("network,seq_len,") && csv.contains("median_final_solve_value"), csv);
+  }
+
+  @Test
+  void theCopyTasksHorizonIsAShareOfItsTPlusTwentySteps() {
+    List<TrialRow> rows = new ArrayList<>();
+    for (int seed = 1; seed <= 2; seed++) {
+      rows.add(taskRow("copy", Map.of("alphabet", "8", "symbols", "10"), "lstm", 10, seed, false, 0.4, 0.125,
+          10 * Math.log(8) / 30, 30));
+      rows.add(taskRow("copy", Map.of("alphabet", "8", "symbols", "10"), "gru", 10, seed, false, 0.3, 0.125,
+          10 * Math.log(8) / 30, 15));
+    }
+    AblationReport r = AblationReport.of("copy", rows);
+    String md = markdown(r);
+    assertTrue(md.contains("| lstm | 10 | 0.9 | 30 | 100% |"), md); // horizon 30 of T + 20 = 30 steps
+    assertTrue(md.contains("recall accuracy at or above 0.99"), md);
+    assertTrue(md.contains("memoryless: blanks, then a uniform guess among the 8 symbols"), md);
+  }
+
   private static String markdown(AblationReport r) {
     return new String(r.files().get("report/report.md"), StandardCharsets.UTF_8);
   }

@@ -58,11 +58,33 @@ class SweepConfFilesTest {
   }
 
   @Test
+  void longRangeSpecsCoverTheThreeTasksAndCellsAtSeveralLengths() {
+    for (String task : List.of("adding", "copy", "temporal_order")) {
+      SweepSpec spec = Sweeps.parseFile(CONF.resolve("long-range-" + task.replace('_', '-') + ".yaml"));
+      List<TrialSpec> full = spec.trials().stream().filter(t -> t.tbptt() == 0).toList();
+      assertEquals(Set.of(task), spec.trials().stream().map(TrialSpec::task).collect(Collectors.toSet()));
+      assertEquals(Set.of("rnn", "lstm", "gru"), full.stream().map(TrialSpec::cell).collect(Collectors.toSet()));
+      for (String cell : List.of("rnn", "lstm", "gru")) {
+        assertTrue(full.stream().filter(t -> t.cell().equals(cell)).map(TrialSpec::seqLen).distinct().count() >= 2,
+            task + " " + cell + ": at least two lengths");
+      }
+      assertEquals(Set.of(1L, 2L, 3L), spec.trials().stream().map(TrialSpec::seed).collect(Collectors.toSet()),
+          task + ": three seeds");
+    }
+    // truncation below the lag: temporal order at L = 60 with a window of 10 never sees a relevant symbol
+    SweepSpec order = Sweeps.parseFile(CONF.resolve("long-range-temporal-order.yaml"));
+    assertEquals(Set.of(10), order.trials().stream().filter(t -> t.tbptt() > 0).map(TrialSpec::tbptt)
+        .collect(Collectors.toSet()));
+    assertTrue(order.trials().stream().filter(t -> t.tbptt() > 0).allMatch(t -> 0.6 * t.seqLen() < t.seqLen() - 10));
+  }
+
+  @Test
   void readmeDocumentsEveryKey() throws IOException {
     String readme = Files.readString(CONF.resolve("README.md"));
-    Stream.of(SweepSpecParser.TOP_KEYS, SweepSpecParser.TASK_KEYS, SweepSpecParser.TRAINING_KEYS,
-            SweepSpecParser.SEARCH_KEYS, Axis.keys())
-        .flatMap(List::stream)
+    Stream.concat(Stream.of(SweepSpecParser.TOP_KEYS, SweepSpecParser.TASK_KEYS, SweepSpecParser.TRAINING_KEYS,
+            SweepSpecParser.SEARCH_KEYS, Axis.keys()).flatMap(List::stream),
+            io.gradsweep.task.SequenceTasks.all().stream().flatMap(t -> t.options().stream())
+                .map(io.gradsweep.task.TaskOption::key))
         .forEach(k -> assertTrue(readme.contains("`" + k + "`"), "conf/README.md does not document " + k));
   }
 }

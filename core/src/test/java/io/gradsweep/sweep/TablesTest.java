@@ -21,6 +21,20 @@ class TablesTest {
   }
 
   @Test
+  void aTaskJudgedByAccuracyGetsItsColumnAndBaseline() {
+    TrialSpec order = new TrialSpec("e", "s", "temporal_order", 64, 1, 20, "lstm", null, null, 0, "adam", 0.01, 8, 1,
+        "default", 1, 16, 100, 10, 0.99, 10, 100, java.util.Map.of("relevant", "2"));
+    TrialResult r = new TrialResult(order.id(), order.displayName(), "r", TrialStatus.NOT_SOLVED, 100, -1, -1, 0.9,
+        Math.log(4), 2.0, 0, 0.9, 20, 5, null, null, null, null, null, 0.625, 0.25);
+    List<String> lines = Tables.summary(List.of(order), List.of(r)).lines().toList();
+    assertTrue(lines.get(0).contains("loss/base  accuracy  baseline accuracy  max grad norm"), lines.get(0));
+    List<String> cells = List.of(lines.get(2).trim().split(" +"));
+    assertEquals(List.of("0.6492", "0.6250", "0.2500", "2.000"), cells.subList(cells.indexOf("1.386") + 1,
+        cells.indexOf("1.386") + 5), lines.get(2));
+    assertEquals(1, lines.stream().map(String::length).distinct().count(), String.join("\n", lines));
+  }
+
+  @Test
   void summaryHasOneAlignedRowPerTrial() {
     List<TrialResult> results = List.of(
         Trials.result(rnn, TrialStatus.NOT_SOLVED, -1, 0.16543),

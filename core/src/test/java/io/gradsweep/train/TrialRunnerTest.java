@@ -128,10 +128,12 @@ class TrialRunnerTest {
     int evalEvery = 5;
     double solveThreshold = 1e-9; // out of reach in a few steps
     int profileEvery = 5;
+    Map<String, String> taskOptions = Map.of();
 
     TrialSpec build() {
       return new TrialSpec("test", "unit", task, 32, 99, seqLen, cell, activation, clip, tbptt, optimizer, lr, hidden,
-          layers, "default", seed, 8, maxSteps, evalEvery, solveThreshold, profileEvery);
+          layers, "default", seed, 8, maxSteps, evalEvery, solveThreshold, profileEvery,
+          TrialSpec.DEFAULT_LOG_POINTS, taskOptions);
     }
   }
 
@@ -182,6 +184,77 @@ class TrialRunnerTest {
 
   private static List<Long> range(long from, long to) {
     return LongStream.rangeClosed(from, to).boxed().toList();
+  }
+
+  @Test
+  void temporalOrderTrialIsJudgedByItsAccuracy() {
+    Spec s = new Spec();
+    s.task = "temporal_order";
+    s.taskOptions = Map.of("relevant", "3");
+    s.seqLen = 12;
+    s.solveThreshold = 1.0;
+    Trained t = train(s.build());
+    TrialResult r = t.result();
+    assertEquals(Names.Metric.EVAL_ACCURACY, t.run().tags().get(Names.Tag.SOLVE_METRIC));
+    assertEquals(Math.log(8), t.only(Names.Metric.EVAL_BASELINE_LOSS), 1e-12);
+    assertEquals(List.of(5L, 10L), t.steps(Names.Metric.EVAL_ACCURACY));
+    List<Double> acc = t.values(Names.Metric.EVAL_ACCURACY);
+    assertEquals(acc.get(acc.size() - 1), r.finalSolveValue());
+    assertEquals(r.finalSolveValue(), t.only(Names.Metric.FINAL_SOLVE_METRIC));
+    assertEquals(r.finalSolveValue(), t.only(Names.Metric.FINAL_EVAL_ACCURACY));
+    assertEquals(r.baselineSolveValue(), t.only(Names.Metric.FINAL_BASELINE_SOLVE_METRIC));
+    assertEquals(0.125, r.baselineSolveValue(), 0.1, "always guessing one of 8 orders on 32 sequences");
+    assertEquals("3", t.run().params().get("task.relevant"));
+    // an accuracy of 1.0 is "solved" exactly when every held-out sequence is right
+    assertEquals(acc.get(acc.size() - 1) >= 1.0 ? TrialStatus.SOLVED : TrialStatus.NOT_SOLVED, r.status());
+  }
+
+  @Test
+  void aTemporalOrderTrialStopsOnceItsAccuracyReachesTheThreshold() {
+    Spec s = new Spec();
+    s.task = "temporal_order";
+    s.seqLen = 10;
+    s.cell = "lstm";
+    s.activation = null;
+    s.hidden = 16;
+    s.maxSteps = 400;
+    s.evalEvery = 10;
+    s.profileEvery = 100;
+    s.solveThreshold = 0.6; // well above chance (0.25), reachable at L = 10 in a few hundred steps
+    Trained t = train(s.build());
+    TrialResult r = t.result();
+    assertEquals(TrialStatus.SOLVED, r.status(), r.toString());
+    List<Double> acc = t.values(Names.Metric.EVAL_ACCURACY);
+    assertTrue(acc.get(acc.size() - 1) >= 0.6 && acc.subList(0, acc.size() - 1).stream().allMatch(a -> a < 0.6),
+        acc.toString());
+    assertEquals(r.stepsToSolve(), r.steps());
+  }
+
+  @Test
+  void copyTrialProfilesTheLastStepLossAndTheTotalLoss() {
+    Spec s = new Spec();
+    s.task = "copy";
+    s.seqLen = 4; // 24 steps
+    s.solveThreshold = 0.99;
+    Trained t = train(s.build());
+    assertEquals(Names.Metric.EVAL_RECALL_ACCURACY, t.run().tags().get(Names.Tag.SOLVE_METRIC));
+    assertEquals(10 * Math.log(8) / 24, t.only(Names.Metric.EVAL_BASELINE_LOSS), 1e-12);
+    for (String k : List.of(Names.Metric.EVAL_LOSS, Names.Metric.EVAL_RECALL_LOSS,
+        Names.Metric.EVAL_RECALL_ACCURACY)) {
+      assertEquals(List.of(5L, 10L), t.steps(k), k);
+    }
+    assertTrue(t.values(Names.Metric.TRAIN_LOSS).get(0) > 0.5, "cross-entropy over 9 classes at the start");
+    Set<String> profile = t.keysStartingWith(Names.Prefix.PROFILE);
+    assertTrue(profile.contains("profile/layer0/dh_b00") && profile.contains("profile/layer0/dh_total_b00")
+        && profile.contains("profile/layer0/dh_total_horizon"), profile.toString());
+    String csv = new String(t.run().artifact(Names.Artifact.GRADIENT_PROFILE_CSV).orElseThrow(),
+        java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(csv.contains(",layer0/dh_total,") && csv.contains(",layer0/dh,"), csv.substring(0, 200));
+    // the last step's loss reaches the last step; the total loss has a gradient at the first steps too, where the
+    // last step's loss (through a tanh RNN over 23 steps) has almost none
+    List<Double> lastFirst = t.values("profile/layer0/dh_b00");
+    List<Double> totalFirst = t.values("profile/layer0/dh_total_b00");
+    assertTrue(totalFirst.get(0) > lastFirst.get(0), totalFirst + " vs " + lastFirst);
   }
 
   @Test
