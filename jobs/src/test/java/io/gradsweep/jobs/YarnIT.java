@@ -46,8 +46,7 @@ class YarnIT {
   @Test
   void sweepRunsOnYarnInClientAndClusterDeployMode() throws Exception {
     assertTrue(Files.isExecutable(SPARK_HOME.resolve("bin/spark-submit")), "no Spark distribution at " + SPARK_HOME
-        + ": install it with .gradsweep/venv/bin/pip install --no-deps --target .gradsweep/spark/3.5.8 "
-        + "pyspark==3.5.8");
+        + ": install it with jobs/bin/spark-dist install");
     Path dir = Files.createTempDirectory(REPO.resolve("jobs/target"), "it-yarn");
     Map<String, String> yarnEnv = Map.of("GRADSWEEP_YARN_DIR", dir.toString());
     List<Long> clusterPids = new ArrayList<>();
