@@ -237,7 +237,8 @@ class StandaloneClusterIT {
     }
 
     Map<String, String> badWorker = new HashMap<>(noCurl);
-    badWorker.put("SPARK_WORKER_OPTS", "-XX:+NoSuchJvmOptionForThisTest");
+    // a JVM that cannot start on any Java or Spark line (Spark 4 adds -XX:+IgnoreUnrecognizedVMOptions to every JVM)
+    badWorker.put("SPARK_WORKER_OPTS", "-Djava.security.manager=no.such.SecurityManagerForThisTest");
     LocalCluster failing = LocalCluster.unstarted(badWorker);
     try {
       LocalCluster.Result start = LocalCluster.sh(failing.env, 180, "jobs/bin/spark-cluster", "start",
