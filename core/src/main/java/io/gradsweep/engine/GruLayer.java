@@ -93,7 +93,14 @@ public final class GruLayer extends RecurrentLayer {
     gates = zeros(rows, 3L * hidden);
     hn = zeros(rows, hidden);
     hr = zeros(batch, 3L * hidden);
-    dHR = zeros(rows, 3L * hidden);
+    dHR = null;
+    dhrStep = null;
+    carry = null;
+  }
+
+  @Override
+  protected void allocateBackward() {
+    dHR = zeros((long) steps * batch, 3L * hidden);
     dhrStep = stepViews(dHR, steps);
     carry = new double[batch * hidden];
   }

@@ -67,10 +67,17 @@ public final class LstmLayer extends RecurrentLayer {
     gates = zeros(rows, 4L * hidden);
     cs = zeros((long) (steps + 1) * batch, hidden);
     tanhC = zeros(rows, hidden);
-    dC = zeros(rows, hidden);
+    dC = null;
+    carry = null;
+    dC0 = null;
+    hasInitialCell = false;
+  }
+
+  @Override
+  protected void allocateBackward() {
+    dC = zeros((long) steps * batch, hidden);
     carry = new double[batch * hidden];
     dC0 = zeros(batch, hidden);
-    hasInitialCell = false;
   }
 
   public double forgetBias() {
@@ -351,6 +358,6 @@ public final class LstmLayer extends RecurrentLayer {
   /** {@code dc}: dL/dc_t of the last backward pass, [T*B, hidden]. */
   @Override
   public java.util.Map<String, INDArray> extraStateGradients() {
-    return java.util.Map.of("dc", dC);
+    return dC == null ? java.util.Map.of() : java.util.Map.of("dc", dC);
   }
 }

@@ -356,6 +356,7 @@ public abstract class RecurrentLayer {
       throw new IllegalArgumentException(name + ": input gradient must be [" + ((long) steps * batch) + ", " + in
           + "], got " + Arrays.toString(dx.shape()));
     }
+    ensureBackwardBuffers();
     if (present != null) {
       Arrays.fill(hCarry, 0.0);
     }
@@ -395,7 +396,10 @@ public abstract class RecurrentLayer {
     return hasInitialGradient ? RecurrentState.of(dH0) : null;
   }
 
-  /** dL/dh_t of the last backward pass, [T*B, hidden] (rows of steps before the window are zero). */
+  /**
+   * dL/dh_t of the last backward pass, [T*B, hidden] (rows of steps before the window are zero); null before the
+   * first backward pass at the current shape.
+   */
   public INDArray hiddenGradients() {
     return dH;
   }
@@ -476,6 +480,30 @@ public abstract class RecurrentLayer {
     hs = zeros((long) (steps + 1) * batch, hidden);
     hsStep = stepViews(hs, steps + 1);
     hOut = hs.get(NDArrayIndex.interval((long) batch, (long) (steps + 1) * batch), NDArrayIndex.all());
+    dH = null;
+    dZ = null;
+    dzStep = null;
+    dRec = null;
+    dH0 = null;
+    onesRow = null;
+    hCarry = null;
+    backwardBuffers = false;
+    hasInitialState = false;
+    allocate();
+  }
+
+  /** Whether the backward buffers fit the current shape ({@link #ensureBackwardBuffers}). */
+  private boolean backwardBuffers;
+
+  /**
+   * Allocates the buffers of the backward pass for the current shape, on the first backward pass at that shape: a
+   * layer that only runs forward passes (the network's evaluation layers) never holds gradient state.
+   */
+  private void ensureBackwardBuffers() {
+    if (backwardBuffers) {
+      return;
+    }
+    long rows = (long) steps * batch;
     dH = zeros(rows, hidden);
     dZ = zeros(rows, (long) hidden * gateBlocks);
     dzStep = stepViews(dZ, steps);
@@ -483,12 +511,15 @@ public abstract class RecurrentLayer {
     dH0 = zeros(batch, hidden);
     onesRow = Nd4j.ones(dtype, 1, rows);
     hCarry = new double[batch * hidden];
-    hasInitialState = false;
-    allocate();
+    allocateBackward();
+    backwardBuffers = true;
   }
 
-  /** Allocates the per-shape buffers of the subclass; called when the sequence shape changes. */
+  /** Allocates the per-shape forward buffers of the subclass; called when the sequence shape changes. */
   protected abstract void allocate();
+
+  /** Allocates the per-shape backward buffers of the subclass, on the first backward pass at a shape. */
+  protected abstract void allocateBackward();
 
   /**
    * Whether the forward pass takes the single-precision fast path: FLOAT data and no presence mask. Each step's

@@ -43,6 +43,18 @@ public final class RecurrentNet {
   private final List<ParamBlock> blocks = new ArrayList<>();
   private INDArray lastHidden;
   private INDArray lastInputGradient;
+  /** The training pass's buffers, kept while the sequence shape stays {@link #bufSteps} x {@link #bufBatch}. */
+  private int bufSteps = -1;
+  private int bufBatch = -1;
+  private INDArray yBuf;
+  private INDArray dOutBuf;
+  /** The last step's rows of {@link #dOutBuf}. */
+  private INDArray dOutLast;
+  private INDArray[] dxBuf;
+  /** The evaluation layers ({@link #predict}) and their block buffers. */
+  private List<RecurrentLayer> evalLayers;
+  private INDArray evalX;
+  private INDArray evalY;
 
   public RecurrentNet(NetSpec spec, long seed, DataType dtype) {
     this.spec = spec;
@@ -114,20 +126,159 @@ public final class RecurrentNet {
 
   /**
    * Outputs of the head for a batch: [B, outputSize] for a last-step head, [T*B, outputSize] for an every-step one;
-   * values for MSE, logits (before the softmax) for cross-entropy.
+   * values for MSE, logits (before the softmax) for cross-entropy. A new array.
+   *
+   * <p>This is the evaluation path: forward passes only, through a second set of layers that share this network's
+   * parameters and never hold gradient state, over blocks of at most {@value #EVAL_BLOCK} examples (a held-out set
+   * of thousands of sequences would otherwise need buffers for all of them at once, re-allocated whenever the
+   * training minibatch and the evaluation alternate). The training state of the network (the last forward pass
+   * that {@link #computeGradient} backpropagates through, the activation health) is left alone.
    */
   public INDArray predict(INDArray x, int steps, int batch) {
-    INDArray h = x;
-    for (RecurrentLayer l : layers) {
-      h = l.forward(h, steps, batch);
+    if (steps < 1 || batch < 1) {
+      throw new IllegalArgumentException("steps and batch must be >= 1, got " + steps + ", " + batch);
+    }
+    if (x.rank() != 2 || x.rows() != (long) steps * batch || x.columns() != spec.inputSize()) {
+      throw new IllegalArgumentException("input must be [" + ((long) steps * batch) + ", " + spec.inputSize()
+          + "] (steps*batch, in), got " + java.util.Arrays.toString(x.shape()));
     }
     boolean every = spec.head().readout() == Head.Readout.EVERY_STEP;
-    lastHidden = every ? h
-        : h.get(NDArrayIndex.interval((long) (steps - 1) * batch, (long) steps * batch), NDArrayIndex.all());
-    INDArray y = Nd4j.zeros(dtype, lastHidden.rows(), spec.outputSize());
-    Blas.gemm(lastHidden, headW, y, false, false, 1.0, 0.0);
-    y.addiRowVector(headB);
+    int k = spec.outputSize();
+    int blocks = (batch + EVAL_BLOCK - 1) / EVAL_BLOCK;
+    int blk = (batch + blocks - 1) / blocks; // equal blocks: the last one is at most blocks - 1 rows short
+    INDArray y = Nd4j.zeros(dtype, every ? (long) steps * batch : batch, k);
+    INDArray xc = x.ordering() == 'c' && !x.isView() ? x : x.dup('c');
+    if (blocks == 1) {
+      evalBlock(xc, steps, batch, y);
+      return y;
+    }
+    int in = spec.inputSize();
+    if (evalX == null || evalX.rows() != (long) steps * blk || evalY == null
+        || evalY.rows() != (every ? (long) steps * blk : blk)) {
+      evalX = Nd4j.zeros(dtype, (long) steps * blk, in);
+      evalY = Nd4j.zeros(dtype, every ? (long) steps * blk : blk, k);
+    }
+    for (int lo = 0; lo < batch; lo += blk) {
+      int n = Math.min(blk, batch - lo);
+      for (int t = 0; t < steps; t++) {
+        copyRows(xc, (long) t * batch + lo, evalX, (long) t * blk, n, in);
+        if (n < blk) {
+          zeroRows(evalX, (long) t * blk + n, blk - n, in);
+        }
+      }
+      evalBlock(evalX, steps, blk, evalY);
+      if (every) {
+        for (int t = 0; t < steps; t++) {
+          copyRows(evalY, (long) t * blk, y, (long) t * batch + lo, n, k);
+        }
+      } else {
+        copyRows(evalY, 0, y, lo, n, k);
+      }
+    }
     return y;
+  }
+
+  /** Examples per block of the evaluation forward pass. */
+  static final int EVAL_BLOCK = 64;
+
+  /** The head's outputs for one block of examples through the evaluation layers, written into {@code out}. */
+  private void evalBlock(INDArray x, int steps, int batch, INDArray out) {
+    INDArray h = x;
+    List<RecurrentLayer> ls = evalLayers();
+    for (RecurrentLayer l : ls) {
+      h = l.forwardView(h, steps, batch, null, null);
+    }
+    // h_T as the layer's own step view (a view of a view would trip ND4J)
+    INDArray top = spec.head().readout() == Head.Readout.EVERY_STEP ? h : ls.get(ls.size() - 1).hsStep[steps];
+    Blas.gemm(top, headW, out, false, false, 1.0, 0.0);
+    out.addiRowVector(headB);
+  }
+
+  /** Layers for forward passes only: built on first use, bound to this network's parameters, no gradients. */
+  private List<RecurrentLayer> evalLayers() {
+    if (evalLayers == null) {
+      List<RecurrentLayer> twins = new ArrayList<>();
+      CellFactory cell = Cells.byName(spec.cell());
+      for (RecurrentLayer l : layers) {
+        RecurrentLayer twin = cell.create(l.name(), l.inputSize(), l.hiddenSize(), spec.activation(),
+            spec.forgetBias(), dtype);
+        java.util.Map<String, INDArray> p = new java.util.LinkedHashMap<>();
+        for (ParamBlock b : l.blocks()) {
+          p.put(b.type(), b.param());
+        }
+        twin.bind(p, null);
+        twins.add(twin);
+      }
+      evalLayers = twins;
+    }
+    return evalLayers;
+  }
+
+  /** The evaluation layers, for tests. */
+  List<RecurrentLayer> evalLayersForTest() {
+    return evalLayers();
+  }
+
+  /** Copies {@code n} rows of {@code cols} elements from row {@code from} of {@code src} to row {@code to} of dst. */
+  private static void copyRows(INDArray src, long from, INDArray dst, long to, int n, int cols) {
+    int len = n * cols;
+    int s = (int) (src.offset() - src.data().offset() + from * cols);
+    int d = (int) (dst.offset() - dst.data().offset() + to * cols);
+    if (src.dataType() == DataType.FLOAT) {
+      dst.data().asNioFloat().put(d, src.data().asNioFloat(), s, len);
+    } else {
+      dst.data().asNioDouble().put(d, src.data().asNioDouble(), s, len);
+    }
+  }
+
+  private static void zeroRows(INDArray a, long from, int n, int cols) {
+    int o = (int) (a.offset() - a.data().offset() + from * cols);
+    if (a.dataType() == DataType.FLOAT) {
+      java.nio.FloatBuffer fb = a.data().asNioFloat();
+      for (int e = 0; e < n * cols; e++) {
+        fb.put(o + e, 0f);
+      }
+    } else {
+      java.nio.DoubleBuffer db = a.data().asNioDouble();
+      for (int e = 0; e < n * cols; e++) {
+        db.put(o + e, 0.0);
+      }
+    }
+  }
+
+  /**
+   * The training forward pass: through the training layers, into buffers kept while the shape stays the same;
+   * sets {@link #lastHidden} for the backward pass and returns the head's outputs (valid until the next pass).
+   */
+  private INDArray forwardTrain(INDArray x, int steps, int batch) {
+    ensureTrainBuffers(steps, batch);
+    INDArray h = x;
+    for (RecurrentLayer l : layers) {
+      h = l.forwardView(h, steps, batch, null, null);
+    }
+    boolean every = spec.head().readout() == Head.Readout.EVERY_STEP;
+    lastHidden = every ? h : layers.get(layers.size() - 1).hsStep[steps];
+    Blas.gemm(lastHidden, headW, yBuf, false, false, 1.0, 0.0);
+    yBuf.addiRowVector(headB);
+    return yBuf;
+  }
+
+  /** Allocates the training pass's output, output-gradient and input-gradient buffers for a new shape. */
+  private void ensureTrainBuffers(int steps, int batch) {
+    if (steps == bufSteps && batch == bufBatch) {
+      return;
+    }
+    boolean every = spec.head().readout() == Head.Readout.EVERY_STEP;
+    long rows = (long) steps * batch;
+    yBuf = Nd4j.zeros(dtype, every ? rows : batch, spec.outputSize());
+    dOutBuf = Nd4j.zeros(dtype, rows, spec.hidden());
+    dOutLast = dOutBuf.get(NDArrayIndex.interval(rows - batch, rows), NDArrayIndex.all());
+    dxBuf = new INDArray[layers.size()];
+    for (int l = 0; l < layers.size(); l++) {
+      dxBuf[l] = Nd4j.zeros(dtype, rows, layers.get(l).inputSize());
+    }
+    bufSteps = steps;
+    bufBatch = batch;
   }
 
   /** The head's loss of the predictions against {@code y} (MSE: mean over examples and outputs). */
@@ -139,7 +290,7 @@ public final class RecurrentNet {
   public double loss(INDArray x, INDArray y, double[] mask, int steps, int batch) {
     if (mask == null && spec.head().equals(Head.LAST_STEP_MSE)) {
       INDArray diff = predict(x, steps, batch).subi(y);
-      return diff.mul(diff).meanNumber().doubleValue();
+      return diff.muli(diff).meanNumber().doubleValue();
     }
     INDArray z = predict(x, steps, batch);
     checkTargets(y, z);
@@ -178,14 +329,13 @@ public final class RecurrentNet {
     if (mask != null || !spec.head().equals(Head.LAST_STEP_MSE)) {
       return headGradient(x, y, mask, steps, batch, window, inputGradient);
     }
-    INDArray diff = predict(x, steps, batch).subi(y);
-    double loss = diff.mul(diff).meanNumber().doubleValue();
+    INDArray diff = forwardTrain(x, steps, batch).subi(y);
+    double loss = sumOfSquares(diff) / diff.length();
     INDArray dy = diff.muli(2.0 / ((double) batch * spec.outputSize()));
     Blas.gemm(lastHidden, dy, headDw, true, false, 1.0, 0.0);
     headDb.assign(dy.sum(true, 0));
-    INDArray dOut = Nd4j.zeros(dtype, (long) steps * batch, spec.hidden());
-    INDArray lastRows = dOut.get(NDArrayIndex.interval((long) (steps - 1) * batch, (long) steps * batch),
-        NDArrayIndex.all());
+    INDArray dOut = dOutBuf; // rows before the last step stay zero: only the last step's rows are ever written
+    INDArray lastRows = dOutLast;
     Blas.gemm(dy, headW, lastRows, false, true, 1.0, 0.0);
     backward(dOut, steps, window, inputGradient);
     return loss;
@@ -194,7 +344,7 @@ public final class RecurrentNet {
   /** The general head: loss and dLoss/dz in Java (double), then the same backward pass. */
   private double headGradient(INDArray x, INDArray y, double[] mask, int steps, int batch, int window,
       boolean inputGradient) {
-    INDArray z = predict(x, steps, batch);
+    INDArray z = forwardTrain(x, steps, batch);
     checkTargets(y, z);
     int rows = (int) z.rows();
     int k = spec.outputSize();
@@ -206,9 +356,9 @@ public final class RecurrentNet {
     }
     Blas.gemm(lastHidden, dy, headDw, true, false, 1.0, 0.0);
     headDb.assign(dy.sum(true, 0));
-    INDArray dOut = Nd4j.zeros(dtype, (long) steps * batch, spec.hidden());
+    INDArray dOut = dOutBuf; // written whole (every step) or only at the last step's rows (the others stay zero)
     INDArray target = rows == steps * batch ? dOut
-        : dOut.get(NDArrayIndex.interval((long) (steps - 1) * batch, (long) steps * batch), NDArrayIndex.all());
+        : dOutLast;
     Blas.gemm(dy, headW, target, false, true, 1.0, 0.0);
     backward(dOut, steps, window, inputGradient);
     return loss;
@@ -218,7 +368,8 @@ public final class RecurrentNet {
     int first = window == 0 ? 0 : steps - window;
     for (int l = layers.size() - 1; l >= 0; l--) {
       layers.get(l).setInputGradientWanted(l > 0 || inputGradient);
-      dOut = layers.get(l).backward(dOut, first);
+      layers.get(l).backwardInto(dOut, first, dxBuf[l]);
+      dOut = dxBuf[l];
     }
     lastInputGradient = dOut;
   }
@@ -234,7 +385,31 @@ public final class RecurrentNet {
     return a.castTo(DataType.DOUBLE).dup('c').data().asDouble();
   }
 
-  /** dL/dx of the last {@link #computeGradient} call, [T*B, inputSize]. */
+  /** Sum of the squares of a float or double array's elements, in double. */
+  private static double sumOfSquares(INDArray a) {
+    double s = 0;
+    if (a.dataType() == DataType.FLOAT) {
+      java.nio.FloatBuffer fb = a.data().asNioFloat();
+      int o = (int) (a.offset() - a.data().offset());
+      for (int e = 0; e < a.length(); e++) {
+        double v = fb.get(o + e);
+        s += v * v;
+      }
+    } else {
+      java.nio.DoubleBuffer db = a.data().asNioDouble();
+      int o = (int) (a.offset() - a.data().offset());
+      for (int e = 0; e < a.length(); e++) {
+        double v = db.get(o + e);
+        s += v * v;
+      }
+    }
+    return s;
+  }
+
+  /**
+   * dL/dx of the last {@link #computeGradient} call, [T*B, inputSize]; the network's own buffer, valid until the
+   * next call.
+   */
   public INDArray inputGradient() {
     return lastInputGradient;
   }

@@ -98,6 +98,11 @@ public final class VanillaRnnLayer extends RecurrentLayer {
   }
 
   @Override
+  protected void allocateBackward() {
+    // the vanilla RNN's backward pass needs only the common buffers
+  }
+
+  @Override
   protected void forwardSteps() {
     Blas.gemm(x, w, z, false, false, 1.0, 0.0);
     if (floatFastPath()) {

@@ -1,0 +1,188 @@
+package io.gradsweep.bench;
+
+import io.gradsweep.engine.RecurrentNet;
+import io.gradsweep.optim.Optimizers;
+import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.task.Batch;
+import io.gradsweep.task.SequenceTask;
+import io.gradsweep.tracking.NoneTrackingSink;
+import io.gradsweep.train.GradientNorms;
+import io.gradsweep.train.TrialResult;
+import io.gradsweep.train.TrialRunner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.GradientUpdater;
+
+/**
+ * A trial's training loop against the engine's bare step, at the quickstart's LSTM shape (adding problem, T 60,
+ * hidden 32, batch 32, Adam), untracked, one thread per trial:
+ * <ul>
+ *   <li>{@code bench step}: forward, backward, Adam and the gradient norms, as {@link StepBenchmark} times them;
+ *   <li>{@code loop, eval at the end}: {@link TrialRunner} with one evaluation at the last step (profile steps as a
+ *       sweep has them), per step;
+ *   <li>{@code loop, eval every 50}: the quickstart's evaluation cadence (2,000 held-out sequences every 50 steps);
+ *   <li>{@code eval forward / train forward}: per sequence, the evaluation's forward pass over the 2,000 held-out
+ *       sequences against the training forward pass of one minibatch;
+ *   <li>{@code side by side}: two trials at once in this JVM (two threads), per step, against one alone.
+ * </ul>
+ * Also prints the process's CPU time in the kernel (system) and user mode and its peak resident set (from /proc).
+ * Arguments: {@code [steps [cell]]}, default 2000 lstm. Run by {@code jobs/bin/benchmark --loop}.
+ */
+public final class LoopBenchmark {
+  private LoopBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int steps = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
+    String cell = args.length > 1 ? args[1] : "lstm";
+    int seqLen = 60;
+    int hidden = 32;
+    int batch = 32;
+    System.out.printf("loop benchmark: %s, adding T %d, hidden %d, batch %d, %d steps; float kernels %s%n", cell,
+        seqLen, hidden, batch, steps, io.gradsweep.engine.RecurrentLayer.floatKernels());
+    // warm-up: JIT the step, the loop and the evaluation
+    runTrial(spec(cell, seqLen, hidden, batch, 600, 50, 1));
+    double bench = benchStep(cell, seqLen, hidden, batch, 300, 1000);
+    double[] ratio = evalRatio(cell, seqLen, hidden, batch);
+    Usage u0 = Usage.now();
+    TrialResult endRun = runTrial(spec(cell, seqLen, hidden, batch, steps, steps, 1));
+    double loopEnd = perStep(endRun, steps);
+    double loop50 = perStep(runTrial(spec(cell, seqLen, hidden, batch, steps, 50, 1)), steps);
+    double[] side = sideBySide(spec(cell, seqLen, hidden, batch, steps, steps, 1),
+        spec(cell, seqLen, hidden, batch, steps, steps, 2), steps);
+    Usage u1 = Usage.now();
+    System.out.printf("bench step                     %.3f ms%n", bench);
+    System.out.printf("loop, eval at the end          %.3f ms/step  (loop / bench step %.3f)%n", loopEnd,
+        loopEnd / bench);
+    TrialResult.Timings tm = endRun.timings();
+    System.out.printf("  in it, per step: gradient norms and clipping %.3f ms, logging windows %.3f ms, profile steps "
+        + "%.3f ms, the rest (data, step, evaluation at the end) %.3f ms%n", tm.stats() * 1e3 / steps,
+        tm.logging() * 1e3 / steps, tm.profile() * 1e3 / steps,
+        (tm.training() - tm.stats() - tm.logging() - tm.profile()) * 1e3 / steps);
+    System.out.printf("loop, eval every 50            %.3f ms/step  (loop / loop eval at end %.3f)%n", loop50,
+        loop50 / loopEnd);
+    System.out.printf("eval forward / train forward   %.3f per sequence (eval %.4f ms, train %.4f ms per sequence)%n",
+        ratio[0] / ratio[1], ratio[0], ratio[1]);
+    System.out.printf("side by side                   %.3f and %.3f ms/step  (slower / alone %.3f)%n", side[0],
+        side[1], Math.max(side[0], side[1]) / loopEnd);
+    System.out.printf("process over the measured loops: user %.1f s, system %.1f s, wall %.1f s; peak resident %d MB"
+        + "%n", u1.userS - u0.userS, u1.systemS - u0.systemS, (u1.wallNanos - u0.wallNanos) / 1e9, u1.peakKb / 1024);
+  }
+
+  static TrialSpec spec(String cell, int seqLen, int hidden, int batch, int steps, int evalEvery, long seed) {
+    return new TrialSpec("bench", "loop", "adding", 2000, 20240601L, seqLen, cell, "lstm".equals(cell) ? null : "tanh",
+        io.gradsweep.spec.ClipSpec.NONE, 0, "adam", 0.003, hidden, 1, "default", seed, batch, steps, evalEvery,
+        -1.0, evalEvery);
+  }
+
+  static TrialResult runTrial(TrialSpec s) {
+    try (var run = new NoneTrackingSink().startTrial(null, s)) {
+      TrialResult r = new TrialRunner().run(s, run);
+      if (r.steps() != s.maxSteps()) {
+        throw new IllegalStateException("trial stopped early: " + r.status() + " at " + r.steps());
+      }
+      return r;
+    }
+  }
+
+  static double perStep(TrialResult r, int steps) {
+    return r.timings().training() * 1e3 / steps;
+  }
+
+  /** Median ms of forward + backward + Adam + norms, as the loop does them, over {@code measured} steps. */
+  static double benchStep(String cell, int seqLen, int hidden, int batch, int warmup, int measured) {
+    TrialSpec s = spec(cell, seqLen, hidden, batch, 1, 1, 1);
+    SequenceTask task = TrialRunner.task(s);
+    RecurrentNet net = TrialRunner.buildNet(s, task, DataType.FLOAT);
+    GradientUpdater<?> adam = Optimizers.byName("adam").instantiate(0.003, net.params());
+    SplittableRandom rng = new SplittableRandom(7);
+    double[] ms = new double[measured];
+    for (int i = 0; i < warmup + measured; i++) {
+      Batch b = task.sample(seqLen, batch, rng, DataType.FLOAT);
+      long t0 = System.nanoTime();
+      net.computeGradient(b.x(), b.y(), seqLen, batch, 0, false);
+      GradientNorms.measure(net.blocks());
+      adam.applyUpdater(net.gradients(), i, 0);
+      net.params().subi(net.gradients());
+      if (i >= warmup) {
+        ms[i - warmup] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    return median(ms);
+  }
+
+  /** {eval forward ms per sequence, training forward ms per sequence}, medians. */
+  static double[] evalRatio(String cell, int seqLen, int hidden, int batch) {
+    TrialSpec s = spec(cell, seqLen, hidden, batch, 1, 1, 1);
+    SequenceTask task = TrialRunner.task(s);
+    RecurrentNet net = TrialRunner.buildNet(s, task, DataType.FLOAT);
+    Batch eval = TrialRunner.evalSet(s, task, DataType.FLOAT);
+    SplittableRandom rng = new SplittableRandom(7);
+    Batch b = task.sample(seqLen, batch, rng, DataType.FLOAT);
+    int reps = 15;
+    double[] e = new double[reps];
+    double[] t = new double[reps];
+    for (int r = 0; r < reps; r++) {
+      long t0 = System.nanoTime();
+      net.predict(eval.x(), eval.steps(), eval.size());
+      long t1 = System.nanoTime();
+      for (int k = 0; k < 20; k++) {
+        net.computeGradient(b.x(), b.y(), seqLen, batch, 0, false); // as the loop: training shapes in between
+      }
+      long t2 = System.nanoTime();
+      for (int k = 0; k < 20; k++) {
+        net.predict(b.x(), seqLen, batch);
+      }
+      long t3 = System.nanoTime();
+      e[r] = (t1 - t0) / 1e6 / eval.size();
+      t[r] = (t3 - t2) / 1e6 / (20.0 * batch);
+    }
+    return new double[] {median(e), median(t)};
+  }
+
+  static double[] sideBySide(TrialSpec a, TrialSpec b, int steps) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<TrialResult>> fs = new ArrayList<>();
+      fs.add(pool.submit(() -> runTrial(a)));
+      fs.add(pool.submit(() -> runTrial(b)));
+      return new double[] {perStep(fs.get(0).get(), steps), perStep(fs.get(1).get(), steps)};
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  static double median(double[] v) {
+    double[] c = v.clone();
+    Arrays.sort(c);
+    return c[c.length / 2];
+  }
+
+  /** CPU times and peak resident set of this process, from /proc (Linux). */
+  record Usage(double userS, double systemS, long peakKb, long wallNanos) {
+    static Usage now() {
+      try {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        double hz = 100.0; // USER_HZ on Linux
+        long peak = 0;
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+          if (line.startsWith("VmHWM:")) {
+            peak = Long.parseLong(line.replaceAll("[^0-9]", ""));
+          }
+        }
+        return new Usage(Long.parseLong(f[11]) / hz, Long.parseLong(f[12]) / hz, peak, System.nanoTime());
+      } catch (IOException e) {
+        return new Usage(Double.NaN, Double.NaN, -1, System.nanoTime());
+      }
+    }
+  }
+}
