@@ -211,6 +211,10 @@ public final class GruLayer extends RecurrentLayer {
     zeroStepsBefore(dH, first);
     zeroStepsBefore(dZ, first);
     zeroStepsBefore(dHR, first);
+    if (floatFastPath()) {
+      backwardFloat(dOut, first);
+      return;
+    }
     Buf dob = Buf.of(dOut);
     Buf dhb = Buf.of(dH);
     Buf dab = Buf.of(dZ);
@@ -263,6 +267,52 @@ public final class GruLayer extends RecurrentLayer {
           carry[rr + j] = dh * zg;
         }
       }
+    }
+  }
+
+  /** The backward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
+  private void backwardFloat(INDArray dOut, int first) {
+    FloatKernels k = FloatKernels.current();
+    int h = hidden;
+    int g3 = 3 * h;
+    int n = batch * h;
+    int bg = batch * g3;
+    FloatBuffer dob = Buf.floats(dOut);
+    FloatBuffer dhb = Buf.floats(dH);
+    FloatBuffer dzb = Buf.floats(dZ);
+    FloatBuffer dhrb = Buf.floats(dHR);
+    FloatBuffer ab = Buf.floats(gates);
+    FloatBuffer hnb = Buf.floats(hn);
+    FloatBuffer hb = Buf.floats(hs);
+    FloatBuffer recb = Buf.floats(dRec);
+    float[] dOutT = new float[n];
+    float[] recT = new float[n];
+    float[] carryT = new float[n];
+    float[] gT = new float[bg];
+    float[] hPrevT = new float[n];
+    float[] hnT = new float[n];
+    float[] dhT = new float[n];
+    float[] dzT = new float[bg];
+    float[] dhrT = new float[bg];
+    for (int t = steps - 1; t >= first; t--) {
+      boolean fromFuture = t < steps - 1;
+      if (fromFuture) {
+        Blas.gemm(dhrStep[t + 1], r, dRec, false, true, 1.0, 0.0);
+        Buf.read(dRec, recb, 0, recT, n);
+      }
+      Buf.read(dOut, dob, t * n, dOutT, n);
+      Buf.read(gates, ab, t * bg, gT, bg);
+      Buf.read(hs, hb, t * n, hPrevT, n); // h_{t-1}: hs holds h_0..h_T
+      Buf.read(hn, hnb, t * n, hnT, n);
+      for (int i = 0; i < batch; i++) {
+        k.gruBackward(gT, i * g3, h, dOutT, recT, fromFuture, carryT, hPrevT, hnT, dhT, dzT, dhrT, i * h);
+      }
+      Buf.write(dH, dhb, t * n, dhT, n);
+      Buf.write(dZ, dzb, t * bg, dzT, bg);
+      Buf.write(dHR, dhrb, t * bg, dhrT, bg);
+    }
+    for (int e = 0; e < n; e++) {
+      carry[e] = carryT[e];
     }
   }
 

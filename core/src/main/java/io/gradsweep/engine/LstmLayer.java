@@ -202,12 +202,7 @@ public final class LstmLayer extends RecurrentLayer {
       }
       Buf.read(z, zb, t * bg, zt, bg);
       for (int i = 0; i < batch; i++) {
-        int o = i * g4;
-        k.add(zt, o, bias, 0, g4);
-        k.sigmoid(zt, o, 2 * h); // i, f
-        k.tanh(zt, o + 2 * h, h); // g
-        k.sigmoid(zt, o + 3 * h, h); // o
-        k.lstmState(zt, o, h, cPrev, cNext, tct, ht, i * h);
+        k.lstmForward(zt, i * g4, h, bias, cPrev, cNext, tct, ht, i * h);
       }
       Buf.write(gates, ab, t * bg, zt, bg);
       Buf.write(cs, cb, (t + 1) * bh, cNext, bh);

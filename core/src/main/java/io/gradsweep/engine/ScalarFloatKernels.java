@@ -108,6 +108,60 @@ final class ScalarFloatKernels extends FloatKernels {
   }
 
   @Override
+  void lstmForward(float[] z, int go, int h, float[] bias, float[] cPrev, float[] c, float[] tc, float[] out,
+      int co) {
+    lstmForwardTail(z, go, h, 0, bias, cPrev, c, tc, out, co);
+  }
+
+  /** {@link #lstmForward} for elements {@code from..h-1} (the SIMD kernels' tail). */
+  static void lstmForwardTail(float[] z, int go, int h, int from, float[] bias, float[] cPrev, float[] c,
+      float[] tc, float[] out, int co) {
+    for (int j = from; j < h; j++) {
+      float ig = sigmoid(z[go + j] + bias[j]);
+      float fg = sigmoid(z[go + h + j] + bias[h + j]);
+      float gg = tanh(z[go + 2 * h + j] + bias[2 * h + j]);
+      float og = sigmoid(z[go + 3 * h + j] + bias[3 * h + j]);
+      z[go + j] = ig;
+      z[go + h + j] = fg;
+      z[go + 2 * h + j] = gg;
+      z[go + 3 * h + j] = og;
+      float cv = fg * cPrev[co + j] + ig * gg;
+      float t = tanh(cv);
+      c[co + j] = cv;
+      tc[co + j] = t;
+      out[co + j] = og * t;
+    }
+  }
+
+  @Override
+  void gruBackward(float[] gates, int go, int h, float[] dOut, float[] rec, boolean fromFuture, float[] carry,
+      float[] hPrev, float[] hn, float[] dh, float[] dz, float[] dhr, int so) {
+    gruBackwardTail(gates, go, h, 0, dOut, rec, fromFuture, carry, hPrev, hn, dh, dz, dhr, so);
+  }
+
+  /** {@link #gruBackward} for elements {@code from..h-1} (the SIMD kernels' tail). */
+  static void gruBackwardTail(float[] gates, int go, int h, int from, float[] dOut, float[] rec,
+      boolean fromFuture, float[] carry, float[] hPrev, float[] hn, float[] dh, float[] dz, float[] dhr, int so) {
+    for (int j = from; j < h; j++) {
+      float d = fromFuture ? dOut[so + j] + (rec[so + j] + carry[so + j]) : dOut[so + j];
+      float rg = gates[go + j];
+      float zg = gates[go + h + j];
+      float ng = gates[go + 2 * h + j];
+      float dn = d * (1f - zg) * (1f - ng * ng);
+      float dzv = d * (hPrev[so + j] - ng) * zg * (1f - zg);
+      float dr = dn * hn[so + j] * rg * (1f - rg);
+      dh[so + j] = d;
+      dz[go + j] = dr;
+      dz[go + h + j] = dzv;
+      dz[go + 2 * h + j] = dn;
+      dhr[go + j] = dr;
+      dhr[go + h + j] = dzv;
+      dhr[go + 2 * h + j] = dn * rg;
+      carry[so + j] = d * zg;
+    }
+  }
+
+  @Override
   void gruState(float[] gates, int go, int h, float[] hr, int ro, boolean fromPast, float[] bh, float[] hn,
       float[] hPrev, float[] hOut, int so) {
     gruStateTail(gates, go, h, 0, hr, ro, fromPast, bh, hn, hPrev, hOut, so);

@@ -117,6 +117,58 @@ final class VectorFloatKernels extends FloatKernels {
   }
 
   @Override
+  void lstmForward(float[] z, int go, int h, float[] bias, float[] cPrev, float[] c, float[] tc, float[] out,
+      int co) {
+    int j = 0;
+    for (; j <= h - L; j += L) {
+      FloatVector i = sigmoid(FloatVector.fromArray(S, z, go + j).add(FloatVector.fromArray(S, bias, j)));
+      FloatVector f = sigmoid(FloatVector.fromArray(S, z, go + h + j).add(FloatVector.fromArray(S, bias, h + j)));
+      FloatVector g = tanh(FloatVector.fromArray(S, z, go + 2 * h + j)
+          .add(FloatVector.fromArray(S, bias, 2 * h + j)));
+      FloatVector o = sigmoid(FloatVector.fromArray(S, z, go + 3 * h + j)
+          .add(FloatVector.fromArray(S, bias, 3 * h + j)));
+      i.intoArray(z, go + j);
+      f.intoArray(z, go + h + j);
+      g.intoArray(z, go + 2 * h + j);
+      o.intoArray(z, go + 3 * h + j);
+      FloatVector cv = f.mul(FloatVector.fromArray(S, cPrev, co + j)).add(i.mul(g));
+      FloatVector t = tanh(cv);
+      cv.intoArray(c, co + j);
+      t.intoArray(tc, co + j);
+      o.mul(t).intoArray(out, co + j);
+    }
+    ScalarFloatKernels.lstmForwardTail(z, go, h, j, bias, cPrev, c, tc, out, co);
+  }
+
+  @Override
+  void gruBackward(float[] gates, int go, int h, float[] dOut, float[] rec, boolean fromFuture, float[] carry,
+      float[] hPrev, float[] hn, float[] dh, float[] dz, float[] dhr, int so) {
+    int j = 0;
+    FloatVector one = FloatVector.broadcast(S, 1f);
+    for (; j <= h - L; j += L) {
+      FloatVector d = FloatVector.fromArray(S, dOut, so + j);
+      if (fromFuture) {
+        d = d.add(FloatVector.fromArray(S, rec, so + j).add(FloatVector.fromArray(S, carry, so + j)));
+      }
+      FloatVector rg = FloatVector.fromArray(S, gates, go + j);
+      FloatVector zg = FloatVector.fromArray(S, gates, go + h + j);
+      FloatVector ng = FloatVector.fromArray(S, gates, go + 2 * h + j);
+      FloatVector dn = d.mul(one.sub(zg)).mul(one.sub(ng.mul(ng)));
+      FloatVector dzv = d.mul(FloatVector.fromArray(S, hPrev, so + j).sub(ng)).mul(zg).mul(one.sub(zg));
+      FloatVector dr = dn.mul(FloatVector.fromArray(S, hn, so + j)).mul(rg).mul(one.sub(rg));
+      d.intoArray(dh, so + j);
+      dr.intoArray(dz, go + j);
+      dzv.intoArray(dz, go + h + j);
+      dn.intoArray(dz, go + 2 * h + j);
+      dr.intoArray(dhr, go + j);
+      dzv.intoArray(dhr, go + h + j);
+      dn.mul(rg).intoArray(dhr, go + 2 * h + j);
+      d.mul(zg).intoArray(carry, so + j);
+    }
+    ScalarFloatKernels.gruBackwardTail(gates, go, h, j, dOut, rec, fromFuture, carry, hPrev, hn, dh, dz, dhr, so);
+  }
+
+  @Override
   void gruState(float[] gates, int go, int h, float[] hr, int ro, boolean fromPast, float[] bh, float[] hn,
       float[] hPrev, float[] hOut, int so) {
     int j = 0;

@@ -140,6 +140,78 @@ class FloatPathTest {
     }
   }
 
+  /**
+   * The fused LSTM forward kernel equals the unfused sequence (bias, sigmoid, tanh, sigmoid, state update) bit for
+   * bit, in both implementations.
+   */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void fusedLstmForwardEqualsTheUnfusedSequence(FloatKernels k) {
+    SplittableRandom rng = new SplittableRandom(6);
+    for (int h : new int[] {1, 7, 16, 37, 64}) {
+      float[] z = random(rng, 4 * h + 3, 2.0);
+      float[] bias = random(rng, 4 * h, 1.0);
+      float[] cPrev = random(rng, h + 2, 1.0);
+      float[] unfused = z.clone();
+      float[][] want = new float[3][h + 2];
+      FloatKernels.SCALAR.add(unfused, 3, bias, 0, 4 * h);
+      FloatKernels.SCALAR.sigmoid(unfused, 3, 2 * h);
+      FloatKernels.SCALAR.tanh(unfused, 3 + 2 * h, h);
+      FloatKernels.SCALAR.sigmoid(unfused, 3 + 3 * h, h);
+      FloatKernels.SCALAR.lstmState(unfused, 3, h, cPrev, want[0], want[1], want[2], 2);
+      float[] fused = z.clone();
+      float[][] got = new float[3][h + 2];
+      k.lstmForward(fused, 3, h, bias, cPrev, got[0], got[1], got[2], 2);
+      assertClose(unfused, fused, 0.0, "lstm gates h=" + h);
+      for (int i = 0; i < 3; i++) {
+        assertClose(want[i], got[i], 0.0, "lstm forward h=" + h + " output " + i);
+      }
+    }
+  }
+
+  /** The GRU backward kernel: SIMD equals scalar bit for bit, and the scalar one the double formulas. */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void gruBackwardKernelMatchesTheFormulas(FloatKernels k) {
+    SplittableRandom rng = new SplittableRandom(7);
+    for (int h : new int[] {1, 7, 16, 37, 64}) {
+      for (boolean future : new boolean[] {true, false}) {
+        float[] gates = random(rng, 3 * h + 2, 0.5);
+        for (int j = 0; j < 2 * h; j++) {
+          gates[2 + j] = 0.5f + 0.4f * (float) Math.tanh(gates[2 + j]); // r and z in (0, 1)
+        }
+        float[] dOut = random(rng, h, 1.0);
+        float[] rec = random(rng, h, 1.0);
+        float[] carry = random(rng, h, 1.0);
+        float[] carry2 = carry.clone();
+        float[] carryIn = carry.clone();
+        float[] hPrev = random(rng, h, 1.0);
+        float[] hn = random(rng, h, 1.0);
+        float[][] o = {new float[h], new float[3 * h + 2], new float[3 * h + 2]};
+        float[][] o2 = {new float[h], new float[3 * h + 2], new float[3 * h + 2]};
+        k.gruBackward(gates, 2, h, dOut, rec, future, carry, hPrev, hn, o[0], o[1], o[2], 0);
+        FloatKernels.SCALAR.gruBackward(gates, 2, h, dOut, rec, future, carry2, hPrev, hn, o2[0], o2[1], o2[2], 0);
+        for (int i = 0; i < 3; i++) {
+          assertClose(o2[i], o[i], 0.0, "gru backward h=" + h + " output " + i);
+        }
+        assertClose(carry2, carry, 0.0, "gru carry h=" + h);
+        for (int j = 0; j < h; j++) {
+          double d = dOut[j] + (future ? (double) rec[j] + carryIn[j] : 0.0);
+          double rg = gates[2 + j];
+          double zg = gates[2 + h + j];
+          double ng = gates[2 + 2 * h + j];
+          double dn = d * (1 - zg) * (1 - ng * ng);
+          assertEquals(d, o2[0][j], 1e-5 * Math.max(1, Math.abs(d)), "dh");
+          assertEquals(dn * hn[j] * rg * (1 - rg), o2[1][2 + j], 1e-5, "dr");
+          assertEquals(d * (hPrev[j] - ng) * zg * (1 - zg), o2[1][2 + h + j], 1e-5, "dz");
+          assertEquals(dn, o2[1][2 + 2 * h + j], 1e-5, "dn");
+          assertEquals(dn * rg, o2[2][2 + 2 * h + j], 1e-5, "dn r");
+          assertEquals(d * zg, carry2[j], 1e-5 * Math.max(1, Math.abs(d)), "carry");
+        }
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("kernels")
   void backwardKernelsMatchTheScalarOnes(FloatKernels k) {
@@ -276,6 +348,12 @@ class FloatPathTest {
         for (int i = 0; i < dxD.length; i++) {
           assertEquals(dxD[i], dxF[i], 1e-3 * Math.max(1.0, Math.abs(dxD[i])),
               combo + " dx " + i);
+        }
+        if (withState && first == 0) {
+          assertClose(d.initialStateGradient().h(), f.initialStateGradient().h(), combo + " dL/dh_0");
+          if (d.hasCellState()) {
+            assertClose(d.initialStateGradient().c(), f.initialStateGradient().c(), combo + " dL/dc_0");
+          }
         }
         for (int b = 0; b < d.blocks().size(); b++) {
           double[] gD = InitialStateTest.vec(d.blocks().get(b).grad());
