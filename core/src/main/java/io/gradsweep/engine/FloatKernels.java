@@ -83,15 +83,6 @@ abstract class FloatKernels {
       float[] carry, float[] dh, float[] dc, float[] dz, int so);
 
   /**
-   * LSTM forward for one example at one step, fused: with the pre-activations z = x W + h R at {@code z[go ..]}
-   * (four blocks of {@code h}, i f g o) adds the bias, activates the gates in place (sigmoid, sigmoid, tanh,
-   * sigmoid) and does {@link #lstmState}. The same operations in the same order as {@link #add}, {@link #sigmoid},
-   * {@link #tanh} and {@link #lstmState} one after the other, so the same results bit for bit, in one pass.
-   */
-  abstract void lstmForward(float[] z, int go, int h, float[] bias, float[] cPrev, float[] c, float[] tc,
-      float[] out, int co);
-
-  /**
    * GRU backward for one example at one step: dh = dOut + rec + carry (rec and carry only from a future step);
    * with the stored r, z, n at {@code gates[go ..]}, h_{t-1} at {@code hPrev[so ..]} and hr_n + bh_n at
    * {@code hn[so ..]}: writes dh, the pre-activation gradients dr, dz, dn at {@code dz[go ..]}, the gradients of

@@ -108,32 +108,6 @@ final class ScalarFloatKernels extends FloatKernels {
   }
 
   @Override
-  void lstmForward(float[] z, int go, int h, float[] bias, float[] cPrev, float[] c, float[] tc, float[] out,
-      int co) {
-    lstmForwardTail(z, go, h, 0, bias, cPrev, c, tc, out, co);
-  }
-
-  /** {@link #lstmForward} for elements {@code from..h-1} (the SIMD kernels' tail). */
-  static void lstmForwardTail(float[] z, int go, int h, int from, float[] bias, float[] cPrev, float[] c,
-      float[] tc, float[] out, int co) {
-    for (int j = from; j < h; j++) {
-      float ig = sigmoid(z[go + j] + bias[j]);
-      float fg = sigmoid(z[go + h + j] + bias[h + j]);
-      float gg = tanh(z[go + 2 * h + j] + bias[2 * h + j]);
-      float og = sigmoid(z[go + 3 * h + j] + bias[3 * h + j]);
-      z[go + j] = ig;
-      z[go + h + j] = fg;
-      z[go + 2 * h + j] = gg;
-      z[go + 3 * h + j] = og;
-      float cv = fg * cPrev[co + j] + ig * gg;
-      float t = tanh(cv);
-      c[co + j] = cv;
-      tc[co + j] = t;
-      out[co + j] = og * t;
-    }
-  }
-
-  @Override
   void gruBackward(float[] gates, int go, int h, float[] dOut, float[] rec, boolean fromFuture, float[] carry,
       float[] hPrev, float[] hn, float[] dh, float[] dz, float[] dhr, int so) {
     gruBackwardTail(gates, go, h, 0, dOut, rec, fromFuture, carry, hPrev, hn, dh, dz, dhr, so);

@@ -117,30 +117,6 @@ final class VectorFloatKernels extends FloatKernels {
   }
 
   @Override
-  void lstmForward(float[] z, int go, int h, float[] bias, float[] cPrev, float[] c, float[] tc, float[] out,
-      int co) {
-    int j = 0;
-    for (; j <= h - L; j += L) {
-      FloatVector i = sigmoid(FloatVector.fromArray(S, z, go + j).add(FloatVector.fromArray(S, bias, j)));
-      FloatVector f = sigmoid(FloatVector.fromArray(S, z, go + h + j).add(FloatVector.fromArray(S, bias, h + j)));
-      FloatVector g = tanh(FloatVector.fromArray(S, z, go + 2 * h + j)
-          .add(FloatVector.fromArray(S, bias, 2 * h + j)));
-      FloatVector o = sigmoid(FloatVector.fromArray(S, z, go + 3 * h + j)
-          .add(FloatVector.fromArray(S, bias, 3 * h + j)));
-      i.intoArray(z, go + j);
-      f.intoArray(z, go + h + j);
-      g.intoArray(z, go + 2 * h + j);
-      o.intoArray(z, go + 3 * h + j);
-      FloatVector cv = f.mul(FloatVector.fromArray(S, cPrev, co + j)).add(i.mul(g));
-      FloatVector t = tanh(cv);
-      cv.intoArray(c, co + j);
-      t.intoArray(tc, co + j);
-      o.mul(t).intoArray(out, co + j);
-    }
-    ScalarFloatKernels.lstmForwardTail(z, go, h, j, bias, cPrev, c, tc, out, co);
-  }
-
-  @Override
   void gruBackward(float[] gates, int go, int h, float[] dOut, float[] rec, boolean fromFuture, float[] carry,
       float[] hPrev, float[] hn, float[] dh, float[] dz, float[] dhr, int so) {
     int j = 0;

@@ -140,35 +140,6 @@ class FloatPathTest {
     }
   }
 
-  /**
-   * The fused LSTM forward kernel equals the unfused sequence (bias, sigmoid, tanh, sigmoid, state update) bit for
-   * bit, in both implementations.
-   */
-  @ParameterizedTest
-  @MethodSource("kernels")
-  void fusedLstmForwardEqualsTheUnfusedSequence(FloatKernels k) {
-    SplittableRandom rng = new SplittableRandom(6);
-    for (int h : new int[] {1, 7, 16, 37, 64}) {
-      float[] z = random(rng, 4 * h + 3, 2.0);
-      float[] bias = random(rng, 4 * h, 1.0);
-      float[] cPrev = random(rng, h + 2, 1.0);
-      float[] unfused = z.clone();
-      float[][] want = new float[3][h + 2];
-      FloatKernels.SCALAR.add(unfused, 3, bias, 0, 4 * h);
-      FloatKernels.SCALAR.sigmoid(unfused, 3, 2 * h);
-      FloatKernels.SCALAR.tanh(unfused, 3 + 2 * h, h);
-      FloatKernels.SCALAR.sigmoid(unfused, 3 + 3 * h, h);
-      FloatKernels.SCALAR.lstmState(unfused, 3, h, cPrev, want[0], want[1], want[2], 2);
-      float[] fused = z.clone();
-      float[][] got = new float[3][h + 2];
-      k.lstmForward(fused, 3, h, bias, cPrev, got[0], got[1], got[2], 2);
-      assertClose(unfused, fused, 0.0, "lstm gates h=" + h);
-      for (int i = 0; i < 3; i++) {
-        assertClose(want[i], got[i], 0.0, "lstm forward h=" + h + " output " + i);
-      }
-    }
-  }
-
   /** The GRU backward kernel: SIMD equals scalar bit for bit, and the scalar one the double formulas. */
   @ParameterizedTest
   @MethodSource("kernels")
