@@ -7,9 +7,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link FloatKernels} on the JDK's Vector API: whole SIMD registers per operation; the tails shorter than a
  * register go through the scalar loops. exp is {@link ScalarFloatKernels#exp}'s polynomial, lane by lane, with the
- * same operations in the same order: not the Vector API's EXP/TANH, whose results differ between the JIT's
- * intrinsic and the interpreter's fallback (a trial's numbers would depend on when the JIT got to them). So the
- * vector and scalar kernels agree bit for bit. Loaded by reflection only when the module is present.
+ * same operations (fused multiply-adds included) in the same order: not the Vector API's EXP/TANH, whose results
+ * differ between the JIT's intrinsic and the interpreter's fallback (a trial's numbers would depend on when the JIT
+ * got to them). So the vector and scalar kernels agree bit for bit. Loaded by reflection only when the module is
+ * present.
  */
 final class VectorFloatKernels extends FloatKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -40,23 +41,33 @@ final class VectorFloatKernels extends FloatKernels {
 
   private static final FloatVector ROUND = FloatVector.broadcast(S, ScalarFloatKernels.ROUND);
   private static final int ROUND_BITS = Float.floatToRawIntBits(ScalarFloatKernels.ROUND) - 127;
+  private static final FloatVector LOG2E = FloatVector.broadcast(S, ScalarFloatKernels.LOG2E);
+  private static final FloatVector MINUS_LN2_HI = FloatVector.broadcast(S, -ScalarFloatKernels.LN2_HI);
+  private static final FloatVector MINUS_LN2_LO = FloatVector.broadcast(S, -ScalarFloatKernels.LN2_LO);
+  private static final FloatVector C7 = FloatVector.broadcast(S, ScalarFloatKernels.C7);
+  private static final FloatVector C6 = FloatVector.broadcast(S, ScalarFloatKernels.C6);
+  private static final FloatVector C5 = FloatVector.broadcast(S, ScalarFloatKernels.C5);
+  private static final FloatVector C4 = FloatVector.broadcast(S, ScalarFloatKernels.C4);
+  private static final FloatVector C3 = FloatVector.broadcast(S, ScalarFloatKernels.C3);
+  private static final FloatVector C2 = FloatVector.broadcast(S, ScalarFloatKernels.C2);
+  private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
   private static FloatVector exp(FloatVector x) {
     FloatVector c = x.max(ScalarFloatKernels.EXP_MIN).min(ScalarFloatKernels.EXP_MAX);
-    FloatVector t = c.mul(ScalarFloatKernels.LOG2E).add(ROUND);
+    FloatVector t = c.fma(LOG2E, ROUND);
     FloatVector n = t.sub(ROUND);
     // (k + 127) << 23 with k = bits(t) - bits(ROUND)
     FloatVector scale = t.reinterpretAsInts().sub(ROUND_BITS).lanewise(VectorOperators.LSHL, 23)
         .reinterpretAsFloats();
-    FloatVector r = c.sub(n.mul(ScalarFloatKernels.LN2_HI)).sub(n.mul(ScalarFloatKernels.LN2_LO));
-    FloatVector p = FloatVector.broadcast(S, ScalarFloatKernels.C7);
-    p = p.mul(r).add(ScalarFloatKernels.C6);
-    p = p.mul(r).add(ScalarFloatKernels.C5);
-    p = p.mul(r).add(ScalarFloatKernels.C4);
-    p = p.mul(r).add(ScalarFloatKernels.C3);
-    p = p.mul(r).add(ScalarFloatKernels.C2);
-    p = p.mul(r).add(1f);
-    p = p.mul(r).add(1f);
+    FloatVector r = n.fma(MINUS_LN2_LO, n.fma(MINUS_LN2_HI, c));
+    FloatVector p = C7;
+    p = p.fma(r, C6);
+    p = p.fma(r, C5);
+    p = p.fma(r, C4);
+    p = p.fma(r, C3);
+    p = p.fma(r, C2);
+    p = p.fma(r, ONE);
+    p = p.fma(r, ONE);
     return p.mul(scale);
   }
 
