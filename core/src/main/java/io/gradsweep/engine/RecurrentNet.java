@@ -219,11 +219,14 @@ public final class RecurrentNet {
     return evalLayers();
   }
 
-  /** Copies {@code n} rows of {@code cols} elements from row {@code from} of {@code src} to row {@code to} of dst. */
+  /**
+   * Copies {@code n} rows of {@code cols} elements from row {@code from} of {@code src} to row {@code to} of dst
+   * (contiguous row-major arrays; indices into the NIO view as {@link Buf} takes them, from the array's offset).
+   */
   private static void copyRows(INDArray src, long from, INDArray dst, long to, int n, int cols) {
     int len = n * cols;
-    int s = (int) (src.offset() - src.data().offset() + from * cols);
-    int d = (int) (dst.offset() - dst.data().offset() + to * cols);
+    int s = (int) (src.offset() + from * cols);
+    int d = (int) (dst.offset() + to * cols);
     if (src.dataType() == DataType.FLOAT) {
       dst.data().asNioFloat().put(d, src.data().asNioFloat(), s, len);
     } else {
@@ -232,7 +235,7 @@ public final class RecurrentNet {
   }
 
   private static void zeroRows(INDArray a, long from, int n, int cols) {
-    int o = (int) (a.offset() - a.data().offset() + from * cols);
+    int o = (int) (a.offset() + from * cols);
     if (a.dataType() == DataType.FLOAT) {
       java.nio.FloatBuffer fb = a.data().asNioFloat();
       for (int e = 0; e < n * cols; e++) {
@@ -390,14 +393,14 @@ public final class RecurrentNet {
     double s = 0;
     if (a.dataType() == DataType.FLOAT) {
       java.nio.FloatBuffer fb = a.data().asNioFloat();
-      int o = (int) (a.offset() - a.data().offset());
+      int o = (int) a.offset();
       for (int e = 0; e < a.length(); e++) {
         double v = fb.get(o + e);
         s += v * v;
       }
     } else {
       java.nio.DoubleBuffer db = a.data().asNioDouble();
-      int o = (int) (a.offset() - a.data().offset());
+      int o = (int) a.offset();
       for (int e = 0; e < a.length(); e++) {
         double v = db.get(o + e);
         s += v * v;

@@ -364,7 +364,8 @@ class TrialRunnerTest {
     s.maxSteps = 200;
     s.evalEvery = 10;
     s.profileEvery = 10;
-    TrialSpec spec = s.build();
+    // a logging window of one step, so every finite step before the divergence is logged at its own step
+    TrialSpec spec = TrialSpecs.withLogPoints(s.build(), 200);
 
     Trained t = train(spec);
     TrialResult r = t.result();
