@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.GradientUpdater;
 
 /**
@@ -91,8 +92,48 @@ public final class StepBenchmark {
       }
       System.out.printf("%-5s median step %.2f ms (min %.2f), gradient norms %.3f ms%n", cell, median(stepMs),
           Arrays.stream(stepMs).min().orElse(0), median(statsMs));
+      evalForward(cell, net, task, hidden, batch, steps);
     }
     stockDl4j(hidden, batch, steps, warmup, measured);
+  }
+
+  /** Held-out sequences of the evaluation timing: the quickstart's eval_size. */
+  static final int EVAL_SIZE = 2000;
+
+  /**
+   * Per sequence, the evaluation's forward pass ({@link RecurrentNet#predict} over {@value #EVAL_SIZE} held-out
+   * sequences, as a trial evaluates) against the training step's forward pass (the training layers' forward over
+   * one minibatch, which also stores what the backward pass needs); median over repetitions, each after a training
+   * step, as evaluations fall between steps in a trial.
+   */
+  static void evalForward(String cell, RecurrentNet net, AddingTask task, int hidden, int batch, int steps) {
+    SplittableRandom rng = new SplittableRandom(2);
+    Batch eval = task.sample(steps, EVAL_SIZE, rng, DataType.FLOAT);
+    Batch b = task.sample(steps, batch, rng, DataType.FLOAT);
+    // as many evaluations as fit about the time of the measured steps, at least 3
+    int reps = Math.max(3, Math.min(15, (int) (20_000_000L / ((long) hidden * hidden * steps * 4))));
+    double[] evalMs = new double[reps];
+    double[] trainMs = new double[reps];
+    int trainReps = Math.max(1, EVAL_SIZE / batch / 4);
+    for (int r = 0; r < reps + 1; r++) {
+      net.computeGradient(b.x(), b.y(), steps, batch, 0, false);
+      long t0 = System.nanoTime();
+      net.predict(eval.x(), steps, EVAL_SIZE);
+      long t1 = System.nanoTime();
+      for (int k = 0; k < trainReps; k++) {
+        INDArray h = b.x();
+        for (var l : net.layers()) {
+          h = l.forwardView(h, steps, batch, null, null);
+        }
+      }
+      long t2 = System.nanoTime();
+      if (r > 0) { // the first round warms the evaluation path up
+        evalMs[r - 1] = (t1 - t0) / 1e6 / EVAL_SIZE;
+        trainMs[r - 1] = (t2 - t1) / 1e6 / ((double) trainReps * batch);
+      }
+    }
+    System.out.printf("%-5s eval forward %.5f ms/seq, train forward %.5f ms/seq, ratio %.2f%n", cell,
+        median(evalMs), median(trainMs), median(evalMs) / median(trainMs));
   }
 
   /** DL4J stock layers: {@code [SimpleRnn|LSTM] -> LastTimeStep -> OutputLayer(MSE)}, Adam, via fit(). */
