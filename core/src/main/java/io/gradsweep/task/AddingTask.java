@@ -4,7 +4,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The adding problem in the form of Arjovsky et al. 2016 (uRNN): each step is {@code [value, marker]} with value ~
@@ -54,8 +53,8 @@ public final class AddingTask implements SequenceTask {
       }
       y[i] = sum;
     }
-    INDArray xa = Nd4j.create(x, new long[] {(long) steps * size, 2}, DataType.DOUBLE).castTo(dtype);
-    INDArray ya = Nd4j.create(y, new long[] {size, 1}, DataType.DOUBLE).castTo(dtype);
+    INDArray xa = Batch.matrix(x, (long) steps * size, 2, dtype);
+    INDArray ya = Batch.matrix(y, size, 1, dtype);
     return new Batch(xa, ya, steps, size);
   }
 

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The copy memory task in the form of Arjovsky et al. 2016 (uRNN, section 4.1), with targets at every step.
@@ -117,8 +116,8 @@ public final class CopyTask implements SequenceTask {
         y[row * out + target] = 1.0;
       }
     }
-    INDArray xa = Nd4j.create(x, new long[] {(long) steps * size, in}, DataType.DOUBLE).castTo(dtype);
-    INDArray ya = Nd4j.create(y, new long[] {(long) steps * size, out}, DataType.DOUBLE).castTo(dtype);
+    INDArray xa = Batch.matrix(x, (long) steps * size, in, dtype);
+    INDArray ya = Batch.matrix(y, (long) steps * size, out, dtype);
     return new Batch(xa, ya, steps, size);
   }
 

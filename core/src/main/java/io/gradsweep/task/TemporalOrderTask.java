@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The temporal order problem (Hochreiter & Schmidhuber 1997, experiments 6a/6b; Pascanu, Mikolov & Bengio 2013):
@@ -118,8 +117,8 @@ public final class TemporalOrderTask implements SequenceTask {
       }
       y[i * outputSize() + cls] = 1.0;
     }
-    INDArray xa = Nd4j.create(x, new long[] {(long) seqLen * size, SYMBOLS}, DataType.DOUBLE).castTo(dtype);
-    INDArray ya = Nd4j.create(y, new long[] {size, outputSize()}, DataType.DOUBLE).castTo(dtype);
+    INDArray xa = Batch.matrix(x, (long) seqLen * size, SYMBOLS, dtype);
+    INDArray ya = Batch.matrix(y, size, outputSize(), dtype);
     return new Batch(xa, ya, seqLen, size);
   }
 
