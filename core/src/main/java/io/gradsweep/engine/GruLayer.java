@@ -229,7 +229,7 @@ public final class GruLayer extends RecurrentLayer {
     for (int t = steps - 1; t >= first; t--) {
       boolean fromFuture = t < steps - 1;
       if (fromFuture) {
-        Blas.gemm(dhrStep[t + 1], r, dRec, false, true, 1.0, 0.0);
+        Blas.gemm(dhrStep[t + 1], rT, dRec, false, false, 1.0, 0.0);
       }
       for (int i = 0; i < batch; i++) {
         int zr = (t * batch + i) * g3;
@@ -297,7 +297,7 @@ public final class GruLayer extends RecurrentLayer {
     for (int t = steps - 1; t >= first; t--) {
       boolean fromFuture = t < steps - 1;
       if (fromFuture) {
-        Blas.gemm(dhrStep[t + 1], r, dRec, false, true, 1.0, 0.0);
+        Blas.gemm(dhrStep[t + 1], rT, dRec, false, false, 1.0, 0.0);
         Buf.read(dRec, recb, 0, recT, n);
       }
       Buf.read(dOut, dob, t * n, dOutT, n);
@@ -329,7 +329,7 @@ public final class GruLayer extends RecurrentLayer {
   @Override
   protected void initialGradient() {
     // dL/dh_0 = (gradient of h_0 R + [0, 0, bh]) R^T + the z path (or the whole gradient past an absent step)
-    Blas.gemm(dhrStep[0], r, dH0, false, true, 1.0, 0.0);
+    Blas.gemm(dhrStep[0], rT, dH0, false, false, 1.0, 0.0);
     addCarry(dH0, carry);
   }
 }

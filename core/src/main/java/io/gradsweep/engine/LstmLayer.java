@@ -248,7 +248,7 @@ public final class LstmLayer extends RecurrentLayer {
     for (int t = steps - 1; t >= first; t--) {
       boolean fromFuture = t < steps - 1;
       if (fromFuture) {
-        Blas.gemm(dzStep[t + 1], r, dRec, false, true, 1.0, 0.0);
+        Blas.gemm(dzStep[t + 1], rT, dRec, false, false, 1.0, 0.0);
       }
       for (int i = 0; i < batch; i++) {
         int zr = (t * batch + i) * g4;
@@ -324,7 +324,7 @@ public final class LstmLayer extends RecurrentLayer {
     float[] dbAcc = fused ? new float[g4] : null;
     for (int t = steps - 1; t >= first; t--) {
       if (t < steps - 1) {
-        Blas.gemm(dzStep[t + 1], r, dRec, false, true, 1.0, 0.0);
+        Blas.gemm(dzStep[t + 1], rT, dRec, false, false, 1.0, 0.0);
         Buf.read(dRec, recb, 0, recT, bh);
       }
       Buf.read(dOut, dob, t * bh, dOutT, bh);

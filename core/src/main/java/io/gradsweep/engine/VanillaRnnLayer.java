@@ -179,7 +179,7 @@ public final class VanillaRnnLayer extends RecurrentLayer {
     for (int t = steps - 1; t >= first; t--) {
       boolean fromFuture = t < steps - 1;
       if (fromFuture) {
-        Blas.gemm(dzStep[t + 1], r, dRec, false, true, 1.0, 0.0);
+        Blas.gemm(dzStep[t + 1], rT, dRec, false, false, 1.0, 0.0);
       }
       for (int i = 0; i < batch; i++) {
         int o = t * n + i * h;
@@ -234,7 +234,7 @@ public final class VanillaRnnLayer extends RecurrentLayer {
     float[] dbAcc = fused ? new float[hidden] : null;
     for (int t = steps - 1; t >= first; t--) {
       if (t < steps - 1) {
-        Blas.gemm(dzStep[t + 1], r, dRec, false, true, 1.0, 0.0);
+        Blas.gemm(dzStep[t + 1], rT, dRec, false, false, 1.0, 0.0);
         Buf.read(dRec, recb, 0, recT, n);
       }
       Buf.read(dOut, dob, t * n, dOutT, n);
