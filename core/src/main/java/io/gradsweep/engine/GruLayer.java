@@ -197,8 +197,10 @@ public final class GruLayer extends RecurrentLayer {
         k.sigmoid(zt, o, 2 * h);
         k.gruState(zt, o, h, hrt, o, fromPast, biasH, hnt, hPrev, hNext, i * h);
       }
-      Buf.write(gates, ab, t * bh3, zt, bh3);
-      Buf.write(hn, hnb, t * n, hnt, n);
+      if (!forwardOnly) { // what only the backward pass reads
+        Buf.write(gates, ab, t * bh3, zt, bh3);
+        Buf.write(hn, hnb, t * n, hnt, n);
+      }
       Buf.write(hs, hb, (t + 1) * n, hNext, n);
       float[] swap = hPrev;
       hPrev = hNext;

@@ -214,9 +214,13 @@ public final class LstmLayer extends RecurrentLayer {
         k.sigmoid(zt, o + 3 * h, h); // o
         k.lstmState(zt, o, h, cPrev, cNext, tct, ht, i * h);
       }
-      Buf.write(gates, ab, t * bg, zt, bg);
-      Buf.write(cs, cb, (t + 1) * bh, cNext, bh);
-      Buf.write(tanhC, tcb, t * bh, tct, bh);
+      if (!forwardOnly) { // what only the backward pass reads
+        Buf.write(gates, ab, t * bg, zt, bg);
+        Buf.write(tanhC, tcb, t * bh, tct, bh);
+      }
+      if (!forwardOnly || t == steps - 1) { // c_T: the final state
+        Buf.write(cs, cb, (t + 1) * bh, cNext, bh);
+      }
       Buf.write(hs, hb, (t + 1) * bh, ht, bh);
       float[] swap = cPrev;
       cPrev = cNext;

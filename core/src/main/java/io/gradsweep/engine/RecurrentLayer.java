@@ -342,6 +342,9 @@ public abstract class RecurrentLayer {
     if (steps < 0) {
       throw new IllegalStateException(name + ": backward pass before any forward pass");
     }
+    if (forwardOnly) {
+      throw new IllegalStateException(name + ": a forward-only layer has no backward pass");
+    }
     if (dw == null) {
       throw new IllegalStateException(name + ": no gradient arrays bound");
     }
@@ -524,6 +527,18 @@ public abstract class RecurrentLayer {
     backwardBuffers = false;
     hasInitialState = false;
     allocate();
+  }
+
+  /**
+   * A layer for forward passes only (the network's evaluation layers): the float path does not store what only the
+   * backward pass reads (an LSTM's gates, tanh(c) and c_1..c_{T-1}, a GRU's gates and candidate inputs), and a
+   * backward pass is refused.
+   */
+  protected boolean forwardOnly;
+
+  /** Makes this a forward-only layer ({@link #forwardOnly}); for {@link RecurrentNet}'s evaluation layers. */
+  void setForwardOnly() {
+    forwardOnly = true;
   }
 
   /** Whether the backward buffers fit the current shape ({@link #ensureBackwardBuffers}). */

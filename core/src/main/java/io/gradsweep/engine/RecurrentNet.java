@@ -207,6 +207,7 @@ public final class RecurrentNet {
           p.put(b.type(), b.param());
         }
         twin.bind(p, null);
+        twin.setForwardOnly();
         twins.add(twin);
       }
       evalLayers = twins;

@@ -169,6 +169,16 @@ class EvalPathTest {
     assertEquals(true, changed, "the evaluation sees the updated parameters");
     RecurrentLayer twin = n.evalLayersForTest().get(0);
     assertNull(twin.hiddenGradients(), "a forward-only layer allocates no gradient buffers");
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> twin.backward(Nd4j.zeros(DataType.FLOAT, 5L * 100, 8), 0));
+    assertEquals("layer0: a forward-only layer has no backward pass", e.getMessage());
+    // it skips what only the backward pass reads, but its final state (h_T, c_T) is the training layer's
+    twin.forward(x, 5, 100, null, null);
+    n.layers().get(0).forward(x, 5, 100, null, null);
+    RecurrentState a = twin.finalState();
+    RecurrentState b = n.layers().get(0).finalState();
+    assertArrayEquals(InitialStateTest.vec(b.h()), InitialStateTest.vec(a.h()));
+    assertArrayEquals(InitialStateTest.vec(b.c()), InitialStateTest.vec(a.c()));
     assertEquals(Map.of(), twin.extraStateGradients());
     n.computeGradient(input(5, 2, DataType.FLOAT, 6), Nd4j.zeros(DataType.FLOAT, 2, OUT), 5, 2, 0, false);
     assertNotNull(n.layers().get(0).hiddenGradients(), "the training layer has them after a backward pass");
