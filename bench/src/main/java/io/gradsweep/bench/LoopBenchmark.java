@@ -53,6 +53,7 @@ public final class LoopBenchmark {
     runTrial(spec(cell, seqLen, hidden, batch, 600, 50, 1));
     double bench = benchStep(cell, seqLen, hidden, batch, 300, 1000);
     double[] ratio = evalRatio(cell, seqLen, hidden, batch);
+    long arrays = trialArrayBytes(cell, seqLen, hidden, batch);
     Usage u0 = Usage.now();
     TrialResult endRun = runTrial(spec(cell, seqLen, hidden, batch, steps, steps, 1));
     double loopEnd = perStep(endRun, steps);
@@ -87,6 +88,39 @@ public final class LoopBenchmark {
         Arrays.stream(sideRatio).min().orElse(0), Arrays.stream(sideRatio).max().orElse(0));
     System.out.printf("process over the measured loops: user %.1f s, system %.1f s, wall %.1f s; peak resident %d MB"
         + "%n", u1.userS - u0.userS, u1.systemS - u0.systemS, (u1.wallNanos - u0.wallNanos) / 1e9, u1.peakKb / 1024);
+    System.out.printf("one trial's arrays (net, gradients, Adam state, step and evaluation buffers, eval set): "
+        + "%.1f MB of resident set%n", arrays / 1048576.0);
+  }
+
+  /**
+   * The memory one trial's arrays hold once it has trained a step and evaluated: the growth of this process's
+   * resident set (VmRSS) across building and running it, with everything else collected before and after.
+   */
+  static long trialArrayBytes(String cell, int seqLen, int hidden, int batch) throws InterruptedException {
+    settle();
+    long b0 = Usage.residentKb() * 1024;
+    TrialSpec s = spec(cell, seqLen, hidden, batch, 1, 1, 1);
+    SequenceTask task = TrialRunner.task(s);
+    RecurrentNet net = TrialRunner.buildNet(s, task, DataType.FLOAT);
+    GradientUpdater<?> adam = Optimizers.byName("adam").instantiate(0.003, net.params());
+    Batch eval = TrialRunner.evalSet(s, task, DataType.FLOAT);
+    Batch b = task.sample(seqLen, batch, new SplittableRandom(3), DataType.FLOAT);
+    net.computeGradient(b.x(), b.y(), seqLen, batch, 0, false);
+    adam.applyUpdater(net.gradients(), 0, 0);
+    net.predict(eval.x(), eval.steps(), eval.size());
+    settle();
+    long b1 = Usage.residentKb() * 1024;
+    if (net.numParams() < 0 || eval.size() < 0 || b.size() < 0) { // keeps them reachable until here
+      throw new IllegalStateException();
+    }
+    return b1 - b0;
+  }
+
+  private static void settle() throws InterruptedException {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      Thread.sleep(100);
+    }
   }
 
   static TrialSpec spec(String cell, int seqLen, int hidden, int batch, int steps, int evalEvery, long seed) {
@@ -180,6 +214,19 @@ public final class LoopBenchmark {
 
   /** CPU times and peak resident set of this process, from /proc (Linux). */
   record Usage(double userS, double systemS, long peakKb, long wallNanos) {
+    static long residentKb() {
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+          if (line.startsWith("VmRSS:")) {
+            return Long.parseLong(line.replaceAll("[^0-9]", ""));
+          }
+        }
+      } catch (IOException e) {
+        // not Linux: unknown
+      }
+      return -1;
+    }
+
     static Usage now() {
       try {
         String stat = Files.readString(Path.of("/proc/self/stat"));
