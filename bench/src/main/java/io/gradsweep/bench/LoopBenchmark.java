@@ -86,10 +86,10 @@ public final class LoopBenchmark {
     System.out.printf("side by side                   %.3f and %.3f ms/step, alone %.3f (last round); slower / alone "
         + "%.3f (median of 3 rounds, %.3f-%.3f)%n", side[0], side[1], alone, median(sideRatio),
         Arrays.stream(sideRatio).min().orElse(0), Arrays.stream(sideRatio).max().orElse(0));
-    System.out.printf("process over the measured loops: user %.1f s, system %.1f s, wall %.1f s; peak resident %d MB"
+    System.out.printf("process over the measured loops: user %.1f s, system %.1f s, wall %.1f s; peak resident %d MiB"
         + "%n", u1.userS - u0.userS, u1.systemS - u0.systemS, (u1.wallNanos - u0.wallNanos) / 1e9, u1.peakKb / 1024);
     System.out.printf("one trial's arrays (net, gradients, Adam state, step and evaluation buffers, eval set): "
-        + "%.1f MB of resident set%n", arrays / 1048576.0);
+        + "%.1f MiB of resident set%n", arrays / 1048576.0);
   }
 
   /**
