@@ -356,6 +356,7 @@ public final class LstmLayer extends RecurrentLayer {
 
   /** dL/dc_t of the last backward pass, [T*B, hidden]. */
   public INDArray cellGradients() {
+    hiddenGradients(); // allocates the backward buffers (zeros) before the first backward pass at this shape
     return dC;
   }
 
@@ -367,6 +368,7 @@ public final class LstmLayer extends RecurrentLayer {
   /** {@code dc}: dL/dc_t of the last backward pass, [T*B, hidden]. */
   @Override
   public java.util.Map<String, INDArray> extraStateGradients() {
+    hiddenGradients(); // allocates the backward buffers (zeros) before the first backward pass at this shape
     return dC == null ? java.util.Map.of() : java.util.Map.of("dc", dC);
   }
 }

@@ -434,10 +434,13 @@ public abstract class RecurrentLayer {
   }
 
   /**
-   * dL/dh_t of the last backward pass, [T*B, hidden] (rows of steps before the window are zero); null before the
-   * first backward pass at the current shape.
+   * dL/dh_t of the last backward pass, [T*B, hidden] (rows of steps before the window are zero); zeros before the
+   * first backward pass at the current shape; null for a forward-only layer.
    */
   public INDArray hiddenGradients() {
+    if (dH == null && steps > 0 && !forwardOnly) {
+      ensureBackwardBuffers();
+    }
     return dH;
   }
 
