@@ -100,9 +100,10 @@ public final class GruLayer extends RecurrentLayer {
 
   @Override
   protected void forwardSteps() {
-    Blas.gemm(x, w, z, false, false, 1.0, 0.0);
+    int ns = slices();
+    projectInput(z, ns);
     if (floatFastPath()) {
-      forwardFloat();
+      parallel(ns, s -> forwardFloat(sliceLo(s, ns), sliceLo(s + 1, ns)));
       return;
     }
     Buf zb = Buf.of(z);
@@ -152,13 +153,21 @@ public final class GruLayer extends RecurrentLayer {
     }
   }
 
-  /** The forward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
-  private void forwardFloat() {
+  /**
+   * The forward loop on heap float arrays with {@link FloatKernels}, for examples lo..hi-1: same results as the loop
+   * above, in float.
+   */
+  private void forwardFloat(int lo, int hi) {
     FloatKernels k = FloatKernels.current();
+    int nb = hi - lo;
     int h = hidden;
     int g3 = 3 * h;
     int bh3 = batch * g3;
     int n = batch * h;
+    int sg = nb * g3;
+    int sn = nb * h;
+    int og = lo * g3;
+    int oh = lo * h;
     FloatBuffer zb = Buf.floats(z);
     FloatBuffer ab = Buf.floats(gates);
     FloatBuffer hnb = Buf.floats(hn);
@@ -168,20 +177,20 @@ public final class GruLayer extends RecurrentLayer {
     Buf.read(b, Buf.floats(b), 0, bias, g3);
     float[] biasH = new float[h];
     Buf.read(bh, Buf.floats(bh), 0, biasH, h);
-    float[] zt = new float[bh3];
-    float[] hrt = new float[bh3];
-    float[] hnt = new float[n];
-    float[] hPrev = new float[n];
-    float[] hNext = new float[n];
-    Buf.read(hs, hb, 0, hPrev, n);
+    float[] zt = new float[sg];
+    float[] hrt = new float[sg];
+    float[] hnt = new float[sn];
+    float[] hPrev = new float[sn];
+    float[] hNext = new float[sn];
+    Buf.read(hs, hb, oh, hPrev, sn);
     for (int t = 0; t < steps; t++) {
       boolean fromPast = t > 0 || hasInitialState;
       if (fromPast) {
-        Blas.gemm(hsStep[t], r, hr, false, false, 1.0, 0.0);
-        Buf.read(hr, hrb, 0, hrt, bh3);
+        stepProduct(hs, (long) t * batch + lo, false, hr, lo, nb, 0.0);
+        Buf.read(hr, hrb, og, hrt, sg);
       }
-      Buf.read(z, zb, t * bh3, zt, bh3);
-      for (int i = 0; i < batch; i++) {
+      Buf.read(z, zb, t * bh3 + og, zt, sg);
+      for (int i = 0; i < nb; i++) {
         int o = i * g3;
         k.add(zt, o, bias, 0, g3);
         if (fromPast) {
@@ -190,9 +199,9 @@ public final class GruLayer extends RecurrentLayer {
         k.sigmoid(zt, o, 2 * h);
         k.gruState(zt, o, h, hrt, o, fromPast, biasH, hnt, hPrev, hNext, i * h);
       }
-      Buf.write(gates, ab, t * bh3, zt, bh3);
-      Buf.write(hn, hnb, t * n, hnt, n);
-      Buf.write(hs, hb, (t + 1) * n, hNext, n);
+      Buf.write(gates, ab, t * bh3 + og, zt, sg);
+      Buf.write(hn, hnb, t * n + oh, hnt, sn);
+      Buf.write(hs, hb, (t + 1) * n + oh, hNext, sn);
       float[] swap = hPrev;
       hPrev = hNext;
       hNext = swap;
@@ -204,6 +213,12 @@ public final class GruLayer extends RecurrentLayer {
     zeroStepsBefore(dH, first);
     zeroStepsBefore(dZ, first);
     zeroStepsBefore(dHR, first);
+    int ns = slices();
+    parallel(ns, s -> backwardSlice(dOut, first, sliceLo(s, ns), sliceLo(s + 1, ns)));
+  }
+
+  /** The backward loop for examples lo..hi-1 (all of them unless the float pass is split over threads). */
+  private void backwardSlice(INDArray dOut, int first, int lo, int hi) {
     Buf dob = Buf.of(dOut);
     Buf dhb = Buf.of(dH);
     Buf dab = Buf.of(dZ);
@@ -218,9 +233,9 @@ public final class GruLayer extends RecurrentLayer {
     for (int t = steps - 1; t >= first; t--) {
       boolean fromFuture = t < steps - 1;
       if (fromFuture) {
-        Blas.gemm(dhrStep[t + 1], r, dRec, false, true, 1.0, 0.0);
+        stepProduct(dHR, (long) (t + 1) * batch + lo, true, dRec, lo, hi - lo, 0.0);
       }
-      for (int i = 0; i < batch; i++) {
+      for (int i = lo; i < hi; i++) {
         int zr = (t * batch + i) * g3;
         int row = (t * batch + i) * h;
         int rr = i * h;
@@ -261,6 +276,26 @@ public final class GruLayer extends RecurrentLayer {
 
   @Override
   protected void finishBackward(INDArray dx) {
+    int ns = slices();
+    if (ns > 1) {
+      int g3 = 3 * hidden;
+      parallel(ns, s -> {
+        int c0 = columnLo(s, ns, g3);
+        int c1 = columnLo(s + 1, ns, g3);
+        if (c1 > c0) {
+          weightGradientColumns(x, dZ, c0, dw, c0, c1 - c0);
+          columnSums(dZ, c0, db, c0, c1 - c0);
+          weightGradientColumns(hs, dHR, c0, dr, c0, c1 - c0);
+        }
+        int h0 = columnLo(s, ns, hidden);
+        int h1 = columnLo(s + 1, ns, hidden);
+        if (h1 > h0) {
+          columnSums(dHR, 2 * hidden + h0, dbh, h0, h1 - h0);
+        }
+        inputGradientRows(dx, s, ns);
+      });
+      return;
+    }
     Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
     columnSums(dZ, db);
     Blas.gemm(hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all()), dHR, dr, true, false,
