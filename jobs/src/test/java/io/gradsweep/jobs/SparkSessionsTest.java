@@ -29,6 +29,14 @@ class SparkSessionsTest {
   }
 
   @Test
+  void trialsAtOnceAreTheCoresOverTheCpusOfATask() {
+    assertEquals(4, SparkTrialExecutor.slots(4, 1));
+    assertEquals(2, SparkTrialExecutor.slots(4, 2));
+    assertEquals(1, SparkTrialExecutor.slots(3, 2));
+    assertEquals(1, SparkTrialExecutor.slots(1, 4), "at least one");
+  }
+
+  @Test
   void theUsersExecutorOptionsStayAndTheirOwnJavaCppBoundWins() {
     SparkConf mine = SparkSessions.configure("s", List.of(new SparkSetting("spark.executor.extraJavaOptions",
         "-Xss4m -Dorg.bytedeco.javacpp.maxphysicalbytes=16g")));
