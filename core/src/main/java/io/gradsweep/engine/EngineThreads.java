@@ -22,7 +22,7 @@ import java.util.function.IntConsumer;
  */
 final class EngineThreads implements AutoCloseable {
   /** Multiply-adds of the recurrent products of one pass (T * B * hidden * G) below which a pass uses one thread. */
-  static final long DEFAULT_MIN_WORK = 4L << 20;
+  static final long DEFAULT_MIN_WORK = 32L << 20;
   static final int IDLE_SECONDS = 10;
   private static final AtomicInteger POOLS = new AtomicInteger();
 

@@ -101,8 +101,8 @@ class TrialRunnerTest {
 
   @Test
   void aTrialOnTwoThreadsIsReproducibleAndAgreesWithOneThreadToFloatRounding() {
-    // hidden 64, T 40, batch 16: large enough for the engine to split its passes
-    TrialSpec spec = TrialSpecs.of("lstm", null, 40, ClipSpec.NONE, 10, "adam", 0.01, 64, 3, 12);
+    // hidden 128, T 40, batch 16: 40 * 16 * 128 * 512 multiply-adds per pass, above the engine's threshold (32 Mi)
+    TrialSpec spec = TrialSpecs.of("lstm", null, 40, ClipSpec.NONE, 10, "adam", 0.01, 128, 3, 12);
     RecordingTrialRun one = new RecordingTrialRun();
     RecordingTrialRun a = new RecordingTrialRun();
     RecordingTrialRun b = new RecordingTrialRun();
