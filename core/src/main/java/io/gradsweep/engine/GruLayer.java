@@ -278,6 +278,9 @@ public final class GruLayer extends RecurrentLayer {
   protected void finishBackward(INDArray dx) {
     int ns = slices();
     if (ns > 1) {
+      if (!inputGradientWanted()) {
+        dx.assign(0); // here: the slices make no ND4J calls
+      }
       int g3 = 3 * hidden;
       parallel(ns, s -> {
         int c0 = columnLo(s, ns, g3);

@@ -614,6 +614,9 @@ public abstract class RecurrentLayer {
   protected void finishBackward(INDArray dx) {
     int n = slices();
     if (n > 1) {
+      if (!inputGradientWanted) {
+        dx.assign(0); // here: the slices make no ND4J calls
+      }
       boolean weights = !weightGradientsDone;
       int g = hidden * gateBlocks;
       parallel(n, s -> {
@@ -660,25 +663,30 @@ public abstract class RecurrentLayer {
         0.0);
   }
 
-  /** Columns of {@link #columnSums}: {@code out[outCol..outCol+cols]} = column sums of {@code m[:, mCol..]}. */
+  /**
+   * Columns of {@link #columnSums}: {@code out[0, outCol..outCol+cols]} = column sums of {@code m[:, mCol..]}
+   * ({@code out} a [1, n] array, e.g. a bias gradient).
+   */
   protected void columnSums(INDArray m, int mCol, INDArray out, int outCol, int cols) {
-    Blas.gemmBlock(onesRow, 0, 0, false, m, 0, mCol, false, out.reshape(1, out.length()), 0, outCol, 1, cols,
-        steps * batch, 1.0, 0.0);
+    Blas.gemmBlock(onesRow, 0, 0, false, m, 0, mCol, false, out, 0, outCol, 1, cols, steps * batch, 1.0, 0.0);
   }
 
-  /** Rows of slice s of n over the T*B rows of dx = dZ W^T (zero when the input gradient is not wanted). */
+  /**
+   * Rows of slice s of n over the T*B rows of dx = dZ W^T; nothing when the input gradient is not wanted (the
+   * caller zeroes dx).
+   */
   protected void inputGradientRows(INDArray dx, int s, int n) {
     int rows = steps * batch;
     int r0 = EngineThreads.lo(s, n, rows);
     int r1 = EngineThreads.lo(s + 1, n, rows);
-    if (r1 <= r0) {
-      return;
-    }
-    if (inputGradientWanted) {
+    if (r1 > r0 && inputGradientWanted) {
       Blas.gemmBlock(dZ, r0, 0, false, w, 0, 0, true, dx, r0, 0, r1 - r0, in, hidden * gateBlocks, 1.0, 0.0);
-    } else {
-      dx.get(NDArrayIndex.interval(r0, r1), NDArrayIndex.all()).assign(0);
     }
+  }
+
+  /** Whether the current backward pass computes dL/dx. */
+  protected boolean inputGradientWanted() {
+    return inputGradientWanted;
   }
 
   /** dx = dZ W^T, or zero when the input gradient is not wanted. */
