@@ -24,8 +24,9 @@ import org.nd4j.linalg.learning.GradientUpdater;
  * <pre>java -cp core/target/classes:$(cat core/target/classpath.txt) io.gradsweep.bench.StepBenchmark 64 32 100</pre>
  * (the same harness, one JVM, so the engines compare as ratios on a noisy machine).
  * Arguments: hidden, batch, T, [warmup steps, measured steps]; or shapes {@code HIDDENxBATCHxT[/WARMUP/MEASURED]},
- * e.g. {@code 64x32x100 128x64x400/5/15} for both benchmark shapes in one JVM. {@code jobs/bin/benchmark} runs it
- * next to the PyTorch benchmark of {@code jobs/bench-torch}.
+ * e.g. {@code 64x32x100 128x64x400/5/15} for both benchmark shapes in one JVM. Options before them:
+ * {@code --threads N} the engine's threads per network (default 1; a multi-core trial), {@code --no-dl4j} skip DL4J's
+ * stock layers. {@code jobs/bin/benchmark} runs it next to the PyTorch benchmark of {@code jobs/bench-torch}.
  */
 public final class StepBenchmark {
   private StepBenchmark() {}
@@ -33,8 +34,25 @@ public final class StepBenchmark {
   record Shape(int hidden, int batch, int steps, int warmup, int measured) {}
 
   public static void main(String[] args) {
-    for (Shape s : parse(args)) {
-      run(s.hidden(), s.batch(), s.steps(), s.warmup(), s.measured());
+    int threads = 1;
+    boolean dl4j = true;
+    int i = 0;
+    while (i < args.length && args[i].startsWith("--")) {
+      switch (args[i]) {
+        case "--threads" -> {
+          if (i + 1 >= args.length || !args[i + 1].matches("[1-9][0-9]*")) {
+            throw new IllegalArgumentException("--threads needs a whole number >= 1");
+          }
+          threads = Integer.parseInt(args[++i]);
+        }
+        case "--no-dl4j" -> dl4j = false;
+        default -> throw new IllegalArgumentException("unknown option " + args[i]
+            + " (expected --threads N, --no-dl4j)");
+      }
+      i++;
+    }
+    for (Shape s : parse(java.util.Arrays.copyOfRange(args, i, args.length))) {
+      run(s.hidden(), s.batch(), s.steps(), s.warmup(), s.measured(), threads, dl4j);
     }
   }
 
@@ -64,13 +82,13 @@ public final class StepBenchmark {
     return shapes;
   }
 
-  static void run(int hidden, int batch, int steps, int warmup, int measured) {
+  static void run(int hidden, int batch, int steps, int warmup, int measured, int threads, boolean dl4j) {
     System.out.printf("shape: hidden %d, batch %d, T %d; %d warm-up + %d measured steps; OMP_NUM_THREADS=%s; "
-        + "float kernels %s%n", hidden, batch, steps, warmup, measured, System.getenv("OMP_NUM_THREADS"),
-        io.gradsweep.engine.RecurrentLayer.floatKernels());
+        + "float kernels %s; engine threads %d%n", hidden, batch, steps, warmup, measured,
+        System.getenv("OMP_NUM_THREADS"), io.gradsweep.engine.RecurrentLayer.floatKernels(), threads);
     for (String cell : Cells.names()) {
       NetSpec ns = new NetSpec(cell, Activation.TANH, 2, hidden, 1, 1, InitScheme.DEFAULT, 1.0);
-      RecurrentNet net = new RecurrentNet(ns, 1, DataType.FLOAT);
+      RecurrentNet net = new RecurrentNet(ns, 1, DataType.FLOAT, threads);
       GradientUpdater<?> adam = Optimizers.byName("adam").instantiate(1e-3, net.params());
       AddingTask task = new AddingTask();
       SplittableRandom rng = new SplittableRandom(1);
@@ -93,8 +111,11 @@ public final class StepBenchmark {
       System.out.printf("%-5s median step %.2f ms (min %.2f), gradient norms %.3f ms%n", cell, median(stepMs),
           Arrays.stream(stepMs).min().orElse(0), median(statsMs));
       evalForward(cell, net, task, hidden, batch, steps);
+      net.close();
     }
-    stockDl4j(hidden, batch, steps, warmup, measured);
+    if (dl4j) {
+      stockDl4j(hidden, batch, steps, warmup, measured);
+    }
   }
 
   /** Held-out sequences of the evaluation timing: the quickstart's eval_size. */

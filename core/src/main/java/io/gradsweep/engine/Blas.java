@@ -53,6 +53,66 @@ final class Blas {
     }
   }
 
+  /**
+   * A product on blocks of arrays, without ND4J views: {@code C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C},
+   * where each operand is the block of its array starting at element (row, col) and as large as op needs (A is
+   * stored as [k, m] when transposed, [m, k] otherwise; likewise B). Row strides are the arrays' own. Blocks must lie
+   * inside their arrays. Safe to call from several threads at once on disjoint blocks of C.
+   */
+  static void gemmBlock(INDArray a, long aRow, long aCol, boolean transA, INDArray b, long bRow, long bCol,
+      boolean transB, INDArray c, long cRow, long cCol, int m, int n, int k, double alpha, double beta) {
+    int lda = leading(a);
+    int ldb = leading(b);
+    int ldc = leading(c);
+    inside(a, aRow, aCol, transA ? k : m, transA ? m : k, "a");
+    inside(b, bRow, bCol, transB ? n : k, transB ? k : n, "b");
+    inside(c, cRow, cCol, m, n, "c");
+    DataType dt = c.dataType();
+    if (a.dataType() != dt || b.dataType() != dt) {
+      throw new IllegalArgumentException("gemm data types differ: " + a.dataType() + ", " + b.dataType() + ", " + dt);
+    }
+    int ta = transA ? CblasTrans : CblasNoTrans;
+    int tb = transB ? CblasTrans : CblasNoTrans;
+    if (dt == DataType.FLOAT) {
+      openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, (float) alpha,
+          fp(a).position(fp0(a) + aRow * lda + aCol), lda, fp(b).position(fp0(b) + bRow * ldb + bCol), ldb,
+          (float) beta, fp(c).position(fp0(c) + cRow * ldc + cCol), ldc);
+    } else if (dt == DataType.DOUBLE) {
+      openblas_nolapack.cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha,
+          dp(a).position(fp0(a) + aRow * lda + aCol), lda, dp(b).position(fp0(b) + bRow * ldb + bCol), ldb, beta,
+          dp(c).position(fp0(c) + cRow * ldc + cCol), ldc);
+    } else {
+      throw new IllegalArgumentException("unsupported data type " + dt);
+    }
+  }
+
+  private static void inside(INDArray a, long row, long col, long rows, long cols, String what) {
+    if (row < 0 || col < 0 || rows < 1 || cols < 1 || row + rows > a.rows() || col + cols > a.columns()) {
+      throw new IllegalArgumentException("gemm block of " + what + " [" + row + ".." + (row + rows) + ", " + col
+          + ".." + (col + cols) + ") outside its array " + a.shapeInfoToString());
+    }
+  }
+
+  /** The single number of threads OpenBLAS uses per call in this process (ND4J sets it from OMP_NUM_THREADS). */
+  static int blasThreads() {
+    return org.bytedeco.openblas.presets.openblas_nolapack.blas_get_num_threads();
+  }
+
+  /**
+   * Makes OpenBLAS run each call on the calling thread alone, for the whole process: the engine's own threads each
+   * run their products, and OpenBLAS's threads on top would oversubscribe the cores (there is no per-call setting in
+   * this OpenBLAS). ND4J set the count from OMP_NUM_THREADS when it loaded (all cores when unset).
+   */
+  static void singleThreadedBlas() {
+    if (blasThreads() != 1) {
+      org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(1);
+    }
+  }
+
+  private static long fp0(INDArray a) {
+    return a.offset() - a.data().offset();
+  }
+
   private static int leading(INDArray a) {
     if (a.rank() != 2 || a.ordering() != 'c' && a.rows() > 1 || a.stride(1) != 1 && a.columns() > 1) {
       throw new IllegalArgumentException("gemm needs row-major matrices with unit column stride: "

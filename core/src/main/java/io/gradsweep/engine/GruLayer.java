@@ -107,9 +107,10 @@ public final class GruLayer extends RecurrentLayer {
 
   @Override
   protected void forwardSteps() {
-    Blas.gemm(x, w, z, false, false, 1.0, 0.0);
+    int ns = slices();
+    projectInput(z, ns);
     if (floatFastPath()) {
-      forwardFloat();
+      parallel(ns, s -> forwardFloat(sliceLo(s, ns), sliceLo(s + 1, ns)));
       return;
     }
     Buf zb = Buf.of(z);
@@ -159,13 +160,21 @@ public final class GruLayer extends RecurrentLayer {
     }
   }
 
-  /** The forward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
-  private void forwardFloat() {
+  /**
+   * The forward loop on heap float arrays with {@link FloatKernels}, for examples lo..hi-1: same results as the loop
+   * above, in float.
+   */
+  private void forwardFloat(int lo, int hi) {
     FloatKernels k = FloatKernels.current();
+    int nb = hi - lo;
     int h = hidden;
     int g3 = 3 * h;
     int bh3 = batch * g3;
     int n = batch * h;
+    int sg = nb * g3;
+    int sn = nb * h;
+    int og = lo * g3;
+    int oh = lo * h;
     FloatBuffer zb = Buf.floats(z);
     FloatBuffer ab = Buf.floats(gates);
     FloatBuffer hnb = Buf.floats(hn);
@@ -175,20 +184,20 @@ public final class GruLayer extends RecurrentLayer {
     Buf.read(b, Buf.floats(b), 0, bias, g3);
     float[] biasH = new float[h];
     Buf.read(bh, Buf.floats(bh), 0, biasH, h);
-    float[] zt = new float[bh3];
-    float[] hrt = new float[bh3];
-    float[] hnt = new float[n];
-    float[] hPrev = new float[n];
-    float[] hNext = new float[n];
-    Buf.read(hs, hb, 0, hPrev, n);
+    float[] zt = new float[sg];
+    float[] hrt = new float[sg];
+    float[] hnt = new float[sn];
+    float[] hPrev = new float[sn];
+    float[] hNext = new float[sn];
+    Buf.read(hs, hb, oh, hPrev, sn);
     for (int t = 0; t < steps; t++) {
       boolean fromPast = t > 0 || hasInitialState;
       if (fromPast) {
-        Blas.gemm(hsStep[t], r, hr, false, false, 1.0, 0.0);
-        Buf.read(hr, hrb, 0, hrt, bh3);
+        stepProduct(hs, (long) t * batch + lo, false, hr, lo, nb, 0.0);
+        Buf.read(hr, hrb, og, hrt, sg);
       }
-      Buf.read(z, zb, t * bh3, zt, bh3);
-      for (int i = 0; i < batch; i++) {
+      Buf.read(z, zb, t * bh3 + og, zt, sg);
+      for (int i = 0; i < nb; i++) {
         int o = i * g3;
         k.add(zt, o, bias, 0, g3);
         if (fromPast) {
@@ -198,10 +207,10 @@ public final class GruLayer extends RecurrentLayer {
         k.gruState(zt, o, h, hrt, o, fromPast, biasH, hnt, hPrev, hNext, i * h);
       }
       if (!forwardOnly) { // what only the backward pass reads
-        Buf.write(gates, ab, t * bh3, zt, bh3);
-        Buf.write(hn, hnb, t * n, hnt, n);
+        Buf.write(gates, ab, t * bh3 + og, zt, sg);
+        Buf.write(hn, hnb, t * n + oh, hnt, sn);
       }
-      Buf.write(hs, hb, (t + 1) * n, hNext, n);
+      Buf.write(hs, hb, (t + 1) * n + oh, hNext, sn);
       float[] swap = hPrev;
       hPrev = hNext;
       hNext = swap;
@@ -213,10 +222,16 @@ public final class GruLayer extends RecurrentLayer {
     zeroStepsBefore(dH, first);
     zeroStepsBefore(dZ, first);
     zeroStepsBefore(dHR, first);
+    int ns = slices();
     if (floatFastPath()) {
-      backwardFloat(dOut, first);
+      parallel(ns, s -> backwardFloat(dOut, first, sliceLo(s, ns), sliceLo(s + 1, ns)));
       return;
     }
+    parallel(ns, s -> backwardSlice(dOut, first, sliceLo(s, ns), sliceLo(s + 1, ns)));
+  }
+
+  /** The backward loop for examples lo..hi-1, in double through {@link Buf} (the masked and double paths). */
+  private void backwardSlice(INDArray dOut, int first, int lo, int hi) {
     Buf dob = Buf.of(dOut);
     Buf dhb = Buf.of(dH);
     Buf dab = Buf.of(dZ);
@@ -231,9 +246,9 @@ public final class GruLayer extends RecurrentLayer {
     for (int t = steps - 1; t >= first; t--) {
       boolean fromFuture = t < steps - 1;
       if (fromFuture) {
-        Blas.gemm(dhrStep[t + 1], rT, dRec, false, false, 1.0, 0.0);
+        stepProduct(dHR, (long) (t + 1) * batch + lo, true, dRec, lo, hi - lo, 0.0);
       }
-      for (int i = 0; i < batch; i++) {
+      for (int i = lo; i < hi; i++) {
         int zr = (t * batch + i) * g3;
         int row = (t * batch + i) * h;
         int rr = i * h;
@@ -272,13 +287,21 @@ public final class GruLayer extends RecurrentLayer {
     }
   }
 
-  /** The backward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
-  private void backwardFloat(INDArray dOut, int first) {
+  /**
+   * The backward loop on heap float arrays with {@link FloatKernels}, for examples lo..hi-1: same results as the
+   * loop above, in float.
+   */
+  private void backwardFloat(INDArray dOut, int first, int lo, int hi) {
     FloatKernels k = FloatKernels.current();
+    int nb = hi - lo;
     int h = hidden;
     int g3 = 3 * h;
     int n = batch * h;
     int bg = batch * g3;
+    int sh = nb * h;
+    int sg = nb * g3;
+    int oh = lo * h;
+    int og = lo * g3;
     FloatBuffer dob = Buf.floats(dOut);
     FloatBuffer dhb = Buf.floats(dH);
     FloatBuffer dzb = Buf.floats(dZ);
@@ -287,39 +310,62 @@ public final class GruLayer extends RecurrentLayer {
     FloatBuffer hnb = Buf.floats(hn);
     FloatBuffer hb = Buf.floats(hs);
     FloatBuffer recb = Buf.floats(dRec);
-    float[] dOutT = new float[n];
-    float[] recT = new float[n];
-    float[] carryT = new float[n];
-    float[] gT = new float[bg];
-    float[] hPrevT = new float[n];
-    float[] hnT = new float[n];
-    float[] dhT = new float[n];
-    float[] dzT = new float[bg];
-    float[] dhrT = new float[bg];
+    float[] dOutT = new float[sh];
+    float[] recT = new float[sh];
+    float[] carryT = new float[sh];
+    float[] gT = new float[sg];
+    float[] hPrevT = new float[sh];
+    float[] hnT = new float[sh];
+    float[] dhT = new float[sh];
+    float[] dzT = new float[sg];
+    float[] dhrT = new float[sg];
     for (int t = steps - 1; t >= first; t--) {
       boolean fromFuture = t < steps - 1;
       if (fromFuture) {
-        Blas.gemm(dhrStep[t + 1], rT, dRec, false, false, 1.0, 0.0);
-        Buf.read(dRec, recb, 0, recT, n);
+        stepProduct(dHR, (long) (t + 1) * batch + lo, true, dRec, lo, nb, 0.0);
+        Buf.read(dRec, recb, oh, recT, sh);
       }
-      Buf.read(dOut, dob, t * n, dOutT, n);
-      Buf.read(gates, ab, t * bg, gT, bg);
-      Buf.read(hs, hb, t * n, hPrevT, n); // h_{t-1}: hs holds h_0..h_T
-      Buf.read(hn, hnb, t * n, hnT, n);
-      for (int i = 0; i < batch; i++) {
+      Buf.read(dOut, dob, t * n + oh, dOutT, sh);
+      Buf.read(gates, ab, t * bg + og, gT, sg);
+      Buf.read(hs, hb, t * n + oh, hPrevT, sh); // h_{t-1}: hs holds h_0..h_T
+      Buf.read(hn, hnb, t * n + oh, hnT, sh);
+      for (int i = 0; i < nb; i++) {
         k.gruBackward(gT, i * g3, h, dOutT, recT, fromFuture, carryT, hPrevT, hnT, dhT, dzT, dhrT, i * h);
       }
-      Buf.write(dH, dhb, t * n, dhT, n);
-      Buf.write(dZ, dzb, t * bg, dzT, bg);
-      Buf.write(dHR, dhrb, t * bg, dhrT, bg);
+      Buf.write(dH, dhb, t * n + oh, dhT, sh);
+      Buf.write(dZ, dzb, t * bg + og, dzT, sg);
+      Buf.write(dHR, dhrb, t * bg + og, dhrT, sg);
     }
-    for (int e = 0; e < n; e++) {
-      carry[e] = carryT[e];
+    for (int e = 0; e < sh; e++) {
+      carry[oh + e] = carryT[e];
     }
   }
 
   @Override
   protected void finishBackward(INDArray dx) {
+    int ns = slices();
+    if (ns > 1) {
+      if (!inputGradientWanted()) {
+        dx.assign(0); // here: the slices make no ND4J calls
+      }
+      int g3 = 3 * hidden;
+      parallel(ns, s -> {
+        int c0 = columnLo(s, ns, g3);
+        int c1 = columnLo(s + 1, ns, g3);
+        if (c1 > c0) {
+          weightGradientColumns(x, dZ, c0, dw, c0, c1 - c0);
+          columnSums(dZ, c0, db, c0, c1 - c0);
+          weightGradientColumns(hs, dHR, c0, dr, c0, c1 - c0);
+        }
+        int h0 = columnLo(s, ns, hidden);
+        int h1 = columnLo(s + 1, ns, hidden);
+        if (h1 > h0) {
+          columnSums(dHR, 2 * hidden + h0, dbh, h0, h1 - h0);
+        }
+        inputGradientRows(dx, s, ns);
+      });
+      return;
+    }
     Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
     columnSums(dZ, db);
     Blas.gemm(hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all()), dHR, dr, true, false,

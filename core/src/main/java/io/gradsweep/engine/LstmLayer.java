@@ -122,9 +122,10 @@ public final class LstmLayer extends RecurrentLayer {
 
   @Override
   protected void forwardSteps() {
-    Blas.gemm(x, w, z, false, false, 1.0, 0.0);
+    int n = slices();
+    projectInput(z, n);
     if (floatFastPath()) {
-      forwardFloat();
+      parallel(n, s -> forwardFloat(sliceLo(s, n), sliceLo(s + 1, n)));
       return;
     }
     Buf zb = Buf.of(z);
@@ -177,17 +178,22 @@ public final class LstmLayer extends RecurrentLayer {
   }
 
   /**
-   * The forward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. The
-   * gates are activated by separate kernel calls on purpose: one kernel doing all five transcendental functions
-   * and the state update measured 1.5-2x slower per element (the JIT stops inlining the vector exp and boxes the
-   * vectors).
+   * The forward loop on heap float arrays with {@link FloatKernels}, for examples lo..hi-1: same results as the loop
+   * above, in float. The gates are activated by separate kernel calls on purpose: one kernel doing all five
+   * transcendental functions and the state update measured 1.5-2x slower per element (the JIT stops inlining the
+   * vector exp and boxes the vectors).
    */
-  private void forwardFloat() {
+  private void forwardFloat(int lo, int hi) {
     FloatKernels k = FloatKernels.current();
+    int nb = hi - lo;
     int h = hidden;
     int g4 = 4 * h;
     int bh = batch * h;
     int bg = batch * g4;
+    int sh = nb * h;
+    int sg = nb * g4;
+    int oh = lo * h;
+    int og = lo * g4;
     FloatBuffer zb = Buf.floats(z);
     FloatBuffer ab = Buf.floats(gates);
     FloatBuffer cb = Buf.floats(cs);
@@ -195,18 +201,18 @@ public final class LstmLayer extends RecurrentLayer {
     FloatBuffer hb = Buf.floats(hs);
     float[] bias = new float[g4];
     Buf.read(b, Buf.floats(b), 0, bias, g4);
-    float[] zt = new float[bg];
-    float[] cPrev = new float[bh];
-    float[] cNext = new float[bh];
-    float[] tct = new float[bh];
-    float[] ht = new float[bh];
-    Buf.read(cs, cb, 0, cPrev, bh);
+    float[] zt = new float[sg];
+    float[] cPrev = new float[sh];
+    float[] cNext = new float[sh];
+    float[] tct = new float[sh];
+    float[] ht = new float[sh];
+    Buf.read(cs, cb, oh, cPrev, sh);
     for (int t = 0; t < steps; t++) {
       if (t > 0 || hasInitialState) {
-        Blas.gemm(hsStep[t], r, zStep[t], false, false, 1.0, 1.0);
+        stepProduct(hs, (long) t * batch + lo, false, z, (long) t * batch + lo, nb, 1.0);
       }
-      Buf.read(z, zb, t * bg, zt, bg);
-      for (int i = 0; i < batch; i++) {
+      Buf.read(z, zb, t * bg + og, zt, sg);
+      for (int i = 0; i < nb; i++) {
         int o = i * g4;
         k.add(zt, o, bias, 0, g4);
         k.sigmoid(zt, o, 2 * h); // i, f
@@ -215,13 +221,13 @@ public final class LstmLayer extends RecurrentLayer {
         k.lstmState(zt, o, h, cPrev, cNext, tct, ht, i * h);
       }
       if (!forwardOnly) { // what only the backward pass reads
-        Buf.write(gates, ab, t * bg, zt, bg);
-        Buf.write(tanhC, tcb, t * bh, tct, bh);
+        Buf.write(gates, ab, t * bg + og, zt, sg);
+        Buf.write(tanhC, tcb, t * bh + oh, tct, sh);
       }
       if (!forwardOnly || t == steps - 1) { // c_T: the final state
-        Buf.write(cs, cb, (t + 1) * bh, cNext, bh);
+        Buf.write(cs, cb, (t + 1) * bh + oh, cNext, sh);
       }
-      Buf.write(hs, hb, (t + 1) * bh, ht, bh);
+      Buf.write(hs, hb, (t + 1) * bh + oh, ht, sh);
       float[] swap = cPrev;
       cPrev = cNext;
       cNext = swap;
@@ -234,7 +240,14 @@ public final class LstmLayer extends RecurrentLayer {
     zeroStepsBefore(dC, first);
     zeroStepsBefore(dZ, first);
     if (floatFastPath()) {
-      backwardFloat(dOut, first);
+      int n = slices();
+      boolean fused = fusedWeightGradients();
+      float[][] dwParts = new float[n][];
+      float[][] dbParts = new float[n][];
+      parallel(n, s -> backwardFloat(dOut, first, sliceLo(s, n), sliceLo(s + 1, n), fused, dwParts, dbParts, s));
+      if (fused) {
+        storeWeightGradients(dwParts, dbParts);
+      }
       return;
     }
     Buf dob = Buf.of(dOut);
@@ -297,13 +310,22 @@ public final class LstmLayer extends RecurrentLayer {
     }
   }
 
-  /** The backward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
-  private void backwardFloat(INDArray dOut, int first) {
+  /**
+   * The backward loop on heap float arrays with {@link FloatKernels}, for examples lo..hi-1 (slice s): same results
+   * as the loop above, in float. With {@code fused}, the slice's dW and db go to {@code dwParts[s]}, {@code dbParts[s]}.
+   */
+  private void backwardFloat(INDArray dOut, int first, int lo, int hi, boolean fused, float[][] dwParts,
+      float[][] dbParts, int s) {
     FloatKernels k = FloatKernels.current();
+    int nb = hi - lo;
     int h = hidden;
     int g4 = 4 * h;
     int bh = batch * h;
     int bg = batch * g4;
+    int sh = nb * h;
+    int sg = nb * g4;
+    int oh = lo * h;
+    int og = lo * g4;
     FloatBuffer dob = Buf.floats(dOut);
     FloatBuffer dhb = Buf.floats(dH);
     FloatBuffer dcb = Buf.floats(dC);
@@ -312,45 +334,45 @@ public final class LstmLayer extends RecurrentLayer {
     FloatBuffer cb = Buf.floats(cs);
     FloatBuffer tcb = Buf.floats(tanhC);
     FloatBuffer recb = Buf.floats(dRec);
-    float[] dOutT = new float[bh];
-    float[] recT = new float[bh]; // zero at the last step: nothing comes from the future
-    float[] gT = new float[bg];
-    float[] tcT = new float[bh];
-    float[] cPrevT = new float[bh];
-    float[] carryT = new float[bh];
-    float[] dhT = new float[bh];
-    float[] dcT = new float[bh];
-    float[] dzT = new float[bg];
-    boolean fused = fusedWeightGradients();
+    float[] dOutT = new float[sh];
+    float[] recT = new float[sh]; // zero at the last step: nothing comes from the future
+    float[] gT = new float[sg];
+    float[] tcT = new float[sh];
+    float[] cPrevT = new float[sh];
+    float[] carryT = new float[sh];
+    float[] dhT = new float[sh];
+    float[] dcT = new float[sh];
+    float[] dzT = new float[sg];
     FloatBuffer xb = fused ? Buf.floats(x) : null;
-    float[] xT = fused ? new float[batch * in] : null;
+    float[] xT = fused ? new float[nb * in] : null;
     float[] dwAcc = fused ? new float[in * g4] : null;
     float[] dbAcc = fused ? new float[g4] : null;
     for (int t = steps - 1; t >= first; t--) {
       if (t < steps - 1) {
-        Blas.gemm(dzStep[t + 1], rT, dRec, false, false, 1.0, 0.0);
-        Buf.read(dRec, recb, 0, recT, bh);
+        stepProduct(dZ, (long) (t + 1) * batch + lo, true, dRec, lo, nb, 0.0);
+        Buf.read(dRec, recb, oh, recT, sh);
       }
-      Buf.read(dOut, dob, t * bh, dOutT, bh);
-      Buf.read(gates, ab, t * bg, gT, bg);
-      Buf.read(tanhC, tcb, t * bh, tcT, bh);
-      Buf.read(cs, cb, t * bh, cPrevT, bh); // c_{t-1}: cs holds c_0..c_T
-      for (int i = 0; i < batch; i++) {
+      Buf.read(dOut, dob, t * bh + oh, dOutT, sh);
+      Buf.read(gates, ab, t * bg + og, gT, sg);
+      Buf.read(tanhC, tcb, t * bh + oh, tcT, sh);
+      Buf.read(cs, cb, t * bh + oh, cPrevT, sh); // c_{t-1}: cs holds c_0..c_T
+      for (int i = 0; i < nb; i++) {
         k.lstmBackward(gT, i * g4, h, dOutT, recT, tcT, cPrevT, carryT, dhT, dcT, dzT, i * h);
       }
-      Buf.write(dH, dhb, t * bh, dhT, bh);
-      Buf.write(dC, dcb, t * bh, dcT, bh);
-      Buf.write(dZ, dzb, t * bg, dzT, bg);
+      Buf.write(dH, dhb, t * bh + oh, dhT, sh);
+      Buf.write(dC, dcb, t * bh + oh, dcT, sh);
+      Buf.write(dZ, dzb, t * bg + og, dzT, sg);
       if (fused) {
-        Buf.read(x, xb, t * batch * in, xT, batch * in);
-        accumulateWeightGradients(k, dzT, xT, dwAcc, dbAcc, g4);
+        Buf.read(x, xb, (t * batch + lo) * in, xT, nb * in);
+        accumulateWeightGradients(k, dzT, xT, dwAcc, dbAcc, g4, nb);
       }
     }
     if (fused) {
-      storeWeightGradients(dwAcc, dbAcc);
+      dwParts[s] = dwAcc;
+      dbParts[s] = dbAcc;
     }
-    for (int e = 0; e < bh; e++) {
-      carry[e] = carryT[e];
+    for (int e = 0; e < sh; e++) {
+      carry[oh + e] = carryT[e];
     }
   }
 

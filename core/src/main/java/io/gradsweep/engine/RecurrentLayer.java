@@ -37,6 +37,14 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>Call order: {@link #bind} (or the network's flat-vector binding), {@link #init} once, then any number of
  * {@code forward} / {@code backward} pairs; a backward pass uses the buffers of the latest forward pass.
  * Not thread-safe: a layer belongs to one network, used by one thread.
+ *
+ * <p>Threads: given {@link EngineThreads} ({@link #useThreads}), a pass on the single-precision fast path (FLOAT,
+ * no presence mask) that is large enough is split into contiguous slices of the batch, one per thread. The
+ * recurrence is independent per example, so each thread runs the whole step loop for its rows (per-step products
+ * on its row blocks, the element-wise kernels on its rows) without waiting for the others; the weight-gradient
+ * products after the loop are split by output columns (and dL/dx by rows), and the small-input dW/db that the loop
+ * accumulates is summed over the slices in slice order. The same thread count gives the same results bit for bit;
+ * one thread (or a pass below the threshold) gives the results of a layer without threads.
  */
 public abstract class RecurrentLayer {
   protected final String name;
@@ -81,6 +89,8 @@ public abstract class RecurrentLayer {
   protected boolean hasInitialGradient;
   protected int steps = -1;
   protected int batch = -1;
+  /** The threads of the network's passes; null = the calling thread alone. */
+  private EngineThreads threads;
 
   protected RecurrentLayer(String name, int in, int hidden, int gateBlocks, DataType dtype) {
     if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) {
@@ -100,6 +110,70 @@ public abstract class RecurrentLayer {
 
   public String name() {
     return name;
+  }
+
+  /** Lets the layer split its float passes over these threads (null: the calling thread alone). */
+  void useThreads(EngineThreads threads) {
+    this.threads = threads;
+  }
+
+  /**
+   * Slices of the batch for the pass over the current shape: 1 off the float fast path, without threads or below
+   * their threshold; else one per thread, at most one per example.
+   */
+  protected int slices() {
+    if (threads == null || !floatFastPath()) {
+      return 1;
+    }
+    return threads.slices(batch, (long) steps * batch * hidden * hidden * gateBlocks);
+  }
+
+  /** Runs {@code body} for slices 0..n-1 on the threads (n = 1: on this thread) and waits for all of them. */
+  protected void parallel(int n, java.util.function.IntConsumer body) {
+    if (n == 1) {
+      body.accept(0);
+    } else {
+      threads.run(n, body);
+    }
+  }
+
+  /** First example (row within a step) of slice s of n. */
+  protected int sliceLo(int s, int n) {
+    return EngineThreads.lo(s, n, batch);
+  }
+
+  /**
+   * z = x W for all steps: one product, or with n slices n products on contiguous blocks of the T*B rows, in
+   * parallel.
+   */
+  protected void projectInput(INDArray z, int n) {
+    if (n == 1) {
+      Blas.gemm(x, w, z, false, false, 1.0, 0.0);
+      return;
+    }
+    int rows = steps * batch;
+    int g = (int) z.columns();
+    parallel(n, s -> {
+      int r0 = EngineThreads.lo(s, n, rows);
+      int r1 = EngineThreads.lo(s + 1, n, rows);
+      Blas.gemmBlock(x, r0, 0, false, w, 0, 0, false, z, r0, 0, r1 - r0, g, in, 1.0, 0.0);
+    });
+  }
+
+  /**
+   * {@code out} rows outRow..outRow+rows = beta * out + {@code a} rows aRow..aRow+rows times R ({@code a} of width
+   * hidden, e.g. h_t in hs; {@code out} of width G), or times R^T with {@code transR} ({@code a} of width G, e.g.
+   * dz_t in dZ; {@code out} of width hidden; R^T is the copy {@link #rT} of the current backward pass). A step's
+   * rows, or a slice of them.
+   */
+  protected void stepProduct(INDArray a, long aRow, boolean transR, INDArray out, long outRow, int rows,
+      double beta) {
+    int g = hidden * gateBlocks;
+    if (transR) {
+      Blas.gemmBlock(a, aRow, 0, false, rT, 0, 0, false, out, outRow, 0, rows, hidden, g, 1.0, beta);
+    } else {
+      Blas.gemmBlock(a, aRow, 0, false, r, 0, 0, false, out, outRow, 0, rows, g, hidden, 1.0, beta);
+    }
   }
 
   public int inputSize() {
@@ -622,6 +696,27 @@ public abstract class RecurrentLayer {
    * accumulated them ({@link #weightGradientsDone}).
    */
   protected void finishBackward(INDArray dx) {
+    int n = slices();
+    if (n > 1) {
+      if (!inputGradientWanted) {
+        dx.assign(0); // here: the slices make no ND4J calls
+      }
+      boolean weights = !weightGradientsDone;
+      int g = hidden * gateBlocks;
+      parallel(n, s -> {
+        int c0 = columnLo(s, n, g);
+        int c1 = columnLo(s + 1, n, g);
+        if (c1 > c0) {
+          if (weights) {
+            weightGradientColumns(x, dZ, c0, dw, c0, c1 - c0);
+            columnSums(dZ, c0, db, c0, c1 - c0);
+          }
+          weightGradientColumns(hs, dZ, c0, dr, c0, c1 - c0);
+        }
+        inputGradientRows(dx, s, n);
+      });
+      return;
+    }
     if (!weightGradientsDone) {
       Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
       columnSums(dZ, db);
@@ -629,6 +724,53 @@ public abstract class RecurrentLayer {
     INDArray hPrev = hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all());
     Blas.gemm(hPrev, dZ, dr, true, false, 1.0, 0.0);
     inputGradient(dx);
+  }
+
+  /**
+   * Column {@code c0} of slice s of n over {@code cols} columns, on a multiple of 16 (64 bytes of floats) where
+   * there are enough columns; slices may be empty.
+   */
+  protected static int columnLo(int s, int n, int cols) {
+    if (s >= n) {
+      return cols;
+    }
+    int c = (int) ((long) s * cols / n);
+    return Math.min(cols, (c + 8) / 16 * 16);
+  }
+
+  /**
+   * Columns c..c+cols of a weight gradient: {@code out[:, outCol..]} = {@code a[0..T*B)}^T {@code m[:, mCol..]}
+   * ({@code a}: x, or hs whose first T*B rows are h_0..h_{T-1}).
+   */
+  protected void weightGradientColumns(INDArray a, INDArray m, int mCol, INDArray out, int outCol, int cols) {
+    Blas.gemmBlock(a, 0, 0, true, m, 0, mCol, false, out, 0, outCol, (int) out.rows(), cols, steps * batch, 1.0,
+        0.0);
+  }
+
+  /**
+   * Columns of {@link #columnSums}: {@code out[0, outCol..outCol+cols]} = column sums of {@code m[:, mCol..]}
+   * ({@code out} a [1, n] array, e.g. a bias gradient).
+   */
+  protected void columnSums(INDArray m, int mCol, INDArray out, int outCol, int cols) {
+    Blas.gemmBlock(onesRow, 0, 0, false, m, 0, mCol, false, out, 0, outCol, 1, cols, steps * batch, 1.0, 0.0);
+  }
+
+  /**
+   * Rows of slice s of n over the T*B rows of dx = dZ W^T; nothing when the input gradient is not wanted (the
+   * caller zeroes dx).
+   */
+  protected void inputGradientRows(INDArray dx, int s, int n) {
+    int rows = steps * batch;
+    int r0 = EngineThreads.lo(s, n, rows);
+    int r1 = EngineThreads.lo(s + 1, n, rows);
+    if (r1 > r0 && inputGradientWanted) {
+      Blas.gemmBlock(dZ, r0, 0, false, w, 0, 0, true, dx, r0, 0, r1 - r0, in, hidden * gateBlocks, 1.0, 0.0);
+    }
+  }
+
+  /** Whether the current backward pass computes dL/dx. */
+  protected boolean inputGradientWanted() {
+    return inputGradientWanted;
   }
 
   /** dx = dZ W^T, or zero when the input gradient is not wanted. */
@@ -667,17 +809,36 @@ public abstract class RecurrentLayer {
   }
 
   /**
-   * One step of the fused weight gradients: for the B rows of the step, db += dz_i and dW[k] += x_ik dz_i
-   * ({@code dz} is [B, G] at offset 0, {@code xt} the step's inputs [B, in]).
+   * One step of the fused weight gradients: for the given rows of the step (all B, or a slice's), db += dz_i and
+   * dW[k] += x_ik dz_i ({@code dz} is [rows, G] at offset 0, {@code xt} the rows' inputs [rows, in]).
    */
   protected void accumulateWeightGradients(FloatKernels k, float[] dz, float[] xt, float[] dwAcc, float[] dbAcc,
-      int g) {
-    for (int i = 0; i < batch; i++) {
+      int g, int rows) {
+    for (int i = 0; i < rows; i++) {
       k.add(dbAcc, 0, dz, i * g, g);
       for (int kk = 0; kk < in; kk++) {
         k.axpy(dwAcc, kk * g, xt[i * in + kk], dz, i * g, g);
       }
     }
+  }
+
+  /**
+   * Writes the fused dW and db of the slices into the gradient arrays: slice 0's as they are when alone, else the
+   * sum over the slices in slice order (the same order every time).
+   */
+  protected void storeWeightGradients(float[][] dwParts, float[][] dbParts) {
+    float[] dwAcc = dwParts[0];
+    float[] dbAcc = dbParts[0];
+    if (dwParts.length > 1) {
+      FloatKernels k = FloatKernels.current();
+      dwAcc = dwAcc.clone();
+      dbAcc = dbAcc.clone();
+      for (int s = 1; s < dwParts.length; s++) {
+        k.add(dwAcc, 0, dwParts[s], 0, dwAcc.length);
+        k.add(dbAcc, 0, dbParts[s], 0, dbAcc.length);
+      }
+    }
+    storeWeightGradients(dwAcc, dbAcc);
   }
 
   /** Writes the fused dW and db into the gradient arrays. */

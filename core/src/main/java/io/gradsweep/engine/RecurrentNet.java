@@ -28,9 +28,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>The last-step MSE head without a mask keeps its own path (the adding problem's step is not slowed by the
  * general one, which computes the loss and its gradient in Java in double precision).
  *
- * <p>Not thread-safe: one network per thread.
+ * <p>Not thread-safe: one network per thread. With {@code threads} > 1 the network's passes use that many threads
+ * themselves (see {@link RecurrentLayer}, "Threads"); {@link #close()} ends them.
  */
-public final class RecurrentNet {
+public final class RecurrentNet implements AutoCloseable {
   private final NetSpec spec;
   private final DataType dtype;
   private final List<RecurrentLayer> layers = new ArrayList<>();
@@ -55,8 +56,25 @@ public final class RecurrentNet {
   private List<RecurrentLayer> evalLayers;
   private INDArray evalX;
   private INDArray evalY;
+  /** The threads of the passes; null with one thread. */
+  private final EngineThreads threads;
 
   public RecurrentNet(NetSpec spec, long seed, DataType dtype) {
+    this(spec, seed, dtype, 1);
+  }
+
+  /**
+   * A network whose float passes split over {@code threads} threads (the calling one included) where the shape pays
+   * for it; 1 = the calling thread alone. The results depend on the seed and, in the last bits, on the thread
+   * count: the same count gives the same results.
+   */
+  public RecurrentNet(NetSpec spec, long seed, DataType dtype, int threads) {
+    this(spec, seed, dtype, threads == 1 ? null : new EngineThreads(threads));
+  }
+
+  /** With the given threads (null: the calling thread alone), e.g. with another threshold in tests. */
+  RecurrentNet(NetSpec spec, long seed, DataType dtype, EngineThreads threads) {
+    this.threads = threads;
     this.spec = spec;
     this.dtype = dtype;
     int in = spec.inputSize();
@@ -65,6 +83,7 @@ public final class RecurrentNet {
       layers.add(cell.create("layer" + l, in, spec.hidden(), spec.activation(), spec.forgetBias(), dtype));
       in = spec.hidden();
     }
+    layers.forEach(l -> l.useThreads(this.threads));
     long n = 0;
     for (RecurrentLayer l : layers) {
       n += l.paramCount();
@@ -95,6 +114,19 @@ public final class RecurrentNet {
 
   public NetSpec spec() {
     return spec;
+  }
+
+  /** Threads of the passes (1 = the calling thread alone). */
+  public int threads() {
+    return threads == null ? 1 : threads.count();
+  }
+
+  /** Ends the threads of the passes, if any (idempotent); the network stays usable, on the calling thread alone. */
+  @Override
+  public void close() {
+    if (threads != null) {
+      threads.close();
+    }
   }
 
   public DataType dataType() {
@@ -208,6 +240,7 @@ public final class RecurrentNet {
         }
         twin.bind(p, null);
         twin.setForwardOnly();
+        twin.useThreads(threads);
         twins.add(twin);
       }
       evalLayers = twins;

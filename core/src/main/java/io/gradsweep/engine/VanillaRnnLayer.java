@@ -104,9 +104,10 @@ public final class VanillaRnnLayer extends RecurrentLayer {
 
   @Override
   protected void forwardSteps() {
-    Blas.gemm(x, w, z, false, false, 1.0, 0.0);
+    int ns = slices();
+    projectInput(z, ns);
     if (floatFastPath()) {
-      forwardFloat();
+      parallel(ns, s -> forwardFloat(sliceLo(s, ns), sliceLo(s + 1, ns)));
       return;
     }
     Buf zb = Buf.of(z);
@@ -136,26 +137,32 @@ public final class VanillaRnnLayer extends RecurrentLayer {
     }
   }
 
-  /** The forward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
-  private void forwardFloat() {
+  /**
+   * The forward loop on heap float arrays with {@link FloatKernels}, for examples lo..hi-1: same results as the loop
+   * above, in float.
+   */
+  private void forwardFloat(int lo, int hi) {
     FloatKernels k = FloatKernels.current();
+    int nb = hi - lo;
     int h = hidden;
     int n = batch * h;
+    int sn = nb * h;
+    int o = lo * h;
     FloatBuffer zb = Buf.floats(z);
     FloatBuffer hb = Buf.floats(hs);
     float[] bias = new float[h];
     Buf.read(b, Buf.floats(b), 0, bias, h);
-    float[] zt = new float[n];
+    float[] zt = new float[sn];
     for (int t = 0; t < steps; t++) {
       if (t > 0 || hasInitialState) {
-        Blas.gemm(hsStep[t], r, zStep[t], false, false, 1.0, 1.0);
+        stepProduct(hs, (long) t * batch + lo, false, z, (long) t * batch + lo, nb, 1.0);
       }
-      Buf.read(z, zb, t * n, zt, n);
-      for (int i = 0; i < batch; i++) {
+      Buf.read(z, zb, t * n + o, zt, sn);
+      for (int i = 0; i < nb; i++) {
         k.add(zt, i * h, bias, 0, h);
       }
-      k.activation(activation, zt, 0, n);
-      Buf.write(hs, hb, (t + 1) * n, zt, n);
+      k.activation(activation, zt, 0, sn);
+      Buf.write(hs, hb, (t + 1) * n + o, zt, sn);
     }
   }
 
@@ -164,7 +171,14 @@ public final class VanillaRnnLayer extends RecurrentLayer {
     zeroStepsBefore(dH, first);
     zeroStepsBefore(dZ, first);
     if (floatFastPath()) {
-      backwardFloat(dOut, first);
+      int n = slices();
+      boolean fused = fusedWeightGradients();
+      float[][] dwParts = new float[n][];
+      float[][] dbParts = new float[n][];
+      parallel(n, s -> backwardFloat(dOut, first, sliceLo(s, n), sliceLo(s + 1, n), fused, dwParts, dbParts, s));
+      if (fused) {
+        storeWeightGradients(dwParts, dbParts);
+      }
       return;
     }
     Buf dob = Buf.of(dOut);
@@ -213,42 +227,49 @@ public final class VanillaRnnLayer extends RecurrentLayer {
     }
   }
 
-  /** The backward loop on heap float arrays with {@link FloatKernels}: same results as the loop above, in float. */
-  private void backwardFloat(INDArray dOut, int first) {
+  /**
+   * The backward loop on heap float arrays with {@link FloatKernels}, for examples lo..hi-1 (slice s): same results
+   * as the loop above, in float. With {@code fused}, the slice's dW and db go to {@code dwParts[s]}, {@code dbParts[s]}.
+   */
+  private void backwardFloat(INDArray dOut, int first, int lo, int hi, boolean fused, float[][] dwParts,
+      float[][] dbParts, int s) {
     FloatKernels k = FloatKernels.current();
+    int nb = hi - lo;
     int n = batch * hidden;
+    int sn = nb * hidden;
+    int o = lo * hidden;
     FloatBuffer dob = Buf.floats(dOut);
     FloatBuffer dhb = Buf.floats(dH);
     FloatBuffer dzb = Buf.floats(dZ);
     FloatBuffer hb = Buf.floats(hs);
     FloatBuffer recb = Buf.floats(dRec);
-    float[] dOutT = new float[n];
-    float[] recT = new float[n]; // zero at the last step: nothing comes from the future
-    float[] hT = new float[n];
-    float[] dhT = new float[n];
-    float[] dzT = new float[n];
-    boolean fused = fusedWeightGradients();
+    float[] dOutT = new float[sn];
+    float[] recT = new float[sn]; // zero at the last step: nothing comes from the future
+    float[] hT = new float[sn];
+    float[] dhT = new float[sn];
+    float[] dzT = new float[sn];
     FloatBuffer xb = fused ? Buf.floats(x) : null;
-    float[] xT = fused ? new float[batch * in] : null;
+    float[] xT = fused ? new float[nb * in] : null;
     float[] dwAcc = fused ? new float[in * hidden] : null;
     float[] dbAcc = fused ? new float[hidden] : null;
     for (int t = steps - 1; t >= first; t--) {
       if (t < steps - 1) {
-        Blas.gemm(dzStep[t + 1], rT, dRec, false, false, 1.0, 0.0);
-        Buf.read(dRec, recb, 0, recT, n);
+        stepProduct(dZ, (long) (t + 1) * batch + lo, true, dRec, lo, nb, 0.0);
+        Buf.read(dRec, recb, o, recT, sn);
       }
-      Buf.read(dOut, dob, t * n, dOutT, n);
-      Buf.read(hs, hb, (t + 1) * n, hT, n); // h_t, the step's output
-      k.rnnBackward(activation, dOutT, recT, hT, dhT, dzT, n);
-      Buf.write(dH, dhb, t * n, dhT, n);
-      Buf.write(dZ, dzb, t * n, dzT, n);
+      Buf.read(dOut, dob, t * n + o, dOutT, sn);
+      Buf.read(hs, hb, (t + 1) * n + o, hT, sn); // h_t, the step's output
+      k.rnnBackward(activation, dOutT, recT, hT, dhT, dzT, sn);
+      Buf.write(dH, dhb, t * n + o, dhT, sn);
+      Buf.write(dZ, dzb, t * n + o, dzT, sn);
       if (fused) {
-        Buf.read(x, xb, t * batch * in, xT, batch * in);
-        accumulateWeightGradients(k, dzT, xT, dwAcc, dbAcc, hidden);
+        Buf.read(x, xb, (t * batch + lo) * in, xT, nb * in);
+        accumulateWeightGradients(k, dzT, xT, dwAcc, dbAcc, hidden, nb);
       }
     }
     if (fused) {
-      storeWeightGradients(dwAcc, dbAcc);
+      dwParts[s] = dwAcc;
+      dbParts[s] = dbAcc;
     }
   }
 }

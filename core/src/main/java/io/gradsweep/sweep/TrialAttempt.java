@@ -14,6 +14,7 @@ import io.gradsweep.train.TrialResult;
 import io.gradsweep.train.TrialRunner;
 import java.io.Serializable;
 import java.nio.file.Path;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * One attempt at one trial, wherever it runs (a Spark task, a thread of the driver): open a tracking sink from the
@@ -38,8 +39,18 @@ public final class TrialAttempt {
     TrialResult train(TrialSpec trial, TrialRun run);
   }
 
-  /** The production trainer: gradsweep's engine ({@link TrialRunner}). */
-  public static final Trainer ENGINE = (trial, run) -> new TrialRunner().run(trial, run);
+  /** The production trainer: gradsweep's engine ({@link TrialRunner}), one thread per trial. */
+  public static final Trainer ENGINE = engine(1);
+
+  /**
+   * gradsweep's engine with {@code threads} threads per trial (the CPUs its task has; see {@link TrialRunner}).
+   */
+  public static Trainer engine(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("engine threads must be >= 1, got " + threads);
+    }
+    return (trial, run) -> new TrialRunner(DataType.FLOAT, threads).run(trial, run);
+  }
 
   private TrialAttempt() {}
 

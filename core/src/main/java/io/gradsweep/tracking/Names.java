@@ -146,6 +146,8 @@ public final class Names {
     public static final String EXECUTOR = "gradsweep.executor";
     /** OMP_NUM_THREADS of the executor that ran the trial. */
     public static final String OMP_NUM_THREADS = "gradsweep.omp_num_threads";
+    /** Threads of the trial's network (the CPUs of its Spark task, spark.task.cpus; 1 by default). */
+    public static final String ENGINE_THREADS = "gradsweep.engine_threads";
     /** Why the trial's profile charts could not be drawn (the trial itself went on). */
     public static final String CHART_ERROR = "gradsweep.chart_error";
     /** Which float kernels the engine used. */

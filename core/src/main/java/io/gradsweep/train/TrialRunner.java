@@ -71,21 +71,40 @@ public final class TrialRunner {
 
   /** Data type used for training. */
   private final DataType dtype;
+  /** Threads of each trial's network (a resource, not a parameter of the experiment; 1 by default). */
+  private final int threads;
 
   public TrialRunner() {
     this(DataType.FLOAT);
   }
 
   public TrialRunner(DataType dtype) {
+    this(dtype, 1);
+  }
+
+  /**
+   * A runner whose trials' networks use {@code threads} threads (the CPUs the trial has, e.g. its Spark task's);
+   * results are reproducible for a given count and differ in the last bits between counts.
+   */
+  public TrialRunner(DataType dtype, int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("trial runner: threads must be >= 1, got " + threads);
+    }
     this.dtype = dtype;
+    this.threads = threads;
   }
 
   /** The network a trial trains, built from its spec and seed. */
   public static RecurrentNet buildNet(TrialSpec spec, SequenceTask task, DataType dtype) {
+    return buildNet(spec, task, dtype, 1);
+  }
+
+  /** As {@link #buildNet(TrialSpec, SequenceTask, DataType)}, with {@code threads} threads for its passes. */
+  public static RecurrentNet buildNet(TrialSpec spec, SequenceTask task, DataType dtype, int threads) {
     Activation act = spec.activation() == null ? Activation.TANH : Activation.fromWord(spec.activation());
     NetSpec ns = new NetSpec(spec.cell(), act, task.inputSize(), spec.hidden(), spec.layers(), task.outputSize(),
         InitScheme.fromWord(spec.init()), 1.0, head(task));
-    return new RecurrentNet(ns, spec.seed(), dtype);
+    return new RecurrentNet(ns, spec.seed(), dtype, threads);
   }
 
   /** The engine's head for a task: its loss, at the last step or at every step. */
@@ -158,6 +177,7 @@ public final class TrialRunner {
     TrialResult.Timings timings = TrialResult.Timings.ofTrainer((l0 - t0) / 1e9, (a0 - l0) / 1e9,
         c0 < 0 || c1 < 0 ? Double.NaN : (c1 - c0) / 1e9, state.statsNanos / 1e9, state.logNanos / 1e9,
         state.profileNanos / 1e9, seconds(a0), 0, seconds(t0));
+    trial.net().close(); // its threads, if any (after a failure their idle timeout ends them)
     return result(trial, state, wall).withTimings(timings);
   }
 
@@ -220,7 +240,8 @@ public final class TrialRunner {
   /** Builds the trial's task, net, optimizer and eval set; logs the baseline loss. */
   private Trial setUp(TrialSpec spec, TrialRun run) {
     SequenceTask task = task(spec);
-    RecurrentNet net = buildNet(spec, task, dtype);
+    RecurrentNet net = buildNet(spec, task, dtype, threads);
+    run.setTag(Tag.ENGINE_THREADS, String.valueOf(threads));
     List<ParamBlock> blocks = net.blocks();
     GradientUpdater<?> updater = Optimizers.byName(spec.optimizer()).instantiate(spec.lr(), net.params());
     Batch eval = evalSet(spec, task, dtype);

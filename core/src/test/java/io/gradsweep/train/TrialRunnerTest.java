@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradsweep.spec.ClipMode;
@@ -96,6 +97,29 @@ class TrialRunnerTest {
     new TrialRunner().run(spec, a);
     new TrialRunner().run(spec, b);
     assertEquals(a.values("train/loss"), b.values("train/loss"));
+  }
+
+  @Test
+  void aTrialOnTwoThreadsIsReproducibleAndAgreesWithOneThreadToFloatRounding() {
+    // hidden 128, T 40, batch 16: 40 * 16 * 128 * 512 multiply-adds per pass, above the engine's threshold (32 Mi)
+    TrialSpec spec = TrialSpecs.of("lstm", null, 40, ClipSpec.NONE, 10, "adam", 0.01, 128, 3, 12);
+    RecordingTrialRun one = new RecordingTrialRun();
+    RecordingTrialRun a = new RecordingTrialRun();
+    RecordingTrialRun b = new RecordingTrialRun();
+    new TrialRunner().run(spec, one);
+    new TrialRunner(DataType.FLOAT, 2).run(spec, a);
+    new TrialRunner(DataType.FLOAT, 2).run(spec, b);
+    assertEquals("1", one.tags.get("gradsweep.engine_threads"));
+    assertEquals("2", a.tags.get("gradsweep.engine_threads"));
+    assertEquals(a.values("train/loss"), b.values("train/loss"), "the same thread count: the same bits");
+    assertEquals(a.values("grad/global_norm"), b.values("grad/global_norm"));
+    List<Double> l1 = one.values("train/loss");
+    List<Double> l2 = a.values("train/loss");
+    assertEquals(l1.size(), l2.size());
+    for (int i = 0; i < l1.size(); i++) {
+      assertEquals(l1.get(i), l2.get(i), 1e-4 * Math.abs(l1.get(i)), "train/loss " + i);
+    }
+    assertThrows(IllegalArgumentException.class, () -> new TrialRunner(DataType.FLOAT, 0));
   }
 
   @Test

@@ -78,8 +78,13 @@ final class SparkSessions {
     // Tracking credentials travel inside the tasks (TrackingCredentials), not in the Spark conf. Should someone
     // still pass them as spark.executorEnv.MLFLOW_TRACKING_*, the UI, event log and logs redact them, user included.
     conf.set(REDACTION_REGEX, redactionRegex(conf.get(REDACTION_REGEX, DEFAULT_REDACTION_REGEX)));
-    // ND4J/OpenMP threads of each task = the CPUs Spark gives the task (executors in their own JVMs)
-    conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
+    // One ND4J/OpenMP thread per call on the executors, whatever spark.task.cpus is: ND4J sets OpenBLAS's thread
+    // count from OMP_NUM_THREADS when it loads, and that count is one setting for the whole process. A trial given
+    // several CPUs (spark.task.cpus = n) uses them through the engine's own n threads (TrialTask passes the task's
+    // CPUs to the trainer), each running its own products; OpenBLAS threads on top of them would oversubscribe the
+    // cores, and so would n OpenBLAS threads for each of the executor's concurrent trials. The engine also makes
+    // OpenBLAS single-threaded itself once it runs threads.
+    conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", "1");
     return conf;
   }
 

@@ -30,9 +30,17 @@ final class SparkTrialExecutor implements TrialExecutor {
     return jsc.master();
   }
 
+  /**
+   * Trials Spark can run at once: its default parallelism (the cores of the registered executors, or local[N]'s N)
+   * divided by the CPUs of a task ({@code spark.task.cpus}: each trial's engine threads), at least 1.
+   */
   @Override
   public int defaultParallelism() {
-    return jsc.defaultParallelism();
+    return slots(jsc.defaultParallelism(), jsc.getConf().getInt("spark.task.cpus", 1));
+  }
+
+  static int slots(int cores, int taskCpus) {
+    return Math.max(1, cores / Math.max(1, taskCpus));
   }
 
   @Override

@@ -34,9 +34,9 @@ final class TrialTask implements FlatMapFunction<Iterator<TrialSpec>, TrialResul
   @Override
   public Iterator<TrialResult> call(Iterator<TrialSpec> trials) {
     List<TrialResult> results = new ArrayList<>(1);
+    TrialAttempt.Trainer engine = TrialAttempt.engine(taskCpus());
     while (trials.hasNext()) {
-      results.add(TrialAttempt.run(target, spoolParent(), sweep, trials.next(), executorDescription(),
-          TrialAttempt.ENGINE));
+      results.add(TrialAttempt.run(target, spoolParent(), sweep, trials.next(), executorDescription(), engine));
     }
     return results.iterator();
   }
@@ -54,6 +54,15 @@ final class TrialTask implements FlatMapFunction<Iterator<TrialSpec>, TrialResul
       return null;
     }
     return Path.of(dirs.split(",")[0].strip());
+  }
+
+  /**
+   * The CPUs Spark gave this task ({@code spark.task.cpus}, also in local mode): the threads of each of its trials'
+   * networks. 1 outside a task.
+   */
+  static int taskCpus() {
+    TaskContext tc = TaskContext.get();
+    return tc == null ? 1 : Math.max(1, tc.cpus());
   }
 
   /** {@code executor 1 on host, attempt 0}: which executor ran the trial, for reading spread and retries. */

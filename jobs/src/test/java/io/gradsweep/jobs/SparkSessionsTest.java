@@ -20,6 +20,23 @@ class SparkSessionsTest {
   }
 
   @Test
+  void multiCoreTasksKeepOneOpenBlasThreadPerCallUnlessTheUserSetsOne() {
+    SparkConf twoCpus = SparkSessions.configure("s", List.of(new SparkSetting("spark.task.cpus", "2")));
+    assertEquals("1", twoCpus.get("spark.executorEnv.OMP_NUM_THREADS"), "the engine's threads use the task's CPUs");
+    SparkConf mine = SparkSessions.configure("s", List.of(new SparkSetting("spark.task.cpus", "2"),
+        new SparkSetting("spark.executorEnv.OMP_NUM_THREADS", "4")));
+    assertEquals("4", mine.get("spark.executorEnv.OMP_NUM_THREADS"));
+  }
+
+  @Test
+  void trialsAtOnceAreTheCoresOverTheCpusOfATask() {
+    assertEquals(4, SparkTrialExecutor.slots(4, 1));
+    assertEquals(2, SparkTrialExecutor.slots(4, 2));
+    assertEquals(1, SparkTrialExecutor.slots(3, 2));
+    assertEquals(1, SparkTrialExecutor.slots(1, 4), "at least one");
+  }
+
+  @Test
   void theUsersExecutorOptionsStayAndTheirOwnJavaCppBoundWins() {
     SparkConf mine = SparkSessions.configure("s", List.of(new SparkSetting("spark.executor.extraJavaOptions",
         "-Xss4m -Dorg.bytedeco.javacpp.maxphysicalbytes=16g")));

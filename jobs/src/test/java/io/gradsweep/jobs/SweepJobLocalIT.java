@@ -50,6 +50,7 @@ class SweepJobLocalIT {
       assertSweepArtifacts(new MlflowRestReader(server.uri()), parentId, children.size());
       for (RunRecord c : children) {
         assertEquals("1", c.tags().get(TrialAttempt.OMP_TAG), "OMP_NUM_THREADS seen by the task");
+        assertEquals("1", c.tags().get(io.gradsweep.tracking.Names.Tag.ENGINE_THREADS), "one thread per trial");
         assertEquals("vector", c.tags().get(TrialAttempt.KERNELS_TAG), "the SIMD kernels trained the trial");
         assertTrue(c.tags().get(TrialAttempt.EXECUTOR_TAG).startsWith("executor driver on "),
             c.tags().get(TrialAttempt.EXECUTOR_TAG));
@@ -98,6 +99,30 @@ class SweepJobLocalIT {
    * that experiment, its settings ({@code --conf spark.gradsweep.spool.dir}) reach the trials, and {@code report}
    * finds the sweep by the experiment's name.
    */
+  /** spark.task.cpus = 2 on local[2]: one trial at a time, each with two engine threads. */
+  @Test
+  void aTaskWithTwoCpusTrainsItsTrialOnTwoEngineThreads() throws Exception {
+    try (MlflowTestServer server = MlflowTestServer.start()) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int status = SweepJob.run(new String[] {"run", TINY.toString(), "--tracking-uri", server.uri(), "--conf",
+          "spark.master=local[2]", "--conf", "spark.task.cpus=2", "--conf", "spark.gradsweep.progress.seconds=0"},
+          Map.of("OMP_NUM_THREADS", "1"), new PrintStream(out, true, StandardCharsets.UTF_8),
+          new PrintStream(err, true, StandardCharsets.UTF_8));
+      String stdout = out.toString(StandardCharsets.UTF_8);
+      String stderr = err.toString(StandardCharsets.UTF_8);
+      System.out.printf("two cpus per task:%n%s%s", stdout, stderr);
+      assertEquals(0, status, stderr);
+      assertTrue(stderr.contains("trials to run on local[2], at most 1 at a time"), stderr);
+      List<RunRecord> children = SweepReadback.assertSweepLogged(server.uri(), TINY,
+          SweepReadback.parentRunId(stdout));
+      for (RunRecord c : children) {
+        assertEquals("2", c.tags().get(io.gradsweep.tracking.Names.Tag.ENGINE_THREADS), "the task's CPUs");
+        assertEquals("1", c.tags().get(TrialAttempt.OMP_TAG));
+      }
+    }
+  }
+
   @Test
   void anExperimentNamedByAWorkspacePathWorksEndToEnd(@TempDir Path tmp) throws Exception {
     String experiment = "/Users/someone@example.com/gradsweep-it";

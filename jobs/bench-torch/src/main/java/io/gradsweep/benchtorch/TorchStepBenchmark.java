@@ -27,7 +27,8 @@ import org.bytedeco.pytorch.Tensor;
  * PyTorch's counterpart of core's {@code StepBenchmark}: median wall time of one training step of libtorch's
  * {@code nn::RNN} (tanh), {@code nn::LSTM} and {@code nn::GRU} (one layer, input 2) with a {@code Linear(hidden, 1)}
  * head on the last time step, MSE, Adam (lr 1e-3): zero_grad, forward, loss, backward, step. One intra-op thread
- * ({@code at::set_num_threads(1)}, one inter-op thread; run with {@code OMP_NUM_THREADS=1} as well). Inputs are adding-problem batches,
+ * ({@code at::set_num_threads(1)}, one inter-op thread; run with {@code OMP_NUM_THREADS=1} as well), or N with
+ * {@code --threads N} before the shapes ({@code at::set_num_threads(N)}). Inputs are adding-problem batches,
  * time-major {@code [T, B, 2]}, made before the timed region as in StepBenchmark.
  *
  * <p>Arguments: the same as StepBenchmark: {@code hidden batch T [warmup measured]}, or one or more shapes
@@ -39,8 +40,16 @@ public final class TorchStepBenchmark {
   record Shape(int hidden, int batch, int steps, int warmup, int measured) {}
 
   public static void main(String[] args) {
+    int threads = 1;
+    if (args.length > 0 && args[0].equals("--threads")) {
+      if (args.length < 2 || !args[1].matches("[1-9][0-9]*")) {
+        throw new IllegalArgumentException("--threads needs a whole number >= 1");
+      }
+      threads = Integer.parseInt(args[1]);
+      args = Arrays.copyOfRange(args, 2, args.length);
+    }
     set_num_interop_threads(1);
-    set_num_threads(1);
+    set_num_threads(threads);
     manual_seed(1);
     System.out.printf("libtorch intra-op threads %d, inter-op threads %d%n", get_num_threads(),
         get_num_interop_threads());
