@@ -42,6 +42,17 @@ final class ScalarFloatKernels extends FloatKernels {
     return p * Float.intBitsToFloat((k + 127) << 23);
   }
 
+  /**
+   * A subnormal float (|x| < Float.MIN_NORMAL, about 1.2e-38) to zero; NaN and everything else unchanged. The
+   * backward kernels flush the state gradient they carry from step to step (dL/dh, and an LSTM's dL/dc): a gradient
+   * that has decayed this far carries nothing a float step can use, and on x86 every operation on a subnormal number
+   * takes a microcode assist, many times slower (long sequences made whole steps several times slower). Flushed
+   * there, the decay stops within a few steps instead of running through the subnormal range.
+   */
+  static float ftz(float x) {
+    return Math.abs(x) < Float.MIN_NORMAL ? 0f : x;
+  }
+
   static float sigmoid(float x) {
     return 1f / (1f + exp(-x));
   }
@@ -119,7 +130,7 @@ final class ScalarFloatKernels extends FloatKernels {
   static void gruBackwardTail(float[] gates, int go, int h, int from, float[] dOut, float[] rec,
       boolean fromFuture, float[] carry, float[] hPrev, float[] hn, float[] dh, float[] dz, float[] dhr, int so) {
     for (int j = from; j < h; j++) {
-      float d = fromFuture ? dOut[so + j] + (rec[so + j] + carry[so + j]) : dOut[so + j];
+      float d = ftz(fromFuture ? dOut[so + j] + (rec[so + j] + carry[so + j]) : dOut[so + j]);
       float rg = gates[go + j];
       float zg = gates[go + h + j];
       float ng = gates[go + 2 * h + j];
@@ -165,13 +176,13 @@ final class ScalarFloatKernels extends FloatKernels {
   static void lstmBackwardTail(float[] gates, int go, int h, int from, float[] dOut, float[] rec, float[] tc,
       float[] cPrev, float[] carry, float[] dh, float[] dc, float[] dz, int so) {
     for (int j = from; j < h; j++) {
-      float d = dOut[so + j] + rec[so + j];
+      float d = ftz(dOut[so + j] + rec[so + j]);
       float ig = gates[go + j];
       float fg = gates[go + h + j];
       float gg = gates[go + 2 * h + j];
       float og = gates[go + 3 * h + j];
       float t = tc[so + j];
-      float c = d * og * (1f - t * t) + carry[so + j];
+      float c = ftz(d * og * (1f - t * t) + carry[so + j]);
       dh[so + j] = d;
       dc[so + j] = c;
       dz[go + j] = c * gg * ig * (1f - ig);
@@ -190,7 +201,7 @@ final class ScalarFloatKernels extends FloatKernels {
   static void rnnBackwardTail(Activation act, float[] dOut, float[] rec, float[] h, float[] dh, float[] dz,
       int from, int len) {
     for (int j = from; j < len; j++) {
-      float d = dOut[j] + rec[j];
+      float d = ftz(dOut[j] + rec[j]);
       dh[j] = d;
       float hv = h[j];
       float deriv = switch (act) {

@@ -71,6 +71,11 @@ final class VectorFloatKernels extends FloatKernels {
     return p.mul(scale);
   }
 
+  /** Subnormal lanes (|x| < Float.MIN_NORMAL) to zero, as {@link ScalarFloatKernels#ftz}; NaN stays NaN. */
+  private static FloatVector ftz(FloatVector x) {
+    return x.blend(0f, x.abs().compare(VectorOperators.LT, Float.MIN_NORMAL));
+  }
+
   private static FloatVector sigmoid(FloatVector x) {
     FloatVector one = FloatVector.broadcast(S, 1f);
     return one.div(one.add(exp(x.neg())));
@@ -137,6 +142,7 @@ final class VectorFloatKernels extends FloatKernels {
       if (fromFuture) {
         d = d.add(FloatVector.fromArray(S, rec, so + j).add(FloatVector.fromArray(S, carry, so + j)));
       }
+      d = ftz(d);
       FloatVector rg = FloatVector.fromArray(S, gates, go + j);
       FloatVector zg = FloatVector.fromArray(S, gates, go + h + j);
       FloatVector ng = FloatVector.fromArray(S, gates, go + 2 * h + j);
@@ -179,13 +185,14 @@ final class VectorFloatKernels extends FloatKernels {
       float[] carry, float[] dh, float[] dc, float[] dz, int so) {
     int j = 0;
     for (; j <= h - L; j += L) {
-      FloatVector d = FloatVector.fromArray(S, dOut, so + j).add(FloatVector.fromArray(S, rec, so + j));
+      FloatVector d = ftz(FloatVector.fromArray(S, dOut, so + j).add(FloatVector.fromArray(S, rec, so + j)));
       FloatVector ig = FloatVector.fromArray(S, gates, go + j);
       FloatVector fg = FloatVector.fromArray(S, gates, go + h + j);
       FloatVector gg = FloatVector.fromArray(S, gates, go + 2 * h + j);
       FloatVector og = FloatVector.fromArray(S, gates, go + 3 * h + j);
       FloatVector t = FloatVector.fromArray(S, tc, so + j);
-      FloatVector c = d.mul(og).mul(FloatVector.broadcast(S, 1f).sub(t.mul(t))).add(FloatVector.fromArray(S, carry, so + j));
+      FloatVector c = ftz(d.mul(og).mul(FloatVector.broadcast(S, 1f).sub(t.mul(t)))
+          .add(FloatVector.fromArray(S, carry, so + j)));
       d.intoArray(dh, so + j);
       c.intoArray(dc, so + j);
       c.mul(gg).mul(ig).mul(ig.neg().add(1f)).intoArray(dz, go + j);
@@ -201,7 +208,7 @@ final class VectorFloatKernels extends FloatKernels {
   void rnnBackward(Activation act, float[] dOut, float[] rec, float[] h, float[] dh, float[] dz, int len) {
     int j = 0;
     for (; j <= len - L; j += L) {
-      FloatVector d = FloatVector.fromArray(S, dOut, j).add(FloatVector.fromArray(S, rec, j));
+      FloatVector d = ftz(FloatVector.fromArray(S, dOut, j).add(FloatVector.fromArray(S, rec, j)));
       FloatVector hv = FloatVector.fromArray(S, h, j);
       FloatVector deriv = switch (act) {
         case TANH -> FloatVector.broadcast(S, 1f).sub(hv.mul(hv));

@@ -183,6 +183,72 @@ class FloatPathTest {
     }
   }
 
+  /**
+   * The backward kernels flush subnormal results to zero (both implementations alike), leave normal ones and NaN
+   * alone: a gradient of 1e-30 times gate derivatives of 1e-10 is 0, not 1e-40.
+   */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void backwardKernelsFlushSubnormalResultsToZero(FloatKernels k) {
+    int h = 37;
+    float[] tiny = new float[h];
+    float[] zero = new float[h];
+    java.util.Arrays.fill(tiny, 1e-30f);
+    tiny[3] = Float.NaN;
+    tiny[5] = 1f;
+    float[] hv = new float[h];
+    java.util.Arrays.fill(hv, 0.5f);
+    float[] dh = new float[h];
+    float[] dz = new float[h];
+    k.rnnBackward(Activation.IDENTITY, tiny, zero, hv, dh, dz, h);
+    float[] dz2 = new float[h];
+    float[] small = tiny.clone();
+    for (int j = 0; j < h; j++) {
+      small[j] = tiny[j] * 1e-9f; // 1e-39: subnormal
+    }
+    float[] dh2 = new float[h];
+    k.rnnBackward(Activation.IDENTITY, small, zero, hv, dh2, dz2, h);
+    for (int j = 0; j < h; j++) {
+      if (j == 3) {
+        assertTrue(Float.isNaN(dh2[j]) && Float.isNaN(dz2[j]), "NaN stays NaN");
+      } else if (j == 5) {
+        assertEquals(1e-9f, dh2[j], 0f, "a normal value is kept");
+      } else {
+        assertEquals(0f, dh2[j], 0f, "subnormal dh at " + j);
+        assertEquals(0f, dz2[j], 0f, "subnormal dz at " + j);
+        assertEquals(1e-30f, dh[j], 0f, "normal dh at " + j);
+      }
+    }
+    float[] gates = new float[4 * h];
+    java.util.Arrays.fill(gates, 0.5f);
+    float[] o1 = new float[h];
+    float[] o2 = new float[h];
+    float[] o3 = new float[4 * h];
+    float[] carry = new float[h];
+    k.lstmBackward(gates, 0, h, small, zero, hv, hv, carry, o1, o2, o3, 0);
+    for (int j = 0; j < h; j++) {
+      if (j != 3 && j != 5) {
+        assertEquals(0f, o1[j], 0f, "lstm dh at " + j);
+        assertEquals(0f, o2[j], 0f, "lstm dc at " + j);
+        assertEquals(0f, carry[j], 0f, "lstm carry at " + j);
+      }
+    }
+    float[] gg = new float[3 * h];
+    java.util.Arrays.fill(gg, 0.5f);
+    float[] g1 = new float[h];
+    float[] g2 = new float[3 * h];
+    float[] g3 = new float[3 * h];
+    float[] gc = new float[h];
+    k.gruBackward(gg, 0, h, small, zero, false, gc, hv, hv, g1, g2, g3, 0);
+    for (int j = 0; j < h; j++) {
+      if (j != 3 && j != 5) {
+        assertEquals(0f, g1[j], 0f, "gru dh at " + j);
+        assertEquals(0f, g2[2 * h + j], 0f, "gru dn at " + j);
+        assertEquals(0f, gc[j], 0f, "gru carry at " + j);
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("kernels")
   void backwardKernelsMatchTheScalarOnes(FloatKernels k) {
