@@ -822,6 +822,26 @@ public abstract class RecurrentLayer {
     }
   }
 
+  /** One slice of a float backward loop: examples lo..hi-1, writing its fused dW and db at index s of the parts. */
+  protected interface SliceBackward {
+    void run(int lo, int hi, boolean fused, float[][] dwParts, float[][] dbParts, int s);
+  }
+
+  /**
+   * Runs a float backward loop over the batch's slices (one or more threads) and stores the fused dW and db the
+   * slices accumulated, if the loop fuses them.
+   */
+  protected void backwardFloatSlices(SliceBackward body) {
+    int n = slices();
+    boolean fused = fusedWeightGradients();
+    float[][] dwParts = new float[n][];
+    float[][] dbParts = new float[n][];
+    parallel(n, s -> body.run(sliceLo(s, n), sliceLo(s + 1, n), fused, dwParts, dbParts, s));
+    if (fused) {
+      storeWeightGradients(dwParts, dbParts);
+    }
+  }
+
   /**
    * Writes the fused dW and db of the slices into the gradient arrays: slice 0's as they are when alone, else the
    * sum over the slices in slice order (the same order every time).

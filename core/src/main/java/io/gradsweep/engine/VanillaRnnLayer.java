@@ -171,14 +171,8 @@ public final class VanillaRnnLayer extends RecurrentLayer {
     zeroStepsBefore(dH, first);
     zeroStepsBefore(dZ, first);
     if (floatFastPath()) {
-      int n = slices();
-      boolean fused = fusedWeightGradients();
-      float[][] dwParts = new float[n][];
-      float[][] dbParts = new float[n][];
-      parallel(n, s -> backwardFloat(dOut, first, sliceLo(s, n), sliceLo(s + 1, n), fused, dwParts, dbParts, s));
-      if (fused) {
-        storeWeightGradients(dwParts, dbParts);
-      }
+      backwardFloatSlices((lo, hi, fused, dwParts, dbParts, s) ->
+          backwardFloat(dOut, first, lo, hi, fused, dwParts, dbParts, s));
       return;
     }
     Buf dob = Buf.of(dOut);
