@@ -81,7 +81,7 @@ final class EarlyStopping {
     vanishedRun = horizon < limit && lossOk ? vanishedRun + 1 : 0;
     if (vanishedRun >= v.profiles() && !Double.isNaN(lastEval)) {
       return fire(TrialStatus.VANISHED, String.format(Locale.ROOT, "gradient horizon below %s of T = %d steps "
-          + "(%.4g) at %d profiles in a row (last: %d), eval loss %.4g = %.3f x the baseline %.4g",
+          + "(%.4g) at %d profiles in a row (last: %d), eval loss %.4g = %.3g x the baseline %.4g",
           Canon.num(v.horizonFraction()), steps, limit, vanishedRun, horizon, lastEval,
           lastEval / baseline, baseline));
     }
@@ -111,7 +111,7 @@ final class EarlyStopping {
     if (plateauRun >= p.evals()) {
       return fire(TrialStatus.PLATEAU, String.format(Locale.ROOT, "eval loss at the baseline %.4g (at most %s "
           + "below it) and no relative improvement over %s on the best at %d evaluations in a row: last %.4g = "
-          + "%.3f x the baseline, best %.4g", baseline, Canon.num(p.baselineTolerance()), Canon.num(p.minDelta()),
+          + "%.3g x the baseline, best %.4g", baseline, Canon.num(p.baselineTolerance()), Canon.num(p.minDelta()),
           plateauRun, loss, loss / baseline, best));
     }
     return null;
