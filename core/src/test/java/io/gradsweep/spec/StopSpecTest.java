@@ -40,6 +40,15 @@ class StopSpecTest {
   }
 
   @Test
+  void thePlanNamesTheRules() {
+    String plain = PlanFormatter.format(parse(spec("{max_steps: 100, eval_every: 10}")));
+    assertFalse(plain.contains("early stopping"), plain);
+    String plan = PlanFormatter.format(parse(spec("{max_steps: 200, eval_every: 10, stop: {plateau: {}}}")));
+    assertEquals("early stopping: plateau(evals=10,baseline_tolerance=0.05,min_delta=0.01)", plan.lines().toList()
+        .get(1));
+  }
+
+  @Test
   void emptyRuleMappingsTakeEveryDefault() {
     TrialSpec t = parse(spec("{max_steps: 200, eval_every: 10, stop: {vanished: {}, plateau: {}}}")).trials().get(0);
     assertEquals(StopRules.Vanished.DEFAULTS, t.stop().vanished());
