@@ -90,21 +90,23 @@ def _final(name: str) -> str:
 #: Trial params converted to numbers (the rest stay strings: cell, activation, clip, tbptt, optimizer, init, task).
 NUMERIC_PARAMS = ("seq_len", "lr", "hidden", "layers", "seed", "batch_size", "max_steps", "eval_every",
                   "eval_size", "eval_seed", "solve_threshold", "profile_every")
-#: final/* metrics where -1 means "did not happen" (not solved, not diverged, no horizon).
-MINUS_ONE_IS_NONE = tuple(_final(n) for n in ("STEPS_TO_SOLVE", "DIVERGED_AT_STEP", "HORIZON"))
+#: final/* metrics where -1 means "did not happen" (not solved, not diverged, not stopped early, no horizon).
+MINUS_ONE_IS_NONE = tuple(_final(n) for n in ("STEPS_TO_SOLVE", "DIVERGED_AT_STEP", "STOPPED_AT_STEP", "HORIZON"))
 
 #: Column order of the trials table: params first (those present), then the final/* metrics.
 PARAM_ORDER = ("task", "seq_len", "cell", "activation", "layers", "hidden", "init", "clip", "tbptt", "optimizer", "lr",
                "batch_size", "seed", "max_steps", "eval_every", "profile_every", "solve_threshold", "eval_size",
-               "eval_seed")
+               "eval_seed", "stop")
 FINAL_ORDER = tuple(_final(n) for n in ("EVAL_LOSS", "BASELINE_LOSS", "EVAL_LOSS_OVER_BASELINE", "SOLVE_METRIC",
                                          "BASELINE_SOLVE_METRIC", "STEPS_TO_SOLVE",
-                                         "DIVERGED_AT_STEP", "STEPS", "MAX_GRAD_NORM", "CLIP_RATE", "DECAY_RATE",
+                                         "DIVERGED_AT_STEP", "STOPPED_AT_STEP", "STEPS", "MAX_GRAD_NORM", "CLIP_RATE", "DECAY_RATE",
                                          "HORIZON", "WALL_SECONDS"))
 
 #: Status colours shared by the notebooks.
-STATUS_COLORS = {"SOLVED": "tab:green", "NOT_SOLVED": "tab:orange", "DIVERGED": "tab:red", "FAILED": "tab:gray",
-                 "RUNNING": "tab:blue"}
+STATUS_COLORS = {"SOLVED": "tab:green", "NOT_SOLVED": "tab:orange", "DIVERGED": "tab:red", "VANISHED": "tab:purple",
+                 "PLATEAU": "tab:brown", "FAILED": "tab:gray", "RUNNING": "tab:blue"}
+#: The statuses of trials an early-stopping rule ended (training.stop): a result, stopped before max_steps.
+EARLY_STOPPED = ("VANISHED", "PLATEAU")
 
 _client: MlflowClient | None = None
 
@@ -258,11 +260,14 @@ def load_trials(sweep: Sweep, include_superseded: bool = False) -> pd.DataFrame:
     """One row per trial (child run) of the sweep, in trial order.
 
     Columns: ``trial`` (run name, e.g. ``lstm T60 h32 adam 0.003 s1``), ``network`` (``rnn-tanh``, ``lstm``, ...),
-    ``status`` (tag gradsweep.status: SOLVED, NOT_SOLVED, DIVERGED, FAILED; RUNNING while a trial runs), every
+    ``status`` (tag gradsweep.status: SOLVED, NOT_SOLVED, DIVERGED, VANISHED, PLATEAU (stopped early by a
+    ``training.stop`` rule), FAILED; RUNNING while a trial runs), every
     trial param (numbers as numbers; ``activation`` is ``-`` for cells without one), every ``final/*`` metric
     without its prefix (``eval_loss``, ``eval_loss_over_baseline``, ``solve_metric`` and ``baseline_solve_metric``
     (the task's solve metric and its trivial baseline), ``steps_to_solve``, ...; NaN when absent, and NaN instead
-    of -1 for steps_to_solve, diverged_at_step and horizon), ``solve_by`` (tag gradsweep.solve_metric: which
+    of -1 for steps_to_solve, diverged_at_step, stopped_at_step and horizon), ``steps_saved`` (max_steps minus
+    the step an early-stopping rule stopped the trial at; 0 for the other outcomes, NaN for FAILED and RUNNING),
+    ``solve_by`` (tag gradsweep.solve_metric: which
     metric decides solved, e.g. ``eval/accuracy``; ``eval/loss`` for runs without the tag), ``run_status``,
     ``run_id``, ``trial_id``.
     Runs of attempts that were cut off (tag gradsweep.superseded) are left out unless ``include_superseded``.
@@ -274,8 +279,8 @@ def load_trials(sweep: Sweep, include_superseded: bool = False) -> pd.DataFrame:
         warnings.warn(f"sweep {sweep.name!r} has at least {MAX_RUNS} runs: only the first {MAX_RUNS} are read "
                       f"(raise sweepreader.MAX_RUNS)", stacklevel=2)
     if runs.empty:
-        return pd.DataFrame(columns=["trial", "network", "status", *PARAM_ORDER, *FINAL_ORDER, "run_status", "run_id",
-                                     "trial_id"])
+        return pd.DataFrame(columns=["trial", "network", "status", *PARAM_ORDER, *FINAL_ORDER, "steps_saved",
+                                     "run_status", "run_id", "trial_id"])
     if not include_superseded and f"tags.{SUPERSEDED_TAG}" in runs.columns:
         runs = runs[runs[f"tags.{SUPERSEDED_TAG}"] != "true"]
     status = runs[f"tags.{STATUS_TAG}"] if f"tags.{STATUS_TAG}" in runs.columns else pd.Series(np.nan, runs.index)
@@ -297,6 +302,7 @@ def load_trials(sweep: Sweep, include_superseded: bool = False) -> pd.DataFrame:
     for name in list(FINAL_ORDER) + sorted(set(finals) - set(FINAL_ORDER)):
         v = finals.get(name, pd.Series(np.nan, runs.index, dtype=float))
         cols[name] = v.where(v >= 0) if name in MINUS_ONE_IS_NONE else v
+    cols["steps_saved"] = steps_saved(cols["status"], cols.get("max_steps"), cols.get(_final("STEPS")))
     # the metric that decides "solved" (tag gradsweep.solve_metric); runs without the tag judged by the eval loss
     solve = runs.get(f"tags.{SOLVE_METRIC_TAG}")
     cols["solve_by"] = (solve if solve is not None else pd.Series(np.nan, runs.index)).fillna(EVAL_LOSS)
@@ -306,6 +312,17 @@ def load_trials(sweep: Sweep, include_superseded: bool = False) -> pd.DataFrame:
     out = pd.DataFrame(cols)
     order = [c for c in ("seq_len", "cell", "activation") if c in out.columns]
     return out.sort_values(order + ["trial"], kind="stable").reset_index(drop=True)
+
+
+def steps_saved(status: pd.Series, max_steps: pd.Series | None, steps: pd.Series | None) -> pd.Series:
+    """Training steps an early-stopping rule saved per trial: max_steps - steps for VANISHED and PLATEAU, 0 for
+    the other outcomes (SOLVED, NOT_SOLVED, DIVERGED), NaN for FAILED and RUNNING (or when a value is missing)."""
+    nan = pd.Series(np.nan, status.index, dtype=float)
+    max_steps = nan if max_steps is None else pd.to_numeric(max_steps, errors="coerce")
+    steps = nan if steps is None else pd.to_numeric(steps, errors="coerce")
+    stopped = status.isin(EARLY_STOPPED)
+    outcome = status.isin(("SOLVED", "NOT_SOLVED", "DIVERGED"))
+    return (max_steps - steps).clip(lower=0).where(stopped, np.where(outcome, 0.0, np.nan)).astype(float)
 
 
 #: What each task's solve metric is called, whether higher is better, and its trivial baseline, for labels.
@@ -381,7 +398,7 @@ def history(run_id: str, key: str) -> pd.DataFrame:
 
 
 #: Outcomes in the order :func:`representative` takes them from a group; FAILED trials (nothing to plot) come last.
-_STATUS_ORDER = ("SOLVED", "NOT_SOLVED", "DIVERGED", "RUNNING")
+_STATUS_ORDER = ("SOLVED", "NOT_SOLVED", "DIVERGED", "VANISHED", "PLATEAU", "RUNNING")
 
 
 def representative(trials: pd.DataFrame, n: int, by: tuple = ("network", "seq_len")) -> pd.DataFrame:
@@ -390,7 +407,7 @@ def representative(trials: pd.DataFrame, n: int, by: tuple = ("network", "seq_le
     Otherwise the trials are grouped by ``by`` (the columns of it the table has); with at least as many picks as
     groups, every group gets one trial, then a second, and so on; with fewer, ``n`` groups evenly spread over the
     sorted groups get one each. Within a group the picks take turns over the outcomes (solved, not solved,
-    diverged), so a group with a diverged trial shows it early; FAILED trials, which have nothing to plot, only
+    diverged, stopped early), so a group with a diverged trial shows it early; FAILED trials, which have nothing to plot, only
     when a group has nothing else. Deterministic."""
     if n < 1:
         raise ValueError(f"n={n}: need at least 1 trial")

@@ -56,7 +56,7 @@ public final class AblationReport {
 
   /** What a marginal effect is measured on. */
   public enum Metric {
-    /** 1 for a SOLVED trial, 0 for NOT_SOLVED or DIVERGED. */
+    /** 1 for a SOLVED trial, 0 for the other outcomes (NOT_SOLVED, DIVERGED, VANISHED, PLATEAU). */
     SUCCESS("success rate", "success"),
     /**
      * The final gradient horizon as a share of the sequence, horizon / T: in steps it is capped by T, so that the
@@ -186,6 +186,48 @@ public final class AblationReport {
 
   public List<TrialRow> rows() {
     return rows;
+  }
+
+  /**
+   * What the early-stopping rules ({@code training.stop}) did: trials they ended (VANISHED, PLATEAU), the steps that
+   * saved ({@code max_steps} minus the step stopped at, summed) and the steps budgeted (max_steps summed over the
+   * trials with an outcome).
+   *
+   * @param rules the rules as logged (param {@code stop}) when the trials share them, else null
+   */
+  public record EarlyStops(boolean any, int vanished, int plateau, long stepsSaved, long stepsBudgeted,
+      String rules) {
+    /** Trials ended by a rule. */
+    public int stopped() {
+      return vanished + plateau;
+    }
+  }
+
+  /** What the early-stopping rules did in this sweep; {@code any()} is false when no trial had a rule. */
+  public EarlyStops earlyStops() {
+    boolean any = false;
+    int vanished = 0;
+    int plateau = 0;
+    long saved = 0;
+    long budget = 0;
+    Set<String> rules = new TreeSet<>();
+    for (TrialRow r : rows) {
+      String stop = r.param("stop");
+      if (stop != null && !stop.isEmpty() && !stop.equals("none")) {
+        any = true;
+        rules.add(stop);
+      }
+      if (!r.hasOutcome()) {
+        continue;
+      }
+      vanished += r.status() == io.gradsweep.train.TrialStatus.VANISHED ? 1 : 0;
+      plateau += r.status() == io.gradsweep.train.TrialStatus.PLATEAU ? 1 : 0;
+      saved += Math.max(0, r.stepsSaved());
+      Double max = Levels.number(String.valueOf(r.param("max_steps")));
+      budget += max == null ? 0 : max.longValue();
+    }
+    return new EarlyStops(any || vanished + plateau > 0, vanished, plateau, saved, budget,
+        rules.size() == 1 ? rules.iterator().next() : null);
   }
 
   /** The swept factors, in parameter order. */

@@ -60,8 +60,8 @@ final class ReportMarkdown {
     io.gradsweep.task.SolveRule rule = r.ownSolveRule();
     md.append(rule == null ? "- **Success**: a trial is solved when its eval loss falls below `solve_threshold` "
         + "within `max_steps`" : "- **Success**: a trial is solved when its " + rule.what() + " on the held-out "
-        + "sequences reaches `solve_threshold` within `max_steps`").append("; NOT_SOLVED and DIVERGED trials count as "
-        + "not solved. FAILED trials (errors, not training outcomes) are left out of every rate and average.\n");
+        + "sequences reaches `solve_threshold` within `max_steps`").append("; NOT_SOLVED, DIVERGED and the trials "
+        + "stopped early (VANISHED, PLATEAU: `training.stop`) count as not solved. FAILED trials (errors, not training outcomes) are left out of every rate and average.\n");
     md.append("- **Medians** (steps to solve, eval loss, decay rate, horizon) are over the trials that have the "
         + "value: steps to solve over solved trials only; eval loss over trials that did not diverge.\n");
     md.append("- **Gradient horizon** and **decay rate** come from the top layer's last gradient profile "
@@ -100,7 +100,7 @@ final class ReportMarkdown {
     List<String> counts = new ArrayList<>();
     for (TrialStatus s : TrialStatus.values()) {
       long n = rows.stream().filter(t -> t.status() == s).count();
-      if (n > 0 || s != TrialStatus.FAILED) {
+      if (n > 0 || (s != TrialStatus.FAILED && !s.earlyStopped())) {
         counts.add(n + " " + s.name().toLowerCase(Locale.ROOT).replace('_', ' '));
       }
     }
@@ -124,6 +124,17 @@ final class ReportMarkdown {
     }
     if (!fixed.isEmpty()) {
       sb.append("\nFixed (one value, so no effect to measure): ").append(String.join(", ", fixed)).append(".");
+    }
+    AblationReport.EarlyStops stops = r.earlyStops();
+    if (stops.any()) {
+      sb.append("\nEarly stopping").append(stops.rules() == null ? "" : " (`" + stops.rules() + "`)").append(": ")
+          .append(stops.stopped()).append(stops.stopped() == 1 ? " trial" : " trials").append(" stopped early (")
+          .append(stops.vanished()).append(" vanished, ").append(stops.plateau()).append(" plateau); **")
+          .append(String.format(Locale.ROOT, "%,d", stops.stepsSaved())).append(" steps saved** of ")
+          .append(String.format(Locale.ROOT, "%,d", stops.stepsBudgeted())).append(" budgeted (")
+          .append(pct(stops.stepsBudgeted() == 0 ? Double.NaN : (double) stops.stepsSaved() / stops.stepsBudgeted()))
+          .append("). A stopped trial counts as not solved; its gradient values are those of the step it stopped "
+              + "at.");
     }
     String threshold = firstParam(rows, "solve_threshold");
     String budget = firstParam(rows, "max_steps");

@@ -61,7 +61,7 @@ public record TrialRow(int trial, String trialId, String name, Map<String, Strin
   /** The parameter keys of every trial, in the order {@link TrialSpec#params()} gives them. */
   public static final List<String> PARAM_KEYS = List.of("task", "seq_len", "cell", "activation", "clip", "tbptt",
       "optimizer", "lr", "hidden", "layers", "init", "seed", "batch_size", "max_steps", "eval_every", "eval_size",
-      "eval_seed", "solve_threshold", "profile_every", "log_points");
+      "eval_seed", "solve_threshold", "profile_every", "log_points", "stop");
 
   public TrialRow {
     Objects.requireNonNull(trialId, "trialId");
@@ -160,7 +160,32 @@ public record TrialRow(int trial, String trialId, String name, Map<String, Strin
     return act == null || act.isEmpty() || act.equals("-") ? cell : cell + "/" + act;
   }
 
-  /** True when training gave an outcome (SOLVED, NOT_SOLVED or DIVERGED), false for FAILED. */
+  /**
+   * The step an early-stopping rule ended the trial at (status VANISHED or PLATEAU: its steps taken), else -1.
+   */
+  public int stoppedAtStep() {
+    return status.earlyStopped() ? steps : -1;
+  }
+
+  /**
+   * Training steps an early-stopping rule saved: {@code max_steps} minus the step it stopped at for a VANISHED or
+   * PLATEAU trial, 0 for the other outcomes, -1 for FAILED (or when {@code max_steps} is not known).
+   */
+  public int stepsSaved() {
+    if (!hasOutcome()) {
+      return -1;
+    }
+    if (!status.earlyStopped()) {
+      return 0;
+    }
+    try {
+      return Math.max(0, Integer.parseInt(String.valueOf(params.get("max_steps"))) - steps);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /** True when training gave an outcome (SOLVED, NOT_SOLVED, DIVERGED, VANISHED or PLATEAU), false for FAILED. */
   public boolean hasOutcome() {
     return status != TrialStatus.FAILED;
   }

@@ -97,6 +97,7 @@ public final class TrialsTable {
     params.put("solve_threshold", new String[] {"DOUBLE", "eval loss below which the trial is solved"});
     params.put("profile_every", new String[] {"INT", "steps between gradient profiles"});
     params.put("log_points", new String[] {"INT", "most points per step series (logging budget)"});
+    params.put("stop", new String[] {"STRING", "early-stopping rules (training.stop) as text; empty when off"});
     if (!params.keySet().stream().toList().equals(TrialRow.PARAM_KEYS)) {
       throw new AssertionError("parameter columns out of step with TrialRow.PARAM_KEYS");
     }
@@ -108,14 +109,19 @@ public final class TrialsTable {
         r -> clipPart(r.param("clip"), 1)));
     c.add(new Column("tbptt_window", "INT", "truncation window k; empty for full BPTT",
         r -> "none".equals(r.param("tbptt")) ? null : r.param("tbptt")));
-    c.add(new Column("status", "STRING", "SOLVED, NOT_SOLVED, DIVERGED or FAILED", r -> r.status().name()));
-    c.add(new Column("solved", "INT", "1 when SOLVED, 0 for NOT_SOLVED or DIVERGED; empty for FAILED",
+    c.add(new Column("status", "STRING", "SOLVED, NOT_SOLVED, DIVERGED, VANISHED, PLATEAU or FAILED",
+        r -> r.status().name()));
+    c.add(new Column("solved", "INT", "1 when SOLVED, 0 for the other outcomes; empty for FAILED",
         r -> r.hasOutcome() ? (r.solved() ? "1" : "0") : null));
     c.add(new Column("steps", "INT", "training steps taken", r -> count(r.steps())));
     c.add(new Column("steps_to_solve", "INT", "step at which eval loss first fell below the threshold",
         r -> count(r.stepsToSolve())));
     c.add(new Column("diverged_at_step", "INT", "step at which loss or gradient became NaN/Inf",
         r -> count(r.divergedAtStep())));
+    c.add(new Column("stopped_at_step", "INT", "step at which an early-stopping rule ended the trial (VANISHED, "
+        + "PLATEAU)", r -> count(r.stoppedAtStep())));
+    c.add(new Column("steps_saved", "INT", "max_steps - stopped_at_step for VANISHED and PLATEAU, 0 for the other "
+        + "outcomes; empty for FAILED", r -> count(r.stepsSaved())));
     c.add(new Column("final_eval_loss", "DOUBLE", "last eval loss (" + Names.Metric.FINAL_EVAL_LOSS + ")",
         r -> num(r.finalEvalLoss())));
     c.add(new Column("baseline_loss", "DOUBLE", "trivial-baseline loss on the same eval set",

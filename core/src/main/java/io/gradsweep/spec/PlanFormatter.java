@@ -35,10 +35,12 @@ public final class PlanFormatter {
 
   private PlanFormatter() {}
 
-  /** A heading naming the sweep, then the table of its trials. */
+  /** A heading naming the sweep (and its early-stopping rules, when it has some), then the table of its trials. */
   public static String format(SweepSpec spec) {
+    StopRules stop = spec.template().stop();
     return "sweep " + spec.name() + " (experiment " + spec.experiment() + ", task " + spec.template().task()
-        + ", strategy " + spec.strategy() + ", from " + spec.source() + ")\n" + format(spec.trials());
+        + ", strategy " + spec.strategy() + ", from " + spec.source() + ")\n"
+        + (stop.enabled() ? "early stopping: " + stop.canonical() + "\n" : "") + format(spec.trials());
   }
 
   /** The table of trials, numbered from 1, with a total line. */

@@ -47,7 +47,10 @@ public final class SweepSpecParser {
       List.of("name", "experiment", "task", "training", "search", "grid", "variants");
   static final List<String> TASK_KEYS = List.of("name", "eval_size", "eval_seed");
   static final List<String> TRAINING_KEYS = List.of("batch_size", "max_steps", "eval_every", "solve_threshold",
-      "profile_every", "log_points");
+      "profile_every", "log_points", "stop");
+  static final List<String> STOP_KEYS = List.of("vanished", "plateau");
+  static final List<String> VANISHED_KEYS = List.of("horizon_fraction", "profiles", "baseline_tolerance");
+  static final List<String> PLATEAU_KEYS = List.of("evals", "baseline_tolerance", "min_delta");
   static final List<String> SEARCH_KEYS = List.of("strategy", "max_trials");
 
   /** Longest sweep parameter value; MLflow servers accept 500 (older) to 6000 characters. */
@@ -138,8 +141,72 @@ public final class SweepSpecParser {
     int profileEvery = optional(training, "profile_every", evalEvery, n -> n.integer(1, 10_000_000));
     int logPoints = optional(training, "log_points", TrialSpec.DEFAULT_LOG_POINTS,
         n -> n.integer(1, TrialSpec.MAX_LOG_POINTS));
+    StopRules stop = optional(training, "stop", StopRules.NONE, n -> readStop(n, maxSteps, evalEvery,
+        profileEvery));
     return new TrialTemplate(experiment, name, kind.name(), evalSize, evalSeed, batchSize, maxSteps, evalEvery,
-        solveThreshold, profileEvery, logPoints, options);
+        solveThreshold, profileEvery, logPoints, options, stop);
+  }
+
+  /** The settings of one stop rule; an empty value gets a hint to write {@code {}} for the defaults. */
+  private static Map<String, SpecNode> ruleMapping(SpecNode n, String what, List<String> keys) {
+    if (!n.isMapping()) {
+      throw n.expected("a mapping with keys " + String.join(", ", keys), "write {} to use every default");
+    }
+    return n.mapping(what, keys);
+  }
+
+  /**
+   * {@code training.stop}: a mapping with {@code vanished} and/or {@code plateau}, each a mapping of its settings
+   * ({@code {}} for every default). A rule that could never fire within {@code max_steps} fails: it would look on
+   * while doing nothing.
+   */
+  private static StopRules readStop(SpecNode node, int maxSteps, int evalEvery, int profileEvery) {
+    Map<String, SpecNode> stop = node.mapping("training.stop", STOP_KEYS);
+    if (stop.isEmpty()) {
+      throw node.expected("a mapping with at least one of " + String.join(", ", STOP_KEYS)
+          + ", e.g. stop: {vanished: {}, plateau: {}} (every setting at its default)",
+          "remove training.stop to train without early stopping");
+    }
+    StopRules.Vanished vanished = null;
+    SpecNode v = stop.get("vanished");
+    if (v != null) {
+      Map<String, SpecNode> m = ruleMapping(v, "training.stop.vanished", VANISHED_KEYS);
+      vanished = new StopRules.Vanished(
+          optional(m, "horizon_fraction", StopRules.Vanished.DEFAULT_HORIZON_FRACTION,
+              n -> n.number(StopRules.HORIZON_FRACTION_RULE, x -> x > 0 && x <= 1)),
+          optional(m, "profiles", StopRules.Vanished.DEFAULT_PROFILES, n -> n.integer(1, StopRules.MAX_COUNT)),
+          optional(m, "baseline_tolerance", StopRules.Vanished.DEFAULT_BASELINE_TOLERANCE,
+              n -> n.number(StopRules.TOLERANCE_RULE, x -> x >= 0 && x < 1)));
+      // profiles at step 1 and every profile_every steps
+      int profiles = 1 + maxSteps / profileEvery - (profileEvery == 1 ? 1 : 0);
+      if (vanished.profiles() > profiles) {
+        SpecNode at = m.getOrDefault("profiles", v);
+        throw at.error("the vanished rule needs " + vanished.profiles() + " profiles in a row, but the trial takes "
+            + profiles + " (step 1 and every profile_every = " + profileEvery + " steps of max_steps = " + maxSteps
+            + "); it could never fire: lower profiles (1.." + profiles + ") or profile_every");
+      }
+    }
+    StopRules.Plateau plateau = null;
+    SpecNode p = stop.get("plateau");
+    if (p != null) {
+      Map<String, SpecNode> m = ruleMapping(p, "training.stop.plateau", PLATEAU_KEYS);
+      plateau = new StopRules.Plateau(
+          optional(m, "evals", StopRules.Plateau.DEFAULT_EVALS, n -> n.integer(1, StopRules.MAX_COUNT)),
+          optional(m, "baseline_tolerance", StopRules.Plateau.DEFAULT_BASELINE_TOLERANCE,
+              n -> n.number(StopRules.TOLERANCE_RULE, x -> x >= 0 && x < 1)),
+          optional(m, "min_delta", StopRules.Plateau.DEFAULT_MIN_DELTA,
+              n -> n.number(StopRules.MIN_DELTA_RULE, x -> x >= 0 && x < 1)));
+      // evaluations every eval_every steps and at the last step; the first one is the reference to improve on
+      int evals = maxSteps / evalEvery + (maxSteps % evalEvery == 0 ? 0 : 1);
+      if (plateau.evals() + 1 > evals) {
+        SpecNode at = m.getOrDefault("evals", p);
+        throw at.error("the plateau rule needs evals + 1 = " + (plateau.evals() + 1) + " evaluations (the first "
+            + "is the loss to improve on), but the trial makes " + evals + " (every eval_every = " + evalEvery
+            + " steps of max_steps = " + maxSteps + "); it could never fire: " + (evals >= 2 ? "lower evals (1.."
+            + (evals - 1) + ") or eval_every" : "lower eval_every"));
+      }
+    }
+    return new StopRules(vanished, plateau);
   }
 
   /**
@@ -212,6 +279,9 @@ public final class SweepSpecParser {
     params.put("training.solve_threshold", Canon.num(t.solveThreshold()));
     params.put("training.profile_every", Integer.toString(t.profileEvery()));
     params.put("training.log_points", Integer.toString(t.logPoints()));
+    if (t.stop().enabled()) {
+      params.put("training.stop", t.stop().canonical());
+    }
     params.put("search.strategy", strategy);
     params.put("search.max_trials", Integer.toString(maxTrials));
     grid.axes().forEach((axis, v) -> params.put("grid." + axis.key(), shorten(GridBlock.text(axis, v.values()))));

@@ -43,6 +43,10 @@ import java.util.Map;
  * @param taskOptions the task-specific keys of the spec's {@code task} mapping, every option of the task with its
  *     value (the default when not written), as text; empty for a task without options (the adding problem). Logged
  *     as params {@code task.<key>} after {@code task}, and part of {@link #id()}
+ * @param stop the early-stopping rules ({@code training.stop}); {@link StopRules#NONE} (also for null) when off.
+ *     When on, logged as param {@code stop} ({@link StopRules#canonical()}) and part of {@link #id()}: a trial
+ *     that may stop early is another experiment than one that runs to its budget. When off, the param is absent,
+ *     so the ids of specs without {@code training.stop} are unchanged.
  */
 public record TrialSpec(
     String experiment,
@@ -67,13 +71,24 @@ public record TrialSpec(
     double solveThreshold,
     int profileEvery,
     int logPoints,
-    Map<String, String> taskOptions)
+    Map<String, String> taskOptions,
+    StopRules stop)
     implements Serializable {
 
   /** Default of {@code training.log_points}. */
   public static final int DEFAULT_LOG_POINTS = 100;
   /** Largest allowed {@code training.log_points}. */
   public static final int MAX_LOG_POINTS = 100_000;
+
+  /** A trial without early-stopping rules. */
+  public TrialSpec(String experiment, String sweepName, String task, int evalSize, long evalSeed, int seqLen,
+      String cell, String activation, ClipSpec clip, int tbptt, String optimizer, double lr, int hidden, int layers,
+      String init, long seed, int batchSize, int maxSteps, int evalEvery, double solveThreshold, int profileEvery,
+      int logPoints, Map<String, String> taskOptions) {
+    this(experiment, sweepName, task, evalSize, evalSeed, seqLen, cell, activation, clip, tbptt, optimizer, lr,
+        hidden, layers, init, seed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints,
+        taskOptions, StopRules.NONE);
+  }
 
   /** A trial of a task without options. */
   public TrialSpec(String experiment, String sweepName, String task, int evalSize, long evalSeed, int seqLen,
@@ -115,6 +130,9 @@ public record TrialSpec(
     if (clip == null) {
       clip = ClipSpec.NONE;
     }
+    if (stop == null) {
+      stop = StopRules.NONE;
+    }
     taskOptions = taskOptions == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(
         taskOptions));
   }
@@ -152,6 +170,9 @@ public record TrialSpec(
     p.put("solve_threshold", Canon.num(solveThreshold));
     p.put("profile_every", Integer.toString(profileEvery));
     p.put("log_points", Integer.toString(logPoints));
+    if (stop.enabled()) { // only when given: the ids of trials without rules stay what they were
+      p.put("stop", stop.canonical());
+    }
     return p;
   }
 

@@ -19,6 +19,7 @@ import java.util.Map;
  * @param logPoints {@code training.log_points}
  * @param taskOptions the task-specific keys of {@code task}, every option of the task (see
  *     {@link TrialSpec#taskOptions()})
+ * @param stop {@code training.stop}, {@link StopRules#NONE} when absent
  */
 public record TrialTemplate(
     String experiment,
@@ -32,10 +33,20 @@ public record TrialTemplate(
     double solveThreshold,
     int profileEvery,
     int logPoints,
-    Map<String, String> taskOptions) {
+    Map<String, String> taskOptions,
+    StopRules stop) {
 
   public TrialTemplate {
     taskOptions = taskOptions == null ? Map.of() : Map.copyOf(taskOptions);
+    stop = stop == null ? StopRules.NONE : stop;
+  }
+
+  /** Settings without early-stopping rules. */
+  public TrialTemplate(String experiment, String sweepName, String task, int evalSize, long evalSeed, int batchSize,
+      int maxSteps, int evalEvery, double solveThreshold, int profileEvery, int logPoints,
+      Map<String, String> taskOptions) {
+    this(experiment, sweepName, task, evalSize, evalSeed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery,
+        logPoints, taskOptions, StopRules.NONE);
   }
 
   /** Settings of a task without options. */
@@ -81,7 +92,7 @@ public record TrialTemplate(
         get(point, Axis.LAYERS, Integer.class),
         get(point, Axis.INIT, String.class),
         get(point, Axis.SEEDS, Long.class),
-        batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints, taskOptions);
+        batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints, taskOptions, stop);
   }
 
   private static <T> T get(Map<Axis, ?> point, Axis axis, Class<T> type) {

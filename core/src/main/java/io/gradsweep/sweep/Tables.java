@@ -2,6 +2,7 @@ package io.gradsweep.sweep;
 
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.train.TrialResult;
+import io.gradsweep.train.TrialStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -34,7 +35,8 @@ public final class Tables {
    * One row per trial: number, varying parameters, status, step at which it was solved, final eval loss, the
    * task's trivial baseline and their ratio, the task's solve metric and its baseline (when it is not the eval
    * loss: the accuracy of temporal order, the recall accuracy of copy), largest gradient norm, clip rate, the gradient profile's decay rate
-   * and horizon at the last profile step, and wall time.
+   * and horizon at the last profile step, and wall time. With early-stopping rules, a last line with the trials
+   * they stopped and the steps saved ({@link #earlyStopLine}).
    */
   public static String summary(List<TrialSpec> trials, List<TrialResult> results) {
     if (trials.size() != results.size()) {
@@ -79,7 +81,37 @@ public final class Tables {
       row.add(Progress.duration(Math.round(r.wallSeconds() * 1e9)));
       t.add(row);
     }
-    return t.render();
+    return t.render() + earlyStopLine(trials, results);
+  }
+
+  /**
+   * For a sweep with early-stopping rules ({@code training.stop}): one line saying how many trials a rule ended and
+   * the steps that saved ({@code max_steps} minus the step stopped at, summed), e.g. {@code early stopping: 3 of 8
+   * trials stopped (2 VANISHED, 1 PLATEAU), 4,100 of 8,000 budgeted steps saved (51%)}. Empty otherwise.
+   */
+  static String earlyStopLine(List<TrialSpec> trials, List<TrialResult> results) {
+    boolean any = false;
+    int vanished = 0;
+    int plateau = 0;
+    long saved = 0;
+    long budget = 0;
+    for (int i = 0; i < trials.size(); i++) {
+      TrialSpec s = trials.get(i);
+      TrialResult r = results.get(i);
+      any |= s.stop().enabled();
+      budget += s.maxSteps();
+      if (r.status().earlyStopped()) {
+        vanished += r.status() == TrialStatus.VANISHED ? 1 : 0;
+        plateau += r.status() == TrialStatus.PLATEAU ? 1 : 0;
+        saved += Math.max(0, s.maxSteps() - r.steps());
+      }
+    }
+    if (!any && vanished + plateau == 0) {
+      return "";
+    }
+    return String.format(Locale.ROOT, "early stopping: %d of %d trials stopped (%d VANISHED, %d PLATEAU), %,d of %,d "
+        + "budgeted steps saved (%.0f%%)\n", vanished + plateau, trials.size(), vanished, plateau, saved, budget,
+        budget == 0 ? 0.0 : 100.0 * saved / budget);
   }
 
   /** The solve rule the trials' single task has when it is not the eval loss; null otherwise. */

@@ -100,6 +100,11 @@ public final class Names {
     public static final String FINAL_EVAL_LOSS_OVER_BASELINE = Prefix.FINAL + "eval_loss_over_baseline";
     public static final String FINAL_STEPS_TO_SOLVE = Prefix.FINAL + "steps_to_solve";
     public static final String FINAL_DIVERGED_AT_STEP = Prefix.FINAL + "diverged_at_step";
+    /**
+     * The step at which an early-stopping rule ({@code training.stop}) ended the trial (status VANISHED or
+     * PLATEAU); -1 otherwise. Logged only by trials with a stop rule.
+     */
+    public static final String FINAL_STOPPED_AT_STEP = Prefix.FINAL + "stopped_at_step";
     public static final String FINAL_MAX_GRAD_NORM = Prefix.FINAL + "max_grad_norm";
     public static final String FINAL_CLIP_RATE = Prefix.FINAL + "clip_rate";
     public static final String FINAL_WALL_SECONDS = Prefix.FINAL + "wall_seconds";
@@ -138,8 +143,13 @@ public final class Names {
      * above {@code solve_threshold}), on each child run.
      */
     public static final String SOLVE_METRIC = "gradsweep.solve_metric";
-    /** The trial's status (SOLVED, NOT_SOLVED, DIVERGED, FAILED), on each child run. */
+    /**
+     * The trial's status (SOLVED, NOT_SOLVED, DIVERGED, VANISHED, PLATEAU, FAILED: {@code train.TrialStatus}), on
+     * each child run.
+     */
     public static final String STATUS = "gradsweep.status";
+    /** Why an early-stopping rule ended the trial (VANISHED or PLATEAU), in words with the values it saw. */
+    public static final String STOP_REASON = "gradsweep.stop_reason";
     /** The error of a FAILED trial, on its child run. */
     public static final String ERROR = "gradsweep.error";
     /** Which executor ran the trial. */

@@ -39,7 +39,10 @@ import org.slf4j.LoggerFactory;
  * evaluated with the task's metrics ({@link SequenceTask#evaluate}: {@code eval/loss}, and e.g. {@code eval/accuracy});
  * the trial is SOLVED as soon as the task's solve metric crosses the solve threshold ({@link SolveRule}: eval loss
  * below it for the adding problem, accuracy at or above it for the classification tasks; tag
- * {@code gradsweep.solve_metric} names the metric).
+ * {@code gradsweep.solve_metric} names the metric). With opt-in early-stopping rules ({@code training.stop},
+ * {@link EarlyStopping}) the trial also ends as VANISHED (checked after each profile step) or PLATEAU (after each
+ * evaluation); it is evaluated at the step it stops at, so its final metrics are current, and tag
+ * {@code gradsweep.stop_reason} says why it stopped.
  *
  * <p>Step metrics (MLflow keys), aggregated over logging windows of {@link TrialSpec#logWindow()} steps and logged
  * at each window's last step (and at the last step before the trial stops): {@code train/loss} (window mean);
@@ -127,7 +130,7 @@ public final class TrialRunner {
   /**
    * Runs the trial to completion. Never throws for training outcomes: divergence and errors come back as
    * {@link TrialStatus#DIVERGED} and {@link TrialStatus#FAILED}. The run is finished on return: FINISHED for
-   * SOLVED, NOT_SOLVED and DIVERGED (results), FAILED for FAILED.
+   * SOLVED, NOT_SOLVED, DIVERGED, VANISHED and PLATEAU (results), FAILED for FAILED.
    */
   public TrialResult run(TrialSpec spec, TrialRun run) {
     long t0 = System.nanoTime();
@@ -157,13 +160,23 @@ public final class TrialRunner {
     Trial trial = setUp(spec, run);
     long l0 = System.nanoTime();
     long c0 = threadCpuNanos();
-    TrialState state = new TrialState();
+    TrialState state = new TrialState(new EarlyStopping(spec.stop(), trial.steps(), trial.baseline()));
     while (state.step < spec.maxSteps() && !state.stopped()) {
       state.step++;
       boolean finite = trainStep(trial, state);
-      if (finite && isEvalStep(spec, state.step)) {
+      boolean evaluated = finite && isEvalStep(spec, state.step);
+      if (evaluated) {
         evaluate(trial, state);
       }
+      if (finite && !state.stopped() && isProfileStep(spec, state.step)) {
+        state.stoppedEarly = state.rules.onProfile(state.lastHorizon);
+        if (state.stoppedEarly != null && !evaluated) {
+          evaluate(trial, state); // the final metrics are those of the step the trial stopped at
+        }
+      }
+    }
+    if (state.stoppedEarly != null && !state.diverged() && state.stepsToSolve < 0) {
+      run.setTag(Tag.STOP_REASON, state.rules.reason());
     }
     flushWindow(trial, state);
     long a0 = System.nanoTime();
@@ -194,6 +207,10 @@ public final class TrialRunner {
 
   /** What the training loop of one trial has counted so far. */
   private static final class TrialState {
+    /** The trial's early-stopping rules ({@code training.stop}). */
+    final EarlyStopping rules;
+    /** VANISHED or PLATEAU once a rule has fired, else null. */
+    TrialStatus stoppedEarly;
     int step;
     int stepsToSolve = -1;
     int divergedAt = -1;
@@ -208,17 +225,28 @@ public final class TrialRunner {
     double lastDecay = Double.NaN;
     int lastHorizon = -1;
 
+    TrialState(EarlyStopping rules) {
+      this.rules = rules;
+    }
+
     boolean diverged() {
       return divergedAt > 0;
     }
 
-    /** Diverged or solved: the loop ends. */
+    /** Diverged, solved or stopped by a rule: the loop ends. */
     boolean stopped() {
-      return diverged() || stepsToSolve > 0;
+      return diverged() || stepsToSolve > 0 || stoppedEarly != null;
     }
 
+    /** Divergence and solving take precedence over a stop rule that fired at the same step. */
     TrialStatus status() {
-      return diverged() ? TrialStatus.DIVERGED : stepsToSolve > 0 ? TrialStatus.SOLVED : TrialStatus.NOT_SOLVED;
+      return diverged() ? TrialStatus.DIVERGED : stepsToSolve > 0 ? TrialStatus.SOLVED
+          : stoppedEarly != null ? stoppedEarly : TrialStatus.NOT_SOLVED;
+    }
+
+    /** The step a stop rule ended the trial at, -1 when none did (or it diverged or solved at that step). */
+    int stoppedAtStep() {
+      return status().earlyStopped() ? step : -1;
     }
 
     /** The share of steps whose gradient the clipper changed. */
@@ -388,6 +416,8 @@ public final class TrialRunner {
       state.divergedAt = state.step;
     } else if (rule.solved(state.solveValue, trial.spec().solveThreshold())) {
       state.stepsToSolve = state.step;
+    } else if (state.stoppedEarly == null) {
+      state.stoppedEarly = state.rules.onEval(state.evalLoss);
     }
   }
 
@@ -407,6 +437,9 @@ public final class TrialRunner {
     fin.put(Metric.FINAL_EVAL_LOSS_OVER_BASELINE, state.diverged() ? Double.NaN : state.evalLoss / trial.baseline());
     fin.put(Metric.FINAL_STEPS_TO_SOLVE, (double) state.stepsToSolve);
     fin.put(Metric.FINAL_DIVERGED_AT_STEP, (double) state.divergedAt);
+    if (state.rules.enabled()) {
+      fin.put(Metric.FINAL_STOPPED_AT_STEP, (double) state.stoppedAtStep());
+    }
     fin.put(Metric.FINAL_MAX_GRAD_NORM, state.maxGrad);
     fin.put(Metric.FINAL_CLIP_RATE, state.clipRate());
     fin.put(Metric.FINAL_WALL_SECONDS, wall);

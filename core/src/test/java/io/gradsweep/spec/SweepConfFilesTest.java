@@ -82,7 +82,8 @@ class SweepConfFilesTest {
   void readmeDocumentsEveryKey() throws IOException {
     String readme = Files.readString(CONF.resolve("README.md"));
     Stream.concat(Stream.of(SweepSpecParser.TOP_KEYS, SweepSpecParser.TASK_KEYS, SweepSpecParser.TRAINING_KEYS,
-            SweepSpecParser.SEARCH_KEYS, Axis.keys()).flatMap(List::stream),
+            SweepSpecParser.SEARCH_KEYS, Axis.keys(), SweepSpecParser.STOP_KEYS, SweepSpecParser.VANISHED_KEYS,
+            SweepSpecParser.PLATEAU_KEYS).flatMap(List::stream),
             io.gradsweep.task.SequenceTasks.all().stream().flatMap(t -> t.options().stream())
                 .map(io.gradsweep.task.TaskOption::key))
         .forEach(k -> assertTrue(readme.contains("`" + k + "`"), "conf/README.md does not document " + k));

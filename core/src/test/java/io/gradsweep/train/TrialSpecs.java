@@ -19,4 +19,12 @@ final class TrialSpecs {
         s.activation(), s.clip(), s.tbptt(), s.optimizer(), s.lr(), s.hidden(), s.layers(), s.init(), s.seed(),
         s.batchSize(), s.maxSteps(), s.evalEvery(), s.solveThreshold(), s.profileEvery(), logPoints);
   }
+
+  /** {@code s} with early-stopping rules ({@code training.stop}). */
+  static TrialSpec withStop(TrialSpec s, io.gradsweep.spec.StopRules stop) {
+    return new TrialSpec(s.experiment(), s.sweepName(), s.task(), s.evalSize(), s.evalSeed(), s.seqLen(), s.cell(),
+        s.activation(), s.clip(), s.tbptt(), s.optimizer(), s.lr(), s.hidden(), s.layers(), s.init(), s.seed(),
+        s.batchSize(), s.maxSteps(), s.evalEvery(), s.solveThreshold(), s.profileEvery(), s.logPoints(),
+        s.taskOptions(), stop);
+  }
 }

@@ -41,6 +41,7 @@ import org.junit.jupiter.api.TestInstance;
 class AnalysisIT {
   static final Path MAIN_SPEC = Path.of("src/test/resources/analysis-sweep.yaml");
   static final Path ONE_DIVERGED_SPEC = Path.of("src/test/resources/analysis-one-diverged.yaml");
+  static final Path STOPPED_SPEC = Path.of("src/test/resources/analysis-stopped.yaml");
   static final String EXPERIMENT = "gradsweep-analysis-it";
   /** Safety net for a hung subprocess; a healthy notebook takes seconds. */
   static final long PROCESS_LIMIT_SECONDS = 600;
@@ -52,6 +53,7 @@ class AnalysisIT {
   private MlflowTestServer server;
   private String mainParent;
   private String oneDivergedParent;
+  private String stoppedParent;
 
   @BeforeAll
   void fillServer() throws Exception {
@@ -60,6 +62,7 @@ class AnalysisIT {
     // notebook 01 reads when given it
     mainParent = runSweep(MAIN_SPEC, "--results", "file:" + MAIN_RESULTS);
     oneDivergedParent = runSweep(ONE_DIVERGED_SPEC);
+    stoppedParent = runSweep(STOPPED_SPEC);
   }
 
   @AfterAll
@@ -128,6 +131,26 @@ class AnalysisIT {
   }
 
   @Test
+  void everyNotebookShowsTheTrialsStoppedEarlyAndTheStepsSaved() throws Exception {
+    List<RunRecord> children = new MlflowRestReader(server.uri()).children(stoppedParent);
+    assertEquals(List.of("NOT_SOLVED", "PLATEAU", "VANISHED"), statuses(children));
+    for (RunRecord c : children) {
+      assertEquals("FINISHED", c.status(), "a stopped trial is a result: " + c.runName());
+    }
+    Map<String, JsonNode> executed = runAllNotebooks("analysis-stopped", null);
+    String overview = text(executed.get("01-sweep-overview.ipynb"));
+    // VANISHED at step 20, PLATEAU at step 50 of max_steps 100: 80 + 50 of 300 steps saved
+    assertTrue(overview.contains("2 of 3 trials stopped early (") && overview.contains(
+        "130 of 300 budgeted steps saved (43%)"), "notebook 01 counts the stopped trials:\n" + overview);
+    for (RunRecord c : children) {
+      String status = c.tags().get("gradsweep.status");
+      assertTrue(overview.lines().anyMatch(l -> l.contains(c.runName()) && l.contains(status)),
+          "the overview lists '" + c.runName() + "' as " + status + ":\n" + overview);
+    }
+    assertTrue(text(executed.get("03-convergence.ipynb")).contains("no trial diverged"));
+  }
+
+  @Test
   void anUnknownSweepStopsTheNotebookWithAMessageNamingItAndTheSweepsThatExist() throws Exception {
     Path outDir = Path.of("target/analysis/unknown-sweep").toAbsolutePath();
     Files.createDirectories(outDir);
@@ -140,7 +163,7 @@ class AnalysisIT {
     assertTrue(r.exitCode != 0, "papermill succeeded on an unknown sweep:\n" + r.output);
     String error = firstError(json.readTree(out.toFile()));
     assertTrue(error.contains("ValueError: sweep='analysis-typo': no sweep of that name on " + server.uri())
-        && error.contains("sweeps there: analysis-it, analysis-one-diverged"), error);
+        && error.contains("sweeps there: analysis-it, analysis-one-diverged, analysis-stopped"), error);
   }
 
   private static List<String> statuses(List<RunRecord> runs) {

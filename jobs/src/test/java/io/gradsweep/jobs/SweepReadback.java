@@ -102,8 +102,11 @@ final class SweepReadback {
       String status = child.tags().get("gradsweep.status");
       // the spec's exploding trial (plain SGD, learning rate >= 10) is a result, not a crash
       boolean explodes = trial.optimizer().equals("sgd") && trial.lr() >= 10;
+      // with early-stopping rules (training.stop) a trial that does not diverge may also stop as VANISHED or PLATEAU
+      List<String> outcomes = trial.stop().enabled() ? List.of("NOT_SOLVED", "SOLVED", "VANISHED", "PLATEAU")
+          : List.of("NOT_SOLVED", "SOLVED");
       assertEquals(explodes ? "DIVERGED" : "NOT_SOLVED/SOLVED",
-          status.equals("DIVERGED") ? "DIVERGED" : List.of("NOT_SOLVED", "SOLVED").contains(status)
+          status.equals("DIVERGED") ? "DIVERGED" : outcomes.contains(status)
               ? "NOT_SOLVED/SOLVED" : status, "gradsweep.status of " + name);
       long steps = Math.round(mlflow.metricHistory(child.runId(), "final/steps").get(0).value());
       // a diverged trial logs step metrics up to the step before the one that produced NaN/Inf
@@ -112,6 +115,9 @@ final class SweepReadback {
         assertEquals(steps, Math.round(mlflow.metricHistory(child.runId(), "final/diverged_at_step").get(0).value()));
       } else if (status.equals("NOT_SOLVED")) {
         assertEquals(trial.maxSteps(), steps, "steps of " + name);
+      } else if (List.of("VANISHED", "PLATEAU").contains(status)) {
+        assertEquals(steps, Math.round(mlflow.metricHistory(child.runId(), "final/stopped_at_step").get(0).value()));
+        assertTrue(steps < trial.maxSteps(), "a stopped trial stops before max_steps: " + name);
       }
       List<Long> everyWindow = windowSteps(trial, lastFull);
       for (String metric : EVERY_STEP_METRICS) {
