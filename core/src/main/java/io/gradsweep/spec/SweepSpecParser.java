@@ -13,6 +13,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -48,7 +50,7 @@ public final class SweepSpecParser {
   static final List<String> TASK_KEYS = List.of("name", "eval_size", "eval_seed");
   static final List<String> TRAINING_KEYS = List.of("batch_size", "max_steps", "eval_every", "solve_threshold",
       "profile_every", "log_points");
-  static final List<String> SEARCH_KEYS = List.of("strategy", "max_trials");
+  static final List<String> SEARCH_KEYS = List.of("strategy", "max_trials", "num_samples", "seed");
 
   /** Longest sweep parameter value; MLflow servers accept 500 (older) to 6000 characters. */
   static final int PARAM_VALUE_LIMIT = 500;
@@ -98,12 +100,16 @@ public final class SweepSpecParser {
         ? top.get("search").mapping("search", SEARCH_KEYS) : Map.of();
     String strategy = optional(search, "strategy", DEFAULT_STRATEGY, n -> n.word(strategyWords));
     int maxTrials = optional(search, "max_trials", 10_000, n -> n.integer(1, MAX_TRIALS_LIMIT));
+    OptionalInt numSamples = search.containsKey("num_samples")
+        ? OptionalInt.of(search.get("num_samples").integer(1, MAX_TRIALS_LIMIT)) : OptionalInt.empty();
+    OptionalLong seed = search.containsKey("seed")
+        ? OptionalLong.of(search.get("seed").integer(0L, Long.MAX_VALUE)) : OptionalLong.empty();
 
     SequenceTask kind = SequenceTasks.configured(template.task(), template.taskOptions());
     Grid grid = readGrid(doc, top, kind);
-    SearchSpace space = new SearchSpace(template, grid.blocks(), maxTrials);
+    SearchSpace space = new SearchSpace(template, grid.blocks(), maxTrials, numSamples, seed);
     return new ParsedSweep(source, template.sweepName(), template.experiment(), yamlText, strategy, space,
-        sweepParams(template, strategy, maxTrials, grid));
+        sweepParams(template, strategy, space, grid));
   }
 
   /** The grid's own axes, each variant's own axes, and the blocks to expand. */
@@ -199,7 +205,7 @@ public final class SweepSpecParser {
   }
 
   /** The parent run's params but {@code trials}; see {@link SweepSpec#sweepParams()}. */
-  private static Map<String, String> sweepParams(TrialTemplate t, String strategy, int maxTrials, Grid grid) {
+  private static Map<String, String> sweepParams(TrialTemplate t, String strategy, SearchSpace space, Grid grid) {
     Map<String, String> params = new LinkedHashMap<>();
     params.put("name", t.sweepName());
     params.put("task.name", t.task());
@@ -213,7 +219,11 @@ public final class SweepSpecParser {
     params.put("training.profile_every", Integer.toString(t.profileEvery()));
     params.put("training.log_points", Integer.toString(t.logPoints()));
     params.put("search.strategy", strategy);
-    params.put("search.max_trials", Integer.toString(maxTrials));
+    params.put("search.max_trials", Integer.toString(space.maxTrials()));
+    if (space.numSamples().isPresent()) {
+      params.put("search.num_samples", Integer.toString(space.numSamples().getAsInt()));
+      params.put("search.seed", Long.toString(space.seedOrDefault()));
+    }
     grid.axes().forEach((axis, v) -> params.put("grid." + axis.key(), shorten(GridBlock.text(axis, v.values()))));
     if (!grid.variants().isEmpty()) {
       params.put("variants", shorten(grid.variants().stream().map(SweepSpecParser::variantText)
@@ -289,10 +299,24 @@ public final class SweepSpecParser {
   }
 
   private static AxisValues readAxis(Axis axis, SpecNode list) {
+    if (list.isMapping() && (!axis.distributions().isEmpty() || isDistributionLike(list))) {
+      if (axis.distributions().isEmpty()) {
+        throw list.error(axis.key() + " takes a list of values only (with search.strategy random or sobol a list is a "
+            + "choice, each value equally likely), got " + list.shown() + "; " + DistributionReader.WHERE_ALLOWED
+            + (axis == Axis.SEEDS ? " (a sampled search runs each configuration it draws once per seed)" : ""));
+      }
+      Distribution d = DistributionReader.read(list, axis.key(), axis.distributions(), "(with search.strategy random "
+          + "or sobol) or a list of values (" + axis.allowed() + ")", axis::readBound);
+      return new AxisValues(List.of(d), List.of(list), list);
+    }
     List<Object> values = new ArrayList<>();
     List<SpecNode> nodes = new ArrayList<>();
     Map<String, SpecNode> seen = new HashMap<>();
     for (SpecNode item : list.items(axis.allowed())) {
+      if (item.isMapping() && !axis.distributions().isEmpty() && list.isSequence()) {
+        throw item.expected(axis.allowed(), "a distribution is written alone, not in a list: " + axis.key() + ": {"
+            + axis.distributions().get(0) + ": [low, high]}");
+      }
       Object v = axis.read(item);
       SpecNode earlier = seen.putIfAbsent(axis.text(v), item);
       if (earlier != null) {
@@ -303,6 +327,13 @@ public final class SweepSpecParser {
       nodes.add(item);
     }
     return new AxisValues(values, nodes, list);
+  }
+
+  /** A one-key mapping whose key is a distribution word or close to one, e.g. {@code {unifrom: [1, 2]}}. */
+  private static boolean isDistributionLike(SpecNode n) {
+    List<String> keys = n.keys();
+    return keys.size() == 1 && (Distribution.WORDS.contains(keys.get(0))
+        || !SpecMessages.suggestion(keys.get(0), Distribution.WORDS).isEmpty());
   }
 
   /**
@@ -353,7 +384,7 @@ public final class SweepSpecParser {
   /** Every seq_len must be one the task can fill. */
   private static void checkSeqLen(AxisValues seqLens, SequenceTask task) {
     for (int j = 0; j < seqLens.values().size(); j++) {
-      int t = (Integer) seqLens.values().get(j);
+      int t = (int) low(seqLens.values().get(j));
       if (t < task.minSeqLen()) {
         throw seqLens.nodes().get(j).error("seq_len " + t + " is too short for task " + task.name() + " ("
             + task.seqLenMeaning() + "); it needs seq_len >= " + task.minSeqLen());
@@ -364,16 +395,29 @@ public final class SweepSpecParser {
   /** Every tbptt window must fit every sequence length it is combined with. */
   private static void checkTbptt(AxisValues tbptt, AxisValues seqLens, String blockName) {
     for (int i = 0; i < tbptt.values().size(); i++) {
-      int k = (Integer) tbptt.values().get(i);
+      int k = (int) high(tbptt.values().get(i));
       for (int j = 0; j < seqLens.values().size(); j++) {
-        int t = (Integer) seqLens.values().get(j);
+        int t = (int) low(seqLens.values().get(j));
         if (k > t) {
-          throw tbptt.nodes().get(i).error("tbptt window " + k + " is longer than seq_len " + t + " ("
-              + seqLens.valuePath(j) + ") in the " + blockName + "; a window must be 1..seq_len for every seq_len "
+          Object kv = tbptt.values().get(i);
+          Object tv = seqLens.values().get(j);
+          throw tbptt.nodes().get(i).error("tbptt window " + (kv instanceof Distribution d ? "up to " + k + " ("
+              + d.canonical() + ")" : k) + " is longer than seq_len " + (tv instanceof Distribution d ? "as short as "
+              + t + " (" + d.canonical() + ", " : t + " (") + seqLens.valuePath(j) + ") in the " + blockName + "; a window must be 1..seq_len for every seq_len "
               + "it is combined with: lower it, or put it in a variant with longer sequences");
         }
       }
     }
+  }
+
+  /** The smallest value an integer axis value or distribution can take. */
+  private static double low(Object v) {
+    return v instanceof Distribution d ? d.lowBound() : ((Integer) v).doubleValue();
+  }
+
+  /** The largest value an integer axis value or distribution can take. */
+  private static double high(Object v) {
+    return v instanceof Distribution d ? d.highBound() : ((Integer) v).doubleValue();
   }
 
   // ---------------------------------------------------------------- params
