@@ -25,6 +25,9 @@ import java.util.List;
  *       {@link SpecException} whose path is {@code search.max_trials} and whose message gives the count and the
  *       limit. All problems are reported as {@link SpecException}s, before any trial runs.
  *   <li>The returned list is unmodifiable.
+ *   <li>A strategy that {@link #samples()} requires {@code search.num_samples} and draws from
+ *       {@link SearchSpace#seedOrDefault()}; one that does not rejects {@code num_samples}, {@code seed} and
+ *       distributions ({@link io.gradsweep.spec.GridBlock#sampled}), naming the key path.
  * </ul>
  * Implementations are stateless and thread-safe; {@link SearchStrategies} hands out shared instances.
  */
@@ -40,4 +43,12 @@ public interface SearchStrategy extends Plugin {
    * @throws SpecException if the space cannot be searched within its limits (e.g. more than max_trials points)
    */
   List<TrialSpec> expand(SearchSpace space);
+
+  /**
+   * Whether this strategy draws a sample ({@code search.num_samples}, {@code search.seed}, distributions on axes)
+   * rather than enumerating listed values. A strategy that does not sample rejects those keys.
+   */
+  default boolean samples() {
+    return false;
+  }
 }

@@ -115,8 +115,8 @@ public final class GridBlock {
     return sb.append('}').toString();
   }
 
-  /** {@code [v1, v2]} in canonical text; a distribution alone as written: {@code {log_uniform: [0.0001, 0.1]}}. */
-  static String text(Axis axis, List<Object> values) {
+  /** The values of an axis for messages and params: {@code [v1, v2]} in canonical text; a distribution alone as written: {@code {log_uniform: [0.0001, 0.1]}}. */
+  public static String text(Axis axis, List<Object> values) {
     if (values.size() == 1 && values.get(0) instanceof Distribution d) {
       return d.canonical();
     }
