@@ -35,10 +35,16 @@ public final class PlanFormatter {
 
   private PlanFormatter() {}
 
-  /** A heading naming the sweep, then the table of its trials. */
+  /**
+   * A heading naming the sweep, then the table of its trials. A sampled search's heading gives its
+   * {@code num_samples} and {@code seed}: {@code strategy random (64 samples, seed 14)}.
+   */
   public static String format(SweepSpec spec) {
+    SearchSpace space = spec.space();
+    String sampling = space.numSamples().isEmpty() ? "" : " (" + space.numSamples().getAsInt() + " sample"
+        + (space.numSamples().getAsInt() == 1 ? "" : "s") + ", seed " + space.seedOrDefault() + ")";
     return "sweep " + spec.name() + " (experiment " + spec.experiment() + ", task " + spec.template().task()
-        + ", strategy " + spec.strategy() + ", from " + spec.source() + ")\n" + format(spec.trials());
+        + ", strategy " + spec.strategy() + sampling + ", from " + spec.source() + ")\n" + format(spec.trials());
   }
 
   /** The table of trials, numbered from 1, with a total line. */
