@@ -13,7 +13,7 @@ final class DistributionReader {
 
   /** Where distributions are allowed, for messages about axes that take none. */
   static final String WHERE_ALLOWED = "distributions (" + String.join(", ", Distribution.WORDS) + ") apply to lr, "
-      + "seq_len, tbptt, hidden, layers and a clip threshold, with search.strategy random or sobol";
+      + "seq_len, tbptt, hidden, layers and a clip threshold";
 
   /**
    * The distribution {@code n} describes.

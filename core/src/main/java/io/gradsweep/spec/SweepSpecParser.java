@@ -301,9 +301,10 @@ public final class SweepSpecParser {
   private static AxisValues readAxis(Axis axis, SpecNode list) {
     if (list.isMapping() && (!axis.distributions().isEmpty() || isDistributionLike(list))) {
       if (axis.distributions().isEmpty()) {
-        throw list.error(axis.key() + " takes a list of values only (with search.strategy random or sobol a list is a "
-            + "choice, each value equally likely), got " + list.shown() + "; " + DistributionReader.WHERE_ALLOWED
-            + (axis == Axis.SEEDS ? " (a sampled search runs each configuration it draws once per seed)" : ""));
+        String meaning = axis == Axis.SEEDS ? "a sampled search runs each configuration it draws once per listed seed"
+            : "with search.strategy random or sobol a list is a choice, each value equally likely";
+        throw list.error(axis.key() + " takes a list of values only (" + meaning + "), got " + list.shown() + "; "
+            + DistributionReader.WHERE_ALLOWED);
       }
       Distribution d = DistributionReader.read(list, axis.key(), axis.distributions(), "(with search.strategy random "
           + "or sobol) or a list of values (" + axis.allowed() + ")", axis::readBound);
