@@ -94,11 +94,13 @@ public final class GridSearch implements SearchStrategy {
         .collect(Collectors.joining(" or "));
     for (GridBlock block : space.blocks()) {
       for (Axis a : block.sampledAxes()) {
-        throw new SpecException(block.origin(a).orElse(block.path() + "." + a.key()), "a distribution ("
-            + GridBlock.text(a, block.values(a)) + ") needs a sampled search, but search.strategy is " + NAME
-            + ", which runs every combination of listed values; set search.strategy: " + sampled + " with "
-            + "search.num_samples, or write a list of values, e.g. " + a.key() + ": " + a.example()
-            + block.where(a));
+        boolean clip = a == Axis.CLIP;
+        throw new SpecException(block.origin(a).orElse(block.path() + "." + a.key()), (clip
+            ? "a sampled clip threshold (" : "a distribution (") + GridBlock.text(a, block.values(a))
+            + ") needs a sampled search, but search.strategy is " + NAME + ", which runs every combination of "
+            + "listed values; set search.strategy: " + sampled + " with search.num_samples, or write "
+            + (clip ? "a number, e.g. {mode: global_norm, threshold: 1.0}" : "a list of values, e.g. " + a.key()
+            + ": " + a.example()) + block.where(a));
       }
     }
     if (space.numSamples().isPresent()) {

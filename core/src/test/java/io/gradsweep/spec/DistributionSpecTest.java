@@ -141,7 +141,9 @@ class DistributionSpecTest {
         "set search.strategy: random or sobol with search.num_samples", "or write a list of values",
         "(test.yaml:");
     assertError(HEAD + "grid: {seq_len: 10, clip: [none, {mode: value, threshold: {uniform: [1, 2]}}]}\n"
-        + "variants: [{cell: rnn}, {cell: lstm}]\n", "grid.clip", "needs a sampled search");
+        + "variants: [{cell: rnn}, {cell: lstm}]\n", "grid.clip",
+        "a sampled clip threshold ([none, value:{uniform: [1, 2]}]) needs a sampled search",
+        "or write a number, e.g. {mode: global_norm, threshold: 1.0}");
     assertError(HEAD + "search: {num_samples: 8}\ngrid: {cell: lstm, seq_len: 10}\n", "search.num_samples",
         "num_samples 8 applies only to a sampled search (search.strategy random or sobol)");
     assertError(HEAD + "search: {strategy: grid, seed: 3}\ngrid: {cell: lstm, seq_len: 10}\n", "search.seed",
