@@ -295,8 +295,11 @@ public abstract class SampledSearch implements SearchStrategy {
     for (int i = 0; i < 6; i++) {
       s[i] = 1 + words.nextInt(Integer.MAX_VALUE - 1); // 1..2^31-2: below both moduli, never all zero
     }
-    MRG32k3a rng = new MRG32k3a();
-    rng.setSeed(s);
+    MRG32k3a rng;
+    synchronized (MRG32k3a.class) { // the constructor advances SSJ's static package seed, unsynchronized
+      rng = new MRG32k3a();
+    }
+    rng.setSeed(s); // the stream depends on these words only, not on the package seed
     return rng;
   }
 }

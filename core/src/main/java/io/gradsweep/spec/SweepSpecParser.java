@@ -32,6 +32,12 @@ import java.util.stream.Collectors;
  * together). The words allowed for cells, optimizers and tasks come from their plugin registries; the search
  * strategy words are given by the caller.
  *
+ * <p>An axis may also be a {@link Distribution} ({@code lr: {log_uniform: [1e-4, 1e-1]}}; which axes take which
+ * words: {@link Axis#distributions()}) and a clip threshold too ({@link ClipRange}); they are read as values,
+ * with their bounds checked like values of the axis, and so are {@code search.num_samples} and
+ * {@code search.seed}. Whether the strategy accepts them (grid does not, random and sobol need num_samples) is
+ * the strategy's check.
+ *
  * <p>The parser does not expand the grid into trials: that is the search strategy's business
  * (the search package's {@code Sweeps} parses and expands in one call, checking the expansion: at most
  * {@code search.max_trials} trials, no trial produced twice). This package never depends on the search package.
