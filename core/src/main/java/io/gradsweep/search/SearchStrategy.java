@@ -19,7 +19,8 @@ import java.util.List;
  *   <li>{@link #expand(SearchSpace)} is deterministic: the same space gives an equal list, in the same order,
  *       in any JVM (strategies that sample must derive their randomness from the space, e.g. from seeds in it).
  *   <li>Every returned trial is built with {@link io.gradsweep.spec.TrialTemplate#trial} from one value of each
- *       axis of one block of the space, so it satisfies all the spec's rules.
+ *       axis of one block of the space (a listed value, or one drawn from the axis's distribution), so it
+ *       satisfies all the spec's rules.
  *   <li>No two returned trials have the same {@link TrialSpec#id()}.
  *   <li>At most {@link SearchSpace#maxTrials()} trials are returned; a strategy that would need more fails with a
  *       {@link SpecException} whose path is {@code search.max_trials} and whose message gives the count and the
