@@ -56,6 +56,7 @@ public final class GridSearch implements SearchStrategy {
 
   @Override
   public List<TrialSpec> expand(SearchSpace space) {
+    rejectSampling(space);
     long total = space.gridSize();
     if (total > space.maxTrials()) {
       throw tooMany(space, total);
@@ -85,6 +86,33 @@ public final class GridSearch implements SearchStrategy {
       }
     }
     return List.copyOf(trials);
+  }
+
+  /** num_samples, seed and distributions belong to the strategies that sample. */
+  private void rejectSampling(SearchSpace space) {
+    String sampled = SearchStrategies.all().stream().filter(SearchStrategy::samples).map(SearchStrategy::name)
+        .collect(Collectors.joining(" or "));
+    for (GridBlock block : space.blocks()) {
+      for (Axis a : block.sampledAxes()) {
+        boolean clip = a == Axis.CLIP;
+        throw new SpecException(block.origin(a).orElse(block.path() + "." + a.key()), (clip
+            ? "a sampled clip threshold (" : "a distribution (") + GridBlock.text(a, block.values(a))
+            + ") needs a sampled search, but search.strategy is " + NAME + ", which runs every combination of "
+            + "listed values; set search.strategy: " + sampled + " with search.num_samples, or write "
+            + (clip ? "a number, e.g. {mode: global_norm, threshold: 1.0}" : "a list of values, e.g. " + a.key()
+            + ": " + a.example()) + block.where(a));
+      }
+    }
+    if (space.numSamples().isPresent()) {
+      throw new SpecException("search.num_samples", "num_samples " + space.numSamples().getAsInt()
+          + " applies only to a sampled search (search.strategy " + sampled + "); " + NAME + " runs every "
+          + "combination: remove num_samples, or set search.strategy");
+    }
+    if (space.seed().isPresent()) {
+      throw new SpecException("search.seed", "seed " + space.seed().getAsLong() + " applies only to a sampled "
+          + "search (search.strategy " + sampled + "); " + NAME + " draws nothing: remove seed, or set "
+          + "search.strategy");
+    }
   }
 
   /** Odometer step: the last axis varies fastest. */

@@ -15,7 +15,9 @@ import org.yaml.snakeyaml.nodes.Tag;
  * fastest, whatever the order of the keys in the file. Values have these Java types: {@code String} for
  * {@link #CELL}, {@link #ACTIVATION}, {@link #OPTIMIZER}, {@link #INIT}; {@code Integer} for {@link #SEQ_LEN},
  * {@link #TBPTT} (0 = none), {@link #HIDDEN}, {@link #LAYERS}; {@code Double} for {@link #LR}; {@code Long} for
- * {@link #SEEDS}; {@link ClipSpec} for {@link #CLIP}.
+ * {@link #SEEDS}; {@link ClipSpec} for {@link #CLIP}. For a sampled search ({@code random}, {@code sobol}) an
+ * axis may instead hold one {@link Distribution} (the axes of {@link #distributions()}), and the clip axis
+ * {@link ClipRange}s (a mode with a sampled threshold) among its values.
  */
 public enum Axis {
   /** Recurrent cell type: a registered {@link io.gradsweep.engine.CellFactory}. Required. */
@@ -55,6 +57,11 @@ public enum Axis {
 
   private static final List<String> CLIP_KEYS = List.of("mode", "threshold");
   private static final List<String> INIT_KEYS = List.of("scheme", "spectral_radius");
+
+  /** The distributions a clip threshold may be sampled from. */
+  static final List<String> REAL_DISTRIBUTIONS = List.of(Distribution.Uniform.WORD, Distribution.LogUniform.WORD);
+  /** The distributions an integer axis may be sampled from. */
+  static final List<String> INT_DISTRIBUTIONS = List.of(Distribution.IntUniform.WORD, Distribution.LogIntUniform.WORD);
 
   /** What a value may be, in words, and how to read one. */
   private record Rule(String allowed, Function<SpecNode, Object> reader) {
@@ -99,6 +106,20 @@ public enum Axis {
     return defaults == null;
   }
 
+  /**
+   * The distribution words this axis may be sampled from ({@code uniform}, {@code log_uniform} for lr;
+   * {@code int_uniform}, {@code log_int_uniform} for seq_len, tbptt, hidden and layers); empty for the axes that
+   * take lists only (a list is a choice, each value equally likely). The clip axis takes lists, whose
+   * {@code threshold} may be a distribution ({@link ClipRange}).
+   */
+  public List<String> distributions() {
+    return switch (this) {
+      case LR -> REAL_DISTRIBUTIONS;
+      case SEQ_LEN, TBPTT, HIDDEN, LAYERS -> INT_DISTRIBUTIONS;
+      default -> List.of();
+    };
+  }
+
   /** An example list for messages and docs, e.g. {@code [rnn, lstm]}. */
   public String example() {
     return switch (this) {
@@ -115,6 +136,12 @@ public enum Axis {
 
   /** Canonical text of a value of this axis, as in {@link TrialSpec#params()}: {@code 0.001}, {@code global_norm:1}. */
   public String text(Object value) {
+    if (value instanceof Distribution d) {
+      return d.canonical();
+    }
+    if (value instanceof ClipRange r) {
+      return r.canonical();
+    }
     return switch (this) {
       case CLIP -> ((ClipSpec) value).canonical();
       case TBPTT -> ((Integer) value) == 0 ? "none" : value.toString();
@@ -150,6 +177,16 @@ public enum Axis {
   /** Reads one value of this axis. */
   Object read(SpecNode n) {
     return rule.reader().apply(n);
+  }
+
+  /** Reads one bound of a distribution on this axis (one of {@link #distributions()}), validated like a value. */
+  double readBound(SpecNode n) {
+    return switch (this) {
+      case TBPTT -> n.integer(1, Rule.MAX_SEQ_LEN, "an integer 1.." + Rule.MAX_SEQ_LEN + " (the truncation window k)");
+      case LR -> (Double) read(n);
+      case SEQ_LEN, HIDDEN, LAYERS -> (Integer) read(n);
+      default -> throw new IllegalStateException(key + " takes no distribution");
+    };
   }
 
   private static Object readTbptt(SpecNode n) {
@@ -221,6 +258,11 @@ public enum Axis {
     if (threshold == null) {
       throw n.error("clip mode " + cm.word() + " needs a threshold, e.g. {mode: " + cm.word()
           + ", threshold: 1.0}");
+    }
+    if (threshold.isMapping()) {
+      return new ClipRange(cm, DistributionReader.read(threshold, "a clip threshold", REAL_DISTRIBUTIONS,
+          "(with search.strategy random or sobol) or a finite number > 0",
+          b -> b.number("a finite number > 0", x -> x > 0)));
     }
     return new ClipSpec(cm, threshold.number("a finite number > 0", x -> x > 0));
   }

@@ -64,6 +64,25 @@ public final class GridBlock {
     return list == null ? Optional.empty() : Optional.of(list.path());
   }
 
+  /**
+   * Whether a sampled search draws this axis from a range: its value is a {@link Distribution}, or (clip) one of
+   * its values is a {@link ClipRange}. A grid search cannot expand such an axis.
+   */
+  public boolean sampled(Axis axis) {
+    return values(axis).stream().anyMatch(v -> v instanceof Distribution || v instanceof ClipRange);
+  }
+
+  /** The axes {@link #sampled(Axis)}, in canonical order. */
+  public List<Axis> sampledAxes() {
+    return axes.keySet().stream().filter(this::sampled).toList();
+  }
+
+  /** {@code " (source:line:column)"} of the axis's values for messages, or empty when they are defaults. */
+  public String where(Axis axis) {
+    SpecNode list = axes.get(axis).list();
+    return list == null ? "" : list.where();
+  }
+
   /** Number of points in the grid: the product of the axis sizes, saturating at {@link Long#MAX_VALUE}. */
   public long size() {
     long n = 1;
@@ -96,8 +115,11 @@ public final class GridBlock {
     return sb.append('}').toString();
   }
 
-  /** {@code [v1, v2]} in canonical text. */
-  static String text(Axis axis, List<Object> values) {
+  /** The values of an axis for messages and params: {@code [v1, v2]} in canonical text; a distribution alone as written: {@code {log_uniform: [0.0001, 0.1]}}. */
+  public static String text(Axis axis, List<Object> values) {
+    if (values.size() == 1 && values.get(0) instanceof Distribution d) {
+      return d.canonical();
+    }
     return values.stream().map(axis::text).collect(Collectors.joining(", ", "[", "]"));
   }
 

@@ -35,11 +35,18 @@ public final class PlanFormatter {
 
   private PlanFormatter() {}
 
-  /** A heading naming the sweep (and its early-stopping rules, when it has some), then the table of its trials. */
+  /**
+   * A heading naming the sweep (a sampled search's {@code num_samples} and {@code seed}, e.g.
+   * {@code strategy random (64 samples, seed 14)}, and its early-stopping rules, when it has some), then the table
+   * of its trials.
+   */
   public static String format(SweepSpec spec) {
+    SearchSpace space = spec.space();
+    String sampling = space.numSamples().isEmpty() ? "" : " (" + space.numSamples().getAsInt() + " sample"
+        + (space.numSamples().getAsInt() == 1 ? "" : "s") + ", seed " + space.seedOrDefault() + ")";
     StopRules stop = spec.template().stop();
     return "sweep " + spec.name() + " (experiment " + spec.experiment() + ", task " + spec.template().task()
-        + ", strategy " + spec.strategy() + ", from " + spec.source() + ")\n"
+        + ", strategy " + spec.strategy() + sampling + ", from " + spec.source() + ")\n"
         + (stop.enabled() ? "early stopping: " + stop.canonical() + "\n" : "") + format(spec.trials());
   }
 

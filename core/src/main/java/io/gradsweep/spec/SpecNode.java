@@ -61,6 +61,10 @@ final class SpecNode {
     return node instanceof MappingNode;
   }
 
+  boolean isSequence() {
+    return node instanceof SequenceNode;
+  }
+
   boolean isScalar() {
     return node instanceof ScalarNode;
   }

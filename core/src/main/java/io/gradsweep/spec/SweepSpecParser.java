@@ -13,6 +13,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -29,6 +31,12 @@ import java.util.stream.Collectors;
  * combinations (activation only for rnn cells, tbptt window within every seq_len it meets, clip mode and threshold
  * together). The words allowed for cells, optimizers and tasks come from their plugin registries; the search
  * strategy words are given by the caller.
+ *
+ * <p>An axis may also be a {@link Distribution} ({@code lr: {log_uniform: [1e-4, 1e-1]}}; which axes take which
+ * words: {@link Axis#distributions()}) and a clip threshold too ({@link ClipRange}); they are read as values,
+ * with their bounds checked like values of the axis, and so are {@code search.num_samples} and
+ * {@code search.seed}. Whether the strategy accepts them (grid does not, random and sobol need num_samples) is
+ * the strategy's check.
  *
  * <p>The parser does not expand the grid into trials: that is the search strategy's business
  * (the search package's {@code Sweeps} parses and expands in one call, checking the expansion: at most
@@ -51,7 +59,7 @@ public final class SweepSpecParser {
   static final List<String> STOP_KEYS = List.of("vanished", "plateau");
   static final List<String> VANISHED_KEYS = List.of("horizon_fraction", "profiles", "baseline_tolerance");
   static final List<String> PLATEAU_KEYS = List.of("evals", "baseline_tolerance", "min_delta");
-  static final List<String> SEARCH_KEYS = List.of("strategy", "max_trials");
+  static final List<String> SEARCH_KEYS = List.of("strategy", "max_trials", "num_samples", "seed");
 
   /** Longest sweep parameter value; MLflow servers accept 500 (older) to 6000 characters. */
   static final int PARAM_VALUE_LIMIT = 500;
@@ -101,12 +109,16 @@ public final class SweepSpecParser {
         ? top.get("search").mapping("search", SEARCH_KEYS) : Map.of();
     String strategy = optional(search, "strategy", DEFAULT_STRATEGY, n -> n.word(strategyWords));
     int maxTrials = optional(search, "max_trials", 10_000, n -> n.integer(1, MAX_TRIALS_LIMIT));
+    OptionalInt numSamples = search.containsKey("num_samples")
+        ? OptionalInt.of(search.get("num_samples").integer(1, MAX_TRIALS_LIMIT)) : OptionalInt.empty();
+    OptionalLong seed = search.containsKey("seed")
+        ? OptionalLong.of(search.get("seed").integer(0L, Long.MAX_VALUE)) : OptionalLong.empty();
 
     SequenceTask kind = SequenceTasks.configured(template.task(), template.taskOptions());
     Grid grid = readGrid(doc, top, kind);
-    SearchSpace space = new SearchSpace(template, grid.blocks(), maxTrials);
+    SearchSpace space = new SearchSpace(template, grid.blocks(), maxTrials, numSamples, seed);
     return new ParsedSweep(source, template.sweepName(), template.experiment(), yamlText, strategy, space,
-        sweepParams(template, strategy, maxTrials, grid));
+        sweepParams(template, strategy, space, grid));
   }
 
   /** The grid's own axes, each variant's own axes, and the blocks to expand. */
@@ -266,7 +278,7 @@ public final class SweepSpecParser {
   }
 
   /** The parent run's params but {@code trials}; see {@link SweepSpec#sweepParams()}. */
-  private static Map<String, String> sweepParams(TrialTemplate t, String strategy, int maxTrials, Grid grid) {
+  private static Map<String, String> sweepParams(TrialTemplate t, String strategy, SearchSpace space, Grid grid) {
     Map<String, String> params = new LinkedHashMap<>();
     params.put("name", t.sweepName());
     params.put("task.name", t.task());
@@ -283,7 +295,11 @@ public final class SweepSpecParser {
       params.put("training.stop", t.stop().canonical());
     }
     params.put("search.strategy", strategy);
-    params.put("search.max_trials", Integer.toString(maxTrials));
+    params.put("search.max_trials", Integer.toString(space.maxTrials()));
+    if (space.numSamples().isPresent()) {
+      params.put("search.num_samples", Integer.toString(space.numSamples().getAsInt()));
+      params.put("search.seed", Long.toString(space.seedOrDefault()));
+    }
     grid.axes().forEach((axis, v) -> params.put("grid." + axis.key(), shorten(GridBlock.text(axis, v.values()))));
     if (!grid.variants().isEmpty()) {
       params.put("variants", shorten(grid.variants().stream().map(SweepSpecParser::variantText)
@@ -359,10 +375,25 @@ public final class SweepSpecParser {
   }
 
   private static AxisValues readAxis(Axis axis, SpecNode list) {
+    if (list.isMapping() && (!axis.distributions().isEmpty() || isDistributionLike(list))) {
+      if (axis.distributions().isEmpty()) {
+        String meaning = axis == Axis.SEEDS ? "a sampled search runs each configuration it draws once per listed seed"
+            : "with search.strategy random or sobol a list is a choice, each value equally likely";
+        throw list.error(axis.key() + " takes a list of values only (" + meaning + "), got " + list.shown() + "; "
+            + DistributionReader.WHERE_ALLOWED);
+      }
+      Distribution d = DistributionReader.read(list, axis.key(), axis.distributions(), "(with search.strategy random "
+          + "or sobol) or a list of values (" + axis.allowed() + ")", axis::readBound);
+      return new AxisValues(List.of(d), List.of(list), list);
+    }
     List<Object> values = new ArrayList<>();
     List<SpecNode> nodes = new ArrayList<>();
     Map<String, SpecNode> seen = new HashMap<>();
     for (SpecNode item : list.items(axis.allowed())) {
+      if (item.isMapping() && !axis.distributions().isEmpty() && list.isSequence()) {
+        throw item.expected(axis.allowed(), "a distribution is written alone, not in a list: " + axis.key() + ": {"
+            + axis.distributions().get(0) + ": [low, high]}");
+      }
       Object v = axis.read(item);
       SpecNode earlier = seen.putIfAbsent(axis.text(v), item);
       if (earlier != null) {
@@ -373,6 +404,13 @@ public final class SweepSpecParser {
       nodes.add(item);
     }
     return new AxisValues(values, nodes, list);
+  }
+
+  /** A one-key mapping whose key is a distribution word or close to one, e.g. {@code {unifrom: [1, 2]}}. */
+  private static boolean isDistributionLike(SpecNode n) {
+    List<String> keys = n.keys();
+    return keys.size() == 1 && (Distribution.WORDS.contains(keys.get(0))
+        || !SpecMessages.suggestion(keys.get(0), Distribution.WORDS).isEmpty());
   }
 
   /**
@@ -423,7 +461,7 @@ public final class SweepSpecParser {
   /** Every seq_len must be one the task can fill. */
   private static void checkSeqLen(AxisValues seqLens, SequenceTask task) {
     for (int j = 0; j < seqLens.values().size(); j++) {
-      int t = (Integer) seqLens.values().get(j);
+      int t = (int) low(seqLens.values().get(j));
       if (t < task.minSeqLen()) {
         throw seqLens.nodes().get(j).error("seq_len " + t + " is too short for task " + task.name() + " ("
             + task.seqLenMeaning() + "); it needs seq_len >= " + task.minSeqLen());
@@ -434,16 +472,29 @@ public final class SweepSpecParser {
   /** Every tbptt window must fit every sequence length it is combined with. */
   private static void checkTbptt(AxisValues tbptt, AxisValues seqLens, String blockName) {
     for (int i = 0; i < tbptt.values().size(); i++) {
-      int k = (Integer) tbptt.values().get(i);
+      int k = (int) high(tbptt.values().get(i));
       for (int j = 0; j < seqLens.values().size(); j++) {
-        int t = (Integer) seqLens.values().get(j);
+        int t = (int) low(seqLens.values().get(j));
         if (k > t) {
-          throw tbptt.nodes().get(i).error("tbptt window " + k + " is longer than seq_len " + t + " ("
-              + seqLens.valuePath(j) + ") in the " + blockName + "; a window must be 1..seq_len for every seq_len "
+          Object kv = tbptt.values().get(i);
+          Object tv = seqLens.values().get(j);
+          throw tbptt.nodes().get(i).error("tbptt window " + (kv instanceof Distribution d ? "up to " + k + " ("
+              + d.canonical() + ")" : k) + " is longer than seq_len " + (tv instanceof Distribution d ? "as short as "
+              + t + " (" + d.canonical() + ", " : t + " (") + seqLens.valuePath(j) + ") in the " + blockName + "; a window must be 1..seq_len for every seq_len "
               + "it is combined with: lower it, or put it in a variant with longer sequences");
         }
       }
     }
+  }
+
+  /** The smallest value an integer axis value or distribution can take. */
+  private static double low(Object v) {
+    return v instanceof Distribution d ? d.lowBound() : ((Integer) v).doubleValue();
+  }
+
+  /** The largest value an integer axis value or distribution can take. */
+  private static double high(Object v) {
+    return v instanceof Distribution d ? d.highBound() : ((Integer) v).doubleValue();
   }
 
   // ---------------------------------------------------------------- params

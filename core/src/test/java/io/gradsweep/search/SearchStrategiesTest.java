@@ -42,9 +42,9 @@ class SearchStrategiesTest {
   void unknownNameListsTheKnownOnesAndSuggests() {
     SpecException e = assertThrows(SpecException.class, () -> SearchStrategies.byName("Grid"));
     assertEquals("search.strategy", e.path());
-    assertEquals("search.strategy: unknown search strategy \"Grid\"; known strategies: grid; did you mean \"grid\"?",
-        e.getMessage());
+    assertEquals("search.strategy: unknown search strategy \"Grid\"; known strategies: grid, random, sobol; did you "
+        + "mean \"grid\"?", e.getMessage());
     SpecException far = assertThrows(SpecException.class, () -> SearchStrategies.byName("bayesian"));
-    assertTrue(far.getMessage().endsWith("known strategies: grid"), far.getMessage());
+    assertTrue(far.getMessage().endsWith("known strategies: grid, random, sobol"), far.getMessage());
   }
 }

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.gradsweep.spec.Axis;
+import io.gradsweep.spec.ClipRange;
+import io.gradsweep.spec.Distribution;
 import io.gradsweep.spec.GridBlock;
 import io.gradsweep.spec.SearchSpace;
 import io.gradsweep.spec.SpecException;
@@ -35,8 +37,36 @@ class SearchStrategyContractTest {
     return SearchStrategies.all().stream().map(s -> Named.of(s.name(), s));
   }
 
-  /** Grid sections of the spaces the properties are checked on. */
-  static List<String> grids() {
+  /**
+   * Grid sections of the spaces the properties are checked on; strategies that {@link SearchStrategy#samples()}
+   * draw {@link #SAMPLES} configurations from each (fewer where the grid has fewer) and are checked on
+   * {@link #sampledGrids()} too.
+   */
+  static List<String> grids(SearchStrategy strategy) {
+    List<String> all = new java.util.ArrayList<>(listGrids());
+    if (strategy.samples()) {
+      all.addAll(sampledGrids());
+    }
+    return all;
+  }
+
+  /** Configurations a sampled strategy draws from each grid, by grid text (seeds aside, at most as many as exist). */
+  private static final Map<String, Integer> SAMPLES = Map.of(
+      "grid: {cell: [rnn], seq_len: [10]}", 1,
+      "grid: {cell: [rnn, lstm], seq_len: [10, 20], seeds: [1, 2, 3]}", 3);
+
+  /** Spaces with distributions, for the strategies that sample. */
+  static List<String> sampledGrids() {
+    return List.of(
+        "grid: {cell: [rnn, lstm], seq_len: {int_uniform: [12, 40]}, tbptt: {log_int_uniform: [2, 12]},"
+            + " lr: {log_uniform: [0.0001, 0.1]}, hidden: {int_uniform: [4, 64]},"
+            + " clip: [none, {mode: global_norm, threshold: {uniform: [0.5, 5]}}], seeds: [1, 2]}",
+        "grid: {seq_len: [8, 16], lr: {uniform: [0.001, 0.01]}, layers: {int_uniform: [1, 3]}}\n"
+            + "variants: [{cell: gru, hidden: {log_int_uniform: [8, 256]}}, {cell: rnn, activation: [tanh, relu]},"
+            + " {cell: lstm, clip: {mode: value, threshold: {log_uniform: [0.01, 1]}}}]");
+  }
+
+  private static List<String> listGrids() {
     return List.of(
         "grid: {cell: [rnn], seq_len: [10]}",
         "grid: {cell: [rnn, lstm], seq_len: [10, 20], seeds: [1, 2, 3]}",
@@ -48,17 +78,18 @@ class SearchStrategyContractTest {
   }
 
   /**
-   * The search spaces built from {@link #grids()} by the parser (without expanding them: the parse must not depend
+   * The search spaces built from {@link #grids(SearchStrategy)} by the parser (without expanding them: the parse must not depend
    * on the strategy under test working).
    */
   static List<SearchSpace> spaces(SearchStrategy strategy) {
-    return grids().stream().map(g -> SweepSpecParser.parse(spec(strategy, g), "contract.yaml",
+    return grids(strategy).stream().map(g -> SweepSpecParser.parse(spec(strategy, g), "contract.yaml",
         SearchStrategies.names()).space()).toList();
   }
 
   private static String spec(SearchStrategy strategy, String grid) {
+    String samples = strategy.samples() ? ", num_samples: " + SAMPLES.getOrDefault(grid, 9) : "";
     return "name: contract\nexperiment: contract\ntask: {name: adding}\ntraining: {max_steps: 20}\n"
-        + "search: {strategy: " + strategy.name() + "}\n" + grid + "\n";
+        + "search: {strategy: " + strategy.name() + samples + "}\n" + grid + "\n";
   }
 
   @ParameterizedTest(name = "{0}")
@@ -83,7 +114,7 @@ class SearchStrategyContractTest {
   @MethodSource("strategies")
   void stableIds(SearchStrategy strategy) {
     // the same spec parsed and expanded through the facade gives the same ids as the strategy itself
-    for (String g : grids()) {
+    for (String g : grids(strategy)) {
       List<String> viaFacade = Sweeps.parse(spec(strategy, g), "contract.yaml").trials().stream()
           .map(TrialSpec::id).toList();
       List<String> direct = strategy.expand(SweepSpecParser.parse(spec(strategy, g), "other.yaml",
@@ -144,6 +175,28 @@ class SearchStrategyContractTest {
     assertThrows(UnsupportedOperationException.class, () -> trials.add(trials.get(0)));
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("strategies")
+  void samplingKeysAreRequiredOrRejected(SearchStrategy strategy) {
+    String grid = "grid: {cell: [rnn, lstm], seq_len: [10, 20]}\n";
+    String head = "name: contract\nexperiment: contract\ntask: {name: adding}\ntraining: {max_steps: 20}\n";
+    if (strategy.samples()) {
+      SpecException e = assertThrows(SpecException.class,
+          () -> Sweeps.parse(head + "search: {strategy: " + strategy.name() + "}\n" + grid, "c.yaml"));
+      assertEquals("search.num_samples", e.path(), e.getMessage());
+    } else {
+      for (String key : List.of("num_samples: 4", "seed: 3")) {
+        SpecException e = assertThrows(SpecException.class, () -> Sweeps.parse(head + "search: {strategy: "
+            + strategy.name() + ", " + key + "}\n" + grid, "c.yaml"));
+        assertEquals("search." + key.substring(0, key.indexOf(':')), e.path(), e.getMessage());
+      }
+      SpecException e = assertThrows(SpecException.class, () -> Sweeps.parse(head + "search: {strategy: "
+          + strategy.name() + "}\ngrid: {cell: [rnn], seq_len: [10], lr: {log_uniform: [0.001, 0.1]}}\n", "c.yaml"));
+      assertEquals("grid.lr", e.path(), e.getMessage());
+    }
+  }
+
+  /** Whether every axis value of t is one of the block's values, or lies in the block's distribution. */
   private static boolean isPointOf(TrialSpec t, GridBlock b) {
     Map<String, String> p = t.params();
     for (Axis a : Axis.values()) {
@@ -152,11 +205,26 @@ class SearchStrategyContractTest {
       }
       String key = a == Axis.SEEDS ? "seed" : a.key();
       String value = assertNotNullAndGet(p, key);
-      if (b.values(a).stream().map(a::text).noneMatch(value::equals)) {
+      if (b.values(a).stream().noneMatch(v -> matches(a, v, value))) {
         return false;
       }
     }
     return true;
+  }
+
+  private static boolean matches(Axis a, Object blockValue, String value) {
+    if (blockValue instanceof Distribution d) {
+      return inRange(d, value.equals("none") ? 0 : Double.parseDouble(value));
+    }
+    if (blockValue instanceof ClipRange r) {
+      String prefix = r.mode().word() + ":";
+      return value.startsWith(prefix) && inRange(r.threshold(), Double.parseDouble(value.substring(prefix.length())));
+    }
+    return a.text(blockValue).equals(value);
+  }
+
+  private static boolean inRange(Distribution d, double x) {
+    return x >= d.lowBound() && x <= d.highBound() && (!d.integer() || x == Math.rint(x));
   }
 
   private static String assertNotNullAndGet(Map<String, String> params, String key) {

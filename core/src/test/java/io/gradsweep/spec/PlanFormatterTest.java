@@ -34,6 +34,23 @@ class PlanFormatterTest {
   }
 
   @Test
+  void aSampledSweepNamesItsSamplesAndSeedAndListsTheDrawnValues() {
+    SweepSpec spec = SpecFixtures.parse(SpecFixtures.HEAD + "search: {strategy: sobol, num_samples: 5, seed: 3}\n"
+        + "grid: {cell: lstm, seq_len: 10, lr: {log_uniform: [0.0001, 0.1]}, hidden: {int_uniform: [8, 64]}}\n");
+    String text = PlanFormatter.format(spec);
+    List<String> lines = text.lines().toList();
+    assertTrue(lines.get(0).contains(", strategy sobol (5 samples, seed 3), from test.yaml)"), lines.get(0));
+    assertEquals("total: 5 trials", lines.get(lines.size() - 1));
+    for (int i = 0; i < 5; i++) {
+      TrialSpec t = spec.trials().get(i);
+      assertTrue(lines.get(2 + i).contains(io.gradsweep.util.Canon.num(t.lr()) + " ")
+          && lines.get(2 + i).contains(" " + t.hidden() + " "), lines.get(2 + i));
+    }
+    String grid = PlanFormatter.format(grid("{cell: [lstm], seq_len: [10]}"));
+    assertTrue(grid.lines().findFirst().orElseThrow().contains(", strategy grid, from "), grid);
+  }
+
+  @Test
   void optionalColumnsAppearWhenUsed() {
     String text = PlanFormatter.format(grid("{cell: [lstm], seq_len: [10], layers: [1, 2]}").trials());
     assertTrue(text.lines().findFirst().orElseThrow().contains("layers"), text);

@@ -48,6 +48,21 @@ class SweepConfFilesTest {
   }
 
   @Test
+  void randomSearch() {
+    SweepSpec spec = Sweeps.parseFile(CONF.resolve("random-search.yaml"));
+    assertEquals("random", spec.strategy());
+    assertEquals(64, spec.trials().size());
+    assertEquals(Set.of("lstm"), spec.trials().stream().map(TrialSpec::cell).collect(Collectors.toSet()));
+    assertEquals(Set.of(50), spec.trials().stream().map(TrialSpec::seqLen).collect(Collectors.toSet()));
+    assertEquals("adding", spec.template().task());
+    assertTrue(spec.trials().stream().allMatch(t -> t.lr() >= 1e-4 && t.lr() <= 0.1
+        && t.clip().enabled() && t.clip().threshold() >= 0.1 && t.clip().threshold() <= 10));
+    assertEquals(Set.of(16, 32, 64, 128), spec.trials().stream().map(TrialSpec::hidden).collect(Collectors.toSet()));
+    assertEquals(64, spec.trials().stream().map(TrialSpec::lr).distinct().count(), "continuous: no repeats");
+    assertEquals("64", spec.sweepParams().get("search.num_samples"));
+  }
+
+  @Test
   void addingRemedies() {
     SweepSpec spec = Sweeps.parseFile(CONF.resolve("adding-remedies.yaml"));
     assertEquals(3 * 3 * 3 * 2 * 3 * 3 + 3 * 3 * 2 * 3 * 3, spec.trials().size());

@@ -62,6 +62,27 @@ class SweepJobTest {
   }
 
   @Test
+  void planPrintsTheDrawnTrialsOfASampledSweep(@TempDir Path dir) throws Exception {
+    Path spec = Path.of("../conf/random-search.yaml");
+    assertEquals(0, run("plan", spec.toString()), err());
+    java.util.List<TrialSpec> trials = Sweeps.parseFile(spec).trials();
+    assertEquals(64, trials.size());
+    for (TrialSpec t : trials) {
+      assertTrue(out().contains(t.id() + "  lstm") && out().contains(io.gradsweep.util.Canon.num(t.lr())), out());
+    }
+    assertTrue(out().startsWith("sweep random-search (experiment gradsweep-random-search, task adding, strategy random "
+        + "(64 samples, seed 14)"), out());
+    assertTrue(out().endsWith("total: 64 trials\n"), out());
+    // a distribution under grid search: exit 2, the path and the advice
+    Path bad = dir.resolve("grid.yaml");
+    Files.writeString(bad, Files.readString(spec).replace("strategy: random", "strategy: grid")
+        .replaceAll("(?m)^  (num_samples|seed):.*\n", ""));
+    assertEquals(SweepJob.USAGE_ERROR, run("plan", bad.toString()));
+    assertTrue(err().contains("grid.clip: a sampled clip threshold ([global_norm:{log_uniform: [0.1, 10]}]) needs a "
+        + "sampled search"), err());
+  }
+
+  @Test
   void invalidSpecIsExit2BeforeTheTrackingBackendIsContacted(@TempDir Path dir) throws Exception {
     Path bad = dir.resolve("bad.yaml");
     Files.writeString(bad, Files.readString(TINY).replace("hidden: [8]", "hiden: [8]"));
