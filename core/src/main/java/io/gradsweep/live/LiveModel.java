@@ -101,6 +101,8 @@ public final class LiveModel {
         t.header = h;
         t.headerVersion = ++version;
       }
+      t.latestFirstBucket = h.series == null ? null : r.metrics().get(bucketKey(h.series, 0));
+      t.latestLoss = r.metrics().get(Names.Metric.EVAL_LOSS);
     }
     List<String> newOrder = kept.stream()
         .sorted(Comparator.comparing((RunSnapshot r) -> r.params(), f.order()).thenComparing(RunSnapshot::runName)
@@ -207,6 +209,38 @@ public final class LiveModel {
     }
     trim(t.loss, MAX_LOSS_POINTS);
     return added;
+  }
+
+  /**
+   * Whether the trial may have profile rows this model lacks: it ended and was not caught up, or the latest value
+   * of its first bucket (from {@link #runs}: the backend's latest value, at the largest step) is not the one of
+   * this model's last row. Two profiles at different steps with the very same first bucket are taken as one, which
+   * at worst delays a row until the next one: the next read starts after the last row this model has.
+   */
+  public synchronized boolean profileStale(String runId) {
+    Trial t = trials.get(runId);
+    if (t == null || t.header == null || t.header.series == null || t.caughtUp) {
+      return false;
+    }
+    if (ended(runId)) {
+      return true;
+    }
+    if (t.latestFirstBucket == null) {
+      return false;
+    }
+    return t.rows.isEmpty() || !t.latestFirstBucket.equals(t.rows.get(t.rows.size() - 1).item.cells()[0]);
+  }
+
+  /** As {@link #profileStale} for {@code eval/loss}. */
+  public synchronized boolean lossStale(String runId) {
+    Trial t = trials.get(runId);
+    if (t == null || t.header == null || t.caughtUp) {
+      return false;
+    }
+    if (ended(runId)) {
+      return true;
+    }
+    return t.latestLoss != null && (t.loss.isEmpty() || t.latestLoss != t.loss.get(t.loss.size() - 1).item.value());
   }
 
   /** Marks that a trial that ended has all its points: the poller reads it no more. */
@@ -334,6 +368,8 @@ public final class LiveModel {
     Header header;
     long headerVersion;
     boolean caughtUp;
+    Double latestFirstBucket;
+    Double latestLoss;
     final List<Versioned<Row>> rows = new ArrayList<>();
     final List<Versioned<MetricPoint>> loss = new ArrayList<>();
 

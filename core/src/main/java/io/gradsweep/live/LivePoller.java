@@ -18,9 +18,10 @@ import java.util.function.Supplier;
 
 /**
  * Fills a {@link LiveModel} from the tracking backend, read-only: one search for the sweep's trial runs (their
- * status and latest values), then, for the trials still running (and once more for a trial that just ended), only
- * the points after those it already has: the {@link LiveModel#BUCKETS} profile buckets of its top layer and
- * {@code eval/loss}, one request per metric key for up to 100 runs ({@link TrackingSink#metricHistory}).
+ * status and latest values), then, for the trials whose latest values are newer than what the model has (and once
+ * more for a trial that just ended), only the points after those it already has: the {@link LiveModel#BUCKETS}
+ * profile buckets of its top layer and {@code eval/loss}, one request per metric key for up to 100 runs
+ * ({@link TrackingSink#metricHistory}). A round where no trial logged anything new is one search.
  *
  * <p>{@link #pollOnce()} is one round; {@link #start} runs rounds on a daemon thread every {@code interval}
  * (at least {@link #MIN_INTERVAL}) until {@link #close}.
@@ -74,37 +75,58 @@ public final class LivePoller implements AutoCloseable {
     }
   }
 
-  /** New points of the trials still read, grouped by series so that one request covers many runs. */
+  /**
+   * New points of the trials whose latest values show points this model lacks ({@link LiveModel#profileStale}),
+   * grouped by series, and in groups of runs with near steps (sorted by their last row), so that one request per
+   * metric key covers up to {@link #RUNS_PER_READ} runs and asks from the earliest step of its group.
+   */
   private void readPoints() {
     List<String> ids = model.toRead();
     Map<String, Boolean> ended = new LinkedHashMap<>();
     ids.forEach(id -> ended.put(id, model.ended(id))); // before reading: a run that ends meanwhile is read again
     Map<String, List<String>> bySeries = new LinkedHashMap<>();
     for (String id : ids) {
-      model.series(id).ifPresent(series -> bySeries.computeIfAbsent(series, k -> new ArrayList<>()).add(id));
+      if (model.profileStale(id)) {
+        model.series(id).ifPresent(series -> bySeries.computeIfAbsent(series, k -> new ArrayList<>()).add(id));
+      }
     }
     for (Map.Entry<String, List<String>> e : bySeries.entrySet()) {
-      List<String> runs = e.getValue();
-      long from = runs.stream().mapToLong(model::lastRowStep).min().orElse(-1) + 1;
-      Map<String, Map<Integer, List<MetricPoint>>> perRun = new LinkedHashMap<>();
-      for (int b = 0; b < LiveModel.BUCKETS; b++) {
-        int bucket = b;
-        sink.metricHistory(runs, LiveModel.bucketKey(e.getKey(), b), from).forEach((id, points) ->
-            perRun.computeIfAbsent(id, k -> new LinkedHashMap<>()).put(bucket, points));
-      }
-      for (String id : runs) {
-        model.addProfile(id, perRun.getOrDefault(id, Map.of()), ended.get(id));
+      for (List<String> runs : groups(e.getValue(), model::lastRowStep)) {
+        long from = model.lastRowStep(runs.get(0)) + 1;
+        Map<String, Map<Integer, List<MetricPoint>>> perRun = new LinkedHashMap<>();
+        for (int b = 0; b < LiveModel.BUCKETS; b++) {
+          int bucket = b;
+          sink.metricHistory(runs, LiveModel.bucketKey(e.getKey(), b), from).forEach((id, points) ->
+              perRun.computeIfAbsent(id, k -> new LinkedHashMap<>()).put(bucket, points));
+        }
+        for (String id : runs) {
+          model.addProfile(id, perRun.getOrDefault(id, Map.of()), ended.get(id));
+        }
       }
     }
-    if (!ids.isEmpty()) {
-      long from = ids.stream().mapToLong(model::lastLossStep).min().orElse(-1) + 1;
-      sink.metricHistory(ids, Names.Metric.EVAL_LOSS, from).forEach(model::addLoss);
+    List<String> lossStale = ids.stream().filter(model::lossStale).toList();
+    for (List<String> runs : groups(lossStale, model::lastLossStep)) {
+      long from = model.lastLossStep(runs.get(0)) + 1;
+      sink.metricHistory(runs, Names.Metric.EVAL_LOSS, from).forEach(model::addLoss);
     }
     ended.forEach((id, done) -> {
       if (done) {
         model.caughtUp(id);
       }
     });
+  }
+
+  /** Most runs one read names (MLflow's limit for one history request). */
+  static final int RUNS_PER_READ = 100;
+
+  /** Runs sorted by their last step, in groups of at most {@link #RUNS_PER_READ}: the first has the earliest. */
+  static List<List<String>> groups(List<String> runs, java.util.function.ToLongFunction<String> lastStep) {
+    List<String> sorted = runs.stream().sorted(java.util.Comparator.comparingLong(lastStep)).toList();
+    List<List<String>> out = new ArrayList<>();
+    for (int i = 0; i < sorted.size(); i += RUNS_PER_READ) {
+      out.add(sorted.subList(i, Math.min(sorted.size(), i + RUNS_PER_READ)));
+    }
+    return out;
   }
 
   /** Runs {@link #pollOnce()} every {@code interval} (at least {@link #MIN_INTERVAL}) on a daemon thread. */
