@@ -38,8 +38,15 @@ final class LiveOptions {
     }
   }
 
-  /** A usage error when {@code --live-host} or {@code --live-port} are given without {@code --live} (run, submit). */
-  void checkGivenWithLive(CommandSpec command, boolean live) {
+  /**
+   * A usage error when {@code --live-host} or {@code --live-port} are given without {@code --live} (run, submit),
+   * or {@code --live} with {@code --tracking-backend none} (nothing is logged, so nothing can be shown).
+   */
+  void checkGivenWithLive(CommandSpec command, boolean live, String backend) {
+    if (live && backend.equals("none")) {
+      throw new ParameterException(command.commandLine(), "--live shows what the trials log to the tracking "
+          + "backend: with --tracking-backend none nothing is logged; use mlflow (default)");
+    }
     if (live) {
       return;
     }

@@ -60,7 +60,7 @@ final class RunCommand implements Callable<Integer> {
           + "spark.master=URL");
     }
     options.checkResults(command);
-    options.liveView.checkGivenWithLive(command, options.live);
+    options.liveView.checkGivenWithLive(command, options.live, options.tracking.backend);
     if (validateOnly) {
       options.settings(command, note -> { }); // the run that follows prints the notes
       options.tracking.credentials(command, ctx.env());

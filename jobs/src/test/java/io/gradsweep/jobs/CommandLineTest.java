@@ -293,4 +293,17 @@ class CommandLineTest {
     assertEquals("0.0.0.0", w.live.host);
     assertTrue(error("watch", "--experiment", "e").contains("--sweep"), err());
   }
+
+  @Test
+  void aTakenLivePortIsAUsageErrorBeforeAnythingTrains() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      String m = error("run", "src/test/resources/tiny-sweep.yaml", "--tracking-backend", "memory", "--live",
+          "--live-port", Integer.toString(taken.getLocalPort()));
+      assertTrue(m.contains("--live: port " + taken.getLocalPort() + " on 127.0.0.1 is taken")
+          && m.contains("--live-port 0"), m);
+      assertTrue(m.contains("gradsweep run --help"), m);
+    }
+    assertTrue(error("run", "s.yaml", "--live", "--tracking-backend", "none").contains(
+        "with --tracking-backend none nothing is logged"), err());
+  }
 }
