@@ -40,6 +40,10 @@ def parse_args():
     ap.add_argument("--out", required=True, help="the screenshot (PNG)")
     ap.add_argument("--timeout", type=float, default=90, help="seconds for each wait")
     ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--load", type=int, default=0, metavar="N",
+                    help="instead of the checks above: with N trials running, measure how long the page takes to "
+                         "show them and how late its event loop runs while updates arrive (--seconds)")
+    ap.add_argument("--seconds", type=float, default=10)
     a = ap.parse_args()
     if not os.access(a.chromium, os.X_OK):
         ap.error(f"--chromium {a.chromium}: not an executable file (on Debian: apt-get install -y chromium)")
@@ -58,8 +62,43 @@ def wait_for(page, fn, arg, timeout_s, what):
     return None
 
 
+LAG_PROBE = """() => { window.__lag = { max: 0, n: 0 }; let last = performance.now();
+  setInterval(() => { const now = performance.now(); window.__lag.max = Math.max(window.__lag.max, now - last - 50);
+    window.__lag.n++; last = now; }, 50); }"""
+
+
+def load(a):
+    """The page with a.load running trials: time to show them all, then the event loop's worst delay."""
+    with sync_playwright() as p, tempfile.TemporaryDirectory(prefix="gradsweep-chromium-") as profile:
+        ctx = p.chromium.launch_persistent_context(profile, executable_path=a.chromium, headless=True,
+                                                   args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
+        page = ctx.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        t0 = time.monotonic()
+        page.goto(a.url, wait_until="load")
+        ok = wait_for(page, f"() => document.querySelectorAll('.panel').length >= {a.load} && "
+                            "document.querySelector('.panel canvas') != null", None, a.timeout,
+                      f"{a.load} running trials on the page")
+        shown_s = time.monotonic() - t0
+        page.evaluate(LAG_PROBE)
+        v0 = page.evaluate("() => window.gradsweepLive.version()")
+        page.wait_for_timeout(a.seconds * 1000)
+        lag = page.evaluate("() => window.__lag")
+        v1 = page.evaluate("() => window.gradsweepLive.version()")
+        drawn = page.evaluate("() => [...document.querySelectorAll('.panel')].filter(e => e.querySelector('canvas')).length")
+        page.screenshot(path=a.out)
+        ctx.close()
+    seen = {"trials": a.load, "shown_s": round(shown_s, 2), "max_lag_ms": round(lag["max"], 1),
+            "ticks": lag["n"], "updated": v1 > v0, "panels_drawn": drawn, "errors": errors[:3]}
+    print(json.dumps(seen))
+    return 0 if ok and not errors and v1 > v0 else 1
+
+
 def main():
     a = parse_args()
+    if a.load:
+        return load(a)
     failures = []
     seen = {}
     host = urlparse(a.url).netloc

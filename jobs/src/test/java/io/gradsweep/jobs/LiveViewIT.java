@@ -133,7 +133,7 @@ class LiveViewIT {
         "live-it", "--tracking-uri", server.uri(), "--live-port", Integer.toString(watchPort));
     assertTrue(awaitUp(watchUrl, watch), "watch did not serve" + (watch.isDone() ? ":\n" + watch.join() : ""));
     JsonNode state = json.readTree(get(watchUrl + "api/state?since=0"));
-    for (int i = 0; i < 50 && state.path("trials").size() < 3; i++) {
+    for (int i = 0; i < 100 && !allDrawn(state, 3); i++) {
       Thread.sleep(200);
       state = json.readTree(get(watchUrl + "api/state?since=0"));
     }
@@ -144,5 +144,71 @@ class LiveViewIT {
       assertTrue(t.path("rows").size() >= 10, t.path("name") + ": " + t.path("rows").size() + " rows");
     }
     assertEquals("FINISHED", state.path("sweep").path("status").asText());
+  }
+
+  /** Whether the state holds {@code n} trials, each with heatmap rows (a round reads the runs, then their points). */
+  private static boolean allDrawn(JsonNode state, int n) {
+    int drawn = 0;
+    for (JsonNode t : state.path("trials")) {
+      drawn += t.path("rows").size() > 0 ? 1 : 0;
+    }
+    return drawn >= n;
+  }
+
+  /**
+   * 200 running trials (a model filled here, a new profile row for each every second, no MLflow): the page shows
+   * them, keeps updating, and its event loop stays responsive; it draws only the panels on screen.
+   */
+  @Test
+  void twoHundredRunningTrialsKeepThePageResponsive() throws Exception {
+    int trials = 200;
+    io.gradsweep.live.LiveModel model = new io.gradsweep.live.LiveModel();
+    model.sweep("load", null, "RUNNING");
+    java.util.List<io.gradsweep.tracking.RunSnapshot> runs = new java.util.ArrayList<>();
+    for (int i = 0; i < trials; i++) {
+      runs.add(new io.gradsweep.tracking.RunSnapshot("r" + i, "1", "trial " + i, "RUNNING", i,
+          Map.of("lr", Integer.toString(i % 10), "seed", Integer.toString(i / 10)), Map.of(),
+          Map.of("profile/layer0/dh_b00", 1.0, "eval/baseline_loss", 0.167)));
+    }
+    model.runs(runs);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread feeder = new Thread(() -> {
+      for (long step = 1; !stop.get(); step++) {
+        for (int i = 0; i < trials; i++) {
+          Map<Integer, List<io.gradsweep.tracking.MetricPoint>> buckets = new java.util.HashMap<>();
+          for (int b = 0; b < io.gradsweep.live.LiveModel.BUCKETS; b++) {
+            buckets.put(b, List.of(new io.gradsweep.tracking.MetricPoint("k",
+                Math.pow(10, (b - 15) * 0.3 * (1 + step * 0.05)), 0, step * 10)));
+          }
+          model.addProfile("r" + i, buckets, false);
+          model.addLoss("r" + i, List.of(new io.gradsweep.tracking.MetricPoint("eval/loss", 1.0 / step, 0,
+              step * 10)));
+        }
+        try {
+          Thread.sleep(step < 20 ? 50 : 1000); // 20 rows at once, then one a second
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
+    feeder.setDaemon(true);
+    feeder.start();
+    Files.createDirectories(SHOTS);
+    try (io.gradsweep.live.LiveServer s = io.gradsweep.live.LiveServer.start(model, "127.0.0.1", 0)) {
+      Thread.sleep(1500);
+      AnalysisIT.ProcessResult r = AnalysisIT.run(List.of(AnalysisIT.projectPython().toString(),
+          AnalysisIT.repoRoot().resolve("jobs/src/test/python/live_view_check.py").toString(), "--url", s.url(),
+          "--load", Integer.toString(trials), "--seconds", "10", "--out", SHOTS.resolve("live-200.png").toString(),
+          "--chromium", AnalysisIT.CHROMIUM.toString()), SHOTS.resolve("live-200.log"));
+      System.out.println("200 running trials: " + r.output());
+      assertEquals(0, r.exitCode(), r.output());
+      JsonNode seen = json.readTree(r.output().lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b)
+          .orElseThrow());
+      assertTrue(seen.path("max_lag_ms").asDouble() < 1000, "the page's event loop was late by "
+          + seen.path("max_lag_ms") + " ms");
+      assertTrue(seen.path("panels_drawn").asInt() < trials, "only the panels on screen are drawn: " + seen);
+    } finally {
+      stop.set(true);
+    }
   }
 }
