@@ -58,7 +58,7 @@
       yAxis: { type: "category", data: t.rows.map((r) => r[0]), show: !small, inverse: true,
         name: small ? "" : "training step", nameLocation: "middle", nameGap: 40, axisLabel: { fontSize: 10 } },
       visualMap: { type: "continuous", min: lo, max: hi, calculable: false, show: !small, orient: "vertical",
-        right: 0, top: "center", itemHeight: 120, itemWidth: 10, precision: 1, text: ["log10", ""],
+        right: 0, top: "center", itemHeight: 120, itemWidth: 10, precision: 1, text: [fmt(Math.pow(10, hi)), fmt(Math.pow(10, lo))],
         textStyle: { fontSize: 10 }, inRange: { color: RAMP }, dimension: 2 },
       series: [{ type: "heatmap", data: data, progressive: 0 }],
     };
