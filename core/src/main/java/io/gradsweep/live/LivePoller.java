@@ -155,7 +155,7 @@ public final class LivePoller implements AutoCloseable {
     thread.start();
   }
 
-  /** Stops the rounds and waits for the thread (the caller may run {@link #pollOnce()} once more after). */
+  /** Stops the rounds and waits for the thread. */
   @Override
   public void close() {
     closed = true;

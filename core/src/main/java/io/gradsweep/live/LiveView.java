@@ -2,7 +2,6 @@ package io.gradsweep.live;
 
 import io.gradsweep.tracking.SweepRun;
 import io.gradsweep.tracking.TrackingSink;
-import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -48,15 +47,6 @@ public final class LiveView implements AutoCloseable {
   /** The page's address. */
   public String url() {
     return server.url();
-  }
-
-  /** Stops polling, reads the backend once more (the sweep's end), and keeps serving for {@code linger}. */
-  public void finish(Duration linger) throws InterruptedException {
-    poller.close();
-    poller.pollOnce();
-    if (!linger.isZero() && !linger.isNegative()) {
-      Thread.sleep(linger.toMillis());
-    }
   }
 
   /** Stops polling and serving. */
