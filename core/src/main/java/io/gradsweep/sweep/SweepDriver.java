@@ -50,6 +50,7 @@ public final class SweepDriver {
   private final TrackingTarget target;
   private final PrintStream out;
   private final PrintStream err;
+  private java.util.function.Consumer<SweepRun> onParentRun = run -> { };
 
   /**
    * @param sink the driver's sink: it owns the parent run (the executor's trials open sinks of their own)
@@ -60,6 +61,15 @@ public final class SweepDriver {
     this.target = Objects.requireNonNull(target, "target");
     this.out = out;
     this.err = err;
+  }
+
+  /**
+   * Calls {@code listener} with the sweep's parent run as soon as {@link #run} has started or reopened it, before
+   * any trial (e.g. the live view, which then reads its trial runs). Returns this driver.
+   */
+  public SweepDriver onParentRun(java.util.function.Consumer<SweepRun> listener) {
+    this.onParentRun = Objects.requireNonNull(listener, "listener");
+    return this;
   }
 
   /**
@@ -132,6 +142,7 @@ public final class SweepDriver {
     err.println(ProgressReporter.PREFIX + "sweep '" + spec.name() + "': " + todo.size()
         + (plan.prior() == null ? "" : " of " + spec.trials().size()) + " trials to run on " + executor.where()
         + ", at most " + Math.max(1, Math.min(atOnce, todo.size())) + " at a time; parent run " + parentRun);
+    onParentRun.accept(sweep);
     try (ParentRunGuard guard = new ParentRunGuard(target, sweep, err)) {
       List<TrialOutcome> outcomes = todo.isEmpty() ? List.of()
           : runTrials(executor, new TrialBatch(todo, sweep, target, atOnce));

@@ -72,6 +72,17 @@ public interface TrackingSink extends AutoCloseable {
   }
 
   /**
+   * The stored points of the step metric {@code key} of each of {@code runIds} from step {@code fromStep} on,
+   * ordered by step within a run: what the live view ({@code io.gradsweep.live}) reads to add only new points.
+   * Read-only. Backends that cannot read metric history back return an empty map (the default).
+   *
+   * @return run id to its points (runs without such points may be missing)
+   */
+  default Map<String, List<MetricPoint>> metricHistory(List<String> runIds, String key, long fromStep) {
+    return Map.of();
+  }
+
+  /**
    * Opens a parent run again (status RUNNING) to resume its sweep, and sets {@code tags} on it. Trial runs already
    * there are kept; those still RUNNING (cut off when the sweep's earlier driver died) are first ended FAILED with
    * tag {@link Names.Tag#SUPERSEDED}, as {@link #endSweep} does.

@@ -134,6 +134,19 @@ public final class MemoryTrackingSink implements TrackingSink {
   }
 
   @Override
+  public Map<String, List<MetricPoint>> metricHistory(List<String> runIds, String key, long fromStep) {
+    Map<String, List<MetricPoint>> out = new java.util.LinkedHashMap<>();
+    for (String id : runIds) {
+      List<MetricPoint> points = requireRun(id).metricHistory(key).stream().filter(p -> p.step() >= fromStep)
+          .sorted(java.util.Comparator.comparingLong(MetricPoint::step)).toList();
+      if (!points.isEmpty()) {
+        out.put(id, points);
+      }
+    }
+    return out;
+  }
+
+  @Override
   public void reopenSweep(SweepRun sweep, Map<String, String> tags) {
     MemoryRun run = requireRun(sweep.runId());
     endRunningChildren(sweep, System.currentTimeMillis()); // left by the sweep's earlier driver: it is gone

@@ -60,6 +60,7 @@ final class RunCommand implements Callable<Integer> {
           + "spark.master=URL");
     }
     options.checkResults(command);
+    options.liveView.checkGivenWithLive(command, options.live, options.tracking.backend);
     if (validateOnly) {
       options.settings(command, note -> { }); // the run that follows prints the notes
       options.tracking.credentials(command, ctx.env());
@@ -75,8 +76,17 @@ final class RunCommand implements Callable<Integer> {
 
   /** The trials get the settings with the target; the driver reads its own from it too. */
   private int runSweep(SweepSpec spec, TrackingTarget target) throws InterruptedException {
-    try (TrackingSink sink = SweepDriver.connect(target)) {
+    try (TrackingSink sink = SweepDriver.connect(target);
+        LiveOptions.Session live = options.live
+            ? options.liveView.open(command, target, spec.name(), null, ctx.err()) : null) {
       SweepDriver driver = new SweepDriver(sink, target, ctx.out(), ctx.err());
+      if (live != null) {
+        driver.onParentRun(run -> {
+          live.view().attach(run);
+          ctx.err().println("gradsweep: live view " + live.view().url() + " (parent run "
+              + (run.uiUrl() == null ? run.runId() : run.uiUrl()) + ")");
+        });
+      }
       SweepDriver.Plan plan = driver.prepare(spec, options.resume);
       SparkSession spark = SparkSessions.start(spec.name(), options.conf, ctx.env(), ctx.err());
       try {
@@ -86,6 +96,10 @@ final class RunCommand implements Callable<Integer> {
         return driver.run(plan, new SparkTrialExecutor(jsc), options.parallelism, results);
       } finally {
         spark.stop();
+        if (live != null) {
+          ctx.err().println("gradsweep: the live view closes with the driver; gradsweep watch --experiment "
+              + spec.experiment() + " --sweep " + spec.name() + " opens it again");
+        }
       }
     }
   }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
+import io.gradsweep.live.LiveServer;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -45,6 +46,15 @@ final class RunOptions {
 
   @Mixin
   TrackingOptions tracking = new TrackingOptions();
+
+  @Option(names = "--live", description = "serve a live view of the sweep from the driver (docs/live.md): per "
+      + "running trial its ||dL/dh_t|| heatmap growing as profiles arrive, the current profile, the loss against "
+      + "the baseline, the clip rate and status; finished trials in a strip sorted by the swept factors. Read-only, "
+      + "on http://127.0.0.1:" + LiveServer.DEFAULT_PORT + "/ by default (printed with the parent run's address)")
+  boolean live;
+
+  @Mixin
+  LiveOptions liveView = new LiveOptions();
 
   /**
    * Checks {@code --results} without touching a file system (its scheme must name a writable Hadoop file system

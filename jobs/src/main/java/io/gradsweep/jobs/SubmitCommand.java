@@ -50,6 +50,7 @@ final class SubmitCommand implements Callable<Integer> {
           + "prints the local cluster's)");
     }
     options.checkResults(command);
+    options.liveView.checkGivenWithLive(command, options.live, options.tracking.backend);
     options.settings(command, note -> { }); // run, which SparkSubmit calls, prints the notes
     options.tracking.credentials(command, ctx.env());
     options.loadSpec();

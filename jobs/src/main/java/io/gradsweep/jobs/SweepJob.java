@@ -17,7 +17,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * Entry point of gradsweep (jobs/bin/gradsweep, spark-submit): dispatches to one command class per command
- * ({@link RunCommand}, {@link SubmitCommand}, {@link PlanCommand}, {@link ReportCommand}, {@link ReplayCommand})
+ * ({@link RunCommand}, {@link SubmitCommand}, {@link PlanCommand}, {@link ReportCommand}, {@link WatchCommand},
+ * {@link ReplayCommand})
  * and turns what they end with into an exit status: 0 done, 1 unexpected error, 2 usage or spec error, 3 tracking
  * backend unreachable or refusing, 4 Spark could not run some trials, 5 the {@code --results} table could not be
  * written ({@link ExitStatus}). The help of every command, and the overview {@code gradsweep --help}, come from
@@ -25,7 +26,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
  */
 @Command(name = "gradsweep", usageHelpWidth = HelpText.WIDTH, description = {
     "Plan a sweep of recurrent-network training knobs, run it on local Spark or submit it to a Spark standalone "
-        + "master, rebuild the ablation report of a sweep that ran, or replay what an MLflow outage left behind."})
+        + "master, rebuild the ablation report of a sweep that ran, watch a sweep live, or replay what an MLflow outage left behind."})
 public final class SweepJob implements Callable<Integer> {
   static final int OK = ExitStatus.OK;
   static final int INTERNAL_ERROR = ExitStatus.INTERNAL_ERROR;
@@ -36,7 +37,7 @@ public final class SweepJob implements Callable<Integer> {
 
 
   /** The commands, in the order the help lists them. */
-  static final List<String> COMMANDS = List.of("plan", "run", "submit", "report", "replay");
+  static final List<String> COMMANDS = List.of("plan", "run", "submit", "report", "watch", "replay");
 
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help (COMMAND --help: that "
       + "command's)")
@@ -107,6 +108,7 @@ public final class SweepJob implements Callable<Integer> {
         .addSubcommand(new RunCommand(ctx))
         .addSubcommand(new SubmitCommand(ctx))
         .addSubcommand(new ReportCommand(ctx))
+        .addSubcommand(new WatchCommand(ctx))
         .addSubcommand(new ReplayCommand(ctx))
         .addSubcommand(new CommandLine.HelpCommand());
     cl.setOut(new PrintWriter(ctx.out(), true));

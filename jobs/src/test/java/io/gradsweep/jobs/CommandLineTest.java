@@ -139,9 +139,9 @@ class CommandLineTest {
 
   @Test
   void unknownOrMissingCommandsAreExit2() {
-    assertTrue(error().contains("missing command: plan, run, submit, report, replay"), err());
+    assertTrue(error().contains("missing command: plan, run, submit, report, watch, replay"), err());
     String m = error("train", "s.yaml");
-    assertTrue(m.contains("unknown command 'train'; known: plan, run, submit, report, replay"), m);
+    assertTrue(m.contains("unknown command 'train'; known: plan, run, submit, report, watch, replay"), m);
     assertTrue(m.contains("gradsweep --help"), m);
     assertEquals("", out());
   }
@@ -276,5 +276,34 @@ class CommandLineTest {
     assertFalse(out().contains("--validate-only"), "hidden: the launcher's");
     assertEquals(1, out().lines().filter(l -> l.strip().startsWith("--tracking-uri")).count(),
         "each option is described once:\n" + out());
+  }
+
+  @Test
+  void liveOptionsGoWithLiveAndWatchNeedsExperimentAndSweep() {
+    RunCommand r = parsed(RunCommand.class, "run", "s.yaml", "--live", "--live-port", "0");
+    assertTrue(r.options.live);
+    assertEquals(0, r.options.liveView.port);
+    assertEquals("127.0.0.1", r.options.liveView.host, "loopback unless asked");
+    RunCommand plain = parsed(RunCommand.class, "run", "s.yaml");
+    assertTrue(!plain.options.live && plain.options.liveView.port == io.gradsweep.live.LiveServer.DEFAULT_PORT);
+    String m = error("run", "s.yaml", "--live-host", "0.0.0.0", "--tracking-backend", "none");
+    assertTrue(m.contains("--live-host is for the live view: add --live"), m);
+    WatchCommand w = parsed(WatchCommand.class, "watch", "--experiment", "e", "--sweep", "s", "--live-host",
+        "0.0.0.0");
+    assertEquals("0.0.0.0", w.live.host);
+    assertTrue(error("watch", "--experiment", "e").contains("--sweep"), err());
+  }
+
+  @Test
+  void aTakenLivePortIsAUsageErrorBeforeAnythingTrains() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      String m = error("run", "src/test/resources/tiny-sweep.yaml", "--tracking-backend", "memory", "--live",
+          "--live-port", Integer.toString(taken.getLocalPort()));
+      assertTrue(m.contains("--live: port " + taken.getLocalPort() + " on 127.0.0.1 is taken")
+          && m.contains("--live-port 0"), m);
+      assertTrue(m.contains("gradsweep run --help"), m);
+    }
+    assertTrue(error("run", "s.yaml", "--live", "--tracking-backend", "none").contains(
+        "with --tracking-backend none nothing is logged"), err());
   }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gradsweep.tracking.MetricPoint;
 import io.gradsweep.tracking.Names;
 import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.tracking.TrackingAuthException;
@@ -298,6 +299,34 @@ final class MlflowRestClient {
     String what = "get run " + runId;
     String path = API + "runs/get?run_id=" + encodeQuery(runId);
     return parseSnapshot(http.call(what, http.request(path).GET().build()).path("run"));
+  }
+
+  /** Most run ids one {@code metrics/get-history-bulk-interval} request may name (MLflow's limit). */
+  static final int HISTORY_RUNS_PER_REQUEST = 100;
+  /** Most points per run one such request returns; beyond it MLflow samples the interval. */
+  static final int HISTORY_POINTS_PER_RUN = 2500;
+
+  /**
+   * The points of metric {@code key} of each of {@code runIds} with a step in {@code [fromStep, toStep]} (MLflow's
+   * {@code metrics/get-history-bulk-interval}, at most {@link #HISTORY_RUNS_PER_REQUEST} runs a request), by run id.
+   * A non-finite value comes back as NaN or an infinity.
+   */
+  Map<String, List<MetricPoint>> metricHistory(List<String> runIds, String key, long fromStep, long toStep) {
+    Map<String, List<MetricPoint>> out = new LinkedHashMap<>();
+    for (int from = 0; from < runIds.size(); from += HISTORY_RUNS_PER_REQUEST) {
+      List<String> chunk = runIds.subList(from, Math.min(runIds.size(), from + HISTORY_RUNS_PER_REQUEST));
+      StringBuilder path = new StringBuilder(API + "metrics/get-history-bulk-interval?metric_key=")
+          .append(encodeQuery(key)).append("&start_step=").append(fromStep).append("&end_step=").append(toStep)
+          .append("&max_results=").append(HISTORY_POINTS_PER_RUN);
+      chunk.forEach(id -> path.append("&run_ids=").append(encodeQuery(id)));
+      String what = "read the history of metric '" + key + "' of " + chunk.size() + " runs";
+      JsonNode r = http.call(what, http.request(path.toString()).GET().build());
+      r.path("metrics").forEach(m -> out.computeIfAbsent(m.path("run_id").asText(), k -> new ArrayList<>())
+          .add(new MetricPoint(key, parseMetricValue(m.path("value")), m.path("timestamp").asLong(0),
+              m.path("step").asLong(0))));
+    }
+    out.values().forEach(points -> points.sort(java.util.Comparator.comparingLong(MetricPoint::step)));
+    return out;
   }
 
   /** Sets a run's status to RUNNING again (to resume the sweep it is the parent of). */

@@ -2,6 +2,7 @@ package io.gradsweep.tracking.mlflow;
 
 import io.gradsweep.conf.ConfKeys;
 import io.gradsweep.conf.GradsweepConf;
+import io.gradsweep.tracking.MetricPoint;
 import io.gradsweep.tracking.Names;
 import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.tracking.SpoolBacklog;
@@ -361,6 +362,17 @@ public final class MlflowTrackingSink implements TrackingSink {
   public List<RunSnapshot> trialRuns(SweepRun sweep) {
     return client.searchRuns(sweep.experimentId(),
         MlflowRestClient.tagEquals(Names.Tag.PARENT_RUN_ID, sweep.runId()), "attributes.start_time ASC");
+  }
+
+  /** MLflow's step fields are 32-bit in the history request: the end of the interval asked for. */
+  private static final long LAST_STEP = Integer.MAX_VALUE;
+
+  @Override
+  public Map<String, List<MetricPoint>> metricHistory(List<String> runIds, String key, long fromStep) {
+    if (runIds.isEmpty() || fromStep > LAST_STEP) {
+      return Map.of();
+    }
+    return client.metricHistory(runIds, key, Math.max(0, fromStep), LAST_STEP);
   }
 
   @Override
