@@ -81,6 +81,8 @@ public final class ProgressReporter implements TrialListener, AutoCloseable {
       case SOLVED -> " at step " + r.stepsToSolve();
       case DIVERGED -> " at step " + r.divergedAtStep();
       case NOT_SOLVED -> String.format(Locale.ROOT, ", eval loss %.4g", r.finalEvalLoss());
+      case STOPPED_BY_SCHEDULER, PAUSED -> String.format(Locale.ROOT, " at step %d, eval loss %.4g", r.steps(),
+          r.finalEvalLoss());
       case FAILED -> "";
     };
   }
