@@ -108,7 +108,7 @@ public final class TrialsTable {
         r -> clipPart(r.param("clip"), 1)));
     c.add(new Column("tbptt_window", "INT", "truncation window k; empty for full BPTT",
         r -> "none".equals(r.param("tbptt")) ? null : r.param("tbptt")));
-    c.add(new Column("status", "STRING", "SOLVED, NOT_SOLVED, DIVERGED or FAILED", r -> r.status().name()));
+    c.add(new Column("status", "STRING", "SOLVED, NOT_SOLVED, DIVERGED, STOPPED_BY_SCHEDULER or FAILED", r -> r.status().name()));
     c.add(new Column("solved", "INT", "1 when SOLVED, 0 for NOT_SOLVED or DIVERGED; empty for FAILED",
         r -> r.hasOutcome() ? (r.solved() ? "1" : "0") : null));
     c.add(new Column("steps", "INT", "training steps taken", r -> count(r.steps())));

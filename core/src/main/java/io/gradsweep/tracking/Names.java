@@ -178,10 +178,6 @@ public final class Names {
     public static final String ASHA_METRIC = "gradsweep.asha.metric";
     /** The highest ASHA rung a trial completed (0 = the first rung), on its child run. */
     public static final String ASHA_RUNG = "gradsweep.asha.rung";
-    /** How many of an ASHA sweep's trials the scheduler stopped early, on the parent run. */
-    public static final String ASHA_STOPPED = "gradsweep.asha.stopped";
-    /** Steps trained by all trials of an ASHA sweep together, on the parent run. */
-    public static final String ASHA_TOTAL_STEPS = "gradsweep.asha.total_steps";
 
     /** Value of {@link #NONFINITE_LAST}. */
     public static String describeNonFinite(String key, long step, double value) {

@@ -12,8 +12,15 @@ import io.gradsweep.spec.TrialSpec;
  * @param checkpointEvery a checkpoint every this many steps (0: none) besides the one at a pause
  * @param endAs null to train; else the status to end the trial with at {@code resumeFrom}, e.g.
  *     {@link TrialStatus#STOPPED_BY_SCHEDULER}
+ * @param rung the scheduler's rung the segment completes when it reaches {@code untilStep} (logged: metric
+ *     {@code asha/rung} at that step and tag {@code gradsweep.asha.rung}); -1 for none
  */
-public record Segment(TrialCheckpoint resumeFrom, int untilStep, int checkpointEvery, TrialStatus endAs) {
+public record Segment(TrialCheckpoint resumeFrom, int untilStep, int checkpointEvery, TrialStatus endAs, int rung) {
+
+  /** A segment outside any scheduler's rungs. */
+  public Segment(TrialCheckpoint resumeFrom, int untilStep, int checkpointEvery, TrialStatus endAs) {
+    this(resumeFrom, untilStep, checkpointEvery, endAs, -1);
+  }
 
   public Segment {
     if (untilStep < 1) {

@@ -192,6 +192,11 @@ public final class TrialRunner {
         saveCheckpoint(trial, state);
       }
     }
+    if (segment.rung() >= 0 && segment.endAs() == null && state.step == segment.untilStep()) {
+      // the rung is complete (a trial that solved or diverged before its end did not reach it)
+      run.setTag(Tag.ASHA_RUNG, Integer.toString(segment.rung()));
+      run.logMetric(Metric.ASHA_RUNG, segment.rung(), state.step);
+    }
     if (segment.endAs() == null && !state.stopped() && state.step < spec.maxSteps()) {
       // the segment's budget ended before the trial's: it waits at its checkpoint, its window unflushed
       saveCheckpoint(trial, state);
