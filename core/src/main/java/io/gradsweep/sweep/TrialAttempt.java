@@ -122,8 +122,12 @@ public final class TrialAttempt {
             segment.endAs(), segment.rung());
         result = trainer.train(trial, run, s);
       } catch (RuntimeException e) {
-        run.setTag(Names.Tag.STATUS, TrialStatus.FAILED.name());
-        run.setTag(Names.Tag.ERROR, String.valueOf(e.getMessage()));
+        try {
+          run.setTag(Names.Tag.STATUS, TrialStatus.FAILED.name());
+          run.setTag(Names.Tag.ERROR, String.valueOf(e.getMessage()));
+        } catch (RuntimeException e2) {
+          e.addSuppressed(e2); // the run may have ended already
+        }
         run.finish(false);
         result = TrialResult.failed(trial.id(), trial.displayName(), run.runId(), "trial runner threw " + e,
             seconds(t0));
