@@ -104,7 +104,7 @@ FINAL_ORDER = tuple(_final(n) for n in ("EVAL_LOSS", "BASELINE_LOSS", "EVAL_LOSS
 
 #: Status colours shared by the notebooks.
 STATUS_COLORS = {"SOLVED": "tab:green", "NOT_SOLVED": "tab:orange", "DIVERGED": "tab:red", "FAILED": "tab:gray",
-                 "RUNNING": "tab:blue"}
+                 "RUNNING": "tab:blue", "STOPPED_BY_SCHEDULER": "tab:purple"}
 
 _client: MlflowClient | None = None
 
@@ -258,8 +258,8 @@ def load_trials(sweep: Sweep, include_superseded: bool = False) -> pd.DataFrame:
     """One row per trial (child run) of the sweep, in trial order.
 
     Columns: ``trial`` (run name, e.g. ``lstm T60 h32 adam 0.003 s1``), ``network`` (``rnn-tanh``, ``lstm``, ...),
-    ``status`` (tag gradsweep.status: SOLVED, NOT_SOLVED, DIVERGED, FAILED; RUNNING while a trial runs), every
-    trial param (numbers as numbers; ``activation`` is ``-`` for cells without one), every ``final/*`` metric
+    ``status`` (tag gradsweep.status: SOLVED, NOT_SOLVED, DIVERGED, STOPPED_BY_SCHEDULER, FAILED; RUNNING while a
+    trial runs), every trial param (numbers as numbers; ``activation`` is ``-`` for cells without one), every ``final/*`` metric
     without its prefix (``eval_loss``, ``eval_loss_over_baseline``, ``solve_metric`` and ``baseline_solve_metric``
     (the task's solve metric and its trivial baseline), ``steps_to_solve``, ...; NaN when absent, and NaN instead
     of -1 for steps_to_solve, diverged_at_step and horizon), ``solve_by`` (tag gradsweep.solve_metric: which

@@ -61,13 +61,12 @@ final class AshaTrials {
         TrialResult before = paused.remove(job.trialId());
         TrialSegment segment = new TrialSegment(trial, before == null ? null : before.runId(), from,
             budgets.get(job.rung()), checkpointEvery, null, job.rung());
-        if (job.start()) {
-          listener.attemptStarted(i);
-        }
+        listener.attemptStarted(i); // the trial runs now (for the progress line's count)
         TrialOutcome o = safely(executor, batch, segment);
         TrialResult r = o.result();
         steps.addAndGet(Math.max(0, r.steps() - from));
         if (r.status() == TrialStatus.PAUSED) {
+          listener.attemptFailed(i); // ended without a final result: it waits, not running
           paused.put(job.trialId(), r);
           scheduler.completed(job, r.finalEvalLoss(), false);
         } else {
@@ -88,6 +87,7 @@ final class AshaTrials {
     inSlots(Math.min(batch.parallelism(), Math.max(1, ends.size())), "gradsweep-asha-end", () -> {
       TrialSegment s;
       while ((s = queue.poll()) != null) {
+        listener.attemptStarted(index.get(s.trial().id()));
         finish(outcomes, index.get(s.trial().id()), safely(executor, batch, s), listener);
       }
     });
