@@ -108,6 +108,30 @@ class AshaSweepTest {
   }
 
   @Test
+  void aLastRungBelowTrainingMaxStepsEndsItsTrialsNotSolvedAtThatBudget() throws Exception {
+    String experiment = "asha-short-" + System.nanoTime();
+    SweepSpec spec = spec(experiment, "", "search: {scheduler: {asha: {min_steps: 10, max_steps: 30}}}");
+    assertEquals(List.of(10, 30), spec.scheduling().asha().rungs());
+    assertEquals(0, run(spec, false, new InProcessTrialExecutor(2)), errBuf.toString());
+    MemoryRun parent = MemoryTrackingSink.runsOfExperiment(experiment).stream()
+        .filter(r -> r.parentRunId().isEmpty()).findFirst().orElseThrow();
+    int ended = 0;
+    for (MemoryRun c : MemoryTrackingSink.childrenOf(parent.runId())) {
+      assertEquals(MemoryRun.FINISHED, c.status());
+      double last = c.metricHistory(Names.Metric.FINAL_STEPS).get(0).value();
+      if (c.tags().get(Names.Tag.STATUS).equals(TrialStatus.NOT_SOLVED.name())) {
+        ended++;
+        assertEquals(30.0, last, "the last rung's budget, not training.max_steps 90");
+        assertEquals("1", c.tags().get(Names.Tag.ASHA_RUNG));
+      } else {
+        assertEquals(TrialStatus.STOPPED_BY_SCHEDULER.name(), c.tags().get(Names.Tag.STATUS));
+        assertEquals(10.0, last);
+      }
+    }
+    assertTrue(ended >= 3, ended + " trials reached the last rung (9 / 3 at least)");
+  }
+
+  @Test
   void ashaWithTrackingNoneIsRefusedBeforeAnythingRuns() {
     SweepSpec spec = spec("x", "", "search: {scheduler: {asha: {min_steps: 10}}}");
     try (NoneTrackingSink sink = new NoneTrackingSink()) {
