@@ -104,7 +104,7 @@ FINAL_ORDER = tuple(_final(n) for n in ("EVAL_LOSS", "BASELINE_LOSS", "EVAL_LOSS
 
 #: Status colours shared by the notebooks.
 STATUS_COLORS = {"SOLVED": "tab:green", "NOT_SOLVED": "tab:orange", "DIVERGED": "tab:red", "VANISHED": "tab:purple",
-                 "PLATEAU": "tab:brown", "FAILED": "tab:gray", "RUNNING": "tab:blue"}
+                 "PLATEAU": "tab:brown", "FAILED": "tab:gray", "RUNNING": "tab:blue", "STOPPED_BY_SCHEDULER": "tab:pink"}
 #: The statuses of trials an early-stopping rule ended (training.stop): a result, stopped before max_steps.
 EARLY_STOPPED = ("VANISHED", "PLATEAU")
 
@@ -261,7 +261,7 @@ def load_trials(sweep: Sweep, include_superseded: bool = False) -> pd.DataFrame:
 
     Columns: ``trial`` (run name, e.g. ``lstm T60 h32 adam 0.003 s1``), ``network`` (``rnn-tanh``, ``lstm``, ...),
     ``status`` (tag gradsweep.status: SOLVED, NOT_SOLVED, DIVERGED, VANISHED, PLATEAU (stopped early by a
-    ``training.stop`` rule), FAILED; RUNNING while a trial runs), every
+    ``training.stop`` rule), STOPPED_BY_SCHEDULER (ASHA), FAILED; RUNNING while a trial runs), every
     trial param (numbers as numbers; ``activation`` is ``-`` for cells without one), every ``final/*`` metric
     without its prefix (``eval_loss``, ``eval_loss_over_baseline``, ``solve_metric`` and ``baseline_solve_metric``
     (the task's solve metric and its trivial baseline), ``steps_to_solve``, ...; NaN when absent, and NaN instead

@@ -43,10 +43,17 @@ public interface Optimizer extends Plugin {
 
   /** An updater for {@code config} over a flat parameter vector of {@code params.length()} values, own state. */
   static GradientUpdater<?> instantiate(IUpdater config, INDArray params) {
-    long n = params.length();
-    long stateSize = config.stateSize(n);
-    INDArray state = stateSize > 0 ? Nd4j.zeros(params.dataType(), 1, stateSize) : null;
-    return config.instantiate(state, true);
+    return config.instantiate(newState(config, params), true);
+  }
+
+  /**
+   * The state array ([1, stateSize], zero) an updater for {@code config} over {@code params} keeps its moments in
+   * (a view array: the updater reads and writes it in place, so a checkpoint saves and restores it); null for an
+   * optimizer without state (SGD).
+   */
+  static INDArray newState(IUpdater config, INDArray params) {
+    long stateSize = config.stateSize(params.length());
+    return stateSize > 0 ? Nd4j.zeros(params.dataType(), 1, stateSize) : null;
   }
 
   /** Checks a learning rate: finite and above 0. */

@@ -50,6 +50,39 @@ public final class ProfileRecorder {
     entries.add(e);
   }
 
+  /**
+   * What a recorder holds, for a checkpoint: its stride, offers so far, the kept entries and the latest one.
+   *
+   * @param latest the latest offer, null before the first
+   */
+  public record State(int stride, long offers, List<Entry> entries, Entry latest) {
+    public State {
+      entries = List.copyOf(entries);
+      if (stride < 1 || offers < 0) {
+        throw new IllegalArgumentException("stride must be >= 1 and offers >= 0, got " + stride + ", " + offers);
+      }
+    }
+  }
+
+  /** This recorder's state (the entries are shared, not copied: they are never changed). */
+  public State state() {
+    return new State(stride, offers, entries, latest);
+  }
+
+  /** Takes the state of another recorder of the same capacity: later offers are kept as they would have been there. */
+  public void restore(State s) {
+    if (s.entries().size() > capacity) {
+      throw new IllegalArgumentException("a state of " + s.entries().size() + " entries does not fit a recorder of "
+          + capacity);
+    }
+    entries.clear();
+    entries.addAll(s.entries());
+    stride = s.stride();
+    offers = s.offers();
+    Entry last = entries.isEmpty() ? null : entries.get(entries.size() - 1);
+    latest = last != null && s.latest() != null && last.step() == s.latest().step() ? last : s.latest();
+  }
+
   /** The kept profiles in step order, with the latest one last. */
   public List<Entry> entries() {
     List<Entry> out = new ArrayList<>(entries);

@@ -100,7 +100,9 @@ final class ReportMarkdown {
     List<String> counts = new ArrayList<>();
     for (TrialStatus s : TrialStatus.values()) {
       long n = rows.stream().filter(t -> t.status() == s).count();
-      if (n > 0 || (s != TrialStatus.FAILED && !s.earlyStopped())) {
+      // the outcomes every sweep has, and the others (failed, stopped early by a rule or by a scheduler) when they occur
+      boolean always = s == TrialStatus.SOLVED || s == TrialStatus.NOT_SOLVED || s == TrialStatus.DIVERGED;
+      if (n > 0 || always) {
         counts.add(n + " " + s.name().toLowerCase(Locale.ROOT).replace('_', ' '));
       }
     }

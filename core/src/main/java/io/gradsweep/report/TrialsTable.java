@@ -109,7 +109,7 @@ public final class TrialsTable {
         r -> clipPart(r.param("clip"), 1)));
     c.add(new Column("tbptt_window", "INT", "truncation window k; empty for full BPTT",
         r -> "none".equals(r.param("tbptt")) ? null : r.param("tbptt")));
-    c.add(new Column("status", "STRING", "SOLVED, NOT_SOLVED, DIVERGED, VANISHED, PLATEAU or FAILED",
+    c.add(new Column("status", "STRING", "SOLVED, NOT_SOLVED, DIVERGED, VANISHED, PLATEAU, STOPPED_BY_SCHEDULER or FAILED",
         r -> r.status().name()));
     c.add(new Column("solved", "INT", "1 when SOLVED, 0 for the other outcomes; empty for FAILED",
         r -> r.hasOutcome() ? (r.solved() ? "1" : "0") : null));

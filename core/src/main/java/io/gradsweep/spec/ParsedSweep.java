@@ -18,10 +18,19 @@ import java.util.Objects;
  * @param strategy the {@code search.strategy} word, one of the words given to the parser
  * @param space the validated grid blocks, template and max_trials
  * @param sweepParams the parent run's params except {@code trials} (see {@link SweepSpec#sweepParams()})
+ * @param scheduling checkpoints and scheduler ({@link Scheduling#NONE} if null)
  */
 public record ParsedSweep(String source, String name, String experiment, String yaml, String strategy,
-    SearchSpace space, Map<String, String> sweepParams) {
+    SearchSpace space, Map<String, String> sweepParams, Scheduling scheduling) {
+
+  /** A sweep without checkpoints or scheduler. */
+  public ParsedSweep(String source, String name, String experiment, String yaml, String strategy, SearchSpace space,
+      Map<String, String> sweepParams) {
+    this(source, name, experiment, yaml, strategy, space, sweepParams, Scheduling.NONE);
+  }
+
   public ParsedSweep {
+    scheduling = scheduling == null ? Scheduling.NONE : scheduling;
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(experiment, "experiment");
@@ -48,6 +57,6 @@ public record ParsedSweep(String source, String name, String experiment, String 
     }
     Map<String, String> params = new LinkedHashMap<>(sweepParams);
     params.put("trials", Integer.toString(trials.size()));
-    return new SweepSpec(source, name, experiment, yaml, strategy, space, trials, params);
+    return new SweepSpec(source, name, experiment, yaml, strategy, space, trials, params, scheduling);
   }
 }

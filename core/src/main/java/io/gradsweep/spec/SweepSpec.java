@@ -22,9 +22,11 @@ public final class SweepSpec {
   private final SearchSpace space;
   private final List<TrialSpec> trials;
   private final Map<String, String> sweepParams;
+  private final Scheduling scheduling;
 
   SweepSpec(String source, String name, String experiment, String yaml, String strategy, SearchSpace space,
-      List<TrialSpec> trials, Map<String, String> sweepParams) {
+      List<TrialSpec> trials, Map<String, String> sweepParams, Scheduling scheduling) {
+    this.scheduling = Objects.requireNonNull(scheduling);
     this.source = Objects.requireNonNull(source);
     this.name = Objects.requireNonNull(name);
     this.experiment = Objects.requireNonNull(experiment);
@@ -68,6 +70,11 @@ public final class SweepSpec {
   /** The settings all trials share. */
   public TrialTemplate template() {
     return space.template();
+  }
+
+  /** Checkpoints ({@code training.checkpoint_every}) and scheduler ({@code search.scheduler}). */
+  public Scheduling scheduling() {
+    return scheduling;
   }
 
   /** The validated grid blocks the trials were drawn from. */

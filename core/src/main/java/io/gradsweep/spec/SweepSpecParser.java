@@ -55,11 +55,13 @@ public final class SweepSpecParser {
       List.of("name", "experiment", "task", "training", "search", "grid", "variants");
   static final List<String> TASK_KEYS = List.of("name", "eval_size", "eval_seed");
   static final List<String> TRAINING_KEYS = List.of("batch_size", "max_steps", "eval_every", "solve_threshold",
-      "profile_every", "log_points", "stop");
+      "profile_every", "log_points", "stop", "checkpoint_every");
   static final List<String> STOP_KEYS = List.of("vanished", "plateau");
   static final List<String> VANISHED_KEYS = List.of("horizon_fraction", "profiles", "baseline_tolerance");
   static final List<String> PLATEAU_KEYS = List.of("evals", "baseline_tolerance", "min_delta");
-  static final List<String> SEARCH_KEYS = List.of("strategy", "max_trials", "num_samples", "seed");
+  static final List<String> SEARCH_KEYS = List.of("strategy", "max_trials", "num_samples", "seed", "scheduler");
+  static final List<String> SCHEDULER_KEYS = List.of("asha");
+  static final List<String> ASHA_KEYS = List.of("min_steps", "reduction_factor", "max_steps", "metric");
 
   /** Longest sweep parameter value; MLflow servers accept 500 (older) to 6000 characters. */
   static final int PARAM_VALUE_LIMIT = 500;
@@ -117,8 +119,77 @@ public final class SweepSpecParser {
     SequenceTask kind = SequenceTasks.configured(template.task(), template.taskOptions());
     Grid grid = readGrid(doc, top, kind);
     SearchSpace space = new SearchSpace(template, grid.blocks(), maxTrials, numSamples, seed);
-    return new ParsedSweep(source, template.sweepName(), template.experiment(), yamlText, strategy, space,
-        sweepParams(template, strategy, space, grid));
+    Scheduling scheduling = readScheduling(top.get("training"), search.get("scheduler"), template);
+    Map<String, String> params = sweepParams(template, strategy, space, grid);
+    if (scheduling.checkpointEvery() > 0) {
+      params.put("training.checkpoint_every", Integer.toString(scheduling.checkpointEvery()));
+    }
+    AshaSpec asha = scheduling.asha();
+    if (asha != null) {
+      params.put("search.scheduler", "asha");
+      params.put("search.scheduler.asha.min_steps", Integer.toString(asha.minSteps()));
+      params.put("search.scheduler.asha.reduction_factor", Integer.toString(asha.reductionFactor()));
+      params.put("search.scheduler.asha.max_steps", Integer.toString(asha.maxSteps()));
+      params.put("search.scheduler.asha.metric", asha.metric());
+    }
+    return new ParsedSweep(source, template.sweepName(), template.experiment(), yamlText, strategy, space, params,
+        scheduling);
+  }
+
+  /**
+   * {@code training.checkpoint_every} (1..max_steps; absent: no checkpoints) and {@code search.scheduler} (absent:
+   * none; {@code {asha: {...}}}: see {@link AshaSpec}).
+   */
+  private static Scheduling readScheduling(SpecNode trainingNode, SpecNode schedulerNode, TrialTemplate t) {
+    int every = 0;
+    if (trainingNode != null && trainingNode.peek("checkpoint_every") != null) {
+      SpecNode n = trainingNode.peek("checkpoint_every");
+      every = n.integer(1, 10_000_000);
+      if (every > t.maxSteps()) {
+        throw n.expected("an integer 1..training.max_steps (" + t.maxSteps() + ")");
+      }
+    }
+    if (t.stop().enabled() && (every > 0 || schedulerNode != null)) {
+      // the rules' counters are not in the checkpoint yet: a resumed trial would count its profiles from zero
+      throw new SpecException("training.stop", "early-stopping rules cannot be combined with "
+          + (schedulerNode != null ? "search.scheduler" : "training.checkpoint_every")
+          + " yet (a trial resumed from a checkpoint would restart the rules' counts); remove training.stop or "
+          + (schedulerNode != null ? "search.scheduler" : "training.checkpoint_every"));
+    }
+    if (schedulerNode == null) {
+      return new Scheduling(every, null);
+    }
+    Map<String, SpecNode> scheduler = schedulerNode.mapping("search.scheduler", SCHEDULER_KEYS);
+    SpecNode ashaNode = scheduler.get("asha");
+    if (ashaNode == null) {
+      throw schedulerNode.expected("a mapping with one scheduler: asha, e.g. {asha: {min_steps: 100, "
+          + "reduction_factor: 3}}");
+    }
+    Map<String, SpecNode> asha = ashaNode.mapping("search.scheduler.asha", ASHA_KEYS);
+    SpecNode minNode = required(ashaNode, asha, "min_steps", "min_steps: 100");
+    int maxSteps = optional(asha, "max_steps", t.maxSteps(), n -> {
+      int v = n.integer(2, 10_000_000);
+      if (v > t.maxSteps()) {
+        throw n.expected("an integer 2..training.max_steps (" + t.maxSteps() + ")");
+      }
+      if (v != t.maxSteps() && v % t.evalEvery() != 0) {
+        throw n.expected("training.max_steps (" + t.maxSteps() + ") or a multiple of training.eval_every ("
+            + t.evalEvery() + ")", "the last rung ends with an evaluation too");
+      }
+      return v;
+    });
+    int minSteps = minNode.integer(1, 10_000_000);
+    if (minSteps >= maxSteps) {
+      throw minNode.expected("an integer 1..max_steps - 1 (" + (maxSteps - 1) + "): the first rung must end before "
+          + "the last");
+    }
+    if (minSteps % t.evalEvery() != 0) {
+      throw minNode.expected("a multiple of training.eval_every (" + t.evalEvery() + ")", "every rung ends with "
+          + "an evaluation, whose metric ranks the trials");
+    }
+    int eta = optional(asha, "reduction_factor", 3, n -> n.integer(2, 100));
+    String metric = optional(asha, "metric", AshaSpec.METRICS.get(0), n -> n.word(AshaSpec.METRICS));
+    return new Scheduling(every, new AshaSpec(minSteps, eta, maxSteps, metric));
   }
 
   /** The grid's own axes, each variant's own axes, and the blocks to expand. */

@@ -51,21 +51,27 @@ public final class InProcessTrialExecutor implements TrialExecutor {
   }
 
   private TrialOutcome runOne(TrialBatch batch, int index, TrialListener listener) {
-    TrialSpec trial = batch.trials().get(index);
-    long t0 = System.nanoTime();
     listener.attemptStarted(index);
-    TrialOutcome outcome;
-    try {
-      outcome = new TrialOutcome(TrialAttempt.run(batch.tracking(), null, batch.sweep(), trial,
-          "in-process thread " + Thread.currentThread().getName(), trainer), null);
-    } catch (RuntimeException e) {
+    TrialOutcome outcome = runSegment(batch, batch.segments().get(index));
+    if (outcome.executorFailed()) {
       listener.attemptFailed(index);
-      String why = String.valueOf(e);
-      outcome = new TrialOutcome(TrialResult.failed(trial.id(), trial.displayName(), null, "in-process: " + why,
-          (System.nanoTime() - t0) / 1e9), why);
     }
     listener.trialFinished(index, outcome.result());
     return outcome;
+  }
+
+  @Override
+  public TrialOutcome runSegment(TrialBatch batch, TrialSegment segment) {
+    TrialSpec trial = segment.trial();
+    long t0 = System.nanoTime();
+    try {
+      return new TrialOutcome(TrialAttempt.run(batch.tracking(), null, batch.sweep(), segment,
+          "in-process thread " + Thread.currentThread().getName(), trainer), null);
+    } catch (RuntimeException e) {
+      String why = String.valueOf(e);
+      return new TrialOutcome(TrialResult.failed(trial.id(), trial.displayName(), segment.runId(),
+          "in-process: " + why, (System.nanoTime() - t0) / 1e9), why);
+    }
   }
 
   @Override

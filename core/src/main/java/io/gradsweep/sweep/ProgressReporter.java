@@ -83,6 +83,8 @@ public final class ProgressReporter implements TrialListener, AutoCloseable {
       case NOT_SOLVED -> String.format(Locale.ROOT, ", eval loss %.4g", r.finalEvalLoss());
       case VANISHED, PLATEAU -> String.format(Locale.ROOT, " (stopped early) at step %d, eval loss %.4g", r.steps(),
           r.finalEvalLoss());
+      case STOPPED_BY_SCHEDULER, PAUSED -> String.format(Locale.ROOT, " at step %d, eval loss %.4g", r.steps(),
+          r.finalEvalLoss());
       case FAILED -> "";
     };
   }

@@ -1,6 +1,7 @@
 package io.gradsweep.sweep;
 
 import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.tracking.Names;
 import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.tracking.SweepRun;
 import io.gradsweep.train.TrialResult;
@@ -18,13 +19,50 @@ import java.util.Objects;
  * @param run the parent run being resumed
  * @param parent what the tracking backend holds of the parent run (status, params, tags)
  * @param finished trial id to its FINISHED run
+ * @param checkpoints trial id to the latest checkpoint of a trial without a FINISHED run (the run it is in, its
+ *     step): where {@code --resume} continues the trial instead of starting it again
  */
-public record Resumption(SweepRun run, RunSnapshot parent, Map<String, RunSnapshot> finished) {
+public record Resumption(SweepRun run, RunSnapshot parent, Map<String, RunSnapshot> finished,
+    Map<String, Checkpoint> checkpoints) {
+
+  /** A trial's checkpoint: in run {@code runId}, at step {@code step} (tag {@link Names.Tag#CHECKPOINT_STEP}). */
+  public record Checkpoint(String runId, int step) {}
+
+  /** A sweep resumed without checkpoints. */
+  public Resumption(SweepRun run, RunSnapshot parent, Map<String, RunSnapshot> finished) {
+    this(run, parent, finished, Map.of());
+  }
 
   public Resumption {
     Objects.requireNonNull(run, "run");
     Objects.requireNonNull(parent, "parent");
     finished = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(finished));
+    Map<String, Checkpoint> open = new LinkedHashMap<>(checkpoints == null ? Map.of() : checkpoints);
+    open.keySet().removeAll(finished.keySet());
+    checkpoints = java.util.Collections.unmodifiableMap(open);
+  }
+
+  /**
+   * Trial id to the checkpoint of its latest run that has one (tag {@link Names.Tag#CHECKPOINT_STEP}; {@code runs}
+   * oldest first), for trials whose runs did not finish; a run whose tag is not a step is skipped.
+   */
+  public static Map<String, Checkpoint> checkpointsByTrialId(List<RunSnapshot> runs) {
+    Map<String, Checkpoint> byId = new LinkedHashMap<>();
+    for (RunSnapshot r : runs) {
+      String step = r.tags().get(Names.Tag.CHECKPOINT_STEP);
+      if (r.trialId().isEmpty() || step == null || r.finished()) {
+        continue;
+      }
+      try {
+        int s = Integer.parseInt(step.strip());
+        if (s > 0) {
+          byId.put(r.trialId().get(), new Checkpoint(r.runId(), s));
+        }
+      } catch (NumberFormatException e) {
+        // not a checkpoint gradsweep wrote
+      }
+    }
+    return byId;
   }
 
   /** Trial id to its FINISHED run; of several FINISHED runs of a trial, the latest ({@code runs} oldest first). */

@@ -3,6 +3,7 @@ package io.gradsweep.sweep;
 import io.gradsweep.conf.ConfKeys;
 import io.gradsweep.report.TrialRow;
 import io.gradsweep.report.TrialRows;
+import io.gradsweep.spec.AshaSpec;
 import io.gradsweep.spec.SweepSpec;
 import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.tracking.Names;
@@ -109,6 +110,17 @@ public final class SweepDriver {
    * FINISHED; without, a note when the latest parent run did not finish. Changes nothing in the backend.
    */
   public Plan prepare(SweepSpec spec, boolean resume) {
+    if (spec.scheduling().asha() != null) {
+      if (!sink.keepsCheckpoints()) {
+        throw new SweepFailure(ExitStatus.USAGE_ERROR, "search.scheduler asha pauses trials at checkpoints that "
+            + "the next segment (another Spark task, anywhere) reads back from the trial's run, and tracking "
+            + "backend '" + target.backend() + "' keeps none; run with --tracking mlflow");
+      }
+      if (resume) {
+        throw new SweepFailure(ExitStatus.USAGE_ERROR, "--resume of a sweep with search.scheduler asha is not "
+            + "supported yet (the scheduler's rungs are not restored); run it without --resume");
+      }
+    }
     Resumption prior = resume ? findResumable(spec) : null;
     if (!resume) {
       noteInterruptedSweep(spec);
@@ -145,7 +157,8 @@ public final class SweepDriver {
     onParentRun.accept(sweep);
     try (ParentRunGuard guard = new ParentRunGuard(target, sweep, err)) {
       List<TrialOutcome> outcomes = todo.isEmpty() ? List.of()
-          : runTrials(executor, new TrialBatch(todo, sweep, target, atOnce));
+          : runTrials(executor, new TrialBatch(todo, sweep, target, atOnce, segments(spec, todo, plan.prior())),
+              spec);
       List<TrialResult> results = plan.prior() == null
           ? outcomes.stream().map(TrialOutcome::result).toList()
           : plan.prior().merge(spec.trials(), todo, outcomes);
@@ -221,14 +234,17 @@ public final class SweepDriver {
    * The trials on the executor, with progress lines on stderr and, at the end, the throughput line (and the
    * {@link ConfKeys#TIMINGS_FILE}, for {@code jobs/bin/benchmark --sweep}).
    */
-  private List<TrialOutcome> runTrials(TrialExecutor executor, TrialBatch batch) throws InterruptedException {
+  private List<TrialOutcome> runTrials(TrialExecutor executor, TrialBatch batch, SweepSpec spec)
+      throws InterruptedException {
     List<TrialOutcome> outcomes;
     long startMillis = System.currentTimeMillis();
     long t0 = System.nanoTime();
     long cpu0 = Throughput.processCpuNanos();
     try (ProgressReporter progress = new ProgressReporter(batch.trials().size(), err,
         target.conf().get(ConfKeys.PROGRESS_SECONDS), System::nanoTime)) {
-      outcomes = executor.execute(batch, progress);
+      AshaSpec asha = spec.scheduling().asha();
+      outcomes = asha == null ? executor.execute(batch, progress)
+          : AshaTrials.run(executor, batch, asha, spec.scheduling().checkpointEvery(), progress, err);
       if (outcomes.size() != batch.trials().size()) {
         throw new IllegalStateException("the executor returned " + outcomes.size() + " outcomes for "
             + batch.trials().size() + " trials");
@@ -249,6 +265,30 @@ public final class SweepDriver {
       }
     }
     return outcomes;
+  }
+
+  /**
+   * What to run of each trial: the whole trial, with checkpoints every {@code training.checkpoint_every} steps; for
+   * {@code --resume}, a trial cut off after a checkpoint continues from it in its run.
+   */
+  private List<TrialSegment> segments(SweepSpec spec, List<TrialSpec> todo, Resumption prior) {
+    int every = spec.scheduling().checkpointEvery();
+    List<TrialSegment> out = new ArrayList<>(todo.size());
+    int resumed = 0;
+    for (TrialSpec t : todo) {
+      Resumption.Checkpoint c = prior == null || !sink.keepsCheckpoints() ? null : prior.checkpoints().get(t.id());
+      if (c != null && c.step() < t.maxSteps()) {
+        out.add(new TrialSegment(t, c.runId(), c.step(), t.maxSteps(), every, null, -1));
+        resumed++;
+      } else {
+        out.add(TrialSegment.whole(t, every));
+      }
+    }
+    if (resumed > 0) {
+      err.println(ProgressReporter.PREFIX + "--resume: " + resumed + " of " + todo.size() + " trials continue from "
+          + "their last checkpoint in their own run; the others start at step 0");
+    }
+    return out;
   }
 
   /** The summary table on {@code out}, then the failed trials on {@code err}; returns the table. */
@@ -284,6 +324,11 @@ public final class SweepDriver {
     tags.put(Names.Tag.SWEEP, spec.name());
     tags.put(Names.Tag.TRIALS, Integer.toString(spec.trials().size()));
     tags.putAll(executor.parentRunTags());
+    AshaSpec asha = spec.scheduling().asha();
+    if (asha != null) {
+      tags.put(Names.Tag.ASHA_RUNGS, asha.rungsText());
+      tags.put(Names.Tag.ASHA_METRIC, asha.metric());
+    }
     try {
       return sink.startSweep(spec.experiment(), spec.name(), spec.sweepParams(), tags,
           spec.yaml().getBytes(StandardCharsets.UTF_8));
@@ -363,7 +408,8 @@ public final class SweepDriver {
       throw new SweepFailure(ExitStatus.TRACKING_ERROR, "--resume: could not read sweep '" + spec.name() + "': "
           + e.getMessage());
     }
-    Resumption r = new Resumption(found.get(), parent, Resumption.finishedByTrialId(runs));
+    Resumption r = new Resumption(found.get(), parent, Resumption.finishedByTrialId(runs),
+        Resumption.checkpointsByTrialId(runs));
     Set<String> planned = new HashSet<>();
     spec.trials().forEach(t -> planned.add(t.id()));
     long done = spec.trials().stream().filter(t -> r.finished().containsKey(t.id())).count();

@@ -11,7 +11,10 @@ import io.gradsweep.tracking.TrackingSinks;
 import io.gradsweep.tracking.TrackingTarget;
 import io.gradsweep.tracking.TrialRun;
 import io.gradsweep.train.TrialResult;
+import io.gradsweep.train.Segment;
+import io.gradsweep.train.TrialCheckpoint;
 import io.gradsweep.train.TrialRunner;
+import io.gradsweep.train.TrialStatus;
 import java.io.Serializable;
 import java.nio.file.Path;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -37,6 +40,31 @@ public final class TrialAttempt {
   @FunctionalInterface
   public interface Trainer extends Serializable {
     TrialResult train(TrialSpec trial, TrialRun run);
+
+    /**
+     * Trains one segment of the trial ({@link TrialRunner#run(TrialSpec, TrialRun, Segment)}); a trainer that
+     * only trains whole trials refuses anything else.
+     */
+    default TrialResult train(TrialSpec trial, TrialRun run, Segment segment) {
+      if (segment.resumeFrom() != null || segment.untilStep() != trial.maxSteps() || segment.endAs() != null
+          || segment.checkpointEvery() > 0) {
+        throw new UnsupportedOperationException("this trainer trains whole trials only, not segments");
+      }
+      return train(trial, run);
+    }
+  }
+
+  /** gradsweep's engine ({@link TrialRunner}) with a number of threads per trial: whole trials and segments. */
+  private record Engine(int threads) implements Trainer {
+    @Override
+    public TrialResult train(TrialSpec trial, TrialRun run) {
+      return new TrialRunner(DataType.FLOAT, threads).run(trial, run);
+    }
+
+    @Override
+    public TrialResult train(TrialSpec trial, TrialRun run, Segment segment) {
+      return new TrialRunner(DataType.FLOAT, threads).run(trial, run, segment);
+    }
   }
 
   /** The production trainer: gradsweep's engine ({@link TrialRunner}), one thread per trial. */
@@ -49,7 +77,7 @@ public final class TrialAttempt {
     if (threads < 1) {
       throw new IllegalArgumentException("engine threads must be >= 1, got " + threads);
     }
-    return (trial, run) -> new TrialRunner(DataType.FLOAT, threads).run(trial, run);
+    return new Engine(threads);
   }
 
   private TrialAttempt() {}
@@ -63,23 +91,49 @@ public final class TrialAttempt {
    */
   public static TrialResult run(TrackingTarget target, Path spoolParent, SweepRun sweep, TrialSpec trial,
       String executor, Trainer trainer) {
+    return run(target, spoolParent, sweep, TrialSegment.whole(trial, 0), executor, trainer);
+  }
+
+  /**
+   * Runs one segment of a trial (see {@link TrialSegment}) and returns its result: {@link TrialStatus#PAUSED} when
+   * the trial waits at the segment's end (its checkpoint uploaded, its run suspended, still RUNNING). A checkpoint
+   * that cannot be read or does not fit the trial ends the run FAILED with the reason, and is a FAILED result.
+   */
+  public static TrialResult run(TrackingTarget target, Path spoolParent, SweepRun sweep, TrialSegment segment,
+      String executor, Trainer trainer) {
     long t0 = System.nanoTime();
+    TrialSpec trial = segment.trial();
     RecurrentLayer.useFloatKernels(target.conf().get(ConfKeys.KERNELS));
     TrialResult result;
     long trained;
     double runStart;
     try (TrackingSink sink = TrackingSinks.open(target, spoolParent);
-        TrialRun run = sink.startTrial(sweep, trial)) {
+        TrialRun run = segment.runId() == null ? sink.startTrial(sweep, trial)
+            : sink.resumeTrial(sweep, trial, segment.runId())) {
       run.setTag(EXECUTOR_TAG, executor);
       run.setTag(OMP_TAG, String.valueOf(System.getenv("OMP_NUM_THREADS")));
       run.setTag(KERNELS_TAG, RecurrentLayer.floatKernels());
       runStart = seconds(t0);
       try {
-        result = trainer.train(trial, run);
+        if (segment.runId() != null) {
+          run.setTag(Names.Tag.SUPERSEDED, "false"); // continued: a run that was cut off is the trial's run again
+        }
+        Segment s = new Segment(checkpoint(sink, segment), segment.untilStep(), segment.checkpointEvery(),
+            segment.endAs(), segment.rung());
+        result = trainer.train(trial, run, s);
       } catch (RuntimeException e) {
+        try {
+          run.setTag(Names.Tag.STATUS, TrialStatus.FAILED.name());
+          run.setTag(Names.Tag.ERROR, String.valueOf(e.getMessage()));
+        } catch (RuntimeException e2) {
+          e.addSuppressed(e2); // the run may have ended already
+        }
         run.finish(false);
         result = TrialResult.failed(trial.id(), trial.displayName(), run.runId(), "trial runner threw " + e,
             seconds(t0));
+      }
+      if (result.status() == TrialStatus.PAUSED) {
+        run.suspend(); // throws when the checkpoint could not be stored: the trial cannot go on
       }
       result = withUndelivered(result, run);
       trained = System.nanoTime();
@@ -87,6 +141,23 @@ public final class TrialAttempt {
     // a trainer that measured nothing (a failed one, a stand-in): only the attempt's own phases are known
     TrialResult.Timings inner = result.timings() != null ? result.timings() : TrialResult.Timings.unmeasured();
     return result.withTimings(inner.inAttempt(runStart, seconds(trained), seconds(t0)));
+  }
+
+  /** The checkpoint a segment continues from, read from its run; null for a segment from step 0. */
+  private static TrialCheckpoint checkpoint(TrackingSink sink, TrialSegment segment) {
+    if (segment.fromStep() == 0) {
+      return null;
+    }
+    String what = "the checkpoint of run " + segment.runId() + " (artifact " + Names.Artifact.CHECKPOINT + ")";
+    byte[] bytes = sink.readTrialArtifact(segment.runId(), Names.Artifact.CHECKPOINT).orElseThrow(() ->
+        new IllegalStateException(what + " is missing: tracking backend '" + sink.name() + "' "
+            + (sink.keepsCheckpoints() ? "does not have it" : "cannot read artifacts back")));
+    TrialCheckpoint c = TrialCheckpoint.decode(bytes, what);
+    if (c.step() < segment.fromStep()) {
+      throw new IllegalStateException(what + " is at step " + c.step() + ", expected step " + segment.fromStep()
+          + " or later");
+    }
+    return c;
   }
 
   private static double seconds(long t0) {

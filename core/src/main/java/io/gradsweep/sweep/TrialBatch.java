@@ -14,13 +14,32 @@ import java.util.Objects;
  * @param sweep the parent run of the sweep
  * @param tracking the tracking backend each trial opens a sink to (serializable: it travels with the tasks)
  * @param parallelism most trials running at once, at least 1
+ * @param segments what to run of each trial, in the trials' order: by default each whole trial in a new run; a trial
+ *     resumed from its checkpoint continues in its run ({@link TrialSegment})
  */
-public record TrialBatch(List<TrialSpec> trials, SweepRun sweep, TrackingTarget tracking, int parallelism) {
+public record TrialBatch(List<TrialSpec> trials, SweepRun sweep, TrackingTarget tracking, int parallelism,
+    List<TrialSegment> segments) {
+
+  /** Each whole trial in a new run, without checkpoints. */
+  public TrialBatch(List<TrialSpec> trials, SweepRun sweep, TrackingTarget tracking, int parallelism) {
+    this(trials, sweep, tracking, parallelism, null);
+  }
 
   public TrialBatch {
     trials = List.copyOf(trials);
     if (trials.isEmpty()) {
       throw new IllegalArgumentException("a trial batch needs at least one trial");
+    }
+    segments = segments == null ? trials.stream().map(t -> TrialSegment.whole(t, 0)).toList()
+        : List.copyOf(segments);
+    if (segments.size() != trials.size()) {
+      throw new IllegalArgumentException(trials.size() + " trials but " + segments.size() + " segments");
+    }
+    for (int i = 0; i < trials.size(); i++) {
+      if (!segments.get(i).trial().id().equals(trials.get(i).id())) {
+        throw new IllegalArgumentException("segment " + i + " is of trial " + segments.get(i).trial().id()
+            + ", not " + trials.get(i).id());
+      }
     }
     Objects.requireNonNull(sweep, "sweep");
     Objects.requireNonNull(tracking, "tracking");

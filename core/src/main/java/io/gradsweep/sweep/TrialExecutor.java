@@ -52,6 +52,18 @@ public interface TrialExecutor {
   List<TrialOutcome> execute(TrialBatch batch, TrialListener listener) throws InterruptedException;
 
   /**
+   * Runs one segment of a trial and blocks until it has an outcome (a PAUSED result when the trial waits at the
+   * segment's end): how a scheduler ({@code search.scheduler}) drives trials rung by rung, several at once from its
+   * own threads. The same failure rules as {@link #execute}: a segment that cannot be run is a FAILED outcome with
+   * the executor error set. Executors that cannot run segments throw {@link UnsupportedOperationException}.
+   *
+   * @param batch the sweep's parent run and tracking target (its trials and segments are not used)
+   */
+  default TrialOutcome runSegment(TrialBatch batch, TrialSegment segment) {
+    throw new UnsupportedOperationException("executor " + where() + " cannot run trial segments");
+  }
+
+  /**
    * The start of the driver's message when {@code failed} of {@code total} trials could not be run, e.g.
    * {@code Spark could not run 2 of 8 trials}; an executor that was stopped (e.g. by a signal) says so.
    */

@@ -113,6 +113,8 @@ public final class Names {
     public static final String FINAL_PROFILE_SECONDS = Prefix.FINAL + "profile_seconds";
     public static final String FINAL_DECAY_RATE = Prefix.FINAL + "decay_rate";
     public static final String FINAL_HORIZON = Prefix.FINAL + "horizon";
+    /** The ASHA rung a trial completed, logged at the rung's step (0 = the first rung). */
+    public static final String ASHA_RUNG = "asha/rung";
   }
 
   /** Tag keys gradsweep writes on runs. */
@@ -175,6 +177,17 @@ public final class Names {
      * lost, sweep interrupted); Spark's retry of the same trial, if any, logged to a run of its own.
      */
     public static final String SUPERSEDED = "gradsweep.superseded";
+    /**
+     * The training step of the trial's latest checkpoint (artifact {@link Artifact#CHECKPOINT}), on its child run; set
+     * after the checkpoint is uploaded (the run's records are sent in order), so a run with this tag has it.
+     */
+    public static final String CHECKPOINT_STEP = "gradsweep.checkpoint_step";
+    /** The ASHA rungs of a sweep, their budgets in steps, e.g. {@code 100,300,900}, on the parent run. */
+    public static final String ASHA_RUNGS = "gradsweep.asha.rungs";
+    /** The metric ASHA ranks trials by in each rung, e.g. {@code eval_loss} (minimized), on the parent run. */
+    public static final String ASHA_METRIC = "gradsweep.asha.metric";
+    /** The highest ASHA rung a trial completed (0 = the first rung), on its child run. */
+    public static final String ASHA_RUNG = "gradsweep.asha.rung";
 
     /** Value of {@link #NONFINITE_LAST}. */
     public static String describeNonFinite(String key, long step, double value) {
@@ -196,6 +209,11 @@ public final class Names {
     public static final String PROFILE_LINES_PNG = "profile_lines.png";
     /** Start of the per-layer profile heatmaps of a trial: {@code profile_heatmap_<layer>.png}. */
     public static final String PROFILE_HEATMAP_PREFIX = "profile_heatmap_";
+    /**
+     * A trial's latest checkpoint (parameters, optimizer state, step, data stream, logging window), on its child run;
+     * read back to resume the trial (an ASHA promotion, {@code run --resume}).
+     */
+    public static final String CHECKPOINT = "checkpoint/trial.ckpt";
   }
 
   /**

@@ -41,6 +41,34 @@ public interface TrackingSink extends AutoCloseable {
   /** Starts a child run of {@code sweep} for one trial, with the trial's params and id tag already logged. */
   TrialRun startTrial(SweepRun sweep, TrialSpec trial);
 
+  /**
+   * Opens the child run {@code runId} of {@code trial} again (status RUNNING) to continue the trial in it: the next
+   * segment of a scheduled trial, or a cut-off trial resumed from its checkpoint. Logging goes on where the run
+   * stopped; its params stay. Backends that cannot reopen runs throw.
+   *
+   * @throws TrackingException if the run is not a run of this trial under {@code sweep}, or cannot be reopened
+   */
+  default TrialRun resumeTrial(SweepRun sweep, TrialSpec trial, String runId) {
+    throw new TrackingException("tracking backend '" + name() + "' cannot reopen trial runs (needed to resume a "
+        + "trial from its checkpoint)");
+  }
+
+  /**
+   * An artifact of a trial's child run, e.g. its checkpoint; empty when the run has no such artifact or the backend
+   * cannot read artifacts back (the default).
+   */
+  default Optional<byte[]> readTrialArtifact(String runId, String path) {
+    return Optional.empty();
+  }
+
+  /**
+   * Whether {@link #resumeTrial} and {@link #readTrialArtifact} work: a trial can continue from a checkpoint in
+   * another task or process. False by default.
+   */
+  default boolean keepsCheckpoints() {
+    return false;
+  }
+
   /** Attaches a file to the sweep's parent run. */
   void logSweepArtifact(SweepRun sweep, String path, byte[] content);
 

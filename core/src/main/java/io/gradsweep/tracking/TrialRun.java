@@ -41,6 +41,15 @@ public interface TrialRun extends AutoCloseable {
   void finish(boolean success);
 
   /**
+   * Sends everything logged so far, waits until it is stored, and releases the run without ending it: it stays
+   * RUNNING for a later segment of the trial ({@link TrackingSink#resumeTrial}), possibly in another process.
+   * Nothing can be logged to this object afterwards. By default there is nothing to send.
+   *
+   * @throws TrackingException when not everything could be stored (the next segment would not find the checkpoint)
+   */
+  default void suspend() {}
+
+  /**
    * After {@link #finish}: what could not be sent because the backend stayed unreachable (it waits in a spool for
    * {@code gradsweep replay}), or null when everything was delivered or the backend has no spool.
    */

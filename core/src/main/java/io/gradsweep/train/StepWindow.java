@@ -16,8 +16,24 @@ import java.util.Map;
  */
 final class StepWindow {
   private final int window;
-  /** One series of the window: its values so far, and whether its maximum is logged too. */
-  private record Series(DoubleSummaryStatistics values, boolean withMax) {}
+  /**
+   * One series of the window: its values so far (aggregated, and raw for a checkpoint: the statistics' compensated
+   * sum cannot be set from outside), and whether its maximum is logged too.
+   */
+  private record Series(DoubleSummaryStatistics values, boolean withMax, Raw raw) {}
+
+  /** A series' values in step order. */
+  private static final class Raw {
+    double[] v = new double[8];
+    int n;
+
+    void add(double d) {
+      if (n == v.length) {
+        v = java.util.Arrays.copyOf(v, n * 2);
+      }
+      v[n++] = d;
+    }
+  }
 
   private final Map<String, Series> series = new LinkedHashMap<>();
   private int steps;
@@ -45,7 +61,9 @@ final class StepWindow {
   }
 
   private void add(String key, double value, boolean max) {
-    series.computeIfAbsent(key, k -> new Series(new DoubleSummaryStatistics(), max)).values().accept(value);
+    Series s = series.computeIfAbsent(key, k -> new Series(new DoubleSummaryStatistics(), max, new Raw()));
+    s.values().accept(value);
+    s.raw().add(value);
   }
 
   /** Ends step {@code step}'s values; returns true when it closes a window (a multiple of the window length). */
@@ -63,6 +81,26 @@ final class StepWindow {
   /** The step the pending values are logged at: the last step added. */
   int lastStep() {
     return lastStep;
+  }
+
+  /** The pending window as a checkpoint holds it. */
+  TrialCheckpoint.Window snapshot() {
+    java.util.List<TrialCheckpoint.Series> out = new java.util.ArrayList<>();
+    series.forEach((k, s) -> out.add(new TrialCheckpoint.Series(k, s.withMax(),
+        java.util.Arrays.copyOf(s.raw().v, s.raw().n))));
+    return new TrialCheckpoint.Window(steps, lastStep, out);
+  }
+
+  /** Replaces the pending values by a checkpoint's (adding them again in order: the same aggregates come out). */
+  void restore(TrialCheckpoint.Window w) {
+    series.clear();
+    for (TrialCheckpoint.Series s : w.series()) {
+      for (double d : s.values()) {
+        add(s.key(), d, s.withMax());
+      }
+    }
+    steps = w.steps();
+    lastStep = w.lastStep();
   }
 
   /** The aggregated values of the pending steps (empty when there are none), and a fresh window. */

@@ -26,7 +26,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
+import io.gradsweep.optim.Optimizer;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -133,11 +136,24 @@ public final class TrialRunner {
    * SOLVED, NOT_SOLVED, DIVERGED, VANISHED and PLATEAU (results), FAILED for FAILED.
    */
   public TrialResult run(TrialSpec spec, TrialRun run) {
+    return run(spec, run, Segment.whole(spec));
+  }
+
+  /**
+   * Trains one segment of the trial (see {@link Segment}). As {@link #run(TrialSpec, TrialRun)}, except that a
+   * segment that reaches its budget before the trial ends returns status {@link TrialStatus#PAUSED}, with its
+   * checkpoint logged to the run (artifact {@link Names.Artifact#CHECKPOINT}, tag {@link Tag#CHECKPOINT_STEP}), and
+   * leaves the run open (the caller suspends it). A checkpoint that does not fit the trial is a FAILED result.
+   */
+  public TrialResult run(TrialSpec spec, TrialRun run, Segment segment) {
     long t0 = System.nanoTime();
     String runId = run == null ? null : run.runId();
     try {
-      TrialResult r = train(spec, run, t0);
+      TrialResult r = train(spec, run, segment, t0);
       long e0 = System.nanoTime();
+      if (r.status() == TrialStatus.PAUSED) {
+        return r.withTimings(r.timings().withRunEnd(seconds(e0), seconds(t0)));
+      }
       run.setTag(Tag.STATUS, r.status().name());
       run.finish(true);
       return r.withTimings(r.timings().withRunEnd(seconds(e0), seconds(t0)));
@@ -156,12 +172,19 @@ public final class TrialRunner {
   }
 
   /** Trains; the result's timings are the trainer's phases up to the artifacts (the run's end is the caller's). */
-  private TrialResult train(TrialSpec spec, TrialRun run, long t0) {
-    Trial trial = setUp(spec, run);
+  private TrialResult train(TrialSpec spec, TrialRun run, Segment segment, long t0) {
+    segment.checkFits(spec);
+    if (segment.resumeFrom() != null) {
+      segment.resumeFrom().checkFor(spec, dtype.name());
+    }
+    Trial trial = setUp(spec, run, segment.resumeFrom() == null);
     long l0 = System.nanoTime();
     long c0 = threadCpuNanos();
     TrialState state = new TrialState(new EarlyStopping(spec.stop(), trial.steps(), trial.baseline()));
-    while (state.step < spec.maxSteps() && !state.stopped()) {
+    if (segment.resumeFrom() != null) {
+      restore(trial, state, segment.resumeFrom());
+    }
+    while (state.step < segment.untilStep() && !state.stopped()) {
       state.step++;
       boolean finite = trainStep(trial, state);
       boolean evaluated = finite && isEvalStep(spec, state.step);
@@ -174,9 +197,27 @@ public final class TrialRunner {
           evaluate(trial, state); // the final metrics are those of the step the trial stopped at
         }
       }
+      if (segment.checkpointEvery() > 0 && state.step % segment.checkpointEvery() == 0 && !state.stopped()
+          && state.step < segment.untilStep()) {
+        saveCheckpoint(trial, state);
+      }
     }
     if (state.stoppedEarly != null && !state.diverged() && state.stepsToSolve < 0) {
       run.setTag(Tag.STOP_REASON, state.rules.reason());
+    }
+    if (segment.rung() >= 0 && segment.endAs() == null && state.step == segment.untilStep()) {
+      // the rung is complete (a trial that solved or diverged before its end did not reach it)
+      run.setTag(Tag.ASHA_RUNG, Integer.toString(segment.rung()));
+      run.logMetric(Metric.ASHA_RUNG, segment.rung(), state.step);
+    }
+    if (segment.endAs() == null && !state.stopped() && state.step < spec.maxSteps()) {
+      // the segment's budget ended before the trial's: it waits at its checkpoint, its window unflushed
+      saveCheckpoint(trial, state);
+      long a0 = System.nanoTime();
+      TrialResult.Timings timings = TrialResult.Timings.ofTrainer((l0 - t0) / 1e9, (a0 - l0) / 1e9, Double.NaN,
+          state.statsNanos / 1e9, state.logNanos / 1e9, state.profileNanos / 1e9, seconds(a0), 0, seconds(t0));
+      trial.net().close();
+      return result(trial, state, (a0 - t0) / 1e9, TrialStatus.PAUSED).withTimings(timings);
     }
     flushWindow(trial, state);
     long a0 = System.nanoTime();
@@ -191,12 +232,64 @@ public final class TrialRunner {
         c0 < 0 || c1 < 0 ? Double.NaN : (c1 - c0) / 1e9, state.statsNanos / 1e9, state.logNanos / 1e9,
         state.profileNanos / 1e9, seconds(a0), 0, seconds(t0));
     trial.net().close(); // its threads, if any (after a failure their idle timeout ends them)
-    return result(trial, state, wall).withTimings(timings);
+    TrialStatus status = segment.endAs() != null && !state.stopped() ? segment.endAs() : state.status();
+    return result(trial, state, wall, status).withTimings(timings);
+  }
+
+  /** The trial's state as a checkpoint: logged to its run, with the tag saying its step (after it, in order). */
+  private void saveCheckpoint(Trial trial, TrialState state) {
+    long l0 = System.nanoTime();
+    TrialRun run = trial.run();
+    run.logArtifact(Names.Artifact.CHECKPOINT, checkpoint(trial, state).encode());
+    run.setTag(Tag.CHECKPOINT_STEP, Integer.toString(state.step));
+    state.logNanos += System.nanoTime() - l0;
+  }
+
+  private TrialCheckpoint checkpoint(Trial trial, TrialState state) {
+    return new TrialCheckpoint(trial.spec().id(), TrialCheckpoint.digest(trial.spec()), dtype.name(), state.step,
+        state.stepsToSolve, state.divergedAt, state.clippedSteps, state.maxGrad, state.evalLoss, state.solveValue,
+        state.evalMetrics, state.lastDecay, state.lastHorizon, state.step, trial.net().params().dup(),
+        trial.updaterState() == null ? null : trial.updaterState().dup(), trial.window().snapshot(),
+        trial.profiles().state());
+  }
+
+  /** Puts a checkpoint's state into a freshly set-up trial: parameters, optimizer, data stream, counters, window. */
+  private void restore(Trial trial, TrialState state, TrialCheckpoint c) {
+    INDArray params = trial.net().params();
+    if (params.length() != c.params().length()) {
+      throw new IllegalArgumentException("checkpoint mismatch: the checkpoint of trial " + c.trialId() + " has "
+          + c.params().length() + " parameters, the network " + params.length());
+    }
+    params.assign(c.params().reshape(params.shape()));
+    INDArray u = trial.updaterState();
+    if ((u == null) != (c.updaterState() == null) || (u != null && u.length() != c.updaterState().length())) {
+      throw new IllegalArgumentException("checkpoint mismatch: the optimizer state of the checkpoint of trial "
+          + c.trialId() + " does not fit optimizer " + trial.spec().optimizer());
+    }
+    if (u != null) {
+      u.assign(c.updaterState().reshape(u.shape()));
+    }
+    TrialSpec spec = trial.spec();
+    for (long i = 0; i < c.dataDraws(); i++) { // the stream's state is not exposed: draw it forward again
+      trial.task().sample(spec.seqLen(), spec.batchSize(), trial.data(), dtype);
+    }
+    state.step = c.step();
+    state.stepsToSolve = c.stepsToSolve();
+    state.divergedAt = c.divergedAt();
+    state.clippedSteps = c.clippedSteps();
+    state.maxGrad = c.maxGrad();
+    state.evalLoss = c.evalLoss();
+    state.solveValue = c.solveValue();
+    state.evalMetrics = c.evalMetrics();
+    state.lastDecay = c.lastDecay();
+    state.lastHorizon = c.lastHorizon();
+    trial.window().restore(c.window());
+    trial.profiles().restore(c.profiles());
   }
 
   /** What a trial trains and measures with, fixed for its whole run. */
   private record Trial(TrialSpec spec, TrialRun run, SequenceTask task, RecurrentNet net, List<ParamBlock> blocks,
-      GradientUpdater<?> updater, Batch eval, double baseline, double baselineSolve, SplittableRandom data,
+      GradientUpdater<?> updater, INDArray updaterState, Batch eval, double baseline, double baselineSolve, SplittableRandom data,
       ProfileRecorder profiles, StepWindow window) {
 
     /** Time steps of a sequence ({@code seq_len} for most tasks, T + 20 for copy). */
@@ -266,20 +359,24 @@ public final class TrialRunner {
   }
 
   /** Builds the trial's task, net, optimizer and eval set; logs the baseline loss. */
-  private Trial setUp(TrialSpec spec, TrialRun run) {
+  private Trial setUp(TrialSpec spec, TrialRun run, boolean fresh) {
     SequenceTask task = task(spec);
     RecurrentNet net = buildNet(spec, task, dtype, threads);
     run.setTag(Tag.ENGINE_THREADS, String.valueOf(threads));
     List<ParamBlock> blocks = net.blocks();
-    GradientUpdater<?> updater = Optimizers.byName(spec.optimizer()).instantiate(spec.lr(), net.params());
+    IUpdater config = Optimizers.byName(spec.optimizer()).config(spec.lr());
+    INDArray updaterState = Optimizer.newState(config, net.params());
+    GradientUpdater<?> updater = config.instantiate(updaterState, true);
     Batch eval = evalSet(spec, task, dtype);
     double baseline = task.baselineLoss(eval);
     double baselineSolve = task.baselineSolveValue(eval);
     run.setTag(Tag.SOLVE_METRIC, Names.evalMetric(task.solveRule().metric()));
-    run.logMetric(Metric.EVAL_BASELINE_LOSS, baseline, 0);
-    run.logMetric(Metric.EVAL_BASELINE_SOLVE_METRIC, baselineSolve, 0);
+    if (fresh) { // a resumed trial's run has them already
+      run.logMetric(Metric.EVAL_BASELINE_LOSS, baseline, 0);
+      run.logMetric(Metric.EVAL_BASELINE_SOLVE_METRIC, baselineSolve, 0);
+    }
     SplittableRandom data = new SplittableRandom(spec.seed() * 0x9E3779B97F4A7C15L + 0x5EEDL);
-    return new Trial(spec, run, task, net, blocks, updater, eval, baseline, baselineSolve, data,
+    return new Trial(spec, run, task, net, blocks, updater, updaterState, eval, baseline, baselineSolve, data,
         new ProfileRecorder(PROFILES_KEPT), new StepWindow(spec.logWindow()));
   }
 
@@ -451,9 +548,9 @@ public final class TrialRunner {
     return fin;
   }
 
-  private static TrialResult result(Trial trial, TrialState state, double wall) {
+  private static TrialResult result(Trial trial, TrialState state, double wall, TrialStatus status) {
     TrialSpec spec = trial.spec();
-    return new TrialResult(spec.id(), spec.displayName(), trial.run().runId(), state.status(), state.step,
+    return new TrialResult(spec.id(), spec.displayName(), trial.run().runId(), status, state.step,
         state.stepsToSolve, state.divergedAt, state.finalEvalLoss(), trial.baseline(), state.maxGrad,
         state.clipRate(), state.lastDecay, state.lastHorizon, wall, null,
         topProfile(trial.net(), trial.profiles(), true), topProfile(trial.net(), trial.profiles(), false), null, null,

@@ -19,15 +19,25 @@ public enum TrialStatus {
    */
   PLATEAU,
   /** The trial could not run (an error, not a training outcome); {@link TrialResult#error()} says why. */
-  FAILED;
+  FAILED,
+  /**
+   * A scheduler (ASHA, {@code search.scheduler}) stopped the trial at a rung's budget because better trials took
+   * the rung's promotions; {@link TrialResult#steps()} says where. A training outcome like NOT_SOLVED, not an error.
+   */
+  STOPPED_BY_SCHEDULER,
+  /**
+   * Only between two segments of a scheduled trial: the segment reached its budget and the trial waits at its
+   * checkpoint for the scheduler's decision. Never the final status of a trial.
+   */
+  PAUSED;
 
   /** True for the statuses of an early-stopping rule (VANISHED, PLATEAU): the trial stopped before its budget. */
   public boolean earlyStopped() {
     return this == VANISHED || this == PLATEAU;
   }
 
-  /** True for a training outcome (every status but FAILED). */
-  public boolean isOutcome() {
-    return this != FAILED;
+  /** True for the statuses of trials that trained to an outcome: not FAILED, not PAUSED. */
+  public boolean trained() {
+    return this != FAILED && this != PAUSED;
   }
 }

@@ -41,6 +41,26 @@ class ResumptionTest {
   }
 
   @Test
+  void checkpointsAreTheLatestRunWithOneOfEachTrialWithoutAFinishedRun() {
+    String ckpt = Names.Tag.CHECKPOINT_STEP;
+    List<RunSnapshot> runs = List.of(
+        run("a1", "A", "FAILED", Map.of(ckpt, "40"), Map.of()),
+        run("a2", "A", "FAILED", Map.of(ckpt, "60"), Map.of()), // the latest checkpoint of A
+        run("a3", "A", "RUNNING", Map.of(), Map.of()), // cut off before its first checkpoint
+        run("b1", "B", "FAILED", Map.of(ckpt, "20"), Map.of()),
+        run("b2", "B", "FINISHED", Map.of(ckpt, "20"), Map.of()), // B finished: nothing to resume
+        run("c1", "C", "FAILED", Map.of(ckpt, "not a step"), Map.of()),
+        run("x", null, "FAILED", Map.of(ckpt, "20"), Map.of()));
+    Map<String, Resumption.Checkpoint> c = Resumption.checkpointsByTrialId(runs);
+    assertEquals(new Resumption.Checkpoint("a2", 60), c.get("A"));
+    assertEquals(new Resumption.Checkpoint("b1", 20), c.get("B"), "before the finished runs are known");
+    assertNull(c.get("C"));
+    Resumption r = new Resumption(new SweepRun("1", "p", null), run("p", null, "FAILED", Map.of(), Map.of()),
+        Resumption.finishedByTrialId(runs), c);
+    assertEquals(Map.of("A", new Resumption.Checkpoint("a2", 60)), r.checkpoints(), "B has a FINISHED run");
+  }
+
+  @Test
   void remainingKeepsPlanOrderAndMergeReadsFinishedTrialsBack() {
     List<TrialSpec> planned = Trials.seeds(4);
     TrialSpec t0 = planned.get(0);

@@ -89,6 +89,30 @@ public final class MemoryTrackingSink implements TrackingSink {
   }
 
   @Override
+  public TrialRun resumeTrial(SweepRun sweep, TrialSpec trial, String runId) {
+    MemoryRun run = requireRun(runId);
+    if (!trial.id().equals(run.tags().get(Names.Tag.TRIAL_ID))
+        || !run.parentRunId().filter(sweep.runId()::equals).isPresent()) {
+      throw new TrackingException("memory run " + runId + " is not a run of trial " + trial.id() + " under "
+          + sweep.runId());
+    }
+    run.end(MemoryRun.RUNNING, 0);
+    MemoryTrialRun r = new MemoryTrialRun(run, openRuns::remove);
+    openRuns.add(r);
+    return r;
+  }
+
+  @Override
+  public Optional<byte[]> readTrialArtifact(String runId, String path) {
+    return requireRun(runId).artifact(path);
+  }
+
+  @Override
+  public boolean keepsCheckpoints() {
+    return true;
+  }
+
+  @Override
   public void logSweepArtifact(SweepRun sweep, String path, byte[] content) {
     MlflowKeys.checkArtifactPath(path);
     requireRun(sweep.runId()).putArtifact(path, content);
@@ -282,6 +306,14 @@ public final class MemoryTrackingSink implements TrackingSink {
         run.end(success ? MemoryRun.FINISHED : MemoryRun.FAILED, System.currentTimeMillis());
         onFinish.accept(this);
       }
+    }
+
+    @Override
+    public void suspend() {
+      if (!finished.compareAndSet(false, true)) {
+        throw new TrackingException("run " + run.runId() + " is already finished or suspended");
+      }
+      onFinish.accept(this);
     }
 
     private void check() {

@@ -85,6 +85,53 @@ public abstract class TrackingSinkContract {
 
   // ---------------------------------------------------------------- the contract
 
+  /**
+   * A trial run suspended after a checkpoint stays RUNNING; another sink (another task) reopens it, reads the
+   * checkpoint back and goes on logging into the same run; a run of another trial is never reopened for it.
+   */
+  @Test
+  void aSuspendedTrialRunIsContinuedByAnotherSinkWithItsArtifact() {
+    String experiment = uniqueExperiment("contract-resume");
+    TrialSpec a = trial(experiment, "s", 0.1, 1);
+    TrialSpec b = trial(experiment, "s", 0.01, 1);
+    byte[] checkpoint = allByteValues(5);
+    SweepRun sweep;
+    String runId;
+    String otherId;
+    try (TrackingSink sink = openSink()) {
+      if (!sink.keepsCheckpoints()) {
+        assertThrows(TrackingException.class, () -> sink.resumeTrial(new SweepRun("1", "p", null), a, "r"));
+        return;
+      }
+      sweep = sink.startSweep(experiment, "s", Map.of(), Map.of(), null);
+      TrialRun run = sink.startTrial(sweep, a);
+      runId = run.runId();
+      run.logMetric("train/loss", 0.5, 10);
+      run.logArtifact("checkpoint/trial.ckpt", checkpoint);
+      run.setTag(Names.Tag.CHECKPOINT_STEP, "10");
+      run.suspend();
+      assertThrows(TrackingException.class, () -> run.logMetric("train/loss", 0.4, 11), "suspended: no more logging");
+      TrialRun other = sink.startTrial(sweep, b);
+      otherId = other.runId();
+      other.finish(true);
+    }
+    assertEquals("RUNNING", readRun(runId).status(), "suspended, not ended (also not by closing its sink)");
+    try (TrackingSink sink = openSink()) {
+      assertArrayEquals(checkpoint, sink.readTrialArtifact(runId, "checkpoint/trial.ckpt").orElseThrow());
+      assertTrue(sink.readTrialArtifact(runId, "no/such.file").isEmpty());
+      assertThrows(TrackingException.class, () -> sink.resumeTrial(sweep, a, otherId), "a run of trial b");
+      TrialRun run = sink.resumeTrial(sweep, a, runId);
+      assertEquals(runId, run.runId());
+      run.logMetric("train/loss", 0.4, 11);
+      run.finish(true);
+    }
+    assertEquals("FINISHED", readRun(runId).status());
+    assertEquals(List.of(10L, 11L), metricHistory(runId, "train/loss").stream().map(MetricPoint::step).toList());
+    assertEquals("10", readRun(runId).tags().get(Names.Tag.CHECKPOINT_STEP));
+    assertEquals(List.of(runId, otherId).stream().sorted().toList(),
+        childRunIds(sweep.runId()).stream().sorted().toList(), "no new run");
+  }
+
   @Test
   void sweepWithTwoTrialsIsStoredCompletely() {
     String experiment = uniqueExperiment("contract");

@@ -30,12 +30,15 @@ final class RecordingTrialRun implements TrialRun {
   }
 
   final List<String> artifacts = new ArrayList<>();
+  /** The latest content of each artifact path. */
+  final Map<String, byte[]> contents = new LinkedHashMap<>();
   /** What {@link #keepsArtifacts()} answers. */
   boolean keeps = true;
 
   @Override
   public void logArtifact(String path, byte[] content) {
     artifacts.add(path);
+    contents.put(path, content.clone());
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.gradsweep.sweep.TrialBatch;
 import io.gradsweep.sweep.TrialExecutor;
 import io.gradsweep.sweep.TrialListener;
 import io.gradsweep.sweep.TrialOutcome;
+import io.gradsweep.sweep.TrialSegment;
 import io.gradsweep.tracking.Names;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,10 +57,27 @@ final class SparkTrialExecutor implements TrialExecutor {
     TaskEvents events = new TaskEvents(listener);
     jsc.sc().addSparkListener(events);
     try {
-      return TrialDispatcher.runAll(jsc, batch.trials(), new TrialTask(batch.tracking(), batch.sweep()),
-          batch.parallelism(), listener);
+      return TrialDispatcher.runAll(jsc, batch.segments(), new TrialTask(batch.tracking(), batch.sweep()),
+          batch.parallelism(), listener, TrialSegment::trial, "trial ");
     } finally {
       jsc.sc().removeSparkListener(events);
+    }
+  }
+
+  /**
+   * One segment as a one-task Spark job of its own (called from the scheduler's driver threads, several at once);
+   * the segment's task reads its checkpoint from the trial's run, so any executor can run it.
+   */
+  @Override
+  public TrialOutcome runSegment(TrialBatch batch, TrialSegment segment) {
+    try {
+      String label = "segment to step " + segment.untilStep() + (segment.rung() >= 0 ? " (rung " + segment.rung()
+          + ")" : "") + ", ";
+      return TrialDispatcher.runAll(jsc, List.of(segment), new TrialTask(batch.tracking(), batch.sweep()), 1,
+          (index, result) -> { }, TrialSegment::trial, label).get(0);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while running a segment of trial " + segment.trial().id(), e);
     }
   }
 

@@ -34,8 +34,8 @@ final class TrialDispatcher {
 
   private TrialDispatcher() {}
 
-  /** The trials as an RDD with one trial in each partition. */
-  static JavaRDD<TrialSpec> distribute(JavaSparkContext jsc, List<TrialSpec> trials) {
+  /** The trials (or their segments) as an RDD with one in each partition. */
+  static <T> JavaRDD<T> distribute(JavaSparkContext jsc, List<T> trials) {
     return jsc.parallelize(trials, trials.size());
   }
 
@@ -46,23 +46,35 @@ final class TrialDispatcher {
   static List<TrialOutcome> runAll(JavaSparkContext jsc, List<TrialSpec> trials,
       FlatMapFunction<Iterator<TrialSpec>, TrialResult> task, int parallelism, TrialListener listener)
       throws InterruptedException {
-    JavaRDD<TrialSpec> distributed = distribute(jsc, trials);
-    return TrialPool.runAll(trials.size(), parallelism, "gradsweep-dispatch", "dispatching a trial",
-        index -> runOne(jsc, distributed, task, trials, index, listener));
+    return runAll(jsc, trials, task, parallelism, listener, t -> t, "trial ");
   }
 
-  private static TrialOutcome runOne(JavaSparkContext jsc, JavaRDD<TrialSpec> distributed,
-      FlatMapFunction<Iterator<TrialSpec>, TrialResult> task, List<TrialSpec> trials, int index,
-      TrialListener listener) {
-    TrialSpec trial = trials.get(index);
-    String label = "trial " + (index + 1) + "/" + trials.size() + ": " + trial.displayName();
+  /**
+   * As {@link #runAll(JavaSparkContext, List, FlatMapFunction, int, TrialListener)} for any serializable item that
+   * names its trial ({@code trialOf}), e.g. a {@link io.gradsweep.sweep.TrialSegment}.
+   *
+   * @param labelPrefix start of each job's description in the Spark UI, e.g. {@code trial }
+   */
+  static <T> List<TrialOutcome> runAll(JavaSparkContext jsc, List<T> items,
+      FlatMapFunction<Iterator<T>, TrialResult> task, int parallelism, TrialListener listener,
+      java.util.function.Function<T, TrialSpec> trialOf, String labelPrefix) throws InterruptedException {
+    JavaRDD<T> distributed = distribute(jsc, items);
+    return TrialPool.runAll(items.size(), parallelism, "gradsweep-dispatch", "dispatching a trial",
+        index -> runOne(jsc, distributed, task, items, index, listener, trialOf, labelPrefix));
+  }
+
+  private static <T> TrialOutcome runOne(JavaSparkContext jsc, JavaRDD<T> distributed,
+      FlatMapFunction<Iterator<T>, TrialResult> task, List<T> trials, int index, TrialListener listener,
+      java.util.function.Function<T, TrialSpec> trialOf, String labelPrefix) {
+    TrialSpec trial = trialOf.apply(trials.get(index));
+    String label = labelPrefix + (index + 1) + "/" + trials.size() + ": " + trial.displayName();
     jsc.setJobDescription(label); // names the job in the Spark UI; a thread-local property of this pool thread
     long t0 = System.nanoTime();
     TrialOutcome outcome;
     try {
       // A fresh RDD for each job: when a stage fails for good, Spark aborts every active job whose stages reach
       // the failed stage's RDD, so jobs sharing one result RDD would all fail with the first failing trial.
-      RDD<TrialResult> own = distributed.rdd().mapPartitions(new RunPartition(task), true, RESULT);
+      RDD<TrialResult> own = distributed.rdd().mapPartitions(new RunPartition<>(task), true, RESULT);
       List<List<TrialResult>> parts = new ArrayList<>(List.of(List.of()));
       jsc.sc().runJob(own, new ToList(), partitions(index), new KeepPart(parts), LIST);
       outcome = new TrialOutcome(parts.get(0).get(0), null);
@@ -93,17 +105,17 @@ final class TrialDispatcher {
   }
 
   /** The task: runs the partition's trials. */
-  static final class RunPartition extends AbstractFunction1<scala.collection.Iterator<TrialSpec>,
+  static final class RunPartition<T> extends AbstractFunction1<scala.collection.Iterator<T>,
       scala.collection.Iterator<TrialResult>> implements Serializable {
-    private final FlatMapFunction<Iterator<TrialSpec>, TrialResult> task;
+    private final FlatMapFunction<Iterator<T>, TrialResult> task;
 
-    RunPartition(FlatMapFunction<Iterator<TrialSpec>, TrialResult> task) {
+    RunPartition(FlatMapFunction<Iterator<T>, TrialResult> task) {
       this.task = task;
     }
 
     @Override
     @SuppressWarnings("deprecation") // JavaConverters: see partitions()
-    public scala.collection.Iterator<TrialResult> apply(scala.collection.Iterator<TrialSpec> trials) {
+    public scala.collection.Iterator<TrialResult> apply(scala.collection.Iterator<T> trials) {
       try {
         return JavaConverters.asScalaIterator(task.call(JavaConverters.asJavaIterator(trials)));
       } catch (RuntimeException e) {

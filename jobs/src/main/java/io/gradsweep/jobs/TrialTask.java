@@ -1,7 +1,7 @@
 package io.gradsweep.jobs;
 
-import io.gradsweep.spec.TrialSpec;
 import io.gradsweep.sweep.TrialAttempt;
+import io.gradsweep.sweep.TrialSegment;
 import io.gradsweep.tracking.SweepRun;
 import io.gradsweep.tracking.TrackingTarget;
 import io.gradsweep.train.TrialResult;
@@ -14,7 +14,8 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 
 /**
- * What one Spark task does, on the executor: one {@link TrialAttempt} per trial of its partition, with the run
+ * What one Spark task does, on the executor: one {@link TrialAttempt} per trial segment of its partition (a whole
+ * trial, or a segment of a scheduled or resumed trial, continued from its checkpoint artifact), with the run
  * spool under the executor's {@code spark.local.dir} and the executor named in the child run's tags. The sweep's
  * settings come inside the task, with the target ({@link TrackingTarget#conf()}): the executor reads no system
  * property and no setting of its own SparkConf.
@@ -22,7 +23,7 @@ import org.apache.spark.api.java.function.FlatMapFunction;
  * <p>A tracking failure before training starts propagates, so that Spark retries the task; once training has
  * started the trial is not retried (see {@link TrialAttempt}).
  */
-final class TrialTask implements FlatMapFunction<Iterator<TrialSpec>, TrialResult> {
+final class TrialTask implements FlatMapFunction<Iterator<TrialSegment>, TrialResult> {
   private final TrackingTarget target;
   private final SweepRun sweep;
 
@@ -32,7 +33,7 @@ final class TrialTask implements FlatMapFunction<Iterator<TrialSpec>, TrialResul
   }
 
   @Override
-  public Iterator<TrialResult> call(Iterator<TrialSpec> trials) {
+  public Iterator<TrialResult> call(Iterator<TrialSegment> trials) {
     List<TrialResult> results = new ArrayList<>(1);
     TrialAttempt.Trainer engine = TrialAttempt.engine(taskCpus());
     while (trials.hasNext()) {

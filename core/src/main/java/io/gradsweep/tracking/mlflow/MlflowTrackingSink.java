@@ -310,6 +310,40 @@ public final class MlflowTrackingSink implements TrackingSink {
     return r;
   }
 
+  /**
+   * Reopens the trial's child run: it must carry the trial's id and the sweep's parent run id (a checkpoint of
+   * another trial must never be continued into the wrong run).
+   */
+  @Override
+  public MlflowTrialRun resumeTrial(SweepRun sweep, TrialSpec trial, String runId) {
+    Objects.requireNonNull(sweep, "sweep");
+    Objects.requireNonNull(trial, "trial");
+    RunSnapshot snap = client.getRunSnapshot(runId);
+    String id = snap.tags().get(Names.Tag.TRIAL_ID);
+    String parent = snap.tags().get(Names.Tag.PARENT_RUN_ID);
+    if (!trial.id().equals(id) || !sweep.runId().equals(parent)) {
+      throw new io.gradsweep.tracking.TrackingException("MLflow at " + client.uri() + ": run " + runId + " is not a "
+          + "run of trial " + trial.id() + " under parent run " + sweep.runId() + " (its trial id: " + id
+          + ", its parent: " + parent + "); not resuming into it");
+    }
+    client.reopenRun(runId);
+    MlflowRestClient.RunInfo run = client.getRun(runId);
+    MlflowTrialRun r = new MlflowTrialRun(senderClient, run, settings, budget, clock, openRuns::remove);
+    openRuns.add(r);
+    return r;
+  }
+
+  @Override
+  public Optional<byte[]> readTrialArtifact(String runId, String path) {
+    return client.getArtifact(client.getRun(runId).artifactUri(), path);
+  }
+
+  /** True: checkpoints are artifacts of the trial runs, served by the tracking server to every executor. */
+  @Override
+  public boolean keepsCheckpoints() {
+    return true;
+  }
+
   @Override
   public void logSweepArtifact(SweepRun sweep, String path, byte[] content) {
     String root = artifactRoots.computeIfAbsent(sweep.runId(), id -> client.getRun(id).artifactUri());

@@ -261,6 +261,45 @@ public final class MlflowTrialRun implements TrialRun {
     }
   }
 
+  /**
+   * Waits until the sender has delivered everything logged so far, then stops it and releases the run without an
+   * end record: it stays RUNNING for the trial's next segment. The spool is deleted once all is delivered.
+   *
+   * @throws TrackingException when the sender gave up or the server refused a request (the records stay in the
+   *     spool for {@code gradsweep replay}; the trial's next segment would not find its checkpoint)
+   */
+  @Override
+  public void suspend() {
+    if (!finished.compareAndSet(false, true)) {
+      throw new TrackingException("run " + runId() + " is already finished or suspended");
+    }
+    try {
+      synchronized (lock) {
+        closing = true;
+        lock.notifyAll();
+      }
+      try {
+        sender.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new TrackingException("interrupted while suspending run " + runId(), e);
+      }
+      long left;
+      synchronized (lock) {
+        left = appended - acked;
+      }
+      if (failure != null || left > 0) {
+        spool.close();
+        String why = failure != null ? failure.getMessage() : gaveUp;
+        throw new TrackingException("run " + runId() + " could not store everything before pausing (" + left
+            + " records kept in " + spool.directory() + "): " + why);
+      }
+      spool.delete();
+    } finally {
+      onFinish.accept(this);
+    }
+  }
+
   @Override
   public SpoolBacklog undelivered() {
     return backlog;
