@@ -47,6 +47,18 @@ class SchedulingSpecTest {
   }
 
   @Test
+  void earlyStoppingRulesAreRefusedWithCheckpointsOrAScheduler() {
+    String stop = ", stop: {plateau: {}}";
+    assertError(spec(stop + ", checkpoint_every: 100", ""), "training.stop", "training.checkpoint_every",
+        "cannot be combined");
+    assertError(spec(stop, "search: {scheduler: {asha: {min_steps: 100}}}"), "training.stop", "search.scheduler",
+        "cannot be combined");
+    // each alone is fine
+    assertEquals(100, Sweeps.parse(spec(", checkpoint_every: 100", ""), "t.yaml").scheduling().checkpointEvery());
+    assertEquals(Scheduling.NONE, Sweeps.parse(spec(stop, ""), "t.yaml").scheduling());
+  }
+
+  @Test
   void errors() {
     assertError(spec(", checkpoint_every: 901", ""), "training.checkpoint_every", "1..training.max_steps (900)");
     assertError(spec(", checkpoint_every: 0", ""), "training.checkpoint_every", "an integer 1..");
