@@ -43,6 +43,8 @@ import java.util.Map;
  * @param taskOptions the task-specific keys of the spec's {@code task} mapping, every option of the task with its
  *     value (the default when not written), as text; empty for a task without options (the adding problem). Logged
  *     as params {@code task.<key>} after {@code task}, and part of {@link #id()}
+ * @param dataParallel {@code training.data_parallel}, or null: the trial is one Spark task. Logged as param
+ *     {@code data_parallel} and part of {@link #id()} when set (trials without it keep their ids)
  */
 public record TrialSpec(
     String experiment,
@@ -67,13 +69,24 @@ public record TrialSpec(
     double solveThreshold,
     int profileEvery,
     int logPoints,
-    Map<String, String> taskOptions)
+    Map<String, String> taskOptions,
+    DataParallel dataParallel)
     implements Serializable {
 
   /** Default of {@code training.log_points}. */
   public static final int DEFAULT_LOG_POINTS = 100;
   /** Largest allowed {@code training.log_points}. */
   public static final int MAX_LOG_POINTS = 100_000;
+
+  /** A trial trained as one task ({@code dataParallel} null). */
+  public TrialSpec(String experiment, String sweepName, String task, int evalSize, long evalSeed, int seqLen,
+      String cell, String activation, ClipSpec clip, int tbptt, String optimizer, double lr, int hidden, int layers,
+      String init, long seed, int batchSize, int maxSteps, int evalEvery, double solveThreshold, int profileEvery,
+      int logPoints, Map<String, String> taskOptions) {
+    this(experiment, sweepName, task, evalSize, evalSeed, seqLen, cell, activation, clip, tbptt, optimizer, lr,
+        hidden, layers, init, seed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints,
+        taskOptions, null);
+  }
 
   /** A trial of a task without options. */
   public TrialSpec(String experiment, String sweepName, String task, int evalSize, long evalSeed, int seqLen,
@@ -117,6 +130,20 @@ public record TrialSpec(
     }
     taskOptions = taskOptions == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(
         taskOptions));
+    if (dataParallel != null) {
+      // the parser checks these with the key paths; the runner relies on them
+      require(batchSize == dataParallel.globalBatch(), "batch_size (data_parallel: workers * batch_per_worker = "
+          + dataParallel.globalBatch() + ")", batchSize);
+      require(!clip.enabled(), "clip (not with data_parallel)", clip.canonical());
+      require(tbptt == 0, "tbptt (not with data_parallel)", tbptt);
+    }
+  }
+
+  /** The same trial trained as one task (no {@code data_parallel}), with the same minibatch size. */
+  public TrialSpec asOneTask() {
+    return new TrialSpec(experiment, sweepName, task, evalSize, evalSeed, seqLen, cell, activation, clip, tbptt,
+        optimizer, lr, hidden, layers, init, seed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery,
+        logPoints, taskOptions, null);
   }
 
   private static void require(boolean ok, String field, Object value) {
@@ -152,6 +179,9 @@ public record TrialSpec(
     p.put("solve_threshold", Canon.num(solveThreshold));
     p.put("profile_every", Integer.toString(profileEvery));
     p.put("log_points", Integer.toString(logPoints));
+    if (dataParallel != null) {
+      p.put("data_parallel", dataParallel.canonical());
+    }
     return p;
   }
 
@@ -215,6 +245,10 @@ public record TrialSpec(
       sb.append(" init=").append(init);
     }
     sb.append(" s").append(seed);
+    if (dataParallel != null) {
+      sb.append(" dp=").append(dataParallel.workers()).append('x').append(dataParallel.batchPerWorker())
+          .append("/").append(dataParallel.averagingFrequency());
+    }
     return sb.toString();
   }
 }

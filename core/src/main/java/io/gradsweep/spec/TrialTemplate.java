@@ -19,6 +19,7 @@ import java.util.Map;
  * @param logPoints {@code training.log_points}
  * @param taskOptions the task-specific keys of {@code task}, every option of the task (see
  *     {@link TrialSpec#taskOptions()})
+ * @param dataParallel {@code training.data_parallel}, or null
  */
 public record TrialTemplate(
     String experiment,
@@ -32,10 +33,19 @@ public record TrialTemplate(
     double solveThreshold,
     int profileEvery,
     int logPoints,
-    Map<String, String> taskOptions) {
+    Map<String, String> taskOptions,
+    DataParallel dataParallel) {
 
   public TrialTemplate {
     taskOptions = taskOptions == null ? Map.of() : Map.copyOf(taskOptions);
+  }
+
+  /** Settings of trials trained as one task each. */
+  public TrialTemplate(String experiment, String sweepName, String task, int evalSize, long evalSeed, int batchSize,
+      int maxSteps, int evalEvery, double solveThreshold, int profileEvery, int logPoints,
+      Map<String, String> taskOptions) {
+    this(experiment, sweepName, task, evalSize, evalSeed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery,
+        logPoints, taskOptions, null);
   }
 
   /** Settings of a task without options. */
@@ -81,7 +91,7 @@ public record TrialTemplate(
         get(point, Axis.LAYERS, Integer.class),
         get(point, Axis.INIT, String.class),
         get(point, Axis.SEEDS, Long.class),
-        batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints, taskOptions);
+        batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints, taskOptions, dataParallel);
   }
 
   private static <T> T get(Map<Axis, ?> point, Axis axis, Class<T> type) {
