@@ -56,8 +56,9 @@ import org.slf4j.LoggerFactory;
  * <p>Steps: a round advances the trial by k steps (each worker's minibatches), so {@code max_steps},
  * {@code eval_every} and {@code profile_every} count worker steps as for a one-task trial; metrics are logged at
  * the round's last step. Per round: {@code train/loss} (the mean of the workers' last minibatch losses), the
- * gradient norms of the averaged step ({@code grad/...}, the same keys as a one-task trial: the averaged update
- * divided by the learning rate, which is the global minibatch's gradient for SGD with k = 1), and
+ * gradient norms of the averaged step ({@code grad/...}, the same keys as a one-task trial: the round's averaged
+ * update divided by the learning rate and by k, which is the global minibatch's gradient for SGD with k = 1; for
+ * adam and rmsprop it is the size of the update, not of the gradient), and
  * {@code dp/round_seconds}, {@code dp/averaging_seconds}; both in logging windows as a one-task trial's. On the
  * rounds that hold a profile step the gradient profile (and the spectra and health of the engine layers) of the
  * driver's copy of the network, on the round's first global minibatch, before the round. Evaluation: the task's
@@ -215,7 +216,8 @@ public final class Dl4jSparkRunner implements DataParallelRunner {
       st.averagingSeconds += averaging;
       Map<String, INDArray> grad = new HashMap<>();
       Map<String, INDArray> now = after.paramTable();
-      before.forEach((key, p) -> grad.put(key, p.sub(now.get(key)).divi(spec.lr())));
+      double scale = spec.lr() * local; // the round's update per worker step, over the learning rate
+      before.forEach((key, p) -> grad.put(key, p.sub(now.get(key)).divi(scale)));
       GradientNorms norms = GradientNorms.measure(TrialNetworks.blocks(after, grad));
       listener.roundEnded(st.step, loss, after);
       if (!Double.isFinite(loss) || !norms.finite()) {
