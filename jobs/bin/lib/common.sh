@@ -111,8 +111,9 @@ gs_ensure_uber_jar() { # major
   [ "$1" = 4 ] && mvn_args=(-B -q -Dstyle.color=never -Pspark4 -DskipTests package)
   local sources=()
   local f
+  # dl4j/: the Spark 3.5 jar bundles its layers (data-parallel trials)
   for f in "$GS_ROOT/pom.xml" "$GS_ROOT/core/pom.xml" "$GS_ROOT/jobs/pom.xml" "$GS_ROOT/core/src/main" \
-    "$GS_ROOT/jobs/src/main"; do
+    "$GS_ROOT/jobs/src/main" "$GS_ROOT/dl4j/pom.xml" "$GS_ROOT/dl4j/src/main"; do
     [ -e "$f" ] && sources+=("$f")
   done
   if [ -f "$jar" ]; then

@@ -4,6 +4,7 @@ import io.gradsweep.engine.RecurrentLayer;
 import io.gradsweep.engine.RecurrentNet;
 import io.gradsweep.engine.Spectral;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,12 +24,20 @@ public final class GradientProfiler {
    * {@code input/dx}.
    */
   public static Map<String, double[]> capture(RecurrentNet net, int steps) {
+    return capture(net.layers(), net.inputGradient(), steps);
+  }
+
+  /**
+   * As {@link #capture(RecurrentNet, int)} for engine layers run by another network (the DL4J layers of module
+   * dl4j): {@code inputGradient} is dL/dx, time-major [T*B, in] like the layers' state gradients.
+   */
+  public static Map<String, double[]> capture(List<RecurrentLayer> layers, INDArray inputGradient, int steps) {
     Map<String, double[]> out = new LinkedHashMap<>();
-    for (RecurrentLayer l : net.layers()) {
+    for (RecurrentLayer l : layers) {
       out.put(l.name() + "/dh", perStep(l.hiddenGradients(), steps));
       l.extraStateGradients().forEach((series, g) -> out.put(l.name() + "/" + series, perStep(g, steps)));
     }
-    out.put("input/dx", perStep(net.inputGradient(), steps));
+    out.put("input/dx", perStep(inputGradient, steps));
     return out;
   }
 
@@ -43,8 +52,13 @@ public final class GradientProfiler {
    * {@code layer0/R_sigma} for an RNN, {@code layer0/R_f_rho} for an LSTM's forget-gate block.
    */
   public static Map<String, Double> weightSpectra(RecurrentNet net) {
+    return weightSpectra(net.layers());
+  }
+
+  /** As {@link #weightSpectra(RecurrentNet)} for engine layers run by another network. */
+  public static Map<String, Double> weightSpectra(List<RecurrentLayer> layers) {
     Map<String, Double> out = new LinkedHashMap<>();
-    for (RecurrentLayer l : net.layers()) {
+    for (RecurrentLayer l : layers) {
       String[] names = l.gateNames();
       for (int k = 0; k < names.length; k++) {
         INDArray blk = l.recurrentBlock(k);

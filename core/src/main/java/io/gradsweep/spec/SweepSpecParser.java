@@ -55,7 +55,9 @@ public final class SweepSpecParser {
       List.of("name", "experiment", "task", "training", "search", "grid", "variants");
   static final List<String> TASK_KEYS = List.of("name", "eval_size", "eval_seed");
   static final List<String> TRAINING_KEYS = List.of("batch_size", "max_steps", "eval_every", "solve_threshold",
-      "profile_every", "log_points", "stop", "checkpoint_every");
+      "profile_every", "log_points", "stop", "checkpoint_every",
+      "data_parallel");
+  static final List<String> DATA_PARALLEL_KEYS = List.of("workers", "averaging_frequency", "batch_per_worker");
   static final List<String> STOP_KEYS = List.of("vanished", "plateau");
   static final List<String> VANISHED_KEYS = List.of("horizon_fraction", "profiles", "baseline_tolerance");
   static final List<String> PLATEAU_KEYS = List.of("evals", "baseline_tolerance", "min_delta");
@@ -118,6 +120,9 @@ public final class SweepSpecParser {
 
     SequenceTask kind = SequenceTasks.configured(template.task(), template.taskOptions());
     Grid grid = readGrid(doc, top, kind);
+    if (template.dataParallel() != null) {
+      grid.blocks().forEach(SweepSpecParser::checkDataParallel);
+    }
     SearchSpace space = new SearchSpace(template, grid.blocks(), maxTrials, numSamples, seed);
     Scheduling scheduling = readScheduling(top.get("training"), search.get("scheduler"), template);
     Map<String, String> params = sweepParams(template, strategy, space, grid);
@@ -155,6 +160,11 @@ public final class SweepSpecParser {
           + (schedulerNode != null ? "search.scheduler" : "training.checkpoint_every")
           + " yet (a trial resumed from a checkpoint would restart the rules' counts); remove training.stop or "
           + (schedulerNode != null ? "search.scheduler" : "training.checkpoint_every"));
+    }
+    if (t.dataParallel() != null && (every > 0 || schedulerNode != null)) {
+      throw new SpecException("training.data_parallel", "a data-parallel trial cannot be combined with "
+          + (schedulerNode != null ? "search.scheduler" : "training.checkpoint_every")
+          + " (it trains through DL4J Spark, which takes no gradsweep checkpoints); remove one of them");
     }
     if (schedulerNode == null) {
       return new Scheduling(every, null);
@@ -216,7 +226,15 @@ public final class SweepSpecParser {
 
     SpecNode trainingNode = required(doc, top, "training", "training: {max_steps: 1000}");
     Map<String, SpecNode> training = trainingNode.mapping("training", TRAINING_KEYS);
-    int batchSize = optional(training, "batch_size", 32, n -> n.integer(1, 4096));
+    DataParallel dp = training.containsKey("data_parallel") ? readDataParallel(training.get("data_parallel"))
+        : null;
+    int batchSize = optional(training, "batch_size", dp == null ? 32 : dp.globalBatch(), n -> n.integer(1, 4096));
+    if (dp != null && batchSize != dp.globalBatch()) {
+      throw training.get("batch_size").error("batch_size " + batchSize + " is not workers * batch_per_worker = "
+          + dp.workers() + " * " + dp.batchPerWorker() + " = " + dp.globalBatch() + " of training.data_parallel; a "
+          + "data-parallel trial's minibatch is the workers' minibatches together: leave batch_size out or set it to "
+          + dp.globalBatch());
+    }
     int maxSteps = required(trainingNode, training, "max_steps", "max_steps: 1000").integer(1, 10_000_000);
     int evalEvery = optional(training, "eval_every", Math.min(50, maxSteps), n -> readEvalEvery(n, maxSteps));
     double solveThreshold = optional(training, "solve_threshold", rule.defaultThreshold(),
@@ -226,8 +244,12 @@ public final class SweepSpecParser {
         n -> n.integer(1, TrialSpec.MAX_LOG_POINTS));
     StopRules stop = optional(training, "stop", StopRules.NONE, n -> readStop(n, maxSteps, evalEvery,
         profileEvery));
+    if (dp != null && stop.enabled()) {
+      throw training.get("stop").error("early-stopping rules cannot be combined with training.data_parallel (a "
+          + "data-parallel trial trains through DL4J Spark, which does not run the rules); remove one of them");
+    }
     return new TrialTemplate(experiment, name, kind.name(), evalSize, evalSeed, batchSize, maxSteps, evalEvery,
-        solveThreshold, profileEvery, logPoints, options, stop);
+        solveThreshold, profileEvery, logPoints, options, stop, dp);
   }
 
   /** The settings of one stop rule; an empty value gets a hint to write {@code {}} for the defaults. */
@@ -290,6 +312,16 @@ public final class SweepSpecParser {
       }
     }
     return new StopRules(vanished, plateau);
+  }
+
+  /** {@code training.data_parallel: {workers: N, averaging_frequency: k, batch_per_worker: b}}, all three required. */
+  private static DataParallel readDataParallel(SpecNode node) {
+    Map<String, SpecNode> m = node.mapping("training.data_parallel", DATA_PARALLEL_KEYS);
+    int workers = required(node, m, "workers", "workers: 2").integer(1, DataParallel.MAX_WORKERS);
+    int every = required(node, m, "averaging_frequency", "averaging_frequency: 1").integer(1,
+        DataParallel.MAX_AVERAGING);
+    int batch = required(node, m, "batch_per_worker", "batch_per_worker: 32").integer(1, DataParallel.MAX_BATCH);
+    return new DataParallel(workers, every, batch);
   }
 
   /**
@@ -364,6 +396,9 @@ public final class SweepSpecParser {
     params.put("training.log_points", Integer.toString(t.logPoints()));
     if (t.stop().enabled()) {
       params.put("training.stop", t.stop().canonical());
+    }
+    if (t.dataParallel() != null) {
+      params.put("training.data_parallel", t.dataParallel().canonical());
     }
     params.put("search.strategy", strategy);
     params.put("search.max_trials", Integer.toString(space.maxTrials()));
@@ -525,6 +560,27 @@ public final class SweepSpecParser {
             + "; use variants to give activations to " + String.join(", ", Axis.ACTIVATION_CELLS) + " only, e.g. "
             + "variants: [{cell: [" + Axis.ACTIVATION_CELLS.get(0) + "], activation: [tanh, relu]}, {cell: [" + cell
             + "]}]");
+      }
+    }
+  }
+
+  /**
+   * A data-parallel trial trains through DL4J's network, which has neither the engine's gradient clipping nor its
+   * truncated BPTT: clip must be none and tbptt none (0) in every block.
+   */
+  private static void checkDataParallel(GridBlock block) {
+    for (Object c : block.values(Axis.CLIP)) {
+      if (((ClipSpec) c).enabled()) {
+        throw new SpecException(block.path() + ".clip", "clip " + ((ClipSpec) c).canonical() + " cannot be used "
+            + "with training.data_parallel (the workers train DL4J networks, without the engine's clipping); use "
+            + "clip: [none] or drop training.data_parallel");
+      }
+    }
+    for (Object k : block.values(Axis.TBPTT)) {
+      if ((Integer) k != 0) {
+        throw new SpecException(block.path() + ".tbptt", "tbptt " + k + " cannot be used with "
+            + "training.data_parallel (full backpropagation through time only); use tbptt: [none] or drop "
+            + "training.data_parallel");
       }
     }
   }

@@ -47,6 +47,8 @@ import java.util.Map;
  *     When on, logged as param {@code stop} ({@link StopRules#canonical()}) and part of {@link #id()}: a trial
  *     that may stop early is another experiment than one that runs to its budget. When off, the param is absent,
  *     so the ids of specs without {@code training.stop} are unchanged.
+ * @param dataParallel {@code training.data_parallel}, or null: the trial is one Spark task. Logged as param
+ *     {@code data_parallel} and part of {@link #id()} when set (trials without it keep their ids)
  */
 public record TrialSpec(
     String experiment,
@@ -72,7 +74,8 @@ public record TrialSpec(
     int profileEvery,
     int logPoints,
     Map<String, String> taskOptions,
-    StopRules stop)
+    StopRules stop,
+    DataParallel dataParallel)
     implements Serializable {
 
   /** Default of {@code training.log_points}. */
@@ -80,14 +83,34 @@ public record TrialSpec(
   /** Largest allowed {@code training.log_points}. */
   public static final int MAX_LOG_POINTS = 100_000;
 
-  /** A trial without early-stopping rules. */
+  /** A trial without early-stopping rules, trained as one task. */
   public TrialSpec(String experiment, String sweepName, String task, int evalSize, long evalSeed, int seqLen,
       String cell, String activation, ClipSpec clip, int tbptt, String optimizer, double lr, int hidden, int layers,
       String init, long seed, int batchSize, int maxSteps, int evalEvery, double solveThreshold, int profileEvery,
       int logPoints, Map<String, String> taskOptions) {
     this(experiment, sweepName, task, evalSize, evalSeed, seqLen, cell, activation, clip, tbptt, optimizer, lr,
         hidden, layers, init, seed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints,
-        taskOptions, StopRules.NONE);
+        taskOptions, StopRules.NONE, null);
+  }
+
+  /** A trial with early-stopping rules, trained as one task. */
+  public TrialSpec(String experiment, String sweepName, String task, int evalSize, long evalSeed, int seqLen,
+      String cell, String activation, ClipSpec clip, int tbptt, String optimizer, double lr, int hidden, int layers,
+      String init, long seed, int batchSize, int maxSteps, int evalEvery, double solveThreshold, int profileEvery,
+      int logPoints, Map<String, String> taskOptions, StopRules stop) {
+    this(experiment, sweepName, task, evalSize, evalSeed, seqLen, cell, activation, clip, tbptt, optimizer, lr,
+        hidden, layers, init, seed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints,
+        taskOptions, stop, null);
+  }
+
+  /** A trial without early-stopping rules, data-parallel when {@code dataParallel} is not null. */
+  public TrialSpec(String experiment, String sweepName, String task, int evalSize, long evalSeed, int seqLen,
+      String cell, String activation, ClipSpec clip, int tbptt, String optimizer, double lr, int hidden, int layers,
+      String init, long seed, int batchSize, int maxSteps, int evalEvery, double solveThreshold, int profileEvery,
+      int logPoints, Map<String, String> taskOptions, DataParallel dataParallel) {
+    this(experiment, sweepName, task, evalSize, evalSeed, seqLen, cell, activation, clip, tbptt, optimizer, lr,
+        hidden, layers, init, seed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints,
+        taskOptions, StopRules.NONE, dataParallel);
   }
 
   /** A trial of a task without options. */
@@ -135,6 +158,20 @@ public record TrialSpec(
     }
     taskOptions = taskOptions == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(
         taskOptions));
+    if (dataParallel != null) {
+      // the parser checks these with the key paths; the runner relies on them
+      require(batchSize == dataParallel.globalBatch(), "batch_size (data_parallel: workers * batch_per_worker = "
+          + dataParallel.globalBatch() + ")", batchSize);
+      require(!clip.enabled(), "clip (not with data_parallel)", clip.canonical());
+      require(tbptt == 0, "tbptt (not with data_parallel)", tbptt);
+    }
+  }
+
+  /** The same trial trained as one task (no {@code data_parallel}), with the same minibatch size. */
+  public TrialSpec asOneTask() {
+    return new TrialSpec(experiment, sweepName, task, evalSize, evalSeed, seqLen, cell, activation, clip, tbptt,
+        optimizer, lr, hidden, layers, init, seed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery,
+        logPoints, taskOptions, stop, null);
   }
 
   private static void require(boolean ok, String field, Object value) {
@@ -172,6 +209,9 @@ public record TrialSpec(
     p.put("log_points", Integer.toString(logPoints));
     if (stop.enabled()) { // only when given: the ids of trials without rules stay what they were
       p.put("stop", stop.canonical());
+    }
+    if (dataParallel != null) {
+      p.put("data_parallel", dataParallel.canonical());
     }
     return p;
   }
@@ -236,6 +276,10 @@ public record TrialSpec(
       sb.append(" init=").append(init);
     }
     sb.append(" s").append(seed);
+    if (dataParallel != null) {
+      sb.append(" dp=").append(dataParallel.workers()).append('x').append(dataParallel.batchPerWorker())
+          .append("/").append(dataParallel.averagingFrequency());
+    }
     return sb.toString();
   }
 }

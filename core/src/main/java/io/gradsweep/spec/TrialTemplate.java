@@ -20,6 +20,7 @@ import java.util.Map;
  * @param taskOptions the task-specific keys of {@code task}, every option of the task (see
  *     {@link TrialSpec#taskOptions()})
  * @param stop {@code training.stop}, {@link StopRules#NONE} when absent
+ * @param dataParallel {@code training.data_parallel}, or null
  */
 public record TrialTemplate(
     String experiment,
@@ -34,19 +35,36 @@ public record TrialTemplate(
     int profileEvery,
     int logPoints,
     Map<String, String> taskOptions,
-    StopRules stop) {
+    StopRules stop,
+    DataParallel dataParallel) {
 
   public TrialTemplate {
     taskOptions = taskOptions == null ? Map.of() : Map.copyOf(taskOptions);
     stop = stop == null ? StopRules.NONE : stop;
   }
 
-  /** Settings without early-stopping rules. */
+  /** Settings without early-stopping rules, of trials trained as one task each. */
   public TrialTemplate(String experiment, String sweepName, String task, int evalSize, long evalSeed, int batchSize,
       int maxSteps, int evalEvery, double solveThreshold, int profileEvery, int logPoints,
       Map<String, String> taskOptions) {
     this(experiment, sweepName, task, evalSize, evalSeed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery,
-        logPoints, taskOptions, StopRules.NONE);
+        logPoints, taskOptions, StopRules.NONE, null);
+  }
+
+  /** Settings with early-stopping rules, of trials trained as one task each. */
+  public TrialTemplate(String experiment, String sweepName, String task, int evalSize, long evalSeed, int batchSize,
+      int maxSteps, int evalEvery, double solveThreshold, int profileEvery, int logPoints,
+      Map<String, String> taskOptions, StopRules stop) {
+    this(experiment, sweepName, task, evalSize, evalSeed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery,
+        logPoints, taskOptions, stop, null);
+  }
+
+  /** Settings without early-stopping rules, data-parallel when {@code dataParallel} is not null. */
+  public TrialTemplate(String experiment, String sweepName, String task, int evalSize, long evalSeed, int batchSize,
+      int maxSteps, int evalEvery, double solveThreshold, int profileEvery, int logPoints,
+      Map<String, String> taskOptions, DataParallel dataParallel) {
+    this(experiment, sweepName, task, evalSize, evalSeed, batchSize, maxSteps, evalEvery, solveThreshold, profileEvery,
+        logPoints, taskOptions, StopRules.NONE, dataParallel);
   }
 
   /** Settings of a task without options. */
@@ -92,7 +110,7 @@ public record TrialTemplate(
         get(point, Axis.LAYERS, Integer.class),
         get(point, Axis.INIT, String.class),
         get(point, Axis.SEEDS, Long.class),
-        batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints, taskOptions, stop);
+        batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints, taskOptions, stop, dataParallel);
   }
 
   private static <T> T get(Map<Axis, ?> point, Axis axis, Class<T> type) {

@@ -37,6 +37,8 @@ public final class Names {
     public static final String TRAIN = "train/";
     /** Held-out evaluation metrics. */
     public static final String EVAL = "eval/";
+    /** Data-parallel training ({@code training.data_parallel}): the averaging rounds. */
+    public static final String DP = "dp/";
   }
 
   /** Suffixes appended to a metric key to name a related series. */
@@ -115,6 +117,20 @@ public final class Names {
     public static final String FINAL_HORIZON = Prefix.FINAL + "horizon";
     /** The ASHA rung a trial completed, logged at the rung's step (0 = the first rung). */
     public static final String ASHA_RUNG = "asha/rung";
+    /**
+     * Wall seconds of one averaging round of a data-parallel trial (the workers' minibatches, then the averaging),
+     * a step series like {@code train/loss}.
+     */
+    public static final String DP_ROUND_SECONDS = Prefix.DP + "round_seconds";
+    /**
+     * The part of a round that is not the slowest worker's training: broadcasting the parameters, starting the
+     * tasks, collecting and averaging the results.
+     */
+    public static final String DP_AVERAGING_SECONDS = Prefix.DP + "averaging_seconds";
+    /** Averaging rounds of a data-parallel trial. */
+    public static final String FINAL_DP_ROUNDS = Prefix.FINAL + "dp_rounds";
+    /** The sum of {@link #DP_AVERAGING_SECONDS} over the trial's rounds. */
+    public static final String FINAL_DP_AVERAGING_SECONDS = Prefix.FINAL + "dp_averaging_seconds";
   }
 
   /** Tag keys gradsweep writes on runs. */
@@ -160,6 +176,11 @@ public final class Names {
     public static final String OMP_NUM_THREADS = "gradsweep.omp_num_threads";
     /** Threads of the trial's network (the CPUs of its Spark task, spark.task.cpus; 1 by default). */
     public static final String ENGINE_THREADS = "gradsweep.engine_threads";
+    /**
+     * What trained a data-parallel trial ({@code training.data_parallel}): {@code dl4j-spark-parameter-averaging};
+     * absent on a trial trained as one task by the engine.
+     */
+    public static final String TRAINER = "gradsweep.trainer";
     /** Why the trial's profile charts could not be drawn (the trial itself went on). */
     public static final String CHART_ERROR = "gradsweep.chart_error";
     /** Which float kernels the engine used. */

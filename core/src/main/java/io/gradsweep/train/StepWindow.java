@@ -14,7 +14,7 @@ import java.util.Map;
  *
  * <p>With a window of one step the means are the step values themselves and the maxima equal them.
  */
-final class StepWindow {
+public final class StepWindow {
   private final int window;
   /**
    * One series of the window: its values so far (aggregated, and raw for a checkpoint: the statistics' compensated
@@ -39,7 +39,7 @@ final class StepWindow {
   private int steps;
   private int lastStep;
 
-  StepWindow(int window) {
+  public StepWindow(int window) {
     if (window < 1) {
       throw new IllegalArgumentException("window must be >= 1 step, got " + window);
     }
@@ -51,12 +51,12 @@ final class StepWindow {
   }
 
   /** Adds one step's value of a series logged as its window mean. */
-  void mean(String key, double value) {
+  public void mean(String key, double value) {
     add(key, value, false);
   }
 
   /** Adds one step's value of a series logged as its window mean and maximum (gradient norms). */
-  void meanAndMax(String key, double value) {
+  public void meanAndMax(String key, double value) {
     add(key, value, true);
   }
 
@@ -67,19 +67,19 @@ final class StepWindow {
   }
 
   /** Ends step {@code step}'s values; returns true when it closes a window (a multiple of the window length). */
-  boolean endStep(int step) {
+  public boolean endStep(int step) {
     steps++;
     lastStep = step;
     return step % window == 0;
   }
 
   /** Steps added since the last drain. */
-  int pending() {
+  public int pending() {
     return steps;
   }
 
   /** The step the pending values are logged at: the last step added. */
-  int lastStep() {
+  public int lastStep() {
     return lastStep;
   }
 
@@ -104,7 +104,7 @@ final class StepWindow {
   }
 
   /** The aggregated values of the pending steps (empty when there are none), and a fresh window. */
-  Map<String, Double> drain() {
+  public Map<String, Double> drain() {
     Map<String, Double> out = new LinkedHashMap<>();
     if (steps > 0) {
       series.forEach((k, s) -> {

@@ -375,18 +375,23 @@ public final class TrialRunner {
       run.logMetric(Metric.EVAL_BASELINE_LOSS, baseline, 0);
       run.logMetric(Metric.EVAL_BASELINE_SOLVE_METRIC, baselineSolve, 0);
     }
-    SplittableRandom data = new SplittableRandom(spec.seed() * 0x9E3779B97F4A7C15L + 0x5EEDL);
+    SplittableRandom data = dataStream(spec);
     return new Trial(spec, run, task, net, blocks, updater, updaterState, eval, baseline, baselineSolve, data,
         new ProfileRecorder(PROFILES_KEPT), new StepWindow(spec.logWindow()));
   }
 
+  /** The trial's stream of training minibatches: one per trial, from its seed. */
+  public static SplittableRandom dataStream(TrialSpec spec) {
+    return new SplittableRandom(spec.seed() * 0x9E3779B97F4A7C15L + 0x5EEDL);
+  }
+
   /** Profile steps: step 1 (the gradient at initialisation) and every {@code profile_every} steps. */
-  static boolean isProfileStep(TrialSpec spec, int step) {
+  public static boolean isProfileStep(TrialSpec spec, int step) {
     return step == 1 || step % spec.profileEvery() == 0;
   }
 
   /** Eval steps: every {@code eval_every} steps and the last step of the budget. */
-  static boolean isEvalStep(TrialSpec spec, int step) {
+  public static boolean isEvalStep(TrialSpec spec, int step) {
     return step % spec.evalEvery() == 0 || step == spec.maxSteps();
   }
 
@@ -474,7 +479,7 @@ public final class TrialRunner {
   public static final String TOTAL_SUFFIX = "_total";
 
   /** Adds the step metrics to the logging window: loss, clipped or not, the gradient norms before and after clipping. */
-  private static void addStepMetrics(StepWindow w, double loss, GradientNorms before, GradientClipper.Outcome clip) {
+  public static void addStepMetrics(StepWindow w, double loss, GradientNorms before, GradientClipper.Outcome clip) {
     w.mean(Metric.TRAIN_LOSS, loss);
     w.meanAndMax(Metric.GRAD_GLOBAL_NORM, before.global());
     w.meanAndMax(Metric.GRAD_GLOBAL_NORM_CLIPPED, clip.after().global());
@@ -611,10 +616,21 @@ public final class TrialRunner {
   /** Logs the profile metrics of the last backward pass; returns the stats of the top layer's dL/dh. */
   private static ProfileStats recordProfile(RecurrentNet net, Map<String, double[]> series, int step, TrialRun run,
       ProfileRecorder profiles) {
+    return recordProfile(net.layers(), series, step, run, profiles);
+  }
+
+  /**
+   * Logs the profile metrics of the last backward pass of {@code layers} (the profile series, the recurrent
+   * blocks' spectra, the layers' health) at {@code step} and keeps the series in {@code profiles}; returns the stats
+   * of the top layer's dL/dh. Shared with the data-parallel runner (module jobs), whose engine layers sit inside a
+   * DL4J network: the same keys for both.
+   */
+  public static ProfileStats recordProfile(List<RecurrentLayer> layers, Map<String, double[]> series, int step,
+      TrialRun run, ProfileRecorder profiles) {
     profiles.offer(step, series);
     Map<String, Double> m = new LinkedHashMap<>();
     ProfileStats top = null;
-    String topKey = net.layers().get(net.layers().size() - 1).name() + "/dh";
+    String topKey = layers.get(layers.size() - 1).name() + "/dh";
     for (Map.Entry<String, double[]> e : series.entrySet()) {
       String key = Prefix.PROFILE + e.getKey();
       ProfileStats st = ProfileStats.of(e.getValue());
@@ -629,8 +645,8 @@ public final class TrialRunner {
         m.put(String.format("%s_b%02d", key, i), b[i]);
       }
     }
-    GradientProfiler.weightSpectra(net).forEach((k, v) -> m.put(Prefix.WEIGHTS + k, v));
-    for (RecurrentLayer l : net.layers()) {
+    GradientProfiler.weightSpectra(layers).forEach((k, v) -> m.put(Prefix.WEIGHTS + k, v));
+    for (RecurrentLayer l : layers) {
       l.health().forEach((k, v) -> m.put(Prefix.HEALTH + l.name() + "/" + k, v));
     }
     run.logMetrics(m, step);

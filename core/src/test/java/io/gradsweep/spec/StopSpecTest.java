@@ -36,7 +36,7 @@ class StopSpecTest {
     assertEquals(t.id(), new TrialSpec(t.experiment(), t.sweepName(), t.task(), t.evalSize(), t.evalSeed(),
         t.seqLen(), t.cell(), t.activation(), t.clip(), t.tbptt(), t.optimizer(), t.lr(), t.hidden(), t.layers(),
         t.init(), t.seed(), t.batchSize(), t.maxSteps(), t.evalEvery(), t.solveThreshold(), t.profileEvery(),
-        t.logPoints(), t.taskOptions(), null).id(), "null rules are no rules");
+        t.logPoints(), t.taskOptions(), (StopRules) null).id(), "null rules are no rules");
   }
 
   @Test

@@ -74,7 +74,12 @@ final class RunOptions {
 
   /** The sweep spec ({@link SpecFile}: a local path or a Hadoop file-system URI), parsed and validated. */
   SweepSpec loadSpec() {
-    return SpecFile.load(spec, hadoopConf());
+    SweepSpec loaded = SpecFile.load(spec, hadoopConf());
+    if (!DataParallelRunner.available() && loaded.trials().stream().anyMatch(t -> t.dataParallel() != null)) {
+      throw new io.gradsweep.sweep.SweepFailure(io.gradsweep.sweep.ExitStatus.USAGE_ERROR, "invalid sweep spec "
+          + spec + ": " + DataParallelRunner.unavailable());
+    }
+    return loaded;
   }
 
   /**

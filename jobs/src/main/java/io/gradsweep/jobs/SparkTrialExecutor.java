@@ -1,11 +1,15 @@
 package io.gradsweep.jobs;
 
+import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.sweep.TrialAttempt;
 import io.gradsweep.sweep.TrialBatch;
 import io.gradsweep.sweep.TrialExecutor;
 import io.gradsweep.sweep.TrialListener;
 import io.gradsweep.sweep.TrialOutcome;
 import io.gradsweep.sweep.TrialSegment;
 import io.gradsweep.tracking.Names;
+import io.gradsweep.train.TrialResult;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,15 +56,86 @@ final class SparkTrialExecutor implements TrialExecutor {
     return tags;
   }
 
+  /**
+   * The trials trained as one task each go first, as Spark tasks; then each data-parallel trial
+   * ({@code training.data_parallel}) in turn, from the driver, as Spark jobs of its workers' tasks
+   * ({@link DataParallelRunner}); its child run is logged by the driver.
+   */
   @Override
   public List<TrialOutcome> execute(TrialBatch batch, TrialListener listener) throws InterruptedException {
-    TaskEvents events = new TaskEvents(listener);
-    jsc.sc().addSparkListener(events);
+    List<TrialSpec> trials = batch.trials();
+    List<Integer> single = new ArrayList<>();
+    List<Integer> parallel = new ArrayList<>();
+    for (int i = 0; i < trials.size(); i++) {
+      (trials.get(i).dataParallel() == null ? single : parallel).add(i);
+    }
+    TrialOutcome[] outcomes = new TrialOutcome[trials.size()];
+    if (!single.isEmpty()) {
+      // a trial's segment: from step 0, or from its checkpoint when --resume continues it
+      List<TrialSegment> own = single.stream().map(batch.segments()::get).toList();
+      TrialListener mapped = new Renumbered(listener, single);
+      TaskEvents events = new TaskEvents(mapped);
+      jsc.sc().addSparkListener(events);
+      try {
+        List<TrialOutcome> got = TrialDispatcher.runAll(jsc, own, new TrialTask(batch.tracking(), batch.sweep()),
+            batch.parallelism(), mapped, TrialSegment::trial, "trial ");
+        for (int j = 0; j < got.size(); j++) {
+          outcomes[single.get(j)] = got.get(j);
+        }
+      } finally {
+        jsc.sc().removeSparkListener(events);
+      }
+    }
+    for (int index : parallel) {
+      outcomes[index] = runDataParallel(batch, trials.get(index), index, listener);
+    }
+    return List.of(outcomes);
+  }
+
+  /** One data-parallel trial: its child run opened, trained and closed on the driver. */
+  private TrialOutcome runDataParallel(TrialBatch batch, TrialSpec trial, int index, TrialListener listener) {
+    listener.attemptStarted(index);
+    String executor = "driver (" + jsc.master() + ", data-parallel: " + trial.dataParallel().workers() + " workers)";
+    TrialOutcome outcome;
+    long t0 = System.nanoTime();
     try {
-      return TrialDispatcher.runAll(jsc, batch.segments(), new TrialTask(batch.tracking(), batch.sweep()),
-          batch.parallelism(), listener, TrialSegment::trial, "trial ");
-    } finally {
-      jsc.sc().removeSparkListener(events);
+      DataParallelRunner runner = DataParallelRunner.load();
+      jsc.setJobDescription("data-parallel trial " + (index + 1) + "/" + batch.trials().size() + ": "
+          + trial.displayName());
+      outcome = new TrialOutcome(TrialAttempt.run(batch.tracking(), null, batch.sweep(), trial, executor,
+          (t, run) -> runner.run(jsc, t, run)), null);
+    } catch (RuntimeException e) {
+      String why = TrialDispatcher.firstLine(e);
+      outcome = new TrialOutcome(TrialResult.failed(trial.id(), trial.displayName(), null, "data-parallel: " + why,
+          (System.nanoTime() - t0) / 1e9), why);
+    }
+    listener.trialFinished(index, outcome.result());
+    return outcome;
+  }
+
+  /** A listener of a sub-list of the batch: its indexes mapped back to the batch's. */
+  static final class Renumbered implements TrialListener {
+    private final TrialListener inner;
+    private final List<Integer> batchIndex;
+
+    Renumbered(TrialListener inner, List<Integer> batchIndex) {
+      this.inner = inner;
+      this.batchIndex = List.copyOf(batchIndex);
+    }
+
+    @Override
+    public void attemptStarted(int index) {
+      inner.attemptStarted(batchIndex.get(index));
+    }
+
+    @Override
+    public void attemptFailed(int index) {
+      inner.attemptFailed(batchIndex.get(index));
+    }
+
+    @Override
+    public void trialFinished(int index, TrialResult result) {
+      inner.trialFinished(batchIndex.get(index), result);
     }
   }
 

@@ -40,8 +40,18 @@ final class SweepReadback {
   static List<Long> windowSteps(TrialSpec t, long lastStep) {
     long window = Math.max(1, (t.maxSteps() + t.logPoints() - 1) / t.logPoints());
     List<Long> out = new ArrayList<>();
-    for (long s = window; s <= lastStep; s += window) {
-      out.add(s);
+    if (t.dataParallel() != null) {
+      // a data-parallel trial logs per averaging round of k steps, windows of max(1, window / k) rounds
+      long k = t.dataParallel().averagingFrequency();
+      long rounds = Math.max(1, window / k);
+      for (long s = rounds * k; s <= lastStep; s += rounds * k) {
+        out.add(s);
+      }
+      window = rounds * k;
+    } else {
+      for (long s = window; s <= lastStep; s += window) {
+        out.add(s);
+      }
     }
     if (lastStep > 0 && (out.isEmpty() || out.get(out.size() - 1) != lastStep)) {
       out.add(lastStep);
