@@ -60,6 +60,16 @@ class DataParallelSpecTest {
   }
 
   @Test
+  void earlyStoppingCheckpointsAndSchedulersAreRefused() {
+    String dp = ", data_parallel: {workers: 2, averaging_frequency: 1, batch_per_worker: 8}";
+    assertError(spec(dp + ", eval_every: 2, stop: {plateau: {evals: 2}}", GRID), "training.stop",
+        "cannot be combined with training.data_parallel");
+    assertError(spec(dp + ", checkpoint_every: 5", GRID), "training.data_parallel", "training.checkpoint_every");
+    assertError(spec(dp + ", eval_every: 5", GRID).replace("grid:", "search: {scheduler: {asha: {min_steps: 5}}}\ngrid:"),
+        "training.data_parallel", "search.scheduler");
+  }
+
+  @Test
   void clipAndTbpttAreRefused() {
     String dp = ", data_parallel: {workers: 2, averaging_frequency: 1, batch_per_worker: 8}";
     assertError(spec(dp, "{cell: [lstm], seq_len: [20], clip: [none, {mode: global_norm, threshold: 1}]}"), "grid.clip",
