@@ -48,6 +48,13 @@ abstract class FloatKernels {
   /** y[yo + j] += a * x[xo + j], j < len. */
   abstract void axpy(float[] y, int yo, float a, float[] x, int xo, int len);
 
+  /**
+   * The input part of one example's pre-activations, for a small input: v_j = b[j] + x[xo] w[j] + x[xo + 1] w[g + j]
+   * + ... (fused multiply-adds in the order of the inputs, {@code in} of them; {@code w} is W [in, g] row-major),
+   * then z[zo + j] = z[zo + j] + v_j with {@code addZ} (z holds h R), else v_j; j < g.
+   */
+  abstract void inputGates(float[] z, int zo, boolean addZ, float[] x, int xo, int in, float[] w, float[] b, int g);
+
   /** a[o + j] = sigmoid(a[o + j]), j < len. */
   abstract void sigmoid(float[] a, int o, int len);
 

@@ -13,9 +13,14 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public final class LstmLayer extends RecurrentLayer {
   private final double forgetBias;
-  /** x W, then x W + h R, per step, [T*B, 4H]. */
+  /**
+   * x W, then x W + h R, per step, [T*B, 4H]; allocated by the first pass that needs it (not the float path with a
+   * small input, see {@link #foldedInput()}).
+   */
   private INDArray z;
   private INDArray[] zStep;
+  /** h_{t-1} R of one step on the float path with a small input, [B, 4H]. */
+  private INDArray zRows;
   /** Activated gates per step, [T*B, 4H]. */
   private INDArray gates;
   /** c_0..c_T, [(T+1)*B, H]. */
@@ -62,8 +67,9 @@ public final class LstmLayer extends RecurrentLayer {
   @Override
   protected void allocate() {
     long rows = (long) steps * batch;
-    z = zeros(rows, 4L * hidden);
-    zStep = stepViews(z, steps);
+    z = null;
+    zStep = null;
+    zRows = null;
     gates = zeros(rows, 4L * hidden);
     cs = zeros((long) (steps + 1) * batch, hidden);
     tanhC = zeros(rows, hidden);
@@ -123,6 +129,17 @@ public final class LstmLayer extends RecurrentLayer {
   @Override
   protected void forwardSteps() {
     int n = slices();
+    if (foldedInput()) {
+      if (zRows == null) {
+        zRows = zeros(batch, 4L * hidden);
+      }
+      parallel(n, s -> forwardFloat(sliceLo(s, n), sliceLo(s + 1, n)));
+      return;
+    }
+    if (z == null) {
+      z = zeros((long) steps * batch, 4L * hidden);
+      zStep = stepViews(z, steps);
+    }
     projectInput(z, n);
     if (floatFastPath()) {
       parallel(n, s -> forwardFloat(sliceLo(s, n), sliceLo(s + 1, n)));
@@ -181,7 +198,8 @@ public final class LstmLayer extends RecurrentLayer {
    * The forward loop on heap float arrays with {@link FloatKernels}, for examples lo..hi-1: same results as the loop
    * above, in float. The gates are activated by separate kernel calls on purpose: one kernel doing all five
    * transcendental functions and the state update measured 1.5-2x slower per element (the JIT stops inlining the
-   * vector exp and boxes the vectors).
+   * vector exp and boxes the vectors). With a small input ({@link #foldedInput()}) the step's product goes to
+   * {@link #zRows} and the kernel adds x_t W + b to it: no product over all steps, no [T*B, 4H] buffer.
    */
   private void forwardFloat(int lo, int hi) {
     FloatKernels k = FloatKernels.current();
@@ -194,7 +212,17 @@ public final class LstmLayer extends RecurrentLayer {
     int sg = nb * g4;
     int oh = lo * h;
     int og = lo * g4;
-    FloatBuffer zb = Buf.floats(z);
+    boolean fold = foldedInput();
+    FloatBuffer zb = Buf.floats(fold ? zRows : z);
+    float[] wIn = null;
+    float[] xT = null;
+    FloatBuffer xb = null;
+    if (fold) {
+      wIn = new float[in * g4];
+      Buf.read(w, Buf.floats(w), 0, wIn, in * g4);
+      xT = new float[nb * in];
+      xb = Buf.floats(x);
+    }
     FloatBuffer ab = Buf.floats(gates);
     FloatBuffer cb = Buf.floats(cs);
     FloatBuffer tcb = Buf.floats(tanhC);
@@ -208,13 +236,26 @@ public final class LstmLayer extends RecurrentLayer {
     float[] ht = new float[sh];
     Buf.read(cs, cb, oh, cPrev, sh);
     for (int t = 0; t < steps; t++) {
-      if (t > 0 || hasInitialState) {
-        stepProduct(hs, (long) t * batch + lo, false, z, (long) t * batch + lo, nb, 1.0);
+      boolean past = t > 0 || hasInitialState;
+      if (fold) {
+        if (past) {
+          stepProduct(hs, (long) t * batch + lo, false, zRows, lo, nb, 0.0);
+          Buf.read(zRows, zb, og, zt, sg);
+        }
+        Buf.read(x, xb, (t * batch + lo) * in, xT, nb * in);
+      } else {
+        if (past) {
+          stepProduct(hs, (long) t * batch + lo, false, z, (long) t * batch + lo, nb, 1.0);
+        }
+        Buf.read(z, zb, t * bg + og, zt, sg);
       }
-      Buf.read(z, zb, t * bg + og, zt, sg);
       for (int i = 0; i < nb; i++) {
         int o = i * g4;
-        k.add(zt, o, bias, 0, g4);
+        if (fold) {
+          k.inputGates(zt, o, past, xT, i * in, in, wIn, bias, g4); // h R + (b + x W)
+        } else {
+          k.add(zt, o, bias, 0, g4);
+        }
         k.sigmoid(zt, o, 2 * h); // i, f
         k.tanh(zt, o + 2 * h, h); // g
         k.sigmoid(zt, o + 3 * h, h); // o

@@ -809,6 +809,15 @@ public abstract class RecurrentLayer {
   }
 
   /**
+   * Whether the float forward loop adds x_t W + b to each step's h R itself (a few fused multiply-adds per element
+   * for a small input) instead of a product x W over all steps before the loop: the pass on the single-precision fast
+   * path with the input of {@link #fusedWeightGradients()}.
+   */
+  protected boolean foldedInput() {
+    return floatFastPath() && fusedWeightGradients();
+  }
+
+  /**
    * One step of the fused weight gradients: for the given rows of the step (all B, or a slice's), db += dz_i and
    * dW[k] += x_ik dz_i ({@code dz} is [rows, G] at offset 0, {@code xt} the rows' inputs [rows, in]).
    */

@@ -104,6 +104,23 @@ final class ScalarFloatKernels extends FloatKernels {
   }
 
   @Override
+  void inputGates(float[] z, int zo, boolean addZ, float[] x, int xo, int in, float[] w, float[] b, int g) {
+    inputGatesTail(z, zo, addZ, x, xo, in, w, b, g, 0);
+  }
+
+  /** {@link #inputGates} for elements {@code from..g-1} (the SIMD kernels' tail). */
+  static void inputGatesTail(float[] z, int zo, boolean addZ, float[] x, int xo, int in, float[] w, float[] b, int g,
+      int from) {
+    for (int j = from; j < g; j++) {
+      float v = b[j];
+      for (int k = 0; k < in; k++) {
+        v = Math.fma(x[xo + k], w[k * g + j], v);
+      }
+      z[zo + j] = addZ ? z[zo + j] + v : v;
+    }
+  }
+
+  @Override
   void lstmState(float[] gates, int go, int h, float[] cPrev, float[] c, float[] tc, float[] out, int co) {
     lstmStateTail(gates, go, h, 0, cPrev, c, tc, out, co);
   }

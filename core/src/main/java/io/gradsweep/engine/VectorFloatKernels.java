@@ -116,6 +116,22 @@ final class VectorFloatKernels extends FloatKernels {
   }
 
   @Override
+  void inputGates(float[] z, int zo, boolean addZ, float[] x, int xo, int in, float[] w, float[] b, int g) {
+    int j = 0;
+    for (; j <= g - L; j += L) {
+      FloatVector v = FloatVector.fromArray(S, b, j);
+      for (int k = 0; k < in; k++) {
+        v = FloatVector.broadcast(S, x[xo + k]).fma(FloatVector.fromArray(S, w, k * g + j), v);
+      }
+      if (addZ) {
+        v = FloatVector.fromArray(S, z, zo + j).add(v);
+      }
+      v.intoArray(z, zo + j);
+    }
+    ScalarFloatKernels.inputGatesTail(z, zo, addZ, x, xo, in, w, b, g, j);
+  }
+
+  @Override
   void lstmState(float[] gates, int go, int h, float[] cPrev, float[] c, float[] tc, float[] out, int co) {
     int j = 0;
     for (; j <= h - L; j += L) {
