@@ -397,6 +397,9 @@ public final class LstmLayer extends RecurrentLayer {
       Buf.write(dH, dhb, t * bh + oh, dhT, sh);
       Buf.write(dC, dcb, t * bh + oh, dcT, sh);
       Buf.write(dZ, dzb, t * bg + og, dzT, sg);
+      if (nb == batch) { // one slice: dR step by step (with slices, one product per column block after the loop)
+        accumulateRecurrentGradient(t, t == steps - 1);
+      }
       if (fused) {
         Buf.read(x, xb, (t * batch + lo) * in, xT, nb * in);
         accumulateWeightGradients(k, dzT, xT, dwAcc, dbAcc, g4, nb);

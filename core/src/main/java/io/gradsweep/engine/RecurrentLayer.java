@@ -438,6 +438,7 @@ public abstract class RecurrentLayer {
       Arrays.fill(hCarry, 0.0);
     }
     weightGradientsDone = false;
+    recurrentGradientDone = false;
     transposeRecurrent();
     backwardSteps(dOut, first);
     finishBackward(dx);
@@ -721,8 +722,10 @@ public abstract class RecurrentLayer {
       Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
       columnSums(dZ, db);
     }
-    INDArray hPrev = hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all());
-    Blas.gemm(hPrev, dZ, dr, true, false, 1.0, 0.0);
+    if (!recurrentGradientDone) {
+      INDArray hPrev = hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all());
+      Blas.gemm(hPrev, dZ, dr, true, false, 1.0, 0.0);
+    }
     inputGradient(dx);
   }
 
@@ -791,6 +794,23 @@ public abstract class RecurrentLayer {
   }
 
   private boolean inputGradientWanted = true;
+
+  /** Set by a step loop that accumulated dR itself ({@link #accumulateRecurrentGradient}). */
+  protected boolean recurrentGradientDone;
+
+  /**
+   * dR += h_{t-1}^T dz_t for step t's rows (all of the batch), from the step loop of a float backward pass on one
+   * slice, right after it wrote dz_t: the operands are still in the cache, where the one product over all steps
+   * after the loop reads [T*B, G] of dZ back from memory (measured at hidden 64, batch 32, T 100: 0.82-0.92 ms for
+   * the 100 products against 1.03-1.35 ms for the one). {@code firstStep}: the pass's first step (t = T-1), which
+   * overwrites dR. Steps the pass does not reach add nothing, as with the product over all steps.
+   */
+  protected void accumulateRecurrentGradient(int t, boolean firstStep) {
+    int g = hidden * gateBlocks;
+    Blas.gemmBlock(hs, (long) t * batch, 0, true, dZ, (long) t * batch, 0, false, dr, 0, 0, hidden, g, batch, 1.0,
+        firstStep ? 0.0 : 1.0);
+    recurrentGradientDone = true;
+  }
 
   /** Set by a step loop that accumulated dW and db itself (see {@link #fusedWeightGradients()}). */
   protected boolean weightGradientsDone;

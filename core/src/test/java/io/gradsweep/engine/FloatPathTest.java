@@ -292,6 +292,41 @@ class FloatPathTest {
     }
   }
 
+  /**
+   * The input part of the pre-activations (small input folded into the forward kernel): SIMD equals scalar bit for
+   * bit, with and without h R to add, and both equal the fused multiply-adds in the order of the inputs.
+   */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void inputGatesKernelMatchesTheScalarOneAndTheFormula(FloatKernels k) {
+    SplittableRandom rng = new SplittableRandom(9);
+    for (int g : new int[] {1, 7, 16, 40, 256}) {
+      for (int in : new int[] {1, 2, 3, 8}) {
+        float[] w = random(rng, in * g, 1.0);
+        float[] b = random(rng, g, 1.0);
+        float[] x = random(rng, 2 * in, 1.0);
+        float[] hr = random(rng, g + 3, 1.0);
+        for (boolean addZ : new boolean[] {false, true}) {
+          float[] z = hr.clone();
+          float[] z2 = hr.clone();
+          k.inputGates(z, 3, addZ, x, in, in, w, b, g);
+          FloatKernels.SCALAR.inputGates(z2, 3, addZ, x, in, in, w, b, g);
+          assertArrayEquals(z2, z, 0f, "g=" + g + " in=" + in + " addZ=" + addZ);
+          for (int j = 0; j < 3; j++) {
+            assertEquals(hr[j], z[j], 0f, "before the offset");
+          }
+          for (int j = 0; j < g; j++) {
+            float v = b[j];
+            for (int kk = 0; kk < in; kk++) {
+              v = Math.fma(x[in + kk], w[kk * g + j], v);
+            }
+            assertEquals(addZ ? hr[3 + j] + v : v, z[3 + j], 0f, "g=" + g + " in=" + in + " at " + j);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void floatExpIsWithinAFewUlpOfTheExactValue() {
     double worst = 0;
