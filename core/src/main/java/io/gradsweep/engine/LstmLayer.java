@@ -21,6 +21,23 @@ public final class LstmLayer extends RecurrentLayer {
   private INDArray[] zStep;
   /** h_{t-1} R of one step on the float path with a small input, [B, 4H]. */
   private INDArray zRows;
+  /**
+   * Largest number of floats (T*B*6H + B*H) for which the float path keeps what the backward pass reads on the heap
+   * ({@link #heapState}): 16 MiB, e.g. hidden 128, batch 64, T 80.
+   */
+  static final long HEAP_STATE_MAX = 1L << 22;
+  /** {@link #HEAP_STATE_MAX} of this layer; tests lower it to run the copying path at small shapes. */
+  private long heapStateMax = HEAP_STATE_MAX;
+  /**
+   * Whether the last forward pass kept the activated gates, tanh(c_t) and c_0..c_T in {@link #gatesH},
+   * {@link #tanhCH}, {@link #csH} (the float path of a training layer, up to {@link #HEAP_STATE_MAX}) instead of
+   * {@link #gates}, {@link #tanhC}, {@link #cs} (which then hold only c_0 and c_T): the step loops work on them in
+   * place, with no copy between native memory and the heap.
+   */
+  private boolean heapState;
+  private float[] gatesH;
+  private float[] tanhCH;
+  private float[] csH;
   /** Activated gates per step, [T*B, 4H]. */
   private INDArray gates;
   /** c_0..c_T, [(T+1)*B, H]. */
@@ -57,7 +74,7 @@ public final class LstmLayer extends RecurrentLayer {
   @Override
   public java.util.Map<String, Double> health() {
     java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
-    double[] means = blockMeans(gates, 4, hidden); // i, f, g, o
+    double[] means = heapState ? blockMeans(gatesH, 4, hidden) : blockMeans(gates, 4, hidden); // i, f, g, o
     m.put("gate_i_mean", means[0]);
     m.put("gate_f_mean", means[1]);
     m.put("gate_o_mean", means[3]);
@@ -70,6 +87,10 @@ public final class LstmLayer extends RecurrentLayer {
     z = null;
     zStep = null;
     zRows = null;
+    heapState = false;
+    gatesH = null;
+    tanhCH = null;
+    csH = null;
     gates = zeros(rows, 4L * hidden);
     cs = zeros((long) (steps + 1) * batch, hidden);
     tanhC = zeros(rows, hidden);
@@ -84,6 +105,11 @@ public final class LstmLayer extends RecurrentLayer {
     dC = zeros((long) steps * batch, hidden);
     carry = new double[batch * hidden];
     dC0 = zeros(batch, hidden);
+  }
+
+  /** Sets the largest state kept on the heap, in floats (0: never; for tests of the copying path). */
+  void heapStateMax(long floats) {
+    heapStateMax = floats;
   }
 
   public double forgetBias() {
@@ -129,6 +155,13 @@ public final class LstmLayer extends RecurrentLayer {
   @Override
   protected void forwardSteps() {
     int n = slices();
+    long rows = (long) steps * batch;
+    heapState = floatFastPath() && !forwardOnly && rows * 6 * hidden + (long) batch * hidden <= heapStateMax;
+    if (heapState && gatesH == null) {
+      gatesH = new float[(int) rows * 4 * hidden];
+      tanhCH = new float[(int) rows * hidden];
+      csH = new float[(int) (rows + batch) * hidden];
+    }
     if (foldedInput()) {
       if (zRows == null) {
         zRows = zeros(batch, 4L * hidden);
@@ -229,28 +262,32 @@ public final class LstmLayer extends RecurrentLayer {
     FloatBuffer hb = Buf.floats(hs);
     float[] bias = new float[g4];
     Buf.read(b, Buf.floats(b), 0, bias, g4);
-    float[] zt = new float[sg];
-    float[] cPrev = new float[sh];
-    float[] cNext = new float[sh];
-    float[] tct = new float[sh];
+    boolean heap = heapState;
+    float[] zt = heap ? gatesH : new float[sg];
+    float[] cPrev = heap ? csH : new float[sh];
+    float[] cNext = heap ? csH : new float[sh];
+    float[] tct = heap ? tanhCH : new float[sh];
     float[] ht = new float[sh];
-    Buf.read(cs, cb, oh, cPrev, sh);
+    Buf.read(cs, cb, oh, cPrev, heap ? oh : 0, sh); // c_0
     for (int t = 0; t < steps; t++) {
       boolean past = t > 0 || hasInitialState;
+      int zo = heap ? t * bg + og : 0; // step t's gates in zt
+      int po = heap ? t * bh + oh : 0; // c_{t-1} in cPrev, tanh(c_t) in tct
+      int co = heap ? po + bh : 0; // c_t in cNext
       if (fold) {
         if (past) {
           stepProduct(hs, (long) t * batch + lo, false, zRows, lo, nb, 0.0);
-          Buf.read(zRows, zb, og, zt, sg);
+          Buf.read(zRows, zb, og, zt, zo, sg);
         }
-        Buf.read(x, xb, (t * batch + lo) * in, xT, nb * in);
+        Buf.read(x, xb, (t * batch + lo) * in, xT, 0, nb * in);
       } else {
         if (past) {
           stepProduct(hs, (long) t * batch + lo, false, z, (long) t * batch + lo, nb, 1.0);
         }
-        Buf.read(z, zb, t * bg + og, zt, sg);
+        Buf.read(z, zb, t * bg + og, zt, zo, sg);
       }
       for (int i = 0; i < nb; i++) {
-        int o = i * g4;
+        int o = zo + i * g4;
         if (fold) {
           k.inputGates(zt, o, past, xT, i * in, in, wIn, bias, g4); // h R + (b + x W)
         } else {
@@ -259,7 +296,15 @@ public final class LstmLayer extends RecurrentLayer {
         k.sigmoid(zt, o, 2 * h); // i, f
         k.tanh(zt, o + 2 * h, h); // g
         k.sigmoid(zt, o + 3 * h, h); // o
-        k.lstmState(zt, o, h, cPrev, cNext, tct, ht, i * h);
+        int e = i * h;
+        k.lstmState(zt, o, h, cPrev, po + e, cNext, co + e, tct, po + e, ht, e);
+      }
+      if (heap) { // the gates, tanh(c_t) and c_t stay on the heap for the backward pass
+        if (t == steps - 1) { // c_T: the final state
+          Buf.write(cs, cb, (t + 1) * bh + oh, cNext, co, sh);
+        }
+        Buf.write(hs, hb, (t + 1) * bh + oh, ht, 0, sh);
+        continue;
       }
       if (!forwardOnly) { // what only the backward pass reads
         Buf.write(gates, ab, t * bg + og, zt, sg);
@@ -371,9 +416,10 @@ public final class LstmLayer extends RecurrentLayer {
     FloatBuffer recb = Buf.floats(dRec);
     float[] dOutT = new float[sh];
     float[] recT = new float[sh]; // zero at the last step: nothing comes from the future
-    float[] gT = new float[sg];
-    float[] tcT = new float[sh];
-    float[] cPrevT = new float[sh];
+    boolean heap = heapState;
+    float[] gT = heap ? gatesH : new float[sg];
+    float[] tcT = heap ? tanhCH : new float[sh];
+    float[] cPrevT = heap ? csH : new float[sh];
     float[] carryT = new float[sh];
     float[] dhT = new float[sh];
     float[] dcT = new float[sh];
@@ -388,11 +434,16 @@ public final class LstmLayer extends RecurrentLayer {
         Buf.read(dRec, recb, oh, recT, sh);
       }
       Buf.read(dOut, dob, t * bh + oh, dOutT, sh);
-      Buf.read(gates, ab, t * bg + og, gT, sg);
-      Buf.read(tanhC, tcb, t * bh + oh, tcT, sh);
-      Buf.read(cs, cb, t * bh + oh, cPrevT, sh); // c_{t-1}: cs holds c_0..c_T
+      int go = heap ? t * bg + og : 0; // step t's gates in gT
+      int po = heap ? t * bh + oh : 0; // tanh(c_t) in tcT, c_{t-1} in cPrevT
+      if (!heap) {
+        Buf.read(gates, ab, t * bg + og, gT, sg);
+        Buf.read(tanhC, tcb, t * bh + oh, tcT, sh);
+        Buf.read(cs, cb, t * bh + oh, cPrevT, sh); // c_{t-1}: cs holds c_0..c_T
+      }
       for (int i = 0; i < nb; i++) {
-        k.lstmBackward(gT, i * g4, h, dOutT, recT, tcT, cPrevT, carryT, dhT, dcT, dzT, i * h);
+        k.lstmBackward(gT, go + i * g4, h, dOutT, recT, tcT, po + i * h, cPrevT, po + i * h, carryT, dhT, dcT, dzT,
+            i * g4, i * h);
       }
       Buf.write(dH, dhb, t * bh + oh, dhT, sh);
       Buf.write(dC, dcb, t * bh + oh, dcT, sh);

@@ -338,6 +338,28 @@ public abstract class RecurrentLayer {
     return sum;
   }
 
+  /** {@link #blockMeans(INDArray, int, int)} of a heap array [rows, blocks*hidden], with the same sums. */
+  protected static double[] blockMeans(float[] g, int blocks, int hidden) {
+    int width = blocks * hidden;
+    int rows = g.length / width;
+    double[] sum = new double[blocks];
+    for (int row = 0; row < rows; row++) {
+      int o = row * width;
+      for (int k = 0; k < blocks; k++) {
+        int ok = o + k * hidden;
+        double s = 0;
+        for (int j = 0; j < hidden; j++) {
+          s += g[ok + j];
+        }
+        sum[k] += s;
+      }
+    }
+    for (int k = 0; k < blocks; k++) {
+      sum[k] /= (double) rows * hidden;
+    }
+    return sum;
+  }
+
   /**
    * Initialises the parameters (after binding) with the given scheme: input weights Xavier, recurrent weights by
    * the scheme, biases zero except for cell-specific ones (an LSTM's forget-gate bias).
