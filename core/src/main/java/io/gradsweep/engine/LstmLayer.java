@@ -262,6 +262,9 @@ public final class LstmLayer extends RecurrentLayer {
     FloatBuffer hb = Buf.floats(hs);
     float[] bias = new float[g4];
     Buf.read(b, Buf.floats(b), 0, bias, g4);
+    Blas.FloatMat hm = new Blas.FloatMat(hs);
+    Blas.FloatMat rm = new Blas.FloatMat(r);
+    Blas.FloatMat zm = new Blas.FloatMat(fold ? zRows : z);
     boolean heap = heapState;
     float[] zt = heap ? gatesH : new float[sg];
     float[] cPrev = heap ? csH : new float[sh];
@@ -276,13 +279,14 @@ public final class LstmLayer extends RecurrentLayer {
       int co = heap ? po + bh : 0; // c_t in cNext
       if (fold) {
         if (past) {
-          stepProduct(hs, (long) t * batch + lo, false, zRows, lo, nb, 0.0);
+          Blas.sgemm(hm, (long) t * batch + lo, 0, false, rm, 0, 0, false, zm, lo, 0, nb, g4, h, 1f, 0f); // h R
           Buf.read(zRows, zb, og, zt, zo, sg);
         }
         Buf.read(x, xb, (t * batch + lo) * in, xT, 0, nb * in);
       } else {
         if (past) {
-          stepProduct(hs, (long) t * batch + lo, false, z, (long) t * batch + lo, nb, 1.0);
+          Blas.sgemm(hm, (long) t * batch + lo, 0, false, rm, 0, 0, false, zm, (long) t * batch + lo, 0, nb, g4, h,
+              1f, 1f); // x W + h R
         }
         Buf.read(z, zb, t * bg + og, zt, zo, sg);
       }
@@ -416,6 +420,11 @@ public final class LstmLayer extends RecurrentLayer {
     FloatBuffer recb = Buf.floats(dRec);
     float[] dOutT = new float[sh];
     float[] recT = new float[sh]; // zero at the last step: nothing comes from the future
+    Blas.FloatMat dzm = new Blas.FloatMat(dZ); // dz_{t+1} R^T with R^T the copy rT (see stepProduct)
+    Blas.FloatMat rtm = new Blas.FloatMat(rT);
+    Blas.FloatMat recm = new Blas.FloatMat(dRec);
+    Blas.FloatMat hm = nb == batch ? new Blas.FloatMat(hs) : null;
+    Blas.FloatMat drm = nb == batch ? new Blas.FloatMat(dr) : null;
     boolean heap = heapState;
     float[] gT = heap ? gatesH : new float[sg];
     float[] tcT = heap ? tanhCH : new float[sh];
@@ -430,7 +439,7 @@ public final class LstmLayer extends RecurrentLayer {
     float[] dbAcc = fused ? new float[g4] : null;
     for (int t = steps - 1; t >= first; t--) {
       if (t < steps - 1) {
-        stepProduct(dZ, (long) (t + 1) * batch + lo, true, dRec, lo, nb, 0.0);
+        Blas.sgemm(dzm, (long) (t + 1) * batch + lo, 0, false, rtm, 0, 0, false, recm, lo, 0, nb, h, g4, 1f, 0f);
         Buf.read(dRec, recb, oh, recT, sh);
       }
       Buf.read(dOut, dob, t * bh + oh, dOutT, sh);
@@ -449,7 +458,7 @@ public final class LstmLayer extends RecurrentLayer {
       Buf.write(dC, dcb, t * bh + oh, dcT, sh);
       Buf.write(dZ, dzb, t * bg + og, dzT, sg);
       if (nb == batch) { // one slice: dR step by step (with slices, one product per column block after the loop)
-        accumulateRecurrentGradient(t, t == steps - 1);
+        accumulateRecurrentGradient(hm, dzm, drm, t, t == steps - 1);
       }
       if (fused) {
         Buf.read(x, xb, (t * batch + lo) * in, xT, nb * in);
