@@ -423,8 +423,9 @@ public final class LstmLayer extends RecurrentLayer {
     Blas.FloatMat dzm = new Blas.FloatMat(dZ); // dz_{t+1} R^T with R^T the copy rT (see stepProduct)
     Blas.FloatMat rtm = new Blas.FloatMat(rT);
     Blas.FloatMat recm = new Blas.FloatMat(dRec);
-    Blas.FloatMat hm = nb == batch ? new Blas.FloatMat(hs) : null;
-    Blas.FloatMat drm = nb == batch ? new Blas.FloatMat(dr) : null;
+    boolean stepDr = nb == batch && stepwiseRecurrentGradient();
+    Blas.FloatMat hm = stepDr ? new Blas.FloatMat(hs) : null;
+    Blas.FloatMat drm = stepDr ? new Blas.FloatMat(dr) : null;
     boolean heap = heapState;
     float[] gT = heap ? gatesH : new float[sg];
     float[] tcT = heap ? tanhCH : new float[sh];
@@ -457,7 +458,7 @@ public final class LstmLayer extends RecurrentLayer {
       Buf.write(dH, dhb, t * bh + oh, dhT, sh);
       Buf.write(dC, dcb, t * bh + oh, dcT, sh);
       Buf.write(dZ, dzb, t * bg + og, dzT, sg);
-      if (nb == batch) { // one slice: dR step by step (with slices, one product per column block after the loop)
+      if (stepDr) { // one slice, small R: dR step by step (else one product, per column block, after the loop)
         accumulateRecurrentGradient(hm, dzm, drm, t, t == steps - 1);
       }
       if (fused) {

@@ -828,6 +828,18 @@ public abstract class RecurrentLayer {
   protected boolean recurrentGradientDone;
 
   /**
+   * Whether a one-slice step loop should accumulate dR step by step ({@link #accumulateRecurrentGradient}): when R
+   * has at most {@value #STEPWISE_DR_MAX} elements (256 KiB of floats, e.g. hidden 128 of an LSTM), so that dR stays in
+   * the cache between steps; a larger dR would be read and written whole at every step.
+   */
+  protected boolean stepwiseRecurrentGradient() {
+    return (long) hidden * hidden * gateBlocks <= STEPWISE_DR_MAX;
+  }
+
+  /** Largest R (elements) for {@link #stepwiseRecurrentGradient()}. */
+  static final long STEPWISE_DR_MAX = 1L << 16;
+
+  /**
    * dR += h_{t-1}^T dz_t for step t's rows (all of the batch), from the step loop of a float backward pass on one
    * slice, right after it wrote dz_t: the operands are still in the cache, where the one product over all steps
    * after the loop reads [T*B, G] of dZ back from memory (measured at hidden 64, batch 32, T 100: 0.82-0.92 ms for
