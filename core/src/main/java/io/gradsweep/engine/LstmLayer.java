@@ -232,7 +232,9 @@ public final class LstmLayer extends RecurrentLayer {
    * above, in float. The gates are activated by separate kernel calls on purpose: one kernel doing all five
    * transcendental functions and the state update measured 1.5-2x slower per element (the JIT stops inlining the
    * vector exp and boxes the vectors). With a small input ({@link #foldedInput()}) the step's product goes to
-   * {@link #zRows} and the kernel adds x_t W + b to it: no product over all steps, no [T*B, 4H] buffer.
+   * {@link #zRows} and the kernel adds x_t W + b to it: no product over all steps, no [T*B, 4H] buffer. With
+   * {@link #heapState} the kernels activate the gates and write tanh(c_t) and c_t in place in the heap arrays, which
+   * the backward pass reads; else they work on per-step arrays copied to and from the ND4J ones.
    */
   private void forwardFloat(int lo, int hi) {
     FloatKernels k = FloatKernels.current();
