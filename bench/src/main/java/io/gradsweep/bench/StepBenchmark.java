@@ -26,7 +26,7 @@ import org.nd4j.linalg.learning.GradientUpdater;
  * Arguments: hidden, batch, T, [warmup steps, measured steps]; or shapes {@code HIDDENxBATCHxT[/WARMUP/MEASURED]},
  * e.g. {@code 64x32x100 128x64x400/5/15} for both benchmark shapes in one JVM. Options before them:
  * {@code --threads N} the engine's threads per network (default 1; a multi-core trial), {@code --no-dl4j} skip DL4J's
- * stock layers. {@code jobs/bin/benchmark} runs it next to the PyTorch benchmark of {@code jobs/bench-torch}.
+ * stock layers, {@code --cells lstm,gru} only these cells (default all; DL4J's layers for rnn and lstm). {@code jobs/bin/benchmark} runs it next to the PyTorch benchmark of {@code jobs/bench-torch}.
  */
 public final class StepBenchmark {
   private StepBenchmark() {}
@@ -36,6 +36,7 @@ public final class StepBenchmark {
   public static void main(String[] args) {
     int threads = 1;
     boolean dl4j = true;
+    List<String> cells = Cells.names();
     int i = 0;
     while (i < args.length && args[i].startsWith("--")) {
       switch (args[i]) {
@@ -46,14 +47,32 @@ public final class StepBenchmark {
           threads = Integer.parseInt(args[++i]);
         }
         case "--no-dl4j" -> dl4j = false;
+        case "--cells" -> {
+          if (i + 1 >= args.length) {
+            throw new IllegalArgumentException("--cells needs a comma-separated list of " + Cells.names());
+          }
+          cells = cells(args[++i]);
+        }
         default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + " (expected --threads N, --no-dl4j)");
+            + " (expected --threads N, --no-dl4j, --cells LIST)");
       }
       i++;
     }
     for (Shape s : parse(java.util.Arrays.copyOfRange(args, i, args.length))) {
-      run(s.hidden(), s.batch(), s.steps(), s.warmup(), s.measured(), threads, dl4j);
+      run(s.hidden(), s.batch(), s.steps(), s.warmup(), s.measured(), threads, dl4j, cells);
     }
+  }
+
+  /** The cells of a {@code --cells} list ({@code lstm,gru}), each one of {@link Cells#names()}. */
+  static List<String> cells(String list) {
+    List<String> out = new ArrayList<>();
+    for (String c : list.split(",")) {
+      if (!Cells.names().contains(c)) {
+        throw new IllegalArgumentException("--cells: unknown cell '" + c + "', expected some of " + Cells.names());
+      }
+      out.add(c);
+    }
+    return out;
   }
 
   /**
@@ -82,11 +101,12 @@ public final class StepBenchmark {
     return shapes;
   }
 
-  static void run(int hidden, int batch, int steps, int warmup, int measured, int threads, boolean dl4j) {
+  static void run(int hidden, int batch, int steps, int warmup, int measured, int threads, boolean dl4j,
+      List<String> cells) {
     System.out.printf("shape: hidden %d, batch %d, T %d; %d warm-up + %d measured steps; OMP_NUM_THREADS=%s; "
         + "float kernels %s; engine threads %d%n", hidden, batch, steps, warmup, measured,
         System.getenv("OMP_NUM_THREADS"), io.gradsweep.engine.RecurrentLayer.floatKernels(), threads);
-    for (String cell : Cells.names()) {
+    for (String cell : cells) {
       NetSpec ns = new NetSpec(cell, Activation.TANH, 2, hidden, 1, 1, InitScheme.DEFAULT, 1.0);
       RecurrentNet net = new RecurrentNet(ns, 1, DataType.FLOAT, threads);
       GradientUpdater<?> adam = Optimizers.byName("adam").instantiate(1e-3, net.params());
@@ -114,7 +134,7 @@ public final class StepBenchmark {
       net.close();
     }
     if (dl4j) {
-      stockDl4j(hidden, batch, steps, warmup, measured);
+      stockDl4j(hidden, batch, steps, warmup, measured, cells);
     }
   }
 
@@ -158,8 +178,11 @@ public final class StepBenchmark {
   }
 
   /** DL4J stock layers: {@code [SimpleRnn|LSTM] -> LastTimeStep -> OutputLayer(MSE)}, Adam, via fit(). */
-  static void stockDl4j(int hidden, int batch, int steps, int warmup, int measured) {
+  static void stockDl4j(int hidden, int batch, int steps, int warmup, int measured, List<String> cells) {
     for (String cell : new String[] {"SimpleRnn", "LSTM"}) {
+      if (!cells.contains(cell.equals("LSTM") ? "lstm" : "rnn")) {
+        continue;
+      }
       org.deeplearning4j.nn.conf.layers.Layer rnn = cell.equals("SimpleRnn")
           ? new org.deeplearning4j.nn.conf.layers.recurrent.SimpleRnn.Builder().nIn(2).nOut(hidden)
               .activation(org.nd4j.linalg.activations.Activation.TANH).build()

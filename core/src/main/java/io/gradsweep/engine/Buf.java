@@ -103,6 +103,16 @@ abstract class Buf {
     fb.get(base(a) + from, dst, 0, len);
   }
 
+  /** Copies {@code len} floats of {@code a} from element {@code from} into {@code dst} from {@code at}. */
+  static void read(INDArray a, FloatBuffer fb, int from, float[] dst, int at, int len) {
+    fb.get(base(a) + from, dst, at, len);
+  }
+
+  /** Copies {@code len} floats of {@code src} from {@code at} into {@code a} from element {@code from}. */
+  static void write(INDArray a, FloatBuffer fb, int from, float[] src, int at, int len) {
+    fb.put(base(a) + from, src, at, len);
+  }
+
   /** Copies {@code len} floats of {@code src} into {@code a} from element {@code from}. */
   static void write(INDArray a, FloatBuffer fb, int from, float[] src, int len) {
     fb.put(base(a) + from, src, 0, len);

@@ -48,6 +48,13 @@ abstract class FloatKernels {
   /** y[yo + j] += a * x[xo + j], j < len. */
   abstract void axpy(float[] y, int yo, float a, float[] x, int xo, int len);
 
+  /**
+   * The input part of one example's pre-activations, for a small input: v_j = b[j] + x[xo] w[j] + x[xo + 1] w[g + j]
+   * + ... (fused multiply-adds in the order of the inputs, {@code in} of them; {@code w} is W [in, g] row-major),
+   * then z[zo + j] = z[zo + j] + v_j with {@code addZ} (z holds h R), else v_j; j < g.
+   */
+  abstract void inputGates(float[] z, int zo, boolean addZ, float[] x, int xo, int in, float[] w, float[] b, int g);
+
   /** a[o + j] = sigmoid(a[o + j]), j < len. */
   abstract void sigmoid(float[] a, int o, int len);
 
@@ -62,7 +69,13 @@ abstract class FloatKernels {
    * of {@code h}), c = f c_prev + i g, tc = tanh(c), out = o tc; c_prev at {@code cPrev[co ..]}, results at
    * {@code c[co ..]}, {@code tc[co ..]}, {@code out[co ..]}.
    */
-  abstract void lstmState(float[] gates, int go, int h, float[] cPrev, float[] c, float[] tc, float[] out, int co);
+  final void lstmState(float[] gates, int go, int h, float[] cPrev, float[] c, float[] tc, float[] out, int co) {
+    lstmState(gates, go, h, cPrev, co, c, co, tc, co, out, co);
+  }
+
+  /** {@link #lstmState} with an offset per array: c_prev at {@code cPrev[po ..]}, c, tc and out at co, to, oo. */
+  abstract void lstmState(float[] gates, int go, int h, float[] cPrev, int po, float[] c, int co, float[] tc, int to,
+      float[] out, int oo);
 
   /**
    * GRU update for one example, after r and z are activated at {@code gates[go ..]} and {@code gates[go + h ..]}
@@ -79,8 +92,17 @@ abstract class FloatKernels {
    * in {@code carry[so ..]}: dc = dh o (1 - tc^2) + carry; writes dh, dc, the four pre-activation gradients at
    * {@code dz[go ..]} and carry = dc f.
    */
-  abstract void lstmBackward(float[] gates, int go, int h, float[] dOut, float[] rec, float[] tc, float[] cPrev,
-      float[] carry, float[] dh, float[] dc, float[] dz, int so);
+  final void lstmBackward(float[] gates, int go, int h, float[] dOut, float[] rec, float[] tc, float[] cPrev,
+      float[] carry, float[] dh, float[] dc, float[] dz, int so) {
+    lstmBackward(gates, go, h, dOut, rec, tc, so, cPrev, so, carry, dh, dc, dz, go, so);
+  }
+
+  /**
+   * {@link #lstmBackward} with more offsets: tanh(c) at {@code tc[to ..]}, c_{t-1} at {@code cPrev[po ..]}, the
+   * pre-activation gradients at {@code dz[zo ..]}; dOut, rec, carry, dh and dc at so.
+   */
+  abstract void lstmBackward(float[] gates, int go, int h, float[] dOut, float[] rec, float[] tc, int to,
+      float[] cPrev, int po, float[] carry, float[] dh, float[] dc, float[] dz, int zo, int so);
 
   /**
    * GRU backward for one example at one step: dh = dOut + rec + carry (rec and carry only from a future step);

@@ -13,9 +13,31 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public final class LstmLayer extends RecurrentLayer {
   private final double forgetBias;
-  /** x W, then x W + h R, per step, [T*B, 4H]. */
+  /**
+   * x W, then x W + h R, per step, [T*B, 4H]; allocated by the first pass that needs it (not the float path with a
+   * small input, see {@link #foldedInput()}).
+   */
   private INDArray z;
   private INDArray[] zStep;
+  /** h_{t-1} R of one step on the float path with a small input, [B, 4H]. */
+  private INDArray zRows;
+  /**
+   * Largest number of floats (T*B*6H + B*H) for which the float path keeps what the backward pass reads on the heap
+   * ({@link #heapState}): 16 MiB, e.g. hidden 128, batch 64, T 80.
+   */
+  static final long HEAP_STATE_MAX = 1L << 22;
+  /** {@link #HEAP_STATE_MAX} of this layer; tests lower it to run the copying path at small shapes. */
+  private long heapStateMax = HEAP_STATE_MAX;
+  /**
+   * Whether the last forward pass kept the activated gates, tanh(c_t) and c_0..c_T in {@link #gatesH},
+   * {@link #tanhCH}, {@link #csH} (the float path of a training layer, up to {@link #HEAP_STATE_MAX}) instead of
+   * {@link #gates}, {@link #tanhC}, {@link #cs} (which then hold only c_0 and c_T): the step loops work on them in
+   * place, with no copy between native memory and the heap.
+   */
+  private boolean heapState;
+  private float[] gatesH;
+  private float[] tanhCH;
+  private float[] csH;
   /** Activated gates per step, [T*B, 4H]. */
   private INDArray gates;
   /** c_0..c_T, [(T+1)*B, H]. */
@@ -52,7 +74,7 @@ public final class LstmLayer extends RecurrentLayer {
   @Override
   public java.util.Map<String, Double> health() {
     java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
-    double[] means = blockMeans(gates, 4, hidden); // i, f, g, o
+    double[] means = heapState ? blockMeans(gatesH, 4, hidden) : blockMeans(gates, 4, hidden); // i, f, g, o
     m.put("gate_i_mean", means[0]);
     m.put("gate_f_mean", means[1]);
     m.put("gate_o_mean", means[3]);
@@ -62,8 +84,13 @@ public final class LstmLayer extends RecurrentLayer {
   @Override
   protected void allocate() {
     long rows = (long) steps * batch;
-    z = zeros(rows, 4L * hidden);
-    zStep = stepViews(z, steps);
+    z = null;
+    zStep = null;
+    zRows = null;
+    heapState = false;
+    gatesH = null;
+    tanhCH = null;
+    csH = null;
     gates = zeros(rows, 4L * hidden);
     cs = zeros((long) (steps + 1) * batch, hidden);
     tanhC = zeros(rows, hidden);
@@ -78,6 +105,11 @@ public final class LstmLayer extends RecurrentLayer {
     dC = zeros((long) steps * batch, hidden);
     carry = new double[batch * hidden];
     dC0 = zeros(batch, hidden);
+  }
+
+  /** Sets the largest state kept on the heap, in floats (0: never; for tests of the copying path). */
+  void heapStateMax(long floats) {
+    heapStateMax = floats;
   }
 
   public double forgetBias() {
@@ -123,6 +155,24 @@ public final class LstmLayer extends RecurrentLayer {
   @Override
   protected void forwardSteps() {
     int n = slices();
+    long rows = (long) steps * batch;
+    heapState = floatFastPath() && !forwardOnly && rows * 6 * hidden + (long) batch * hidden <= heapStateMax;
+    if (heapState && gatesH == null) {
+      gatesH = new float[(int) rows * 4 * hidden];
+      tanhCH = new float[(int) rows * hidden];
+      csH = new float[(int) (rows + batch) * hidden];
+    }
+    if (foldedInput()) {
+      if (zRows == null) {
+        zRows = zeros(batch, 4L * hidden);
+      }
+      parallel(n, s -> forwardFloat(sliceLo(s, n), sliceLo(s + 1, n)));
+      return;
+    }
+    if (z == null) {
+      z = zeros((long) steps * batch, 4L * hidden);
+      zStep = stepViews(z, steps);
+    }
     projectInput(z, n);
     if (floatFastPath()) {
       parallel(n, s -> forwardFloat(sliceLo(s, n), sliceLo(s + 1, n)));
@@ -181,7 +231,10 @@ public final class LstmLayer extends RecurrentLayer {
    * The forward loop on heap float arrays with {@link FloatKernels}, for examples lo..hi-1: same results as the loop
    * above, in float. The gates are activated by separate kernel calls on purpose: one kernel doing all five
    * transcendental functions and the state update measured 1.5-2x slower per element (the JIT stops inlining the
-   * vector exp and boxes the vectors).
+   * vector exp and boxes the vectors). With a small input ({@link #foldedInput()}) the step's product goes to
+   * {@link #zRows} and the kernel adds x_t W + b to it: no product over all steps, no [T*B, 4H] buffer. With
+   * {@link #heapState} the kernels activate the gates and write tanh(c_t) and c_t in place in the heap arrays, which
+   * the backward pass reads; else they work on per-step arrays copied to and from the ND4J ones.
    */
   private void forwardFloat(int lo, int hi) {
     FloatKernels k = FloatKernels.current();
@@ -194,31 +247,70 @@ public final class LstmLayer extends RecurrentLayer {
     int sg = nb * g4;
     int oh = lo * h;
     int og = lo * g4;
-    FloatBuffer zb = Buf.floats(z);
+    boolean fold = foldedInput();
+    FloatBuffer zb = Buf.floats(fold ? zRows : z);
+    float[] wIn = null;
+    float[] xT = null;
+    FloatBuffer xb = null;
+    if (fold) {
+      wIn = new float[in * g4];
+      Buf.read(w, Buf.floats(w), 0, wIn, in * g4);
+      xT = new float[nb * in];
+      xb = Buf.floats(x);
+    }
     FloatBuffer ab = Buf.floats(gates);
     FloatBuffer cb = Buf.floats(cs);
     FloatBuffer tcb = Buf.floats(tanhC);
     FloatBuffer hb = Buf.floats(hs);
     float[] bias = new float[g4];
     Buf.read(b, Buf.floats(b), 0, bias, g4);
-    float[] zt = new float[sg];
-    float[] cPrev = new float[sh];
-    float[] cNext = new float[sh];
-    float[] tct = new float[sh];
+    Blas.FloatMat hm = new Blas.FloatMat(hs);
+    Blas.FloatMat rm = new Blas.FloatMat(r);
+    Blas.FloatMat zm = new Blas.FloatMat(fold ? zRows : z);
+    boolean heap = heapState;
+    float[] zt = heap ? gatesH : new float[sg];
+    float[] cPrev = heap ? csH : new float[sh];
+    float[] cNext = heap ? csH : new float[sh];
+    float[] tct = heap ? tanhCH : new float[sh];
     float[] ht = new float[sh];
-    Buf.read(cs, cb, oh, cPrev, sh);
+    Buf.read(cs, cb, oh, cPrev, heap ? oh : 0, sh); // c_0
     for (int t = 0; t < steps; t++) {
-      if (t > 0 || hasInitialState) {
-        stepProduct(hs, (long) t * batch + lo, false, z, (long) t * batch + lo, nb, 1.0);
+      boolean past = t > 0 || hasInitialState;
+      int zo = heap ? t * bg + og : 0; // step t's gates in zt
+      int po = heap ? t * bh + oh : 0; // c_{t-1} in cPrev, tanh(c_t) in tct
+      int co = heap ? po + bh : 0; // c_t in cNext
+      if (fold) {
+        if (past) {
+          Blas.sgemm(hm, (long) t * batch + lo, 0, false, rm, 0, 0, false, zm, lo, 0, nb, g4, h, 1f, 0f); // h R
+          Buf.read(zRows, zb, og, zt, zo, sg);
+        }
+        Buf.read(x, xb, (t * batch + lo) * in, xT, 0, nb * in);
+      } else {
+        if (past) {
+          Blas.sgemm(hm, (long) t * batch + lo, 0, false, rm, 0, 0, false, zm, (long) t * batch + lo, 0, nb, g4, h,
+              1f, 1f); // x W + h R
+        }
+        Buf.read(z, zb, t * bg + og, zt, zo, sg);
       }
-      Buf.read(z, zb, t * bg + og, zt, sg);
       for (int i = 0; i < nb; i++) {
-        int o = i * g4;
-        k.add(zt, o, bias, 0, g4);
+        int o = zo + i * g4;
+        if (fold) {
+          k.inputGates(zt, o, past, xT, i * in, in, wIn, bias, g4); // h R + (b + x W)
+        } else {
+          k.add(zt, o, bias, 0, g4);
+        }
         k.sigmoid(zt, o, 2 * h); // i, f
         k.tanh(zt, o + 2 * h, h); // g
         k.sigmoid(zt, o + 3 * h, h); // o
-        k.lstmState(zt, o, h, cPrev, cNext, tct, ht, i * h);
+        int e = i * h;
+        k.lstmState(zt, o, h, cPrev, po + e, cNext, co + e, tct, po + e, ht, e);
+      }
+      if (heap) { // the gates, tanh(c_t) and c_t stay on the heap for the backward pass
+        if (t == steps - 1) { // c_T: the final state
+          Buf.write(cs, cb, (t + 1) * bh + oh, cNext, co, sh);
+        }
+        Buf.write(hs, hb, (t + 1) * bh + oh, ht, 0, sh);
+        continue;
       }
       if (!forwardOnly) { // what only the backward pass reads
         Buf.write(gates, ab, t * bg + og, zt, sg);
@@ -330,9 +422,16 @@ public final class LstmLayer extends RecurrentLayer {
     FloatBuffer recb = Buf.floats(dRec);
     float[] dOutT = new float[sh];
     float[] recT = new float[sh]; // zero at the last step: nothing comes from the future
-    float[] gT = new float[sg];
-    float[] tcT = new float[sh];
-    float[] cPrevT = new float[sh];
+    Blas.FloatMat dzm = new Blas.FloatMat(dZ); // dz_{t+1} R^T with R^T the copy rT (see stepProduct)
+    Blas.FloatMat rtm = new Blas.FloatMat(rT);
+    Blas.FloatMat recm = new Blas.FloatMat(dRec);
+    boolean stepDr = nb == batch && stepwiseRecurrentGradient();
+    Blas.FloatMat hm = stepDr ? new Blas.FloatMat(hs) : null;
+    Blas.FloatMat drm = stepDr ? new Blas.FloatMat(dr) : null;
+    boolean heap = heapState;
+    float[] gT = heap ? gatesH : new float[sg];
+    float[] tcT = heap ? tanhCH : new float[sh];
+    float[] cPrevT = heap ? csH : new float[sh];
     float[] carryT = new float[sh];
     float[] dhT = new float[sh];
     float[] dcT = new float[sh];
@@ -343,19 +442,27 @@ public final class LstmLayer extends RecurrentLayer {
     float[] dbAcc = fused ? new float[g4] : null;
     for (int t = steps - 1; t >= first; t--) {
       if (t < steps - 1) {
-        stepProduct(dZ, (long) (t + 1) * batch + lo, true, dRec, lo, nb, 0.0);
+        Blas.sgemm(dzm, (long) (t + 1) * batch + lo, 0, false, rtm, 0, 0, false, recm, lo, 0, nb, h, g4, 1f, 0f);
         Buf.read(dRec, recb, oh, recT, sh);
       }
       Buf.read(dOut, dob, t * bh + oh, dOutT, sh);
-      Buf.read(gates, ab, t * bg + og, gT, sg);
-      Buf.read(tanhC, tcb, t * bh + oh, tcT, sh);
-      Buf.read(cs, cb, t * bh + oh, cPrevT, sh); // c_{t-1}: cs holds c_0..c_T
+      int go = heap ? t * bg + og : 0; // step t's gates in gT
+      int po = heap ? t * bh + oh : 0; // tanh(c_t) in tcT, c_{t-1} in cPrevT
+      if (!heap) {
+        Buf.read(gates, ab, t * bg + og, gT, sg);
+        Buf.read(tanhC, tcb, t * bh + oh, tcT, sh);
+        Buf.read(cs, cb, t * bh + oh, cPrevT, sh); // c_{t-1}: cs holds c_0..c_T
+      }
       for (int i = 0; i < nb; i++) {
-        k.lstmBackward(gT, i * g4, h, dOutT, recT, tcT, cPrevT, carryT, dhT, dcT, dzT, i * h);
+        k.lstmBackward(gT, go + i * g4, h, dOutT, recT, tcT, po + i * h, cPrevT, po + i * h, carryT, dhT, dcT, dzT,
+            i * g4, i * h);
       }
       Buf.write(dH, dhb, t * bh + oh, dhT, sh);
       Buf.write(dC, dcb, t * bh + oh, dcT, sh);
       Buf.write(dZ, dzb, t * bg + og, dzT, sg);
+      if (stepDr) { // one slice, small R: dR step by step (else one product, per column block, after the loop)
+        accumulateRecurrentGradient(hm, dzm, drm, t, t == steps - 1);
+      }
       if (fused) {
         Buf.read(x, xb, (t * batch + lo) * in, xT, nb * in);
         accumulateWeightGradients(k, dzT, xT, dwAcc, dbAcc, g4, nb);

@@ -104,19 +104,37 @@ final class ScalarFloatKernels extends FloatKernels {
   }
 
   @Override
-  void lstmState(float[] gates, int go, int h, float[] cPrev, float[] c, float[] tc, float[] out, int co) {
-    lstmStateTail(gates, go, h, 0, cPrev, c, tc, out, co);
+  void inputGates(float[] z, int zo, boolean addZ, float[] x, int xo, int in, float[] w, float[] b, int g) {
+    inputGatesTail(z, zo, addZ, x, xo, in, w, b, g, 0);
+  }
+
+  /** {@link #inputGates} for elements {@code from..g-1} (the SIMD kernels' tail). */
+  static void inputGatesTail(float[] z, int zo, boolean addZ, float[] x, int xo, int in, float[] w, float[] b, int g,
+      int from) {
+    for (int j = from; j < g; j++) {
+      float v = b[j];
+      for (int k = 0; k < in; k++) {
+        v = Math.fma(x[xo + k], w[k * g + j], v);
+      }
+      z[zo + j] = addZ ? z[zo + j] + v : v;
+    }
+  }
+
+  @Override
+  void lstmState(float[] gates, int go, int h, float[] cPrev, int po, float[] c, int co, float[] tc, int to,
+      float[] out, int oo) {
+    lstmStateTail(gates, go, h, 0, cPrev, po, c, co, tc, to, out, oo);
   }
 
   /** {@link #lstmState} for elements {@code from..h-1} (the SIMD kernels' tail). */
-  static void lstmStateTail(float[] gates, int go, int h, int from, float[] cPrev, float[] c, float[] tc,
-      float[] out, int co) {
+  static void lstmStateTail(float[] gates, int go, int h, int from, float[] cPrev, int po, float[] c, int co,
+      float[] tc, int to, float[] out, int oo) {
     for (int j = from; j < h; j++) {
-      float cv = gates[go + h + j] * cPrev[co + j] + gates[go + j] * gates[go + 2 * h + j];
+      float cv = gates[go + h + j] * cPrev[po + j] + gates[go + j] * gates[go + 2 * h + j];
       float t = tanh(cv);
       c[co + j] = cv;
-      tc[co + j] = t;
-      out[co + j] = gates[go + 3 * h + j] * t;
+      tc[to + j] = t;
+      out[oo + j] = gates[go + 3 * h + j] * t;
     }
   }
 
@@ -168,27 +186,27 @@ final class ScalarFloatKernels extends FloatKernels {
   }
 
   @Override
-  void lstmBackward(float[] gates, int go, int h, float[] dOut, float[] rec, float[] tc, float[] cPrev,
-      float[] carry, float[] dh, float[] dc, float[] dz, int so) {
-    lstmBackwardTail(gates, go, h, 0, dOut, rec, tc, cPrev, carry, dh, dc, dz, so);
+  void lstmBackward(float[] gates, int go, int h, float[] dOut, float[] rec, float[] tc, int to, float[] cPrev,
+      int po, float[] carry, float[] dh, float[] dc, float[] dz, int zo, int so) {
+    lstmBackwardTail(gates, go, h, 0, dOut, rec, tc, to, cPrev, po, carry, dh, dc, dz, zo, so);
   }
 
   static void lstmBackwardTail(float[] gates, int go, int h, int from, float[] dOut, float[] rec, float[] tc,
-      float[] cPrev, float[] carry, float[] dh, float[] dc, float[] dz, int so) {
+      int to, float[] cPrev, int po, float[] carry, float[] dh, float[] dc, float[] dz, int zo, int so) {
     for (int j = from; j < h; j++) {
       float d = ftz(dOut[so + j] + rec[so + j]);
       float ig = gates[go + j];
       float fg = gates[go + h + j];
       float gg = gates[go + 2 * h + j];
       float og = gates[go + 3 * h + j];
-      float t = tc[so + j];
+      float t = tc[to + j];
       float c = ftz(d * og * (1f - t * t) + carry[so + j]);
       dh[so + j] = d;
       dc[so + j] = c;
-      dz[go + j] = c * gg * ig * (1f - ig);
-      dz[go + h + j] = c * cPrev[so + j] * fg * (1f - fg);
-      dz[go + 2 * h + j] = c * ig * (1f - gg * gg);
-      dz[go + 3 * h + j] = d * t * og * (1f - og);
+      dz[zo + j] = c * gg * ig * (1f - ig);
+      dz[zo + h + j] = c * cPrev[po + j] * fg * (1f - fg);
+      dz[zo + 2 * h + j] = c * ig * (1f - gg * gg);
+      dz[zo + 3 * h + j] = d * t * og * (1f - og);
       carry[so + j] = c * fg;
     }
   }

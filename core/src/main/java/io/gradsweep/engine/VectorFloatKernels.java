@@ -116,20 +116,37 @@ final class VectorFloatKernels extends FloatKernels {
   }
 
   @Override
-  void lstmState(float[] gates, int go, int h, float[] cPrev, float[] c, float[] tc, float[] out, int co) {
+  void inputGates(float[] z, int zo, boolean addZ, float[] x, int xo, int in, float[] w, float[] b, int g) {
+    int j = 0;
+    for (; j <= g - L; j += L) {
+      FloatVector v = FloatVector.fromArray(S, b, j);
+      for (int k = 0; k < in; k++) {
+        v = FloatVector.broadcast(S, x[xo + k]).fma(FloatVector.fromArray(S, w, k * g + j), v);
+      }
+      if (addZ) {
+        v = FloatVector.fromArray(S, z, zo + j).add(v);
+      }
+      v.intoArray(z, zo + j);
+    }
+    ScalarFloatKernels.inputGatesTail(z, zo, addZ, x, xo, in, w, b, g, j);
+  }
+
+  @Override
+  void lstmState(float[] gates, int go, int h, float[] cPrev, int po, float[] c, int co, float[] tc, int to,
+      float[] out, int oo) {
     int j = 0;
     for (; j <= h - L; j += L) {
       FloatVector i = FloatVector.fromArray(S, gates, go + j);
       FloatVector f = FloatVector.fromArray(S, gates, go + h + j);
       FloatVector g = FloatVector.fromArray(S, gates, go + 2 * h + j);
       FloatVector o = FloatVector.fromArray(S, gates, go + 3 * h + j);
-      FloatVector cv = f.mul(FloatVector.fromArray(S, cPrev, co + j)).add(i.mul(g));
+      FloatVector cv = f.mul(FloatVector.fromArray(S, cPrev, po + j)).add(i.mul(g));
       FloatVector t = tanh(cv);
       cv.intoArray(c, co + j);
-      t.intoArray(tc, co + j);
-      o.mul(t).intoArray(out, co + j);
+      t.intoArray(tc, to + j);
+      o.mul(t).intoArray(out, oo + j);
     }
-    ScalarFloatKernels.lstmStateTail(gates, go, h, j, cPrev, c, tc, out, co);
+    ScalarFloatKernels.lstmStateTail(gates, go, h, j, cPrev, po, c, co, tc, to, out, oo);
   }
 
   @Override
@@ -181,8 +198,8 @@ final class VectorFloatKernels extends FloatKernels {
   }
 
   @Override
-  void lstmBackward(float[] gates, int go, int h, float[] dOut, float[] rec, float[] tc, float[] cPrev,
-      float[] carry, float[] dh, float[] dc, float[] dz, int so) {
+  void lstmBackward(float[] gates, int go, int h, float[] dOut, float[] rec, float[] tc, int to, float[] cPrev,
+      int po, float[] carry, float[] dh, float[] dc, float[] dz, int zo, int so) {
     int j = 0;
     for (; j <= h - L; j += L) {
       FloatVector d = ftz(FloatVector.fromArray(S, dOut, so + j).add(FloatVector.fromArray(S, rec, so + j)));
@@ -190,18 +207,18 @@ final class VectorFloatKernels extends FloatKernels {
       FloatVector fg = FloatVector.fromArray(S, gates, go + h + j);
       FloatVector gg = FloatVector.fromArray(S, gates, go + 2 * h + j);
       FloatVector og = FloatVector.fromArray(S, gates, go + 3 * h + j);
-      FloatVector t = FloatVector.fromArray(S, tc, so + j);
+      FloatVector t = FloatVector.fromArray(S, tc, to + j);
       FloatVector c = ftz(d.mul(og).mul(FloatVector.broadcast(S, 1f).sub(t.mul(t)))
           .add(FloatVector.fromArray(S, carry, so + j)));
       d.intoArray(dh, so + j);
       c.intoArray(dc, so + j);
-      c.mul(gg).mul(ig).mul(ig.neg().add(1f)).intoArray(dz, go + j);
-      c.mul(FloatVector.fromArray(S, cPrev, so + j)).mul(fg).mul(fg.neg().add(1f)).intoArray(dz, go + h + j);
-      c.mul(ig).mul(FloatVector.broadcast(S, 1f).sub(gg.mul(gg))).intoArray(dz, go + 2 * h + j);
-      d.mul(t).mul(og).mul(og.neg().add(1f)).intoArray(dz, go + 3 * h + j);
+      c.mul(gg).mul(ig).mul(ig.neg().add(1f)).intoArray(dz, zo + j);
+      c.mul(FloatVector.fromArray(S, cPrev, po + j)).mul(fg).mul(fg.neg().add(1f)).intoArray(dz, zo + h + j);
+      c.mul(ig).mul(FloatVector.broadcast(S, 1f).sub(gg.mul(gg))).intoArray(dz, zo + 2 * h + j);
+      d.mul(t).mul(og).mul(og.neg().add(1f)).intoArray(dz, zo + 3 * h + j);
       c.mul(fg).intoArray(carry, so + j);
     }
-    ScalarFloatKernels.lstmBackwardTail(gates, go, h, j, dOut, rec, tc, cPrev, carry, dh, dc, dz, so);
+    ScalarFloatKernels.lstmBackwardTail(gates, go, h, j, dOut, rec, tc, to, cPrev, po, carry, dh, dc, dz, zo, so);
   }
 
   @Override

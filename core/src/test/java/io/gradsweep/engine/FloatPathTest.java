@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -292,6 +293,41 @@ class FloatPathTest {
     }
   }
 
+  /**
+   * The input part of the pre-activations (small input folded into the forward kernel): SIMD equals scalar bit for
+   * bit, with and without h R to add, and both equal the fused multiply-adds in the order of the inputs.
+   */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void inputGatesKernelMatchesTheScalarOneAndTheFormula(FloatKernels k) {
+    SplittableRandom rng = new SplittableRandom(9);
+    for (int g : new int[] {1, 7, 16, 40, 256}) {
+      for (int in : new int[] {1, 2, 3, 8}) {
+        float[] w = random(rng, in * g, 1.0);
+        float[] b = random(rng, g, 1.0);
+        float[] x = random(rng, 2 * in, 1.0);
+        float[] hr = random(rng, g + 3, 1.0);
+        for (boolean addZ : new boolean[] {false, true}) {
+          float[] z = hr.clone();
+          float[] z2 = hr.clone();
+          k.inputGates(z, 3, addZ, x, in, in, w, b, g);
+          FloatKernels.SCALAR.inputGates(z2, 3, addZ, x, in, in, w, b, g);
+          assertArrayEquals(z2, z, 0f, "g=" + g + " in=" + in + " addZ=" + addZ);
+          for (int j = 0; j < 3; j++) {
+            assertEquals(hr[j], z[j], 0f, "before the offset");
+          }
+          for (int j = 0; j < g; j++) {
+            float v = b[j];
+            for (int kk = 0; kk < in; kk++) {
+              v = Math.fma(x[in + kk], w[kk * g + j], v);
+            }
+            assertEquals(addZ ? hr[3 + j] + v : v, z[3 + j], 0f, "g=" + g + " in=" + in + " at " + j);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void floatExpIsWithinAFewUlpOfTheExactValue() {
     double worst = 0;
@@ -333,6 +369,59 @@ class FloatPathTest {
 
   private static RecurrentLayer layer(String cell, Activation act, int hidden, DataType dt) {
     return CellCases.layer(cell, act, IN, hidden, dt);
+  }
+
+  /**
+   * The LSTM's float path keeps its backward state on the heap up to a size and copies it to native arrays above:
+   * both give the same bits (outputs, final state, dL/dh, dL/dc, parameter gradients, gate means), for a small
+   * input (x W folded into the step kernel) and a large one (one product before the loop), with and without a start
+   * state, over the whole sequence and truncated.
+   */
+  @ParameterizedTest(name = "in={0}")
+  @ValueSource(ints = {3, 12})
+  void lstmHeapStateGivesTheBitsOfTheCopyingPath(int in) {
+    int hidden = 37;
+    int steps = 9;
+    int batch = 5;
+    LstmLayer a = (LstmLayer) CellCases.layer("lstm", Activation.TANH, in, hidden, DataType.FLOAT);
+    LstmLayer b = (LstmLayer) CellCases.layer("lstm", Activation.TANH, in, hidden, DataType.FLOAT);
+    b.heapStateMax(0);
+    long n = a.paramCount();
+    INDArray p = Nd4j.zeros(DataType.FLOAT, 1, n);
+    a.bind(p, Nd4j.zeros(DataType.FLOAT, 1, n), 0);
+    a.init(new SplittableRandom(8), InitScheme.DEFAULT);
+    p.addi(0.05);
+    b.bind(p.dup(), Nd4j.zeros(DataType.FLOAT, 1, n), 0);
+    SplittableRandom rng = new SplittableRandom(9);
+    INDArray x = Nd4j.create(random(rng, steps * batch * in, 1.0), new long[] {(long) steps * batch, in});
+    INDArray h0 = Nd4j.create(random(rng, batch * hidden, 0.5), new long[] {batch, hidden});
+    INDArray c0 = Nd4j.create(random(rng, batch * hidden, 0.5), new long[] {batch, hidden});
+    INDArray dOut = Nd4j.create(random(rng, steps * batch * hidden, 1.0), new long[] {(long) steps * batch, hidden});
+    for (boolean withState : new boolean[] {false, true}) {
+      RecurrentState s0 = withState ? new RecurrentState(h0, c0) : null;
+      for (int first : new int[] {0, 4}) {
+        String combo = "state=" + withState + " first=" + first;
+        INDArray outA = a.forward(x, steps, batch, s0, null);
+        INDArray outB = b.forward(x, steps, batch, s0, null);
+        assertArrayEquals(flat(outB), flat(outA), 0f, combo + " h");
+        assertArrayEquals(flat(b.finalState().c()), flat(a.finalState().c()), 0f, combo + " c_T");
+        assertEquals(b.health(), a.health(), combo + " gate means");
+        INDArray dxA = a.backward(dOut, first);
+        INDArray dxB = b.backward(dOut, first);
+        assertArrayEquals(flat(dxB), flat(dxA), 0f, combo + " dx");
+        assertArrayEquals(flat(b.hiddenGradients()), flat(a.hiddenGradients()), 0f, combo + " dh");
+        assertArrayEquals(flat(b.cellGradients()), flat(a.cellGradients()), 0f, combo + " dc");
+        for (int k = 0; k < a.blocks().size(); k++) {
+          assertArrayEquals(flat(b.blocks().get(k).grad()), flat(a.blocks().get(k).grad()), 0f,
+              combo + " grad " + a.blocks().get(k).type());
+        }
+        assertTrue(a.blocks().get(1).grad().norm2Number().doubleValue() > 0, combo + " dR is not zero");
+      }
+    }
+  }
+
+  private static float[] flat(INDArray a) {
+    return a.reshape(a.length()).toFloatVector();
   }
 
   /** Float forward (fast path) equals the double forward on the same weights, with and without a start state. */

@@ -28,7 +28,8 @@ import org.bytedeco.pytorch.Tensor;
  * {@code nn::RNN} (tanh), {@code nn::LSTM} and {@code nn::GRU} (one layer, input 2) with a {@code Linear(hidden, 1)}
  * head on the last time step, MSE, Adam (lr 1e-3): zero_grad, forward, loss, backward, step. One intra-op thread
  * ({@code at::set_num_threads(1)}, one inter-op thread; run with {@code OMP_NUM_THREADS=1} as well), or N with
- * {@code --threads N} before the shapes ({@code at::set_num_threads(N)}). Inputs are adding-problem batches,
+ * {@code --threads N} before the shapes ({@code at::set_num_threads(N)}); {@code --cells lstm,gru} times only these
+ * cells (default all three). Inputs are adding-problem batches,
  * time-major {@code [T, B, 2]}, made before the timed region as in StepBenchmark.
  *
  * <p>Arguments: the same as StepBenchmark: {@code hidden batch T [warmup measured]}, or one or more shapes
@@ -41,11 +42,29 @@ public final class TorchStepBenchmark {
 
   public static void main(String[] args) {
     int threads = 1;
-    if (args.length > 0 && args[0].equals("--threads")) {
-      if (args.length < 2 || !args[1].matches("[1-9][0-9]*")) {
-        throw new IllegalArgumentException("--threads needs a whole number >= 1");
+    List<String> cells = List.of("RNN", "LSTM", "GRU");
+    while (args.length > 0 && args[0].startsWith("--")) {
+      if (args[0].equals("--threads")) {
+        if (args.length < 2 || !args[1].matches("[1-9][0-9]*")) {
+          throw new IllegalArgumentException("--threads needs a whole number >= 1");
+        }
+        threads = Integer.parseInt(args[1]);
+      } else if (args[0].equals("--cells")) {
+        if (args.length < 2) {
+          throw new IllegalArgumentException("--cells needs a comma-separated list of rnn, lstm, gru");
+        }
+        List<String> chosen = new ArrayList<>();
+        for (String c : args[1].split(",")) {
+          String t = c.toUpperCase(java.util.Locale.ROOT);
+          if (!cells.contains(t)) {
+            throw new IllegalArgumentException("--cells: unknown cell '" + c + "', expected some of rnn, lstm, gru");
+          }
+          chosen.add(t);
+        }
+        cells = chosen;
+      } else {
+        throw new IllegalArgumentException("unknown option " + args[0] + " (expected --threads N, --cells LIST)");
       }
-      threads = Integer.parseInt(args[1]);
       args = Arrays.copyOfRange(args, 2, args.length);
     }
     set_num_interop_threads(1);
@@ -56,7 +75,7 @@ public final class TorchStepBenchmark {
     for (Shape s : parse(args)) {
       System.out.printf("shape: hidden %d, batch %d, T %d; %d warm-up + %d measured steps; OMP_NUM_THREADS=%s%n",
           s.hidden(), s.batch(), s.steps(), s.warmup(), s.measured(), System.getenv("OMP_NUM_THREADS"));
-      for (String cell : new String[] {"RNN", "LSTM", "GRU"}) {
+      for (String cell : cells) {
         double[] ms = run(cell, s);
         System.out.printf("torch-%-8s median step %.2f ms (min %.2f)%n", cell, median(ms),
             Arrays.stream(ms).min().orElse(0));
