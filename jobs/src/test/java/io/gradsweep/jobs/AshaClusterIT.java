@@ -20,10 +20,11 @@ import org.junit.jupiter.api.Test;
 /**
  * ASHA submitted to a standalone cluster of two one-core workers (separate executor JVMs, no disk shared with the
  * trials' runs): each segment is a task on whichever executor is free, and a promoted trial continues from the
- * checkpoint its previous segment uploaded to MLflow.
+ * checkpoint its previous segment uploaded to MLflow. Its trials are a scrambled Sobol sample (search.strategy sobol),
+ * so a sampled search runs on the cluster too.
  */
 class AshaClusterIT {
-  static final Path ASHA = LocalCluster.REPO.resolve("jobs/src/test/resources/asha-sweep.yaml");
+  static final Path ASHA = LocalCluster.REPO.resolve("jobs/src/test/resources/asha-sobol-sweep.yaml");
 
   @Test
   void ashaSegmentsRunOnTheClustersExecutorsAndContinueFromCheckpointArtifacts() throws Exception {
