@@ -102,7 +102,9 @@ public final class LiveModel {
         t.headerVersion = ++version;
       }
       t.latestFirstBucket = h.series == null ? null : r.metrics().get(bucketKey(h.series, 0));
+      t.latestFirstBucketStep = h.series == null ? null : r.metricSteps().get(bucketKey(h.series, 0));
       t.latestLoss = r.metrics().get(Names.Metric.EVAL_LOSS);
+      t.latestLossStep = r.metricSteps().get(Names.Metric.EVAL_LOSS);
     }
     List<String> newOrder = kept.stream()
         .sorted(Comparator.comparing((RunSnapshot r) -> r.params(), f.order()).thenComparing(RunSnapshot::runName)
@@ -228,7 +230,13 @@ public final class LiveModel {
     if (t.latestFirstBucket == null) {
       return false;
     }
-    return t.rows.isEmpty() || !t.latestFirstBucket.equals(t.rows.get(t.rows.size() - 1).item.cells()[0]);
+    if (t.rows.isEmpty()) {
+      return true;
+    }
+    Row last = t.rows.get(t.rows.size() - 1).item;
+    // by step where the backend gives it: a vanished gradient logs equal first buckets (0) profile after profile
+    return t.latestFirstBucketStep != null ? t.latestFirstBucketStep > last.step()
+        : !t.latestFirstBucket.equals(last.cells()[0]);
   }
 
   /** As {@link #profileStale} for {@code eval/loss}. */
@@ -240,7 +248,14 @@ public final class LiveModel {
     if (ended(runId)) {
       return true;
     }
-    return t.latestLoss != null && (t.loss.isEmpty() || t.latestLoss != t.loss.get(t.loss.size() - 1).item.value());
+    if (t.latestLoss == null) {
+      return false;
+    }
+    if (t.loss.isEmpty()) {
+      return true;
+    }
+    return t.latestLossStep != null ? t.latestLossStep > t.loss.get(t.loss.size() - 1).item.step()
+        : t.latestLoss != t.loss.get(t.loss.size() - 1).item.value();
   }
 
   /** Marks that a trial that ended has all its points: the poller reads it no more. */
@@ -369,7 +384,11 @@ public final class LiveModel {
     long headerVersion;
     boolean caughtUp;
     Double latestFirstBucket;
+    /** The step of {@link #latestFirstBucket}, null when the backend does not say. */
+    Long latestFirstBucketStep;
     Double latestLoss;
+    /** The step of {@link #latestLoss}, null when the backend does not say. */
+    Long latestLossStep;
     final List<Versioned<Row>> rows = new ArrayList<>();
     final List<Versioned<MetricPoint>> loss = new ArrayList<>();
 

@@ -14,9 +14,11 @@ import java.util.Optional;
  * @param params params as stored (keys after MLflow's naming rules)
  * @param tags tags as stored
  * @param metrics the latest value of each metric
+ * @param metricSteps the step of each metric's latest value, where the backend says it (empty when it does not): two
+ *     points of a series can have equal values, so only the step tells that a new one arrived
  */
 public record RunSnapshot(String runId, String experimentId, String runName, String status, long startTime,
-    Map<String, String> params, Map<String, String> tags, Map<String, Double> metrics) {
+    Map<String, String> params, Map<String, String> tags, Map<String, Double> metrics, Map<String, Long> metricSteps) {
 
   public static final String RUNNING = "RUNNING";
   public static final String FINISHED = "FINISHED";
@@ -25,6 +27,13 @@ public record RunSnapshot(String runId, String experimentId, String runName, Str
     params = Map.copyOf(params);
     tags = Map.copyOf(tags);
     metrics = Map.copyOf(metrics);
+    metricSteps = metricSteps == null ? Map.of() : Map.copyOf(metricSteps);
+  }
+
+  /** A snapshot without the steps of the latest values. */
+  public RunSnapshot(String runId, String experimentId, String runName, String status, long startTime,
+      Map<String, String> params, Map<String, String> tags, Map<String, Double> metrics) {
+    this(runId, experimentId, runName, status, startTime, params, tags, metrics, Map.of());
   }
 
   /** The trial id tag ({@link Names.Tag#TRIAL_ID}) of a trial run. */

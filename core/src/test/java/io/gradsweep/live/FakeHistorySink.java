@@ -24,6 +24,8 @@ class FakeHistorySink implements TrackingSink {
   final List<String> calls = new ArrayList<>();
   /** How many points metricHistory returned in all. */
   int pointsReturned;
+  /** Whether the snapshots say the step of each latest value (MLflow's runs/search does). */
+  boolean withSteps = true;
 
   void run(String id, String status, Map<String, String> params, Map<String, String> tags,
       Map<String, Double> latest) {
@@ -63,10 +65,14 @@ class FakeHistorySink implements TrackingSink {
     List<RunSnapshot> out = new ArrayList<>();
     for (RunSnapshot r : runs.values()) {
       Map<String, Double> latest = new LinkedHashMap<>(r.metrics());
+      Map<String, Long> steps = new LinkedHashMap<>();
       history.getOrDefault(r.runId(), Map.of()).forEach((key, points) -> points.stream()
-          .max(java.util.Comparator.comparingLong(MetricPoint::step)).ifPresent(p -> latest.put(key, p.value())));
+          .max(java.util.Comparator.comparingLong(MetricPoint::step)).ifPresent(p -> {
+            latest.put(key, p.value());
+            steps.put(key, p.step());
+          }));
       out.add(new RunSnapshot(r.runId(), r.experimentId(), r.runName(), r.status(), r.startTime(), r.params(),
-          r.tags(), latest));
+          r.tags(), latest, withSteps ? steps : Map.of()));
     }
     return out;
   }

@@ -51,6 +51,40 @@ class LivePollerTest {
   }
 
   @Test
+  void aProfileEqualToThePreviousOneIsStillANewRow() {
+    // a vanished gradient: the first bucket is 0 profile after profile, and so are the other early buckets
+    FakeHistorySink sink = new FakeHistorySink();
+    sink.run("a", "RUNNING", Map.of(), Map.of(), HAS_PROFILE);
+    sink.profile("a", "layer0/dh", 1, 0.0);
+    sink.point("a", Names.Metric.EVAL_LOSS, 1, 0.2);
+    LiveModel model = new LiveModel();
+    LivePoller poller = new LivePoller(sink, model, "s", () -> Optional.of(sink.sweep));
+    poller.pollOnce();
+    assertEquals(1, model.lastRowStep("a"));
+    for (long step = 10; step <= 30; step += 10) {
+      sink.profile("a", "layer0/dh", step, 0.0);
+      sink.point("a", Names.Metric.EVAL_LOSS, step, 0.2);
+      poller.pollOnce();
+      assertEquals(step, model.lastRowStep("a"), "the row of step " + step + ", equal to the one before");
+      assertEquals(step, model.lastLossStep("a"), "the loss of step " + step + ", equal to the one before");
+    }
+  }
+
+  @Test
+  void withoutStepsInTheSnapshotsAChangedValueStillShowsANewRow() {
+    FakeHistorySink sink = new FakeHistorySink();
+    sink.withSteps = false;
+    sink.run("a", "RUNNING", Map.of(), Map.of(), HAS_PROFILE);
+    sink.profile("a", "layer0/dh", 1, 1.0);
+    LiveModel model = new LiveModel();
+    LivePoller poller = new LivePoller(sink, model, "s", () -> Optional.of(sink.sweep));
+    poller.pollOnce();
+    sink.profile("a", "layer0/dh", 10, 0.5);
+    poller.pollOnce();
+    assertEquals(10, model.lastRowStep("a"));
+  }
+
+  @Test
   void anEndedTrialIsReadOnceMoreThenNoMore() {
     FakeHistorySink sink = new FakeHistorySink();
     sink.run("a", "RUNNING", Map.of(), Map.of(), HAS_PROFILE);

@@ -351,11 +351,17 @@ final class MlflowRestClient {
     Map<String, String> tags = new LinkedHashMap<>();
     data.path("tags").forEach(t -> tags.put(t.path("key").asText(), t.path("value").asText("")));
     Map<String, Double> metrics = new LinkedHashMap<>();
-    data.path("metrics").forEach(m -> metrics.put(m.path("key").asText(), parseMetricValue(m.path("value"))));
+    Map<String, Long> steps = new LinkedHashMap<>();
+    data.path("metrics").forEach(m -> {
+      metrics.put(m.path("key").asText(), parseMetricValue(m.path("value")));
+      if (m.path("step").canConvertToLong()) {
+        steps.put(m.path("key").asText(), m.path("step").asLong());
+      }
+    });
     JsonNode i = run.path("info");
     String name = i.path("run_name").asText(tags.getOrDefault(Names.Tag.RUN_NAME, ""));
     return new RunSnapshot(info.runId(), info.experimentId(), name, info.status(), i.path("start_time").asLong(0),
-        params, tags, metrics);
+        params, tags, metrics, steps);
   }
 
   private static double parseMetricValue(JsonNode v) {
