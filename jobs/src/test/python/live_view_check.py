@@ -1,7 +1,7 @@
 """Opens gradsweep's live view (run --live) in headless Chromium (Playwright) and checks it while a sweep runs
 (LiveViewIT).
 
-1. A running trial's heatmap gets at least 3 rows, and then grows (more rows, as new profiles arrive).
+1. A running trial's heatmap gets at least 3 rows, and a running trial's heatmap grows (more rows, as new profiles arrive).
 2. A finished trial appears in the strip of finished trials, drawn.
 3. The page raised no script error and the browser fetched nothing from another host (no CDN).
 
@@ -30,6 +30,16 @@ BIGGEST_PANEL = """min => { let best = null;
   for (const e of document.querySelectorAll('.panel')) { const n = parseInt(e.dataset.rows || '0', 10);
     if (n >= min && (!best || n > best[1])) best = [e.dataset.runId, n]; }
   return best; }"""
+# Growth of any running trial's heatmap: panels with at least 3 rows are noted (window.__seenRows) the first time
+# they are seen; the first noted trial whose element (its panel, or its strip item once it finished) has more rows
+# than when noted is returned as [run id, rows then, rows now]. A trial noted with all its rows (about to finish)
+# cannot grow, but the next trial can: the check does not depend on which trial runs when the page loads.
+GROWTH = """() => { const seen = window.__seenRows || (window.__seenRows = {});
+  for (const e of document.querySelectorAll('.panel, .strip-item')) {
+    const id = e.dataset.runId, n = parseInt(e.dataset.rows || '0', 10);
+    if (!(id in seen)) { if (e.classList.contains('panel') && n >= 3) seen[id] = n; }
+    else if (n > seen[id]) return [id, seen[id], n]; }
+  return null; }"""
 DRAWN_STRIP = """() => [...document.querySelectorAll('.strip-item')].filter(e => parseInt(e.dataset.rows || '0', 10) > 0
   && e.querySelector('canvas')).map(e => e.dataset.runId)"""
 
@@ -118,12 +128,11 @@ def main():
             run_id, rows = first
             seen["heatmap"] = {"run": run_id, "rows": rows, "after_s": round(time.monotonic() - t0, 1)}
             print(f"ok: trial {run_id} has a heatmap of {rows} rows", file=sys.stderr)
-            grown = wait_for(page, f"() => ({ROWS_OF})({json.dumps(run_id)}) > {rows}", None, a.timeout,
-                             f"trial {run_id}'s heatmap growing beyond {rows} rows")
+            grown = wait_for(page, GROWTH, None, a.timeout, "a running trial's heatmap growing")
             if grown:
-                now = page.evaluate(ROWS_OF, run_id)
-                seen["grown_to"] = now
-                print(f"ok: its heatmap grew to {now} rows", file=sys.stderr)
+                grown_id, before, now = grown
+                seen["grown"] = {"run": grown_id, "from": before, "to": now}
+                print(f"ok: trial {grown_id}'s heatmap grew from {before} to {now} rows", file=sys.stderr)
             else:
                 failures.append("the heatmap did not grow")
         else:
