@@ -72,7 +72,7 @@ public final class GridSearch implements SearchStrategy {
         for (Axis a : axes) {
           point.put(a, block.values(a).get(at[a.ordinal()]));
         }
-        TrialSpec trial = space.template().trial(point);
+        TrialSpec trial = space.template().trial(block, point);
         Integer earlier = indexById.putIfAbsent(trial.id(), trials.size());
         if (earlier != null) {
           throw new SpecException(block.path(), "trial " + trial.id() + " (" + trial.displayName()

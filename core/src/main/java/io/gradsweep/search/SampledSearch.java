@@ -147,13 +147,13 @@ public abstract class SampledSearch implements SearchStrategy {
       for (Dim d : dims) {
         point.put(d.axis(), d.value(u, block.values(d.axis())));
       }
-      if (!seen.add(space.template().trial(point).id())) {
+      if (!seen.add(space.template().trial(block, point).id())) {
         continue;
       }
       found++;
       for (Object seed : seeds) {
         point.put(Axis.SEEDS, seed);
-        TrialSpec t = space.template().trial(point);
+        TrialSpec t = space.template().trial(block, point);
         seen.add(t.id());
         trials.add(t);
       }

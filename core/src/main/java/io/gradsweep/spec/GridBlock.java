@@ -11,7 +11,9 @@ import java.util.stream.Collectors;
 /**
  * One grid to expand: the spec's {@code grid}, or one entry of {@code variants} with the grid's axes filled in.
  * Every {@link Axis} has a non-empty list of distinct, validated values (defaults included); the combination rules
- * (activation only for rnn, tbptt window within every seq_len) have been checked. Immutable.
+ * (activation only for rnn, tbptt window within every seq_len) have been checked. A variant may also carry a
+ * {@code data_parallel} setting (not an axis: one value for all its trials), see {@link #dataParallel()}.
+ * Immutable.
  */
 public final class GridBlock {
   /**
@@ -35,9 +37,16 @@ public final class GridBlock {
 
   private final String path;
   private final Map<Axis, AxisValues> axes;
+  private final DataParallel dataParallel;
 
   GridBlock(String path, Map<Axis, AxisValues> axes) {
+    this(path, axes, null);
+  }
+
+  /** A block whose trials are data-parallel with {@code dataParallel} (null: as the template says). */
+  GridBlock(String path, Map<Axis, AxisValues> axes, DataParallel dataParallel) {
     this.path = path;
+    this.dataParallel = dataParallel;
     EnumMap<Axis, AxisValues> copy = new EnumMap<>(Axis.class);
     copy.putAll(axes);
     for (Axis a : Axis.values()) {
@@ -51,6 +60,14 @@ public final class GridBlock {
   /** Where the block is defined: {@code grid} or {@code variants[2]}. */
   public String path() {
     return path;
+  }
+
+  /**
+   * The variant's own {@code data_parallel} ({@code variants[i].data_parallel}): its trials train data-parallel
+   * with it. Empty for the grid and for variants without one (their trials follow {@code training.data_parallel}).
+   */
+  public Optional<DataParallel> dataParallel() {
+    return Optional.ofNullable(dataParallel);
   }
 
   /** The values of an axis, in file order; see {@link Axis} for their Java types. */
@@ -111,6 +128,9 @@ public final class GridBlock {
     for (Map.Entry<Axis, AxisValues> e : axes.entrySet()) {
       sb.append(sep).append(e.getKey().key()).append('=').append(text(e.getKey(), e.getValue().values()));
       sep = ", ";
+    }
+    if (dataParallel != null) {
+      sb.append(", data_parallel=").append(dataParallel.canonical());
     }
     return sb.append('}').toString();
   }

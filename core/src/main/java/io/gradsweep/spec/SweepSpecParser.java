@@ -57,6 +57,9 @@ public final class SweepSpecParser {
   static final List<String> TRAINING_KEYS = List.of("batch_size", "max_steps", "eval_every", "solve_threshold",
       "profile_every", "log_points", "stop", "checkpoint_every",
       "data_parallel");
+  /** The keys of one entry of {@code variants}: the axes and {@code data_parallel}. */
+  static final List<String> VARIANT_KEYS = java.util.stream.Stream.concat(Axis.keys().stream(),
+      java.util.stream.Stream.of("data_parallel")).toList();
   static final List<String> DATA_PARALLEL_KEYS = List.of("workers", "averaging_frequency", "batch_per_worker");
   static final List<String> STOP_KEYS = List.of("vanished", "plateau");
   static final List<String> VANISHED_KEYS = List.of("horizon_fraction", "profiles", "baseline_tolerance");
@@ -119,12 +122,24 @@ public final class SweepSpecParser {
         ? OptionalLong.of(search.get("seed").integer(0L, Long.MAX_VALUE)) : OptionalLong.empty();
 
     SequenceTask kind = SequenceTasks.configured(template.task(), template.taskOptions());
-    Grid grid = readGrid(doc, top, kind);
-    if (template.dataParallel() != null) {
-      grid.blocks().forEach(SweepSpecParser::checkDataParallel);
+    Grid grid = readGrid(doc, top, kind, template);
+    String dpPath = template.dataParallel() != null ? "training.data_parallel" : null;
+    for (GridBlock block : grid.blocks()) {
+      if (block.dataParallel().isPresent()) {
+        String path = block.path() + ".data_parallel";
+        dpPath = dpPath == null ? path : dpPath;
+        if (template.stop().enabled()) {
+          throw new SpecException(path, "a data-parallel variant cannot be combined with training.stop (a "
+              + "data-parallel trial trains through DL4J Spark, which does not run the rules); remove training.stop "
+              + "or this data_parallel");
+        }
+        checkDataParallel(block, path);
+      } else if (template.dataParallel() != null) {
+        checkDataParallel(block, "training.data_parallel");
+      }
     }
     SearchSpace space = new SearchSpace(template, grid.blocks(), maxTrials, numSamples, seed);
-    Scheduling scheduling = readScheduling(top.get("training"), search.get("scheduler"), template);
+    Scheduling scheduling = readScheduling(top.get("training"), search.get("scheduler"), template, dpPath);
     Map<String, String> params = sweepParams(template, strategy, space, grid);
     if (scheduling.checkpointEvery() > 0) {
       params.put("training.checkpoint_every", Integer.toString(scheduling.checkpointEvery()));
@@ -145,7 +160,8 @@ public final class SweepSpecParser {
    * {@code training.checkpoint_every} (1..max_steps; absent: no checkpoints) and {@code search.scheduler} (absent:
    * none; {@code {asha: {...}}}: see {@link AshaSpec}).
    */
-  private static Scheduling readScheduling(SpecNode trainingNode, SpecNode schedulerNode, TrialTemplate t) {
+  private static Scheduling readScheduling(SpecNode trainingNode, SpecNode schedulerNode, TrialTemplate t,
+      String dpPath) {
     int every = 0;
     if (trainingNode != null && trainingNode.peek("checkpoint_every") != null) {
       SpecNode n = trainingNode.peek("checkpoint_every");
@@ -161,8 +177,8 @@ public final class SweepSpecParser {
           + " yet (a trial resumed from a checkpoint would restart the rules' counts); remove training.stop or "
           + (schedulerNode != null ? "search.scheduler" : "training.checkpoint_every"));
     }
-    if (t.dataParallel() != null && (every > 0 || schedulerNode != null)) {
-      throw new SpecException("training.data_parallel", "a data-parallel trial cannot be combined with "
+    if (dpPath != null && (every > 0 || schedulerNode != null)) {
+      throw new SpecException(dpPath, "a data-parallel trial cannot be combined with "
           + (schedulerNode != null ? "search.scheduler" : "training.checkpoint_every")
           + " (it trains through DL4J Spark, which takes no gradsweep checkpoints); remove one of them");
     }
@@ -202,8 +218,11 @@ public final class SweepSpecParser {
     return new Scheduling(every, new AshaSpec(minSteps, eta, maxSteps, metric));
   }
 
-  /** The grid's own axes, each variant's own axes, and the blocks to expand. */
-  private record Grid(Map<Axis, AxisValues> axes, List<Map<Axis, AxisValues>> variants, List<GridBlock> blocks) {}
+  /** The grid's own axes, each variant's own axes and data_parallel, and the blocks to expand. */
+  private record Grid(Map<Axis, AxisValues> axes, List<Variant> variants, List<GridBlock> blocks) {}
+
+  /** One entry of {@code variants}: its own axes and its {@code data_parallel} (null when it has none). */
+  private record Variant(Map<Axis, AxisValues> axes, DataParallel dataParallel) {}
 
   /** name, experiment, task and training: the settings all trials share. */
   private static TrialTemplate readTemplate(SpecNode doc, Map<String, SpecNode> top) {
@@ -226,8 +245,8 @@ public final class SweepSpecParser {
 
     SpecNode trainingNode = required(doc, top, "training", "training: {max_steps: 1000}");
     Map<String, SpecNode> training = trainingNode.mapping("training", TRAINING_KEYS);
-    DataParallel dp = training.containsKey("data_parallel") ? readDataParallel(training.get("data_parallel"))
-        : null;
+    DataParallel dp = training.containsKey("data_parallel") ? readDataParallel(training.get("data_parallel"),
+        "training.data_parallel") : null;
     int batchSize = optional(training, "batch_size", dp == null ? 32 : dp.globalBatch(), n -> n.integer(1, 4096));
     if (dp != null && batchSize != dp.globalBatch()) {
       throw training.get("batch_size").error("batch_size " + batchSize + " is not workers * batch_per_worker = "
@@ -314,9 +333,12 @@ public final class SweepSpecParser {
     return new StopRules(vanished, plateau);
   }
 
-  /** {@code training.data_parallel: {workers: N, averaging_frequency: k, batch_per_worker: b}}, all three required. */
-  private static DataParallel readDataParallel(SpecNode node) {
-    Map<String, SpecNode> m = node.mapping("training.data_parallel", DATA_PARALLEL_KEYS);
+  /**
+   * {@code data_parallel: {workers: N, averaging_frequency: k, batch_per_worker: b}} (in {@code training} or in a
+   * variant), all three required.
+   */
+  private static DataParallel readDataParallel(SpecNode node, String what) {
+    Map<String, SpecNode> m = node.mapping(what, DATA_PARALLEL_KEYS);
     int workers = required(node, m, "workers", "workers: 2").integer(1, DataParallel.MAX_WORKERS);
     int every = required(node, m, "averaging_frequency", "averaging_frequency: 1").integer(1,
         DataParallel.MAX_AVERAGING);
@@ -358,23 +380,30 @@ public final class SweepSpecParser {
     return keys;
   }
 
-  /** grid and variants: the grid alone, or each variant over the grid. */
-  private static Grid readGrid(SpecNode doc, Map<String, SpecNode> top, SequenceTask task) {
+  /**
+   * grid and variants: the grid alone, or each variant over the grid. A variant may carry {@code data_parallel}
+   * (its trials train data-parallel): not together with {@code training.data_parallel}, and its workers *
+   * batch_per_worker must be {@code training.batch_size}.
+   */
+  private static Grid readGrid(SpecNode doc, Map<String, SpecNode> top, SequenceTask task, TrialTemplate t) {
     SpecNode gridNode = top.get("grid");
     SpecNode variantsNode = top.get("variants");
     if (gridNode == null && variantsNode == null) {
       required(doc, top, "grid", "grid: {cell: [rnn, lstm], seq_len: [20, 50]}");
     }
     Map<Axis, AxisValues> grid = gridNode == null ? Map.of() : readAxes(gridNode, "grid");
-    List<Map<Axis, AxisValues>> variants = new ArrayList<>();
+    List<Variant> variants = new ArrayList<>();
     List<GridBlock> blocks = new ArrayList<>();
     if (variantsNode == null) {
       blocks.add(block(gridNode, "grid", grid, Map.of(), false, task));
     } else {
       for (SpecNode v : variantsNode.items("mappings of axes, e.g. {cell: [lstm]}")) {
-        Map<Axis, AxisValues> own = readAxes(v, v.path());
-        variants.add(own);
-        blocks.add(block(v, v.path(), grid, own, true, task));
+        Map<String, SpecNode> entries = new LinkedHashMap<>(v.mapping(v.path(), VARIANT_KEYS));
+        SpecNode dpNode = entries.remove("data_parallel");
+        DataParallel dp = dpNode == null ? null : readVariantDataParallel(dpNode, t);
+        Map<Axis, AxisValues> own = readAxes(entries);
+        variants.add(new Variant(own, dp));
+        blocks.add(block(v, v.path(), grid, own, true, task, dp));
       }
     }
     return new Grid(grid, variants, blocks);
@@ -473,11 +502,39 @@ public final class SweepSpecParser {
 
   // ---------------------------------------------------------------- grid
 
-  /** The axes of {@code grid} or of one variant, each validated on its own. */
+  /** The axes of {@code grid}, each validated on its own. */
   private static Map<Axis, AxisValues> readAxes(SpecNode node, String what) {
+    return readAxes(node.mapping(what, Axis.keys()));
+  }
+
+  /** The axes of {@code grid} or of one variant (entries keyed by axis key), each validated on its own. */
+  private static Map<Axis, AxisValues> readAxes(Map<String, SpecNode> entries) {
     Map<Axis, AxisValues> axes = new EnumMap<>(Axis.class);
-    node.mapping(what, Axis.keys()).forEach((key, n) -> axes.put(Axis.byKey(key), readAxis(Axis.byKey(key), n)));
+    entries.forEach((key, n) -> axes.put(Axis.byKey(key), readAxis(Axis.byKey(key), n)));
     return axes;
+  }
+
+  /**
+   * A variant's {@code data_parallel}: one setting (not a list) for all its trials; not together with
+   * {@code training.data_parallel}; its workers together take {@code training.batch_size} examples a step.
+   */
+  private static DataParallel readVariantDataParallel(SpecNode node, TrialTemplate t) {
+    if (t.dataParallel() != null) {
+      throw node.error("training.data_parallel is set too; give data_parallel in training (every trial "
+          + "data-parallel) or in variants (the trials of those variants only), not both");
+    }
+    if (node.isSequence()) {
+      throw node.expected("one mapping with keys " + String.join(", ", DATA_PARALLEL_KEYS), "data_parallel is "
+          + "not an axis; write one variant per setting");
+    }
+    DataParallel dp = readDataParallel(node, node.path());
+    if (dp.globalBatch() != t.batchSize()) {
+      throw node.error("workers * batch_per_worker = " + dp.workers() + " * " + dp.batchPerWorker() + " = "
+          + dp.globalBatch() + " is not training.batch_size " + t.batchSize() + "; a data-parallel trial's "
+          + "minibatch is the workers' minibatches together: set training.batch_size: " + dp.globalBatch()
+          + " or change workers or batch_per_worker");
+    }
+    return dp;
   }
 
   private static AxisValues readAxis(Axis axis, SpecNode list) {
@@ -525,6 +582,11 @@ public final class SweepSpecParser {
    */
   private static GridBlock block(SpecNode where, String path, Map<Axis, AxisValues> grid,
       Map<Axis, AxisValues> own, boolean variant, SequenceTask task) {
+    return block(where, path, grid, own, variant, task, null);
+  }
+
+  private static GridBlock block(SpecNode where, String path, Map<Axis, AxisValues> grid,
+      Map<Axis, AxisValues> own, boolean variant, SequenceTask task, DataParallel dataParallel) {
     Map<Axis, AxisValues> axes = new EnumMap<>(Axis.class);
     axes.putAll(grid);
     axes.putAll(own);
@@ -542,7 +604,7 @@ public final class SweepSpecParser {
     checkActivation(axes.get(Axis.ACTIVATION), axes.get(Axis.CELL), blockName, variant);
     checkTbptt(axes.get(Axis.TBPTT), axes.get(Axis.SEQ_LEN), blockName);
     checkSeqLen(axes.get(Axis.SEQ_LEN), task);
-    return new GridBlock(path, axes);
+    return new GridBlock(path, axes, dataParallel);
   }
 
   /** An activation list written for a block whose cells are not all vanilla rnn would be meaningless for them. */
@@ -566,21 +628,22 @@ public final class SweepSpecParser {
 
   /**
    * A data-parallel trial trains through DL4J's network, which has neither the engine's gradient clipping nor its
-   * truncated BPTT: clip must be none and tbptt none (0) in every block.
+   * truncated BPTT: clip must be none and tbptt none (0) in every data-parallel block.
+   *
+   * @param dpPath where the block's data_parallel is written, e.g. {@code training.data_parallel}
    */
-  private static void checkDataParallel(GridBlock block) {
+  private static void checkDataParallel(GridBlock block, String dpPath) {
     for (Object c : block.values(Axis.CLIP)) {
       if (((ClipSpec) c).enabled()) {
         throw new SpecException(block.path() + ".clip", "clip " + ((ClipSpec) c).canonical() + " cannot be used "
-            + "with training.data_parallel (the workers train DL4J networks, without the engine's clipping); use "
-            + "clip: [none] or drop training.data_parallel");
+            + "with " + dpPath + " (the workers train DL4J networks, without the engine's clipping); use "
+            + "clip: [none] or drop " + dpPath);
       }
     }
     for (Object k : block.values(Axis.TBPTT)) {
       if ((Integer) k != 0) {
         throw new SpecException(block.path() + ".tbptt", "tbptt " + k + " cannot be used with "
-            + "training.data_parallel (full backpropagation through time only); use tbptt: [none] or drop "
-            + "training.data_parallel");
+            + dpPath + " (full backpropagation through time only); use tbptt: [none] or drop " + dpPath);
       }
     }
   }
@@ -626,10 +689,13 @@ public final class SweepSpecParser {
 
   // ---------------------------------------------------------------- params
 
-  private static String variantText(Map<Axis, AxisValues> own) {
-    return own.entrySet().stream()
-        .map(e -> e.getKey().key() + ": " + GridBlock.text(e.getKey(), e.getValue().values()))
-        .collect(Collectors.joining(", ", "{", "}"));
+  private static String variantText(Variant v) {
+    List<String> parts = new ArrayList<>();
+    v.axes().forEach((axis, values) -> parts.add(axis.key() + ": " + GridBlock.text(axis, values.values())));
+    if (v.dataParallel() != null) {
+      parts.add("data_parallel: {" + v.dataParallel().canonical() + "}");
+    }
+    return "{" + String.join(", ", parts) + "}";
   }
 
   private static String shorten(String s) {

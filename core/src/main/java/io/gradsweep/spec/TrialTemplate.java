@@ -20,7 +20,8 @@ import java.util.Map;
  * @param taskOptions the task-specific keys of {@code task}, every option of the task (see
  *     {@link TrialSpec#taskOptions()})
  * @param stop {@code training.stop}, {@link StopRules#NONE} when absent
- * @param dataParallel {@code training.data_parallel}, or null
+ * @param dataParallel {@code training.data_parallel}, or null (a variant may carry its own: {@link #trial(GridBlock,
+ *     Map)})
  */
 public record TrialTemplate(
     String experiment,
@@ -111,6 +112,22 @@ public record TrialTemplate(
         get(point, Axis.INIT, String.class),
         get(point, Axis.SEEDS, Long.class),
         batchSize, maxSteps, evalEvery, solveThreshold, profileEvery, logPoints, taskOptions, stop, dataParallel);
+  }
+
+  /**
+   * The trial at one point of a block: data-parallel with the block's own {@code data_parallel} when it has one
+   * (a variant's), else as {@link #trial(Map)}.
+   */
+  public TrialSpec trial(GridBlock block, Map<Axis, ?> point) {
+    TrialSpec t = trial(point);
+    if (block.dataParallel().isEmpty()) {
+      return t;
+    }
+    DataParallel dp = block.dataParallel().get();
+    return new TrialSpec(t.experiment(), t.sweepName(), t.task(), t.evalSize(), t.evalSeed(), t.seqLen(), t.cell(),
+        t.activation(), t.clip(), t.tbptt(), t.optimizer(), t.lr(), t.hidden(), t.layers(), t.init(), t.seed(),
+        t.batchSize(), t.maxSteps(), t.evalEvery(), t.solveThreshold(), t.profileEvery(), t.logPoints(),
+        t.taskOptions(), t.stop(), dp);
   }
 
   private static <T> T get(Map<Axis, ?> point, Axis axis, Class<T> type) {

@@ -61,6 +61,23 @@ class GridSearchTest {
   }
 
   @Test
+  void aDataParallelVariantExpandsLikeTheOthersAndReachesOnlyItsTrials() {
+    SweepSpec spec = parse("name: t\nexperiment: e\ntask: {name: adding}\ntraining: {max_steps: 10, batch_size: 64}\n"
+        + "grid: {cell: lstm, seq_len: [10, 20], seeds: [1, 2]}\n"
+        + "variants:\n  - {}\n  - {seeds: [1], data_parallel: {workers: 2, averaging_frequency: 1, "
+        + "batch_per_worker: 32}}\n  - {seeds: [1], data_parallel: {workers: 4, averaging_frequency: 2, "
+        + "batch_per_worker: 16}}\n");
+    // the same configurations as one task and with two data-parallel settings: distinct trials, not an overlap
+    assertEquals(List.of("T10 s1 -", "T10 s2 -", "T20 s1 -", "T20 s2 -", "T10 s1 2x32/1", "T20 s1 2x32/1",
+            "T10 s1 4x16/2", "T20 s1 4x16/2"),
+        column(spec, t -> "T" + t.seqLen() + " s" + t.seed() + " " + (t.dataParallel() == null ? "-"
+            : t.dataParallel().workers() + "x" + t.dataParallel().batchPerWorker() + "/"
+            + t.dataParallel().averagingFrequency())));
+    assertEquals(8, spec.trials().stream().map(TrialSpec::id).distinct().count());
+    assertEquals(spec.trials().get(0), spec.trials().get(4).asOneTask());
+  }
+
+  @Test
   void theJavadocExample() {
     SweepSpec spec = grid("{cell: [rnn, lstm], seq_len: [10, 30], seeds: [1, 2]}");
     assertEquals(List.of("rnn T10 s1", "rnn T10 s2", "rnn T30 s1", "rnn T30 s2",

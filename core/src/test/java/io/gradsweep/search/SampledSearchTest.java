@@ -105,6 +105,30 @@ class SampledSearchTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"random", "sobol"})
+  void aVariantsDataParallelReachesTheTrialsDrawnFromIt(String strategy) {
+    String yaml = "name: t\nexperiment: e\ntask: {name: adding}\ntraining: {max_steps: 10, batch_size: 16}\n"
+        + "search: {strategy: " + strategy + ", num_samples: 6, seed: 5}\n"
+        + "grid: {cell: lstm, seq_len: [10], lr: {log_uniform: [0.001, 0.1]}, seeds: [1, 2]}\n"
+        + "variants: [{}, {data_parallel: {workers: 2, averaging_frequency: 3, batch_per_worker: 8}}]\n";
+    List<TrialSpec> trials = parse(yaml).trials();
+    assertEquals(12, trials.size(), "3 + 3 samples, each with 2 seeds");
+    for (int i = 0; i < trials.size(); i++) {
+      TrialSpec t = trials.get(i);
+      if (i < 6) {
+        assertEquals(null, t.dataParallel(), t.toString());
+      } else {
+        assertEquals(new io.gradsweep.spec.DataParallel(2, 3, 8), t.dataParallel(), t.toString());
+        assertTrue(t.displayName().endsWith(" dp=2x8/3"), t.displayName());
+      }
+    }
+    // the one-task block draws exactly what the same space without the data-parallel variant draws
+    List<TrialSpec> alone = parse(yaml.replace("num_samples: 6", "num_samples: 3")
+        .replace(", {data_parallel: {workers: 2, averaging_frequency: 3, batch_per_worker: 8}}", "")).trials();
+    assertEquals(alone, trials.subList(0, 6));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"random", "sobol"})
   void duplicatesAreSkippedAndTooSmallASpaceFails(String strategy) {
     String grid = "grid: {cell: [lstm], seq_len: [10], hidden: [8, 16, 32], layers: {int_uniform: [1, 2]}}\n";
     List<TrialSpec> all = sampled(strategy, 6, "1", grid).trials();

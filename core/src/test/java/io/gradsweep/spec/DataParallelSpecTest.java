@@ -78,6 +78,100 @@ class DataParallelSpecTest {
         "cannot be used with training.data_parallel");
   }
 
+  // ---------------------------------------------------------------- in a variant
+
+  private static final String DP = "data_parallel: {workers: 2, averaging_frequency: 1, batch_per_worker: 8}";
+
+  /** batch_size 16, one grid point, and the given variants. */
+  private static String mixed(String training, String variants) {
+    return "name: t\nexperiment: e\ntask: {name: adding}\ntraining: {max_steps: 10, batch_size: 16" + training
+        + "}\ngrid: " + GRID + "\nvariants:\n" + variants;
+  }
+
+  private static final String MIXED = "  - {}\n  - {" + DP + "}\n";
+
+  @Test
+  void aVariantWithDataParallelMixesWithOneTaskTrials() {
+    SweepSpec spec = parse(mixed("", MIXED));
+    List<TrialSpec> trials = spec.trials();
+    assertEquals(2, trials.size());
+    TrialSpec plain = trials.get(0);
+    TrialSpec dp = trials.get(1);
+    assertNull(plain.dataParallel());
+    assertEquals(new DataParallel(2, 1, 8), dp.dataParallel());
+    assertEquals("workers=2,averaging_frequency=1,batch_per_worker=8", dp.params().get("data_parallel"));
+    assertEquals(16, dp.batchSize());
+    // the one-task trial is exactly the trial of the same grid without variants; the other differs only by dp
+    TrialSpec alone = parse(spec(", batch_size: 16", GRID)).trials().get(0);
+    assertEquals(alone, plain);
+    assertEquals(alone.id(), plain.id());
+    assertEquals(plain, dp.asOneTask());
+    assertNotEquals(plain.id(), dp.id());
+    assertEquals(spec.space().blocks().get(1).dataParallel().orElseThrow(), dp.dataParallel());
+    assertTrue(spec.space().blocks().get(0).dataParallel().isEmpty());
+    assertEquals("[{}, {data_parallel: {workers=2,averaging_frequency=1,batch_per_worker=8}}]",
+        spec.sweepParams().get("variants"));
+    assertTrue(!spec.sweepParams().containsKey("training.data_parallel"));
+  }
+
+  @Test
+  void aVariantMayCarryAxesAndDataParallelTogether() {
+    List<TrialSpec> trials = parse(mixed("", "  - {seeds: [1, 2]}\n  - {seeds: [3], " + DP + "}\n")).trials();
+    assertEquals(List.of(1L, 2L, 3L), trials.stream().map(TrialSpec::seed).toList());
+    assertEquals(List.of(false, false, true), trials.stream().map(t -> t.dataParallel() != null).toList());
+  }
+
+  @Test
+  void aVariantsBatchMustBeTrainingBatchSize() {
+    assertError(mixed("", "  - {}\n  - {data_parallel: {workers: 4, averaging_frequency: 1, batch_per_worker: 8}}\n"),
+        "variants[1].data_parallel", "workers * batch_per_worker = 4 * 8 = 32 is not training.batch_size 16",
+        "set training.batch_size: 32");
+    // the default batch_size (32) counts too
+    assertError(spec("", GRID) + "variants: [{" + DP + "}]\n", "variants[0].data_parallel",
+        "is not training.batch_size 32");
+  }
+
+  @Test
+  void aVariantsDataParallelIsCheckedLikeTrainings() {
+    assertError(mixed("", "  - {data_parallel: {workers: 2, batch_per_worker: 8}}\n"),
+        "variants[0].data_parallel.averaging_frequency", "required key is missing");
+    assertError(mixed("", "  - {data_parallel: {workers: 2, averaging_frequency: 1, batch_per_worker: 8, gpus: 1}}\n"),
+        "variants[0].data_parallel.gpus", "unknown key", "workers, averaging_frequency, batch_per_worker");
+    assertError(mixed("", "  - {data_parallel: [{workers: 2, averaging_frequency: 1, batch_per_worker: 8}]}\n"),
+        "variants[0].data_parallel", "one mapping with keys", "not an axis");
+    assertError(mixed("", "  - {data_paralel: {}}\n"), "variants[0].data_paralel", "unknown key",
+        "data_parallel");
+    assertError(mixed("", "  - {}\n").replace("grid: {", "grid: {" + DP + ", "), "grid.data_parallel",
+        "unknown key");
+  }
+
+  @Test
+  void trainingAndVariantDataParallelTogetherAreRefused() {
+    assertError(mixed(", " + DP, MIXED), "variants[1].data_parallel", "training.data_parallel is set too",
+        "not both");
+  }
+
+  @Test
+  void aDataParallelVariantRefusesClipAndTbpttButOtherVariantsKeepThem() {
+    String clip = "clip: [{mode: global_norm, threshold: 1}]";
+    SweepSpec ok = parse(mixed("", "  - {" + clip + ", tbptt: [5]}\n  - {" + DP + "}\n"));
+    assertTrue(ok.trials().get(0).clip().enabled());
+    assertEquals(5, ok.trials().get(0).tbptt());
+    assertError(mixed("", "  - {}\n  - {" + clip + ", " + DP + "}\n"), "variants[1].clip",
+        "cannot be used with variants[1].data_parallel", "drop variants[1].data_parallel");
+    assertError(mixed("", "  - {}\n  - {tbptt: [5], " + DP + "}\n"), "variants[1].tbptt",
+        "cannot be used with variants[1].data_parallel");
+  }
+
+  @Test
+  void aDataParallelVariantRefusesEarlyStoppingCheckpointsAndSchedulers() {
+    assertError(mixed(", eval_every: 2, stop: {plateau: {evals: 2}}", MIXED), "variants[1].data_parallel",
+        "cannot be combined with training.stop");
+    assertError(mixed(", checkpoint_every: 5", MIXED), "variants[1].data_parallel", "training.checkpoint_every");
+    assertError(mixed(", eval_every: 5", MIXED).replace("grid:", "search: {scheduler: {asha: {min_steps: 5}}}\ngrid:"),
+        "variants[1].data_parallel", "search.scheduler");
+  }
+
   @Test
   void theRecordChecksItsValues() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new DataParallel(2, 0, 8));
