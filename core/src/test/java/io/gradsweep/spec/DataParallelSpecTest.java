@@ -115,6 +115,25 @@ class DataParallelSpecTest {
   }
 
   @Test
+  void theDocsExample() {
+    SweepSpec spec = parse("""
+        name: t
+        experiment: e
+        task: {name: adding}
+        training: {batch_size: 64, max_steps: 200}
+        grid: {cell: [lstm], seq_len: [100], seeds: [1, 2]}
+        variants:
+          - {}                           # the grid as it is: 2 trials of one task each
+          - seeds: [1]                   # the same LSTM, seed 1, on 2 executors: 1 trial
+            data_parallel: {workers: 2, averaging_frequency: 1, batch_per_worker: 32}
+        """);
+    assertEquals(List.of("lstm T100 h32 adam 0.001 s1", "lstm T100 h32 adam 0.001 s2",
+        "lstm T100 h32 adam 0.001 s1 dp=2x32/1"), spec.trials().stream().map(TrialSpec::displayName).toList());
+    assertEquals("[{}, {seeds: [1], data_parallel: {workers=2,averaging_frequency=1,batch_per_worker=32}}]",
+        spec.sweepParams().get("variants"));
+  }
+
+  @Test
   void aVariantMayCarryAxesAndDataParallelTogether() {
     List<TrialSpec> trials = parse(mixed("", "  - {seeds: [1, 2]}\n  - {seeds: [3], " + DP + "}\n")).trials();
     assertEquals(List.of(1L, 2L, 3L), trials.stream().map(TrialSpec::seed).toList());
