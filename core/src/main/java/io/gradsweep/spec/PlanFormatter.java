@@ -13,8 +13,9 @@ import java.util.function.Function;
  *  ...
  * total: 12 trials
  * </pre>
- * Numbers are right-aligned; columns {@code layers} and {@code init} appear only when some trial differs from the
- * default (1, default). Plain ASCII; every line ends with a newline.
+ * Numbers are right-aligned; columns {@code layers}, {@code init} and {@code data_parallel} (workers x
+ * batch_per_worker / averaging_frequency, e.g. {@code 2x32/1}, as in the display name) appear only when some trial
+ * differs from the default (1, default, -). Plain ASCII; every line ends with a newline.
  */
 public final class PlanFormatter {
   private record Column(String header, boolean right, Function<TrialSpec, String> cell) {}
@@ -31,7 +32,9 @@ public final class PlanFormatter {
       new Column("hidden", true, t -> Integer.toString(t.hidden())),
       new Column("layers", true, t -> Integer.toString(t.layers())),
       new Column("init", false, TrialSpec::init),
-      new Column("seed", true, t -> Long.toString(t.seed())));
+      new Column("seed", true, t -> Long.toString(t.seed())),
+      new Column("data_parallel", false, t -> t.dataParallel() == null ? "-" : t.dataParallel().workers() + "x"
+          + t.dataParallel().batchPerWorker() + "/" + t.dataParallel().averagingFrequency()));
 
   private PlanFormatter() {}
 
@@ -55,8 +58,13 @@ public final class PlanFormatter {
     List<Column> columns = new ArrayList<>();
     columns.add(new Column("#", true, null));
     for (Column c : COLUMNS) {
-      boolean optional = c.header().equals("layers") || c.header().equals("init");
-      String defaultValue = c.header().equals("layers") ? "1" : "default";
+      boolean optional = c.header().equals("layers") || c.header().equals("init")
+          || c.header().equals("data_parallel");
+      String defaultValue = switch (c.header()) {
+        case "layers" -> "1";
+        case "data_parallel" -> "-";
+        default -> "default";
+      };
       if (!optional || trials.stream().anyMatch(t -> !c.cell().apply(t).equals(defaultValue))) {
         columns.add(c);
       }

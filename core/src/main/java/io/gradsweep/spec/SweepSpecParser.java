@@ -391,6 +391,12 @@ public final class SweepSpecParser {
     if (gridNode == null && variantsNode == null) {
       required(doc, top, "grid", "grid: {cell: [rnn, lstm], seq_len: [20, 50]}");
     }
+    SpecNode misplaced = gridNode == null ? null : gridNode.peek("data_parallel");
+    if (misplaced != null) {
+      throw misplaced.error("data_parallel is not an axis of grid; write it in training (every trial data-parallel) "
+          + "or in a variant (that variant's trials), e.g. variants: [{}, {data_parallel: {workers: 2, "
+          + "averaging_frequency: 1, batch_per_worker: 16}}]");
+    }
     Map<Axis, AxisValues> grid = gridNode == null ? Map.of() : readAxes(gridNode, "grid");
     List<Variant> variants = new ArrayList<>();
     List<GridBlock> blocks = new ArrayList<>();

@@ -161,7 +161,7 @@ class DataParallelSpecTest {
     assertError(mixed("", "  - {data_paralel: {}}\n"), "variants[0].data_paralel", "unknown key",
         "data_parallel");
     assertError(mixed("", "  - {}\n").replace("grid: {", "grid: {" + DP + ", "), "grid.data_parallel",
-        "unknown key");
+        "not an axis of grid", "in training", "or in a variant");
   }
 
   @Test

@@ -58,6 +58,18 @@ class PlanFormatterTest {
   }
 
   @Test
+  void aMixedSweepShowsWhichTrialsAreDataParallel() {
+    String text = PlanFormatter.format(SpecFixtures.parse(SpecFixtures.HEAD.replace("max_steps: 10", "max_steps: 10, batch_size: 16")
+        + "grid: {cell: [lstm], seq_len: [10]}\nvariants: [{}, {data_parallel: {workers: 2, averaging_frequency: 3, "
+        + "batch_per_worker: 8}}]\n").trials());
+    List<String> lines = text.lines().toList();
+    assertTrue(lines.get(0).endsWith("  seed  data_parallel"), text);
+    assertTrue(lines.get(1).endsWith("  -"), text);
+    assertTrue(lines.get(2).endsWith("  2x8/3"), text);
+    assertFalse(PlanFormatter.format(grid("{cell: [lstm], seq_len: [10]}").trials()).contains("data_parallel"));
+  }
+
+  @Test
   void withSweepHeading() {
     SweepSpec spec = grid("{cell: rnn, seq_len: 5}");
     String text = PlanFormatter.format(spec);
