@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 class DataParallelLocalIT {
   static final Path SPEC = Path.of("src/test/resources/dp-sweep.yaml");
+  static final Path MIXED = Path.of("src/test/resources/dp-mixed-sweep.yaml");
 
   @Test
   void dataParallelSpecLogsLikeAnyTrial() throws Exception {
@@ -57,6 +58,42 @@ class DataParallelLocalIT {
       assertEquals(6.0, mlflow.metricHistory(child.runId(), Names.Metric.FINAL_DP_ROUNDS).get(0).value());
       assertTrue(mlflow.metricHistory(child.runId(), Names.Metric.DP_AVERAGING_SECONDS).size() == 6);
       assertTrue(mlflow.metricKeys(child.runId()).contains("grad/layer0/R_norm"));
+    }
+  }
+
+  @Test
+  void oneSweepMixesAOneTaskTrialAndADataParallelTrial() throws Exception {
+    try (MlflowTestServer server = MlflowTestServer.start()) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int status;
+      System.setProperty("spark.master", "local[2]");
+      try {
+        status = SweepJob.run(new String[] {"run", MIXED.toString(), "--tracking-uri", server.uri()},
+            Map.of("OMP_NUM_THREADS", "1"), new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+      } finally {
+        System.clearProperty("spark.master");
+      }
+      String stdout = out.toString(StandardCharsets.UTF_8);
+      String stderr = err.toString(StandardCharsets.UTF_8);
+      System.out.println(stdout + stderr);
+      assertEquals(0, status, stderr);
+      List<RunRecord> children = SweepReadback.assertSweepLogged(server.uri(), MIXED,
+          SweepReadback.parentRunId(stdout));
+      assertEquals(2, children.size());
+      List<RunRecord> dp = children.stream().filter(c -> c.params().containsKey("data_parallel")).toList();
+      assertEquals(1, dp.size(), "one data-parallel trial");
+      assertEquals("dl4j-spark-parameter-averaging", dp.get(0).tags().get(Names.Tag.TRAINER));
+      RunRecord one = children.stream().filter(c -> !c.params().containsKey("data_parallel")).findFirst()
+          .orElseThrow();
+      assertTrue(!"dl4j-spark-parameter-averaging".equals(one.tags().get(Names.Tag.TRAINER)),
+          "the other trial trained as one task: " + one.tags());
+      assertEquals("16", one.params().get("batch_size"));
+      MlflowRestReader mlflow = new MlflowRestReader(server.uri());
+      assertEquals(12, mlflow.metricHistory(one.runId(), Names.Metric.TRAIN_LOSS).stream()
+          .mapToLong(MetricPoint::step).max().orElse(-1), "the one-task trial trained its 12 steps");
+      assertEquals(6.0, mlflow.metricHistory(dp.get(0).runId(), Names.Metric.FINAL_DP_ROUNDS).get(0).value());
     }
   }
 }
