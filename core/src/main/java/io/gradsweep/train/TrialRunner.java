@@ -158,17 +158,25 @@ public final class TrialRunner {
       run.finish(true);
       return r.withTimings(r.timings().withRunEnd(seconds(e0), seconds(t0)));
     } catch (RuntimeException | OutOfMemoryError e) {
-      String msg = e.getClass().getSimpleName() + ": " + e.getMessage();
-      LOG.warn("trial {} ({}) failed: {}", spec.id(), spec.displayName(), msg, e);
-      try {
-        run.setTag(Tag.STATUS, TrialStatus.FAILED.name());
-        run.setTag(Tag.ERROR, msg.length() > 4000 ? msg.substring(0, 4000) : msg);
-        run.finish(false);
-      } catch (RuntimeException e2) {
-        LOG.warn("could not record the failure of trial {}: {}", spec.id(), e2.toString());
-      }
-      return TrialResult.failed(spec.id(), spec.displayName(), runId, msg, seconds(t0));
+      return failed(spec, run, runId, "trial", e, t0);
     }
+  }
+
+  /**
+   * A trial that could not run ({@code what} names it in the log, e.g. "trial"): its run tagged FAILED with the error
+   * and ended (a failure to record that is logged, not thrown), and the FAILED result.
+   */
+  public static TrialResult failed(TrialSpec spec, TrialRun run, String runId, String what, Throwable e, long t0) {
+    String msg = e.getClass().getSimpleName() + ": " + e.getMessage();
+    LOG.warn("{} {} ({}) failed: {}", what, spec.id(), spec.displayName(), msg, e);
+    try {
+      run.setTag(Tag.STATUS, TrialStatus.FAILED.name());
+      run.setTag(Tag.ERROR, msg.length() > 4000 ? msg.substring(0, 4000) : msg);
+      run.finish(false);
+    } catch (RuntimeException e2) {
+      LOG.warn("could not record the failure of trial {}: {}", spec.id(), e2.toString());
+    }
+    return TrialResult.failed(spec.id(), spec.displayName(), runId, msg, seconds(t0));
   }
 
   /** Trains; the result's timings are the trainer's phases up to the artifacts (the run's end is the caller's). */

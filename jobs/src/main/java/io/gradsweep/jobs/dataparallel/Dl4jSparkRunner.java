@@ -95,16 +95,7 @@ public final class Dl4jSparkRunner implements DataParallelRunner {
       run.finish(true);
       return r;
     } catch (RuntimeException | OutOfMemoryError e) {
-      String msg = e.getClass().getSimpleName() + ": " + e.getMessage();
-      LOG.warn("data-parallel trial {} ({}) failed: {}", spec.id(), spec.displayName(), msg, e);
-      try {
-        run.setTag(Tag.STATUS, TrialStatus.FAILED.name());
-        run.setTag(Tag.ERROR, msg.length() > 4000 ? msg.substring(0, 4000) : msg);
-        run.finish(false);
-      } catch (RuntimeException e2) {
-        LOG.warn("could not record the failure of trial {}: {}", spec.id(), e2.toString());
-      }
-      return TrialResult.failed(spec.id(), spec.displayName(), run.runId(), msg, (System.nanoTime() - t0) / 1e9);
+      return TrialRunner.failed(spec, run, run.runId(), "data-parallel trial", e, t0);
     }
   }
 
