@@ -28,21 +28,7 @@ class DataParallelLocalIT {
   @Test
   void dataParallelSpecLogsLikeAnyTrial() throws Exception {
     try (MlflowTestServer server = MlflowTestServer.start()) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int status;
-      System.setProperty("spark.master", "local[2]");
-      try {
-        status = SweepJob.run(new String[] {"run", SPEC.toString(), "--tracking-uri", server.uri()},
-            Map.of("OMP_NUM_THREADS", "1"), new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-      } finally {
-        System.clearProperty("spark.master");
-      }
-      String stdout = out.toString(StandardCharsets.UTF_8);
-      String stderr = err.toString(StandardCharsets.UTF_8);
-      System.out.println(stdout + stderr);
-      assertEquals(0, status, stderr);
+      String stdout = runOnLocal2(SPEC, server);
       String parentId = SweepReadback.parentRunId(stdout);
       List<RunRecord> children = SweepReadback.assertSweepLogged(server.uri(), SPEC, parentId);
       assertEquals(1, children.size());
@@ -64,21 +50,7 @@ class DataParallelLocalIT {
   @Test
   void oneSweepMixesAOneTaskTrialAndADataParallelTrial() throws Exception {
     try (MlflowTestServer server = MlflowTestServer.start()) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int status;
-      System.setProperty("spark.master", "local[2]");
-      try {
-        status = SweepJob.run(new String[] {"run", MIXED.toString(), "--tracking-uri", server.uri()},
-            Map.of("OMP_NUM_THREADS", "1"), new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-      } finally {
-        System.clearProperty("spark.master");
-      }
-      String stdout = out.toString(StandardCharsets.UTF_8);
-      String stderr = err.toString(StandardCharsets.UTF_8);
-      System.out.println(stdout + stderr);
-      assertEquals(0, status, stderr);
+      String stdout = runOnLocal2(MIXED, server);
       List<RunRecord> children = SweepReadback.assertSweepLogged(server.uri(), MIXED,
           SweepReadback.parentRunId(stdout));
       assertEquals(2, children.size());
@@ -95,5 +67,25 @@ class DataParallelLocalIT {
           .mapToLong(MetricPoint::step).max().orElse(-1), "the one-task trial trained its 12 steps");
       assertEquals(6.0, mlflow.metricHistory(dp.get(0).runId(), Names.Metric.FINAL_DP_ROUNDS).get(0).value());
     }
+  }
+
+  /** Runs the spec on local[2] against the server; asserts exit 0 and returns what the job printed on stdout. */
+  private static String runOnLocal2(Path spec, MlflowTestServer server) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status;
+    System.setProperty("spark.master", "local[2]");
+    try {
+      status = SweepJob.run(new String[] {"run", spec.toString(), "--tracking-uri", server.uri()},
+          Map.of("OMP_NUM_THREADS", "1"), new PrintStream(out, true, StandardCharsets.UTF_8),
+          new PrintStream(err, true, StandardCharsets.UTF_8));
+    } finally {
+      System.clearProperty("spark.master");
+    }
+    String stdout = out.toString(StandardCharsets.UTF_8);
+    String stderr = err.toString(StandardCharsets.UTF_8);
+    System.out.println(stdout + stderr);
+    assertEquals(0, status, stderr);
+    return stdout;
   }
 }
