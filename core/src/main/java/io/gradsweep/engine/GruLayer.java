@@ -89,7 +89,7 @@ public final class GruLayer extends RecurrentLayer {
   @Override
   protected void allocate() {
     long rows = (long) steps * batch;
-    z = zeros(rows, 3L * hidden);
+    z = null; // x W over all steps, made by the first pass that does not fold the input into its steps
     gates = zeros(rows, 3L * hidden);
     hn = zeros(rows, hidden);
     hr = zeros(batch, 3L * hidden);
@@ -108,6 +108,13 @@ public final class GruLayer extends RecurrentLayer {
   @Override
   protected void forwardSteps() {
     int ns = slices();
+    if (foldedInput()) {
+      parallel(ns, s -> forwardFloat(sliceLo(s, ns), sliceLo(s + 1, ns)));
+      return;
+    }
+    if (z == null) {
+      z = zeros((long) steps * batch, 3L * hidden);
+    }
     projectInput(z, ns);
     if (floatFastPath()) {
       parallel(ns, s -> forwardFloat(sliceLo(s, ns), sliceLo(s + 1, ns)));
@@ -162,7 +169,9 @@ public final class GruLayer extends RecurrentLayer {
 
   /**
    * The forward loop on heap float arrays with {@link FloatKernels}, for examples lo..hi-1: same results as the loop
-   * above, in float.
+   * above, in float. With a small input ({@link #foldedInput()}) the kernel computes each step's x_t W + b itself
+   * (a few fused multiply-adds per element) instead of a product x W over all steps before the loop, which for two
+   * input features is a memory-bound pass over a [T*B, 3H] buffer.
    */
   private void forwardFloat(int lo, int hi) {
     FloatKernels k = FloatKernels.current();
@@ -175,11 +184,24 @@ public final class GruLayer extends RecurrentLayer {
     int sn = nb * h;
     int og = lo * g3;
     int oh = lo * h;
-    FloatBuffer zb = Buf.floats(z);
+    boolean fold = foldedInput();
+    FloatBuffer zb = fold ? null : Buf.floats(z);
+    float[] wIn = null;
+    float[] xT = null;
+    FloatBuffer xb = null;
+    if (fold) {
+      wIn = new float[in * g3];
+      Buf.read(w, Buf.floats(w), 0, wIn, in * g3);
+      xT = new float[nb * in];
+      xb = Buf.floats(x);
+    }
     FloatBuffer ab = Buf.floats(gates);
     FloatBuffer hnb = Buf.floats(hn);
     FloatBuffer hrb = Buf.floats(hr);
     FloatBuffer hb = Buf.floats(hs);
+    Blas.FloatMat hm = new Blas.FloatMat(hs);
+    Blas.FloatMat rm = new Blas.FloatMat(r);
+    Blas.FloatMat hrm = new Blas.FloatMat(hr);
     float[] bias = new float[g3];
     Buf.read(b, Buf.floats(b), 0, bias, g3);
     float[] biasH = new float[h];
@@ -193,13 +215,21 @@ public final class GruLayer extends RecurrentLayer {
     for (int t = 0; t < steps; t++) {
       boolean fromPast = t > 0 || hasInitialState;
       if (fromPast) {
-        stepProduct(hs, (long) t * batch + lo, false, hr, lo, nb, 0.0);
+        Blas.sgemm(hm, (long) t * batch + lo, 0, false, rm, 0, 0, false, hrm, lo, 0, nb, g3, h, 1f, 0f); // h R
         Buf.read(hr, hrb, og, hrt, sg);
       }
-      Buf.read(z, zb, t * bh3 + og, zt, sg);
+      if (fold) {
+        Buf.read(x, xb, (t * batch + lo) * in, xT, 0, nb * in);
+      } else {
+        Buf.read(z, zb, t * bh3 + og, zt, sg);
+      }
       for (int i = 0; i < nb; i++) {
         int o = i * g3;
-        k.add(zt, o, bias, 0, g3);
+        if (fold) {
+          k.inputGates(zt, o, false, xT, i * in, in, wIn, bias, g3); // x W + b
+        } else {
+          k.add(zt, o, bias, 0, g3);
+        }
         if (fromPast) {
           k.add(zt, o, hrt, o, 2 * h); // r and z see h_{t-1} R; the candidate sees r (h_{t-1} R_n + bh_n)
         }
@@ -224,9 +254,26 @@ public final class GruLayer extends RecurrentLayer {
     zeroStepsBefore(dHR, first);
     int ns = slices();
     if (floatFastPath()) {
-      parallel(ns, s -> backwardFloat(dOut, first, sliceLo(s, ns), sliceLo(s + 1, ns)));
+      float[][] dbhParts = new float[ns][];
+      biasHiddenDone = false;
+      backwardFloatSlices((lo, hi, fused, dwParts, dbParts, s) -> {
+        dbhParts[s] = backwardFloat(dOut, first, lo, hi, fused, dwParts, dbParts, s);
+      });
+      if (dbhParts[0] != null) {
+        float[] acc = dbhParts[0];
+        if (ns > 1) {
+          FloatKernels k = FloatKernels.current();
+          acc = acc.clone();
+          for (int s = 1; s < ns; s++) {
+            k.add(acc, 0, dbhParts[s], 0, acc.length);
+          }
+        }
+        Buf.write(dbh, Buf.floats(dbh), 0, acc, acc.length);
+        biasHiddenDone = true;
+      }
       return;
     }
+    biasHiddenDone = false;
     parallel(ns, s -> backwardSlice(dOut, first, sliceLo(s, ns), sliceLo(s + 1, ns)));
   }
 
@@ -287,11 +334,18 @@ public final class GruLayer extends RecurrentLayer {
     }
   }
 
+  /** Set by a float backward loop that accumulated the candidate's recurrent bias gradient dRb itself. */
+  private boolean biasHiddenDone;
+
   /**
-   * The backward loop on heap float arrays with {@link FloatKernels}, for examples lo..hi-1: same results as the
-   * loop above, in float.
+   * The backward loop on heap float arrays with {@link FloatKernels}, for examples lo..hi-1 (slice s): same results
+   * as the loop above, in float. With {@code fused} (a small input, see {@link #fusedWeightGradients()}), the
+   * slice's dW and db go to {@code dwParts[s]}, {@code dbParts[s]}, and its dRb is returned (else null): each step's
+   * rows are added while they are in heap arrays, instead of products over all of dZ after the loop. With one slice
+   * and a small R, dR is summed step by step as well ({@link #accumulateRecurrentGradient}).
    */
-  private void backwardFloat(INDArray dOut, int first, int lo, int hi) {
+  private float[] backwardFloat(INDArray dOut, int first, int lo, int hi, boolean fused, float[][] dwParts,
+      float[][] dbParts, int s) {
     FloatKernels k = FloatKernels.current();
     int nb = hi - lo;
     int h = hidden;
@@ -319,10 +373,21 @@ public final class GruLayer extends RecurrentLayer {
     float[] dhT = new float[sh];
     float[] dzT = new float[sg];
     float[] dhrT = new float[sg];
+    Blas.FloatMat dhrm = new Blas.FloatMat(dHR); // dhr_{t+1} R^T with R^T the copy rT
+    Blas.FloatMat rtm = new Blas.FloatMat(rT);
+    Blas.FloatMat recm = new Blas.FloatMat(dRec);
+    boolean stepDr = nb == batch && stepwiseRecurrentGradient();
+    Blas.FloatMat hm = stepDr ? new Blas.FloatMat(hs) : null;
+    Blas.FloatMat drm = stepDr ? new Blas.FloatMat(dr) : null;
+    FloatBuffer xb = fused ? Buf.floats(x) : null;
+    float[] xT = fused ? new float[nb * in] : null;
+    float[] dwAcc = fused ? new float[in * g3] : null;
+    float[] dbAcc = fused ? new float[g3] : null;
+    float[] dbhAcc = fused ? new float[h] : null;
     for (int t = steps - 1; t >= first; t--) {
       boolean fromFuture = t < steps - 1;
       if (fromFuture) {
-        stepProduct(dHR, (long) (t + 1) * batch + lo, true, dRec, lo, nb, 0.0);
+        Blas.sgemm(dhrm, (long) (t + 1) * batch + lo, 0, false, rtm, 0, 0, false, recm, lo, 0, nb, h, g3, 1f, 0f);
         Buf.read(dRec, recb, oh, recT, sh);
       }
       Buf.read(dOut, dob, t * n + oh, dOutT, sh);
@@ -335,10 +400,26 @@ public final class GruLayer extends RecurrentLayer {
       Buf.write(dH, dhb, t * n + oh, dhT, sh);
       Buf.write(dZ, dzb, t * bg + og, dzT, sg);
       Buf.write(dHR, dhrb, t * bg + og, dhrT, sg);
+      if (stepDr) { // one slice, small R: dR step by step (else one product, per column block, after the loop)
+        accumulateRecurrentGradient(hm, dhrm, drm, t, t == steps - 1);
+      }
+      if (fused) {
+        Buf.read(x, xb, (t * batch + lo) * in, xT, nb * in);
+        accumulateWeightGradients(k, dzT, xT, dwAcc, dbAcc, g3, nb);
+        for (int i = 0; i < nb; i++) {
+          k.add(dbhAcc, 0, dhrT, i * g3 + 2 * h, h);
+        }
+      }
     }
     for (int e = 0; e < sh; e++) {
       carry[oh + e] = carryT[e];
     }
+    if (!fused) {
+      return null;
+    }
+    dwParts[s] = dwAcc;
+    dbParts[s] = dbAcc;
+    return dbhAcc;
   }
 
   @Override
@@ -349,28 +430,38 @@ public final class GruLayer extends RecurrentLayer {
         dx.assign(0); // here: the slices make no ND4J calls
       }
       int g3 = 3 * hidden;
+      boolean weights = !weightGradientsDone;
+      boolean biasH = !biasHiddenDone;
       parallel(ns, s -> {
         int c0 = columnLo(s, ns, g3);
         int c1 = columnLo(s + 1, ns, g3);
         if (c1 > c0) {
-          weightGradientColumns(x, dZ, c0, dw, c0, c1 - c0);
-          columnSums(dZ, c0, db, c0, c1 - c0);
+          if (weights) {
+            weightGradientColumns(x, dZ, c0, dw, c0, c1 - c0);
+            columnSums(dZ, c0, db, c0, c1 - c0);
+          }
           weightGradientColumns(hs, dHR, c0, dr, c0, c1 - c0);
         }
         int h0 = columnLo(s, ns, hidden);
         int h1 = columnLo(s + 1, ns, hidden);
-        if (h1 > h0) {
+        if (h1 > h0 && biasH) {
           columnSums(dHR, 2 * hidden + h0, dbh, h0, h1 - h0);
         }
         inputGradientRows(dx, s, ns);
       });
       return;
     }
-    Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
-    columnSums(dZ, db);
-    Blas.gemm(hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all()), dHR, dr, true, false,
-        1.0, 0.0);
-    columnSums(dHR.get(NDArrayIndex.all(), NDArrayIndex.interval(2L * hidden, 3L * hidden)), dbh);
+    if (!weightGradientsDone) {
+      Blas.gemm(x, dZ, dw, true, false, 1.0, 0.0);
+      columnSums(dZ, db);
+    }
+    if (!recurrentGradientDone) {
+      Blas.gemm(hs.get(NDArrayIndex.interval(0, (long) steps * batch), NDArrayIndex.all()), dHR, dr, true, false,
+          1.0, 0.0);
+    }
+    if (!biasHiddenDone) {
+      columnSums(dHR.get(NDArrayIndex.all(), NDArrayIndex.interval(2L * hidden, 3L * hidden)), dbh);
+    }
     inputGradient(dx);
   }
 

@@ -43,14 +43,28 @@ final class ScalarFloatKernels extends FloatKernels {
   }
 
   /**
-   * A subnormal float (|x| < Float.MIN_NORMAL, about 1.2e-38) to zero; NaN and everything else unchanged. The
-   * backward kernels flush the state gradient they carry from step to step (dL/dh, and an LSTM's dL/dc): a gradient
-   * that has decayed this far carries nothing a float step can use, and on x86 every operation on a subnormal number
-   * takes a microcode assist, many times slower (long sequences made whole steps several times slower). Flushed
-   * there, the decay stops within a few steps instead of running through the subnormal range.
+   * Gradients smaller than this (2^-96, about 1.26e-29) are flushed to zero by the backward kernels: see
+   * {@link #ftz}. 2^-96 because a kept gradient times any factor down to 2^-30 (about 1e-9: an activation, a gate
+   * derivative, a weight) is still a normal float (at least 2^-126), so the products of the next steps, OpenBLAS's
+   * included, see no subnormal operands or results. At the 1.2e-38 of the subnormal range itself, a GRU's vanishing
+   * gradient (which, unlike an LSTM's, shrinks through the whole tiny-normal range) still fed the products numbers
+   * whose products were subnormal: at hidden 128, batch 64, T 400 that made its step 2.3x slower (327 against 145
+   * ms, one run each on this project's 2-vCPU machine; jobs/bin/benchmark --cells gru --shapes 128x64x400/3/8).
+   */
+  static final float FLUSH_BELOW = 0x1p-96f;
+
+  /**
+   * A gradient below {@link #FLUSH_BELOW} to zero; NaN and everything else unchanged. The backward kernels flush the
+   * state gradient they carry from step to step (dL/dh, and an LSTM's dL/dc) and every gradient they write (the
+   * gates' and the carried parts): a gradient that has decayed this far carries nothing a float step can use (it is
+   * 2^-70 below the float resolution of any gradient of order 2^-26 it would be added to, and Adam's epsilon of 1e-8
+   * turns it into a null update), and on x86 every operation on a subnormal number takes a microcode assist, many
+   * times slower (long sequences made whole steps several times slower). Flushed there, the decay stops within a few
+   * steps instead of running through the tiny and subnormal ranges. Gradient profiles show such a step as 0 (a
+   * vanished step, left out of the log-scale fits).
    */
   static float ftz(float x) {
-    return Math.abs(x) < Float.MIN_NORMAL ? 0f : x;
+    return Math.abs(x) < FLUSH_BELOW ? 0f : x;
   }
 
   static float sigmoid(float x) {
@@ -152,17 +166,17 @@ final class ScalarFloatKernels extends FloatKernels {
       float rg = gates[go + j];
       float zg = gates[go + h + j];
       float ng = gates[go + 2 * h + j];
-      float dn = d * (1f - zg) * (1f - ng * ng);
-      float dzv = d * (hPrev[so + j] - ng) * zg * (1f - zg);
-      float dr = dn * hn[so + j] * rg * (1f - rg);
+      float dn = ftz(d * (1f - zg) * (1f - ng * ng));
+      float dzv = ftz(d * (hPrev[so + j] - ng) * zg * (1f - zg));
+      float dr = ftz(dn * hn[so + j] * rg * (1f - rg));
       dh[so + j] = d;
       dz[go + j] = dr;
       dz[go + h + j] = dzv;
       dz[go + 2 * h + j] = dn;
       dhr[go + j] = dr;
       dhr[go + h + j] = dzv;
-      dhr[go + 2 * h + j] = dn * rg;
-      carry[so + j] = d * zg;
+      dhr[go + 2 * h + j] = ftz(dn * rg);
+      carry[so + j] = ftz(d * zg);
     }
   }
 
@@ -203,11 +217,11 @@ final class ScalarFloatKernels extends FloatKernels {
       float c = ftz(d * og * (1f - t * t) + carry[so + j]);
       dh[so + j] = d;
       dc[so + j] = c;
-      dz[zo + j] = c * gg * ig * (1f - ig);
-      dz[zo + h + j] = c * cPrev[po + j] * fg * (1f - fg);
-      dz[zo + 2 * h + j] = c * ig * (1f - gg * gg);
-      dz[zo + 3 * h + j] = d * t * og * (1f - og);
-      carry[so + j] = c * fg;
+      dz[zo + j] = ftz(c * gg * ig * (1f - ig));
+      dz[zo + h + j] = ftz(c * cPrev[po + j] * fg * (1f - fg));
+      dz[zo + 2 * h + j] = ftz(c * ig * (1f - gg * gg));
+      dz[zo + 3 * h + j] = ftz(d * t * og * (1f - og));
+      carry[so + j] = ftz(c * fg);
     }
   }
 
@@ -228,7 +242,7 @@ final class ScalarFloatKernels extends FloatKernels {
         case RELU -> hv > 0 ? 1f : 0f;
         case IDENTITY -> 1f;
       };
-      dz[j] = d * deriv;
+      dz[j] = ftz(d * deriv);
     }
   }
 }

@@ -71,9 +71,9 @@ final class VectorFloatKernels extends FloatKernels {
     return p.mul(scale);
   }
 
-  /** Subnormal lanes (|x| < Float.MIN_NORMAL) to zero, as {@link ScalarFloatKernels#ftz}; NaN stays NaN. */
+  /** Lanes below {@link ScalarFloatKernels#FLUSH_BELOW} to zero, as {@link ScalarFloatKernels#ftz}; NaN stays NaN. */
   private static FloatVector ftz(FloatVector x) {
-    return x.blend(0f, x.abs().compare(VectorOperators.LT, Float.MIN_NORMAL));
+    return x.blend(0f, x.abs().compare(VectorOperators.LT, ScalarFloatKernels.FLUSH_BELOW));
   }
 
   private static FloatVector sigmoid(FloatVector x) {
@@ -163,17 +163,17 @@ final class VectorFloatKernels extends FloatKernels {
       FloatVector rg = FloatVector.fromArray(S, gates, go + j);
       FloatVector zg = FloatVector.fromArray(S, gates, go + h + j);
       FloatVector ng = FloatVector.fromArray(S, gates, go + 2 * h + j);
-      FloatVector dn = d.mul(one.sub(zg)).mul(one.sub(ng.mul(ng)));
-      FloatVector dzv = d.mul(FloatVector.fromArray(S, hPrev, so + j).sub(ng)).mul(zg).mul(one.sub(zg));
-      FloatVector dr = dn.mul(FloatVector.fromArray(S, hn, so + j)).mul(rg).mul(one.sub(rg));
+      FloatVector dn = ftz(d.mul(one.sub(zg)).mul(one.sub(ng.mul(ng))));
+      FloatVector dzv = ftz(d.mul(FloatVector.fromArray(S, hPrev, so + j).sub(ng)).mul(zg).mul(one.sub(zg)));
+      FloatVector dr = ftz(dn.mul(FloatVector.fromArray(S, hn, so + j)).mul(rg).mul(one.sub(rg)));
       d.intoArray(dh, so + j);
       dr.intoArray(dz, go + j);
       dzv.intoArray(dz, go + h + j);
       dn.intoArray(dz, go + 2 * h + j);
       dr.intoArray(dhr, go + j);
       dzv.intoArray(dhr, go + h + j);
-      dn.mul(rg).intoArray(dhr, go + 2 * h + j);
-      d.mul(zg).intoArray(carry, so + j);
+      ftz(dn.mul(rg)).intoArray(dhr, go + 2 * h + j);
+      ftz(d.mul(zg)).intoArray(carry, so + j);
     }
     ScalarFloatKernels.gruBackwardTail(gates, go, h, j, dOut, rec, fromFuture, carry, hPrev, hn, dh, dz, dhr, so);
   }
@@ -212,11 +212,11 @@ final class VectorFloatKernels extends FloatKernels {
           .add(FloatVector.fromArray(S, carry, so + j)));
       d.intoArray(dh, so + j);
       c.intoArray(dc, so + j);
-      c.mul(gg).mul(ig).mul(ig.neg().add(1f)).intoArray(dz, zo + j);
-      c.mul(FloatVector.fromArray(S, cPrev, po + j)).mul(fg).mul(fg.neg().add(1f)).intoArray(dz, zo + h + j);
-      c.mul(ig).mul(FloatVector.broadcast(S, 1f).sub(gg.mul(gg))).intoArray(dz, zo + 2 * h + j);
-      d.mul(t).mul(og).mul(og.neg().add(1f)).intoArray(dz, zo + 3 * h + j);
-      c.mul(fg).intoArray(carry, so + j);
+      ftz(c.mul(gg).mul(ig).mul(ig.neg().add(1f))).intoArray(dz, zo + j);
+      ftz(c.mul(FloatVector.fromArray(S, cPrev, po + j)).mul(fg).mul(fg.neg().add(1f))).intoArray(dz, zo + h + j);
+      ftz(c.mul(ig).mul(FloatVector.broadcast(S, 1f).sub(gg.mul(gg)))).intoArray(dz, zo + 2 * h + j);
+      ftz(d.mul(t).mul(og).mul(og.neg().add(1f))).intoArray(dz, zo + 3 * h + j);
+      ftz(c.mul(fg)).intoArray(carry, so + j);
     }
     ScalarFloatKernels.lstmBackwardTail(gates, go, h, j, dOut, rec, tc, to, cPrev, po, carry, dh, dc, dz, zo, so);
   }
@@ -234,7 +234,7 @@ final class VectorFloatKernels extends FloatKernels {
         case IDENTITY -> FloatVector.broadcast(S, 1f);
       };
       d.intoArray(dh, j);
-      d.mul(deriv).intoArray(dz, j);
+      ftz(d.mul(deriv)).intoArray(dz, j);
     }
     ScalarFloatKernels.rnnBackwardTail(act, dOut, rec, h, dh, dz, j, len);
   }

@@ -185,16 +185,17 @@ class FloatPathTest {
   }
 
   /**
-   * The backward kernels flush subnormal results to zero (both implementations alike), leave normal ones and NaN
-   * alone: a gradient of 1e-30 times gate derivatives of 1e-10 is 0, not 1e-40.
+   * The backward kernels flush gradients below {@link ScalarFloatKernels#FLUSH_BELOW} (2^-96) to zero, both
+   * implementations alike, and leave larger ones and NaN alone: a gradient of 1e-20 times gate derivatives of 1e-10
+   * is 0, not 1e-30; and so is every value they derive from a kept gradient that falls below the threshold.
    */
   @ParameterizedTest
   @MethodSource("kernels")
-  void backwardKernelsFlushSubnormalResultsToZero(FloatKernels k) {
+  void backwardKernelsFlushTinyResultsToZero(FloatKernels k) {
     int h = 37;
     float[] tiny = new float[h];
     float[] zero = new float[h];
-    java.util.Arrays.fill(tiny, 1e-30f);
+    java.util.Arrays.fill(tiny, 1e-20f);
     tiny[3] = Float.NaN;
     tiny[5] = 1f;
     float[] hv = new float[h];
@@ -205,7 +206,7 @@ class FloatPathTest {
     float[] dz2 = new float[h];
     float[] small = tiny.clone();
     for (int j = 0; j < h; j++) {
-      small[j] = tiny[j] * 1e-9f; // 1e-39: subnormal
+      small[j] = tiny[j] * 1e-10f; // 1e-30: below 2^-96 (about 1.26e-29)
     }
     float[] dh2 = new float[h];
     k.rnnBackward(Activation.IDENTITY, small, zero, hv, dh2, dz2, h);
@@ -213,11 +214,11 @@ class FloatPathTest {
       if (j == 3) {
         assertTrue(Float.isNaN(dh2[j]) && Float.isNaN(dz2[j]), "NaN stays NaN");
       } else if (j == 5) {
-        assertEquals(1e-9f, dh2[j], 0f, "a normal value is kept");
+        assertEquals(1e-10f, dh2[j], 0f, "a larger value is kept");
       } else {
-        assertEquals(0f, dh2[j], 0f, "subnormal dh at " + j);
-        assertEquals(0f, dz2[j], 0f, "subnormal dz at " + j);
-        assertEquals(1e-30f, dh[j], 0f, "normal dh at " + j);
+        assertEquals(0f, dh2[j], 0f, "tiny dh at " + j);
+        assertEquals(0f, dz2[j], 0f, "tiny dz at " + j);
+        assertEquals(1e-20f, dh[j], 0f, "kept dh at " + j);
       }
     }
     float[] gates = new float[4 * h];
@@ -232,6 +233,9 @@ class FloatPathTest {
         assertEquals(0f, o1[j], 0f, "lstm dh at " + j);
         assertEquals(0f, o2[j], 0f, "lstm dc at " + j);
         assertEquals(0f, carry[j], 0f, "lstm carry at " + j);
+        for (int g = 0; g < 4; g++) {
+          assertEquals(0f, o3[g * h + j], 0f, "lstm dz block " + g + " at " + j);
+        }
       }
     }
     float[] gg = new float[3 * h];
@@ -244,9 +248,25 @@ class FloatPathTest {
     for (int j = 0; j < h; j++) {
       if (j != 3 && j != 5) {
         assertEquals(0f, g1[j], 0f, "gru dh at " + j);
-        assertEquals(0f, g2[2 * h + j], 0f, "gru dn at " + j);
         assertEquals(0f, gc[j], 0f, "gru carry at " + j);
+        for (int g = 0; g < 3; g++) {
+          assertEquals(0f, g2[g * h + j], 0f, "gru dz block " + g + " at " + j);
+          assertEquals(0f, g3[g * h + j], 0f, "gru dhr block " + g + " at " + j);
+        }
       }
+    }
+    // a kept gradient whose derived values fall below the threshold: 2e-29 * (1 - 0.5) * (1 - 0.25) = 7.5e-30
+    float[] kept = new float[h];
+    java.util.Arrays.fill(kept, 2e-29f);
+    k.gruBackward(gg, 0, h, kept, zero, false, gc, hv, hv, g1, g2, g3, 0);
+    k.lstmBackward(gates, 0, h, kept, zero, hv, hv, carry, o1, o2, o3, 0);
+    for (int j = 0; j < h; j++) {
+      assertEquals(2e-29f, g1[j], 0f, "gru dh kept at " + j);
+      assertEquals(0f, g2[2 * h + j], 0f, "gru dn flushed at " + j);
+      assertEquals(0f, g3[2 * h + j], 0f, "gru dhr_n flushed at " + j);
+      assertEquals(0f, gc[j], 0f, "gru carry (1e-29) flushed at " + j);
+      assertEquals(2e-29f, o1[j], 0f, "lstm dh kept at " + j);
+      assertEquals(0f, o3[3 * h + j], 0f, "lstm do (2e-29 * 0.5 * 0.25 * 0.5) flushed at " + j);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.gradsweep.benchtorch;
 
 import static org.bytedeco.pytorch.global.torch.from_blob;
+import static org.bytedeco.pytorch.global.torch.globalContext;
 import static org.bytedeco.pytorch.global.torch.get_num_interop_threads;
 import static org.bytedeco.pytorch.global.torch.get_num_threads;
 import static org.bytedeco.pytorch.global.torch.manual_seed;
@@ -29,7 +30,10 @@ import org.bytedeco.pytorch.Tensor;
  * head on the last time step, MSE, Adam (lr 1e-3): zero_grad, forward, loss, backward, step. One intra-op thread
  * ({@code at::set_num_threads(1)}, one inter-op thread; run with {@code OMP_NUM_THREADS=1} as well), or N with
  * {@code --threads N} before the shapes ({@code at::set_num_threads(N)}); {@code --cells lstm,gru} times only these
- * cells (default all three). Inputs are adding-problem batches,
+ * cells (default all three). Denormal floats are flushed to zero ({@code setFlushDenormal(true)}), as gradsweep's
+ * backward kernels flush them, unless {@code --denormals keep} (libtorch's default): a vanishing gradient runs
+ * through the subnormal range, where each x86 operation takes a microcode assist, and at long T that alone made
+ * libtorch's median step several times slower and its spread huge. Inputs are adding-problem batches,
  * time-major {@code [T, B, 2]}, made before the timed region as in StepBenchmark.
  *
  * <p>Arguments: the same as StepBenchmark: {@code hidden batch T [warmup measured]}, or one or more shapes
@@ -42,6 +46,7 @@ public final class TorchStepBenchmark {
 
   public static void main(String[] args) {
     int threads = 1;
+    boolean flushDenormals = true;
     List<String> cells = List.of("RNN", "LSTM", "GRU");
     while (args.length > 0 && args[0].startsWith("--")) {
       if (args[0].equals("--threads")) {
@@ -62,16 +67,26 @@ public final class TorchStepBenchmark {
           chosen.add(t);
         }
         cells = chosen;
+      } else if (args[0].equals("--denormals")) {
+        if (args.length < 2 || !(args[1].equals("flush") || args[1].equals("keep"))) {
+          throw new IllegalArgumentException("--denormals needs flush or keep");
+        }
+        flushDenormals = args[1].equals("flush");
       } else {
-        throw new IllegalArgumentException("unknown option " + args[0] + " (expected --threads N, --cells LIST)");
+        throw new IllegalArgumentException(
+            "unknown option " + args[0] + " (expected --threads N, --cells LIST, --denormals flush|keep)");
       }
       args = Arrays.copyOfRange(args, 2, args.length);
     }
+    // Before any thread pool starts: threads created later inherit this thread's floating-point environment
+    // (POSIX pthread_create), so libtorch's intra-op threads flush as well.
+    boolean flushing = flushDenormals && globalContext().setFlushDenormal(true);
     set_num_interop_threads(1);
     set_num_threads(threads);
     manual_seed(1);
-    System.out.printf("libtorch intra-op threads %d, inter-op threads %d%n", get_num_threads(),
-        get_num_interop_threads());
+    System.out.printf("libtorch intra-op threads %d, inter-op threads %d, denormals %s%n", get_num_threads(),
+        get_num_interop_threads(), flushing ? "flushed to zero (at::globalContext().setFlushDenormal(true))"
+            : flushDenormals ? "kept (this CPU cannot flush them)" : "kept (libtorch's default)");
     for (Shape s : parse(args)) {
       System.out.printf("shape: hidden %d, batch %d, T %d; %d warm-up + %d measured steps; OMP_NUM_THREADS=%s%n",
           s.hidden(), s.batch(), s.steps(), s.warmup(), s.measured(), System.getenv("OMP_NUM_THREADS"));
