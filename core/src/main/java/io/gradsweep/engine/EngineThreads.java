@@ -28,6 +28,7 @@ final class EngineThreads implements AutoCloseable {
 
   private final int count;
   private final long minWork;
+  private final int unitSplitMinHidden;
   private ThreadPoolExecutor pool;
   private boolean closed;
 
@@ -38,6 +39,22 @@ final class EngineThreads implements AutoCloseable {
 
   /** As {@link #EngineThreads(int)} with another threshold (0: split every pass that has two rows or more). */
   EngineThreads(int count, long minWork) {
+    this(count, minWork, DEFAULT_UNIT_SPLIT_MIN_HIDDEN);
+  }
+
+  /**
+   * Hidden size from which a layer that can ({@link RecurrentLayer#unitSlices()}) splits its passes by hidden units
+   * instead of examples.
+   */
+  static final int DEFAULT_UNIT_SPLIT_MIN_HIDDEN = 256;
+
+  /** As {@link #EngineThreads(int, long)}, with passes split by units from this hidden size (tests: small ones). */
+  EngineThreads(int count, long minWork, int unitSplitMinHidden) {
+    if (unitSplitMinHidden < 1) {
+      throw new IllegalArgumentException("engine threads: unit split hidden size must be >= 1, got "
+          + unitSplitMinHidden);
+    }
+    this.unitSplitMinHidden = unitSplitMinHidden;
     if (count < 1) {
       throw new IllegalArgumentException("engine threads must be >= 1, got " + count);
     }
@@ -54,6 +71,10 @@ final class EngineThreads implements AutoCloseable {
 
   long minWork() {
     return minWork;
+  }
+
+  int unitSplitMinHidden() {
+    return unitSplitMinHidden;
   }
 
   /**
@@ -118,6 +139,63 @@ final class EngineThreads implements AutoCloseable {
     }
     if (failure != null) {
       throw failure;
+    }
+  }
+
+  /**
+   * Whether {@link #run} runs its slices at the same time (each on its own thread), which a section whose slices
+   * wait for each other ({@link StepBarrier}) needs: false once {@link #close() closed}, when slices run in turn.
+   */
+  synchronized boolean concurrent() {
+    return count > 1 && !closed;
+  }
+
+  /**
+   * A reusable barrier for the slices of one {@link #run} section that run at the same time ({@link #concurrent()}):
+   * each time step of a pass split by hidden units waits here until every slice has written its part of the step.
+   * The waiters spin ({@link Thread#onSpinWait()}), then yield: a step at the shapes that split this way takes about
+   * a millisecond, and {@link java.util.concurrent.CyclicBarrier} parks its waiters, whose wake-up alone costs tens of
+   * microseconds, hundreds of times per pass. A slice that fails {@linkplain #breakBarrier() breaks} it, so the
+   * others stop waiting and fail too instead of hanging.
+   */
+  static final class StepBarrier {
+    private static final int SPINS_BEFORE_YIELD = 1 << 14;
+    private final int parties;
+    private final AtomicInteger arrived = new AtomicInteger();
+    private volatile int generation;
+    private volatile boolean broken;
+
+    StepBarrier(int parties) {
+      if (parties < 1) {
+        throw new IllegalArgumentException("a barrier needs at least 1 party, got " + parties);
+      }
+      this.parties = parties;
+    }
+
+    /** Waits until all parties have called this for the current step; the last one to arrive releases the others. */
+    void await() {
+      int g = generation;
+      if (arrived.incrementAndGet() == parties) {
+        arrived.set(0);
+        generation = g + 1;
+        return;
+      }
+      int spins = 0;
+      while (generation == g) {
+        if (broken) {
+          throw new IllegalStateException("another slice of this pass failed");
+        }
+        if (++spins < SPINS_BEFORE_YIELD) {
+          Thread.onSpinWait();
+        } else {
+          Thread.yield();
+        }
+      }
+    }
+
+    /** Releases the waiters with an exception: one of the parties failed and will never arrive. */
+    void breakBarrier() {
+      broken = true;
     }
   }
 

@@ -153,9 +153,21 @@ public final class LstmLayer extends RecurrentLayer {
   }
 
   @Override
+  protected boolean splitsByUnits() {
+    return true;
+  }
+
+  @Override
   protected void forwardSteps() {
     int n = slices();
+    int nu = unitSlices();
     long rows = (long) steps * batch;
+    if (nu > 1) {
+      heapState = false; // the passes split by units read and write the ND4J arrays
+      ensureUnitBuffers(nu);
+      together(nu, this::forwardUnits);
+      return;
+    }
     heapState = floatFastPath() && !forwardOnly && rows * 6 * hidden + (long) batch * hidden <= heapStateMax;
     if (heapState && gatesH == null) {
       gatesH = new float[(int) rows * 4 * hidden];
@@ -331,6 +343,13 @@ public final class LstmLayer extends RecurrentLayer {
     zeroStepsBefore(dH, first);
     zeroStepsBefore(dC, first);
     zeroStepsBefore(dZ, first);
+    int nu = heapState ? 1 : unitSlices();
+    if (nu > 1) {
+      ensureUnitBuffers(nu);
+      together(nu, (lo, hi, s, barrier) -> backwardUnits(dOut, first, lo, hi, barrier));
+      weightGradientsDone = true; // the input is folded, so the slices wrote dW and db
+      return;
+    }
     if (floatFastPath()) {
       backwardFloatSlices((lo, hi, fused, dwParts, dbParts, s) ->
           backwardFloat(dOut, first, lo, hi, fused, dwParts, dbParts, s));
@@ -474,6 +493,200 @@ public final class LstmLayer extends RecurrentLayer {
     }
     for (int e = 0; e < sh; e++) {
       carry[oh + e] = carryT[e];
+    }
+  }
+
+  /** Per slice of units: the step's product h R for the slice's gates, [B, 4 * units]. */
+  private INDArray[] unitZ;
+  /** Per slice of units: the columns of R of the slice's gates, [hidden, 4 * units], copied at each pass. */
+  private INDArray[] unitR;
+
+  /** Allocates the per-slice buffers of the passes split by units (on the calling thread: no ND4J calls in slices). */
+  private void ensureUnitBuffers(int n) {
+    if (unitZ != null && unitZ.length == n && unitZ[0].rows() == batch && unitR[0].rows() == hidden) {
+      return;
+    }
+    unitZ = new INDArray[n];
+    unitR = new INDArray[n];
+    for (int s = 0; s < n; s++) {
+      long units = columnLo(s + 1, n, hidden) - columnLo(s, n, hidden);
+      unitZ[s] = zeros(batch, 4 * units);
+      unitR[s] = zeros(hidden, 4 * units);
+    }
+  }
+
+  /**
+   * The float forward loop for hidden units lo..hi-1 of all examples (slice s of a pass split by units, see
+   * {@link #unitSlices()}): the same operations on each element as {@link #forwardFloat} with the input folded in.
+   * The slice works on a compact layout of its gates ([i f g o] blocks of its units, per example) with its own copy
+   * of the matching columns of R, W and b, and writes its columns of the gates, tanh(c_t), c_t and h_t; each step ends
+   * at the barrier, because the next step's product needs all of h_t.
+   */
+  private void forwardUnits(int lo, int hi, int s, EngineThreads.StepBarrier barrier) {
+    FloatKernels k = FloatKernels.current();
+    int h = hidden;
+    int g4 = 4 * h;
+    int nb = batch;
+    int u = hi - lo;
+    int gs = 4 * u;
+    INDArray rS = unitR[s];
+    INDArray zS = unitZ[s];
+    FloatBuffer rb = Buf.floats(r);
+    FloatBuffer rsb = Buf.floats(rS);
+    float[] part = new float[u];
+    for (int a = 0; a < h; a++) {
+      for (int g = 0; g < 4; g++) {
+        Buf.read(r, rb, a * g4 + g * h + lo, part, u);
+        Buf.write(rS, rsb, a * gs + g * u, part, u);
+      }
+    }
+    float[] wS = new float[in * gs];
+    float[] biasS = new float[gs];
+    FloatBuffer wb = Buf.floats(w);
+    FloatBuffer bb = Buf.floats(b);
+    for (int g = 0; g < 4; g++) {
+      Buf.read(b, bb, g * h + lo, biasS, g * u, u);
+      for (int kk = 0; kk < in; kk++) {
+        Buf.read(w, wb, kk * g4 + g * h + lo, wS, kk * gs + g * u, u);
+      }
+    }
+    FloatBuffer xb = Buf.floats(x);
+    FloatBuffer zsb = Buf.floats(zS);
+    FloatBuffer ab = Buf.floats(gates);
+    FloatBuffer cb = Buf.floats(cs);
+    FloatBuffer tcb = Buf.floats(tanhC);
+    FloatBuffer hb = Buf.floats(hs);
+    Blas.FloatMat hm = new Blas.FloatMat(hs);
+    Blas.FloatMat rm = new Blas.FloatMat(rS);
+    Blas.FloatMat zm = new Blas.FloatMat(zS);
+    float[] zt = new float[nb * gs];
+    float[] cPrev = new float[nb * u];
+    float[] cNext = new float[nb * u];
+    float[] tct = new float[nb * u];
+    float[] ht = new float[nb * u];
+    float[] xT = new float[nb * in];
+    for (int i = 0; i < nb; i++) {
+      Buf.read(cs, cb, i * h + lo, cPrev, i * u, u); // c_0
+    }
+    for (int t = 0; t < steps; t++) {
+      boolean past = t > 0 || hasInitialState;
+      if (past) {
+        Blas.sgemm(hm, (long) t * nb, 0, false, rm, 0, 0, false, zm, 0, 0, nb, gs, h, 1f, 0f); // h R, own gates
+        Buf.read(zS, zsb, 0, zt, nb * gs);
+      }
+      Buf.read(x, xb, t * nb * in, xT, 0, nb * in);
+      for (int i = 0; i < nb; i++) {
+        int o = i * gs;
+        int e = i * u;
+        k.inputGates(zt, o, past, xT, i * in, in, wS, biasS, gs); // h R + (b + x W)
+        k.sigmoid(zt, o, 2 * u); // i, f
+        k.tanh(zt, o + 2 * u, u); // g
+        k.sigmoid(zt, o + 3 * u, u); // o
+        k.lstmState(zt, o, u, cPrev, e, cNext, e, tct, e, ht, e);
+      }
+      for (int i = 0; i < nb; i++) {
+        int row = t * nb + i;
+        int e = i * u;
+        if (!forwardOnly) { // what only the backward pass reads
+          for (int g = 0; g < 4; g++) {
+            Buf.write(gates, ab, row * g4 + g * h + lo, zt, i * gs + g * u, u);
+          }
+          Buf.write(tanhC, tcb, row * h + lo, tct, e, u);
+        }
+        if (!forwardOnly || t == steps - 1) { // c_T: the final state
+          Buf.write(cs, cb, (row + nb) * h + lo, cNext, e, u);
+        }
+        Buf.write(hs, hb, (row + nb) * h + lo, ht, e, u);
+      }
+      float[] swap = cPrev;
+      cPrev = cNext;
+      cNext = swap;
+      barrier.await(); // h_t is whole before any slice's next product reads it
+    }
+  }
+
+  /**
+   * The float backward loop for hidden units lo..hi-1 of all examples (a slice of a pass split by units): the same
+   * operations on each element as {@link #backwardFloat}. Each step's product dz_{t+1} R^T needs all of dz_{t+1},
+   * so each step ends at the barrier. The slice's dW and db columns (input folded: fused) are its own, written
+   * without a sum over slices; dR is the product over all steps after the loop, split by columns.
+   */
+  private void backwardUnits(INDArray dOut, int first, int lo, int hi, EngineThreads.StepBarrier barrier) {
+    FloatKernels k = FloatKernels.current();
+    int h = hidden;
+    int g4 = 4 * h;
+    int nb = batch;
+    int u = hi - lo;
+    int gs = 4 * u;
+    FloatBuffer dob = Buf.floats(dOut);
+    FloatBuffer dhb = Buf.floats(dH);
+    FloatBuffer dcb = Buf.floats(dC);
+    FloatBuffer dzb = Buf.floats(dZ);
+    FloatBuffer ab = Buf.floats(gates);
+    FloatBuffer cb = Buf.floats(cs);
+    FloatBuffer tcb = Buf.floats(tanhC);
+    FloatBuffer recb = Buf.floats(dRec);
+    FloatBuffer xb = Buf.floats(x);
+    Blas.FloatMat dzm = new Blas.FloatMat(dZ);
+    Blas.FloatMat rtm = new Blas.FloatMat(rT);
+    Blas.FloatMat recm = new Blas.FloatMat(dRec);
+    float[] dOutT = new float[nb * u];
+    float[] recT = new float[nb * u]; // zero at the last step: nothing comes from the future
+    float[] gT = new float[nb * gs];
+    float[] tcT = new float[nb * u];
+    float[] cPrevT = new float[nb * u];
+    float[] carryT = new float[nb * u];
+    float[] dhT = new float[nb * u];
+    float[] dcT = new float[nb * u];
+    float[] dzT = new float[nb * gs];
+    float[] xT = new float[nb * in];
+    float[] dwS = new float[in * gs];
+    float[] dbS = new float[gs];
+    for (int t = steps - 1; t >= first; t--) {
+      if (t < steps - 1) {
+        Blas.sgemm(dzm, (long) (t + 1) * nb, 0, false, rtm, 0, lo, false, recm, 0, lo, nb, u, g4, 1f, 0f);
+        for (int i = 0; i < nb; i++) {
+          Buf.read(dRec, recb, i * h + lo, recT, i * u, u);
+        }
+      }
+      for (int i = 0; i < nb; i++) {
+        int row = t * nb + i;
+        int e = i * u;
+        Buf.read(dOut, dob, row * h + lo, dOutT, e, u);
+        for (int g = 0; g < 4; g++) {
+          Buf.read(gates, ab, row * g4 + g * h + lo, gT, i * gs + g * u, u);
+        }
+        Buf.read(tanhC, tcb, row * h + lo, tcT, e, u);
+        Buf.read(cs, cb, row * h + lo, cPrevT, e, u); // c_{t-1}: cs holds c_0..c_T
+      }
+      for (int i = 0; i < nb; i++) {
+        k.lstmBackward(gT, i * gs, u, dOutT, recT, tcT, i * u, cPrevT, i * u, carryT, dhT, dcT, dzT, i * gs, i * u);
+      }
+      for (int i = 0; i < nb; i++) {
+        int row = t * nb + i;
+        int e = i * u;
+        Buf.write(dH, dhb, row * h + lo, dhT, e, u);
+        Buf.write(dC, dcb, row * h + lo, dcT, e, u);
+        for (int g = 0; g < 4; g++) {
+          Buf.write(dZ, dzb, row * g4 + g * h + lo, dzT, i * gs + g * u, u);
+        }
+      }
+      Buf.read(x, xb, t * nb * in, xT, nb * in);
+      accumulateWeightGradients(k, dzT, xT, dwS, dbS, gs, nb);
+      barrier.await(); // dz_t is whole before any slice's next product reads it
+    }
+    for (int i = 0; i < nb; i++) {
+      for (int j = 0; j < u; j++) {
+        carry[i * h + lo + j] = carryT[i * u + j];
+      }
+    }
+    FloatBuffer dwb = Buf.floats(dw);
+    FloatBuffer dbb = Buf.floats(db);
+    for (int g = 0; g < 4; g++) {
+      Buf.write(db, dbb, g * h + lo, dbS, g * u, u);
+      for (int kk = 0; kk < in; kk++) {
+        Buf.write(dw, dwb, kk * g4 + g * h + lo, dwS, kk * gs + g * u, u);
+      }
     }
   }
 

@@ -137,6 +137,49 @@ public abstract class RecurrentLayer {
     }
   }
 
+  /**
+   * Slices of hidden units for a float pass split by units instead of examples ({@link #together}): more than 1 when
+   * the layer supports it ({@link #splitsByUnits()}), the pass is on the float fast path with the input folded into
+   * its steps, the hidden size is at least {@link EngineThreads#unitSplitMinHidden()} (256 by default) and the threads would split the pass
+   * anyway ({@link #slices()} > 1) and run their slices at the same time. Split by examples, each thread's per-step
+   * product multiplies half the batch by the whole of R, and OpenBLAS packs all of R for each of them; split by
+   * units, each multiplies the whole batch by its part of R, so R is packed once per step over all threads, at the
+   * price of a barrier per step.
+   */
+  protected int unitSlices() {
+    if (!splitsByUnits() || threads == null || !foldedInput() || hidden < threads.unitSplitMinHidden()
+        || !threads.concurrent()) {
+      return 1;
+    }
+    return slices();
+  }
+
+  /** Whether this layer has a pass split by hidden units ({@link #unitSlices()}); none by default. */
+  protected boolean splitsByUnits() {
+    return false;
+  }
+
+  /** One slice of a pass split by hidden units: units lo..hi-1, with the barrier all slices share. */
+  protected interface UnitSlice {
+    void run(int lo, int hi, int s, EngineThreads.StepBarrier barrier);
+  }
+
+  /**
+   * Runs a pass split into n slices of hidden units, all at the same time, sharing one barrier; a slice that fails
+   * breaks the barrier so the others end too.
+   */
+  protected void together(int n, UnitSlice body) {
+    EngineThreads.StepBarrier barrier = new EngineThreads.StepBarrier(n);
+    threads.run(n, s -> {
+      try {
+        body.run(columnLo(s, n, hidden), columnLo(s + 1, n, hidden), s, barrier);
+      } catch (RuntimeException | Error e) {
+        barrier.breakBarrier();
+        throw e;
+      }
+    });
+  }
+
   /** First example (row within a step) of slice s of n. */
   protected int sliceLo(int s, int n) {
     return EngineThreads.lo(s, n, batch);

@@ -70,6 +70,122 @@ class EngineThreadsTest {
     }
   }
 
+  /** hidden, batch, T, window, layers, threads, every-step head: LSTM passes split by hidden units. */
+  static Stream<Arguments> unitCases() {
+    return Stream.of(
+        Arguments.of(32, 8, 12, 0, 1, 2, false), // two slices of 16 units
+        Arguments.of(40, 5, 9, 4, 1, 3, false), // 16 + 16 + 8 units, truncation window
+        Arguments.of(48, 3, 7, 0, 2, 2, true), // two layers: the upper one (input 48, not folded) splits by examples
+        Arguments.of(24, 6, 10, 3, 1, 2, true)); // 16 + 8 units, every-step head, window
+  }
+
+  /**
+   * A pass split by hidden units does to each element what one thread does, in the same order: the forward pass, the
+   * loss, dL/dh and the split layer's dW and db come out bit for bit the same as with one thread (on the first
+   * pass; after an update, the products below differ in the last bits and so does everything after). What differs
+   * in the last bits: dR (one thread sums a dR of at most {@link RecurrentLayer#STEPWISE_DR_MAX} elements step by
+   * step, which no layer large enough to split by units does at the default hidden size of 256) and dL/dx (a product
+   * split into row blocks, as with examples).
+   */
+  @ParameterizedTest(name = "lstm h {0} b {1} T {2} window {3} layers {4} threads {5} every {6}")
+  @MethodSource("unitCases")
+  void lstmPassesSplitByUnitsMatchOneThread(int hidden, int batch, int steps, int window, int layers, int threads,
+      boolean everyStep) {
+    Head head = everyStep ? new Head(Head.Loss.MSE, Head.Readout.EVERY_STEP) : Head.LAST_STEP_MSE;
+    NetSpec spec = new NetSpec("lstm", Activation.TANH, 2, hidden, layers, 2, InitScheme.DEFAULT, 1.0, head);
+    INDArray x = random(new SplittableRandom(5), (long) steps * batch, 2);
+    INDArray y = random(new SplittableRandom(6), everyStep ? (long) steps * batch : batch, 2);
+    RecurrentNet one = new RecurrentNet(spec, 11, DataType.FLOAT);
+    EngineThreads et = new EngineThreads(threads, 0, 16);
+    try (RecurrentNet many = new RecurrentNet(spec, 11, DataType.FLOAT, et)) {
+      for (int rep = 0; rep < 2; rep++) {
+        if (rep == 0) {
+          assertArrayEquals(bits(one.predict(x, steps, batch)), bits(many.predict(x, steps, batch)),
+              "predictions (forward-only passes split by units)");
+        } else {
+          assertClose(one.predict(x, steps, batch), many.predict(x, steps, batch), "predictions");
+        }
+        double l1 = one.computeGradient(x, y, steps, batch, window, true);
+        double ln = many.computeGradient(x, y, steps, batch, window, true);
+        assertEquals(threads, many.layers().get(0).unitSlices(), "the bottom layer splits by units");
+        if (layers > 1) {
+          assertEquals(1, many.layers().get(1).unitSlices(), "an upper layer (input not folded) does not");
+        }
+        assertClose(one.gradients(), many.gradients(), "gradient");
+        assertClose(one.inputGradient(), many.inputGradient(), "dL/dx");
+        for (int l = 0; l < layers; l++) {
+          assertClose(one.layers().get(l).hiddenGradients(), many.layers().get(l).hiddenGradients(), "dL/dh");
+        }
+        if (rep == 0) {
+          assertEquals(l1, ln, 0.0, "loss");
+          assertArrayEquals(bits(one.layers().get(0).hiddenGradients()),
+              bits(many.layers().get(0).hiddenGradients()), "dL/dh of the split layer");
+          List<ParamBlock> b1 = one.blocks();
+          List<ParamBlock> bn = many.blocks();
+          for (int i = 0; i < b1.size(); i++) {
+            ParamBlock b = b1.get(i);
+            if (b.layer().equals(b1.get(0).layer()) && (b.type().equals("W") || b.type().equals("b"))) {
+              assertArrayEquals(bits(b.grad()), bits(bn.get(i).grad()), "gradient " + b.key());
+            }
+          }
+        }
+        one.params().subi(one.gradients().mul(0.05));
+        many.params().subi(many.gradients().mul(0.05));
+      }
+    }
+  }
+
+  @Test
+  void aFailingUnitSliceBreaksTheBarrierInsteadOfHanging() throws Exception {
+    EngineThreads t = new EngineThreads(2, 0, 16);
+    EngineThreads.StepBarrier barrier = new EngineThreads.StepBarrier(2);
+    java.util.concurrent.atomic.AtomicInteger passed = new java.util.concurrent.atomic.AtomicInteger();
+    RuntimeException e = assertThrows(RuntimeException.class, () -> t.run(2, s -> {
+      try {
+        if (s == 1) {
+          throw new IllegalStateException("slice 1 fails before the barrier");
+        }
+        barrier.await();
+        passed.incrementAndGet();
+      } catch (RuntimeException x) {
+        barrier.breakBarrier();
+        throw x;
+      }
+    }));
+    assertTrue(e.getMessage().contains("slice 1 fails") || e.getMessage().contains("another slice"), e.getMessage());
+    assertEquals(0, passed.get(), "slice 0 must not pass a barrier slice 1 never reached");
+    t.close();
+  }
+
+  @Test
+  void theBarrierHoldsEachPartyUntilAllArrivedStepAfterStep() {
+    EngineThreads t = new EngineThreads(3, 0);
+    EngineThreads.StepBarrier barrier = new EngineThreads.StepBarrier(3);
+    int steps = 200;
+    java.util.concurrent.atomic.AtomicIntegerArray arrivals = new java.util.concurrent.atomic.AtomicIntegerArray(steps);
+    java.util.concurrent.atomic.AtomicInteger violations = new java.util.concurrent.atomic.AtomicInteger();
+    t.run(3, s -> {
+      for (int step = 0; step < steps; step++) {
+        arrivals.incrementAndGet(step);
+        barrier.await();
+        if (arrivals.get(step) != 3) {
+          violations.incrementAndGet();
+        }
+      }
+    });
+    assertEquals(0, violations.get(), "a party left the barrier before all had arrived");
+    t.close();
+  }
+
+  private static int[] bits(INDArray a) {
+    float[] f = a.dup('c').data().asFloat();
+    int[] b = new int[f.length];
+    for (int i = 0; i < f.length; i++) {
+      b[i] = Float.floatToRawIntBits(f[i]);
+    }
+    return b;
+  }
+
   @ParameterizedTest
   @MethodSource("io.gradsweep.engine.EngineThreadsTest#cellNames")
   void initialStateAndItsGradientMatchOneThread(String cell) {

@@ -2,6 +2,8 @@ package io.gradsweep.benchtorch;
 
 import static org.bytedeco.pytorch.global.torch.from_blob;
 import static org.bytedeco.pytorch.global.torch.globalContext;
+import static org.bytedeco.pytorch.global.torch.hasMKL;
+import static org.bytedeco.pytorch.global.torch.hasMKLDNN;
 import static org.bytedeco.pytorch.global.torch.get_num_interop_threads;
 import static org.bytedeco.pytorch.global.torch.get_num_threads;
 import static org.bytedeco.pytorch.global.torch.manual_seed;
@@ -87,6 +89,8 @@ public final class TorchStepBenchmark {
     System.out.printf("libtorch intra-op threads %d, inter-op threads %d, denormals %s%n", get_num_threads(),
         get_num_interop_threads(), flushing ? "flushed to zero (at::globalContext().setFlushDenormal(true))"
             : flushDenormals ? "kept (this CPU cannot flush them)" : "kept (libtorch's default)");
+    System.out.printf("libtorch built with MKL %s, oneDNN (MKLDNN) %s, BLAS: %s%n", hasMKL(), hasMKLDNN(),
+        hasMKL() ? "MKL" : "its bundled one");
     for (Shape s : parse(args)) {
       System.out.printf("shape: hidden %d, batch %d, T %d; %d warm-up + %d measured steps; OMP_NUM_THREADS=%s%n",
           s.hidden(), s.batch(), s.steps(), s.warmup(), s.measured(), System.getenv("OMP_NUM_THREADS"));
