@@ -25,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * {@code SqlAlchemyStore._log_metrics}); every point carries the timestamp taken when it was logged, so a group
  * that is sent again after an answer was lost adds nothing. Tags, the run's status and artifacts are overwritten
  * with the same values; a param logged again with the same value is accepted.
+ *
+ * <p>A trial run's FINISHED end is checked against the other runs of its trial under the same parent run first (and
+ * once more after it is stored, for an end that raced it): a trial keeps one FINISHED run ({@link DuplicateRuns}), so
+ * an end sent late (a lost executor's spool, a replay) never adds a second one.
  */
 final class SpoolSender {
   private static final Logger LOG = LoggerFactory.getLogger(SpoolSender.class);
