@@ -90,7 +90,8 @@ public final class LiveModel {
    */
   public synchronized void runs(List<RunSnapshot> runs) {
     List<RunSnapshot> kept = runs.stream()
-        .filter(r -> !"true".equals(r.tags().get(Names.Tag.SUPERSEDED))).toList();
+        .filter(r -> !"true".equals(r.tags().get(Names.Tag.SUPERSEDED)) && !r.tags().containsKey(
+            Names.Tag.DUPLICATE_OF)).toList();
     SweptFactors f = SweptFactors.of(kept.stream().map(RunSnapshot::params).toList());
     boolean factorsChanged = !f.equals(factors);
     factors = f;

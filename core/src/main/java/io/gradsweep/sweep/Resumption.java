@@ -1,6 +1,7 @@
 package io.gradsweep.sweep;
 
 import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.tracking.DuplicateRuns;
 import io.gradsweep.tracking.Names;
 import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.tracking.SweepRun;
@@ -13,8 +14,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A sweep being resumed: its parent run and, by trial id, the trial runs that FINISHED (the latest one if a
- * trial has several).
+ * A sweep being resumed: its parent run and, by trial id, the trial runs that FINISHED (the first started if a
+ * trial has several: {@link DuplicateRuns}).
  *
  * @param run the parent run being resumed
  * @param parent what the tracking backend holds of the parent run (status, params, tags)
@@ -65,14 +66,14 @@ public record Resumption(SweepRun run, RunSnapshot parent, Map<String, RunSnapsh
     return byId;
   }
 
-  /** Trial id to its FINISHED run; of several FINISHED runs of a trial, the latest ({@code runs} oldest first). */
+  /**
+   * Trial id to its FINISHED run; of several FINISHED runs of a trial (duplicates a sweep before this version left),
+   * the one {@link DuplicateRuns#winner} keeps, the first started: the driver ends the others KILLED at the end of
+   * the resumed sweep.
+   */
   public static Map<String, RunSnapshot> finishedByTrialId(List<RunSnapshot> runs) {
     Map<String, RunSnapshot> byId = new LinkedHashMap<>();
-    for (RunSnapshot r : runs) { // oldest first: a later FINISHED run of the same trial wins
-      if (r.finished() && r.trialId().isPresent()) {
-        byId.put(r.trialId().get(), r);
-      }
-    }
+    DuplicateRuns.byTrial(runs).forEach((id, group) -> DuplicateRuns.winner(group).ifPresent(w -> byId.put(id, w)));
     return byId;
   }
 

@@ -6,6 +6,7 @@ import io.gradsweep.report.TrialRows;
 import io.gradsweep.spec.AshaSpec;
 import io.gradsweep.spec.SweepSpec;
 import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.tracking.DuplicateRuns;
 import io.gradsweep.tracking.Names;
 import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.tracking.SpoolBacklog;
@@ -159,6 +160,7 @@ public final class SweepDriver {
       List<TrialOutcome> outcomes = todo.isEmpty() ? List.of()
           : runTrials(executor, new TrialBatch(todo, sweep, target, atOnce, segments(spec, todo, plan.prior())),
               spec);
+      outcomes = oneFinishedRunPerTrial(sweep, todo, outcomes);
       List<TrialResult> results = plan.prior() == null
           ? outcomes.stream().map(TrialOutcome::result).toList()
           : plan.prior().merge(spec.trials(), todo, outcomes);
@@ -265,6 +267,59 @@ public final class SweepDriver {
       }
     }
     return outcomes;
+  }
+
+  /**
+   * After the trials: one FINISHED run and one result per trial, whatever retries did. Reads the parent run's trial
+   * runs once; of a trial with several FINISHED runs (a task retried after its executor was lost, ends that raced),
+   * the first started stays and the others are ended KILLED with tag {@link Names.Tag#DUPLICATE_OF}
+   * ({@link DuplicateRuns}); a trial whose result names another run than its FINISHED one (the executor returned the
+   * attempt whose run lost, or could not run it although an earlier attempt finished) gets the result of that run,
+   * read back, without an executor error. Best effort: when the backend cannot be read the outcomes stay.
+   */
+  List<TrialOutcome> oneFinishedRunPerTrial(SweepRun sweep, List<TrialSpec> todo, List<TrialOutcome> outcomes) {
+    if (todo.isEmpty()) {
+      return outcomes;
+    }
+    Map<String, List<RunSnapshot>> byTrial;
+    try {
+      byTrial = DuplicateRuns.byTrial(sink.trialRuns(sweep));
+      for (DuplicateRuns.Duplicate d : DuplicateRuns.losers(byTrial.values().stream().flatMap(List::stream)
+          .toList())) {
+        err.println(ProgressReporter.PREFIX + "trial " + d.trialId() + " has two FINISHED runs (a retried attempt); "
+            + "run " + d.runId() + " is ended " + DuplicateRuns.KILLED + " as a duplicate of " + d.winnerRunId());
+        sink.endTrialRun(sweep, d.runId(), DuplicateRuns.KILLED, Map.of(Names.Tag.DUPLICATE_OF, d.winnerRunId()));
+      }
+    } catch (TrackingException e) {
+      err.println(ProgressReporter.PREFIX + "warning: could not check the trial runs for duplicates: "
+          + e.getMessage());
+      return outcomes;
+    }
+    List<TrialOutcome> out = new ArrayList<>(outcomes.size());
+    Set<String> counted = new HashSet<>();
+    for (int i = 0; i < todo.size(); i++) {
+      TrialSpec t = todo.get(i);
+      TrialOutcome o = outcomes.get(i);
+      if (!counted.add(t.id())) {
+        throw new IllegalStateException("trial " + t.id() + " is twice in the batch");
+      }
+      Optional<RunSnapshot> w = DuplicateRuns.winner(byTrial.getOrDefault(t.id(), List.of()));
+      if (w.isEmpty() || w.get().runId().equals(o.result().runId())) {
+        out.add(o);
+        continue;
+      }
+      RunSnapshot r = w.get();
+      TrialResult read = TrialResult.fromRun(t.id(), r.runId(), r.tags(), r.metrics(), t.displayName())
+          .withTimings(o.result().timings());
+      if (o.result().trackingBacklog() != null) {
+        read = read.withTrackingBacklog(o.result().trackingBacklog());
+      }
+      err.println(ProgressReporter.PREFIX + "trial " + t.id() + ": its result is that of its FINISHED run "
+          + r.runId() + (o.result().runId() == null ? "" : " (the attempt that reported logged to run "
+          + o.result().runId() + ")"));
+      out.add(new TrialOutcome(read, null));
+    }
+    return out;
   }
 
   /**

@@ -3,7 +3,9 @@ package io.gradsweep.sweep;
 import io.gradsweep.conf.ConfKeys;
 import io.gradsweep.engine.RecurrentLayer;
 import io.gradsweep.spec.TrialSpec;
+import io.gradsweep.tracking.DuplicateRuns;
 import io.gradsweep.tracking.Names;
+import io.gradsweep.tracking.RunSnapshot;
 import io.gradsweep.tracking.SpoolBacklog;
 import io.gradsweep.tracking.SweepRun;
 import io.gradsweep.tracking.TrackingSink;
@@ -17,6 +19,9 @@ import io.gradsweep.train.TrialRunner;
 import io.gradsweep.train.TrialStatus;
 import java.io.Serializable;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -26,7 +31,13 @@ import org.nd4j.linalg.api.buffer.DataType;
  *
  * <p>A tracking failure before training starts propagates, so that the executor may retry the attempt. Once
  * training has started the trial is not retried: the trainer reports training outcomes in its result, and an
- * unexpected exception from it becomes a FAILED result (a retry would log a second child run for the same trial).
+ * unexpected exception from it becomes a FAILED result.
+ *
+ * <p>A retried attempt (attempt number above 0: Spark retried the task after its executor was lost, possibly after
+ * the first attempt had ended its run) first looks at the trial's runs under the parent run: when one is FINISHED
+ * it trains nothing and returns that run's result; runs still RUNNING (attempts that were cut off) are ended FAILED
+ * with tag {@link Names.Tag#SUPERSEDED}; then it starts its own run. A run that ends FINISHED after another run of
+ * its trial did is ended KILLED as a duplicate by the tracking backend ({@link DuplicateRuns}).
  */
 public final class TrialAttempt {
   /** Child-run tag: which executor ran the trial, and which attempt it was. */
@@ -101,14 +112,57 @@ public final class TrialAttempt {
    */
   public static TrialResult run(TrackingTarget target, Path spoolParent, SweepRun sweep, TrialSegment segment,
       String executor, Trainer trainer) {
+    return run(target, spoolParent, sweep, segment, executor, trainer, 0);
+  }
+
+  /**
+   * As {@link #run(TrackingTarget, Path, SweepRun, TrialSegment, String, Trainer)} for the attempt numbered
+   * {@code attempt} (0 for the first; e.g. Spark's task attempt number): a retry of a segment that starts a run
+   * first takes over what earlier attempts left (see the class comment).
+   */
+  public static TrialResult run(TrackingTarget target, Path spoolParent, SweepRun sweep, TrialSegment segment,
+      String executor, Trainer trainer, int attempt) {
     long t0 = System.nanoTime();
     TrialSpec trial = segment.trial();
     RecurrentLayer.useFloatKernels(target.conf().get(ConfKeys.KERNELS));
+    try (TrackingSink sink = TrackingSinks.open(target, spoolParent)) {
+      if (attempt > 0 && segment.runId() == null) {
+        TrialResult done = takeOver(sink, sweep, trial);
+        if (done != null) {
+          double now = seconds(t0);
+          return done.withTimings(TrialResult.Timings.unmeasured().inAttempt(now, now, now));
+        }
+      }
+      return run(sink, sweep, segment, executor, trainer, t0);
+    }
+  }
+
+  /**
+   * For a retried attempt: the result of the trial's FINISHED run under {@code sweep} (the first started, if there are
+   * several), or null after ending the trial's runs still RUNNING FAILED and superseded (their attempts were cut off).
+   */
+  static TrialResult takeOver(TrackingSink sink, SweepRun sweep, TrialSpec trial) {
+    List<RunSnapshot> runs = sink.trialRuns(sweep, trial.id());
+    Optional<RunSnapshot> done = DuplicateRuns.winner(runs);
+    if (done.isPresent()) {
+      RunSnapshot r = done.get();
+      return TrialResult.fromRun(trial.id(), r.runId(), r.tags(), r.metrics(), trial.displayName());
+    }
+    for (RunSnapshot r : runs) {
+      if (RunSnapshot.RUNNING.equals(r.status())) {
+        sink.endTrialRun(sweep, r.runId(), RunSnapshot.FAILED, Map.of(Names.Tag.SUPERSEDED, "true"));
+      }
+    }
+    return null;
+  }
+
+  private static TrialResult run(TrackingSink sink, SweepRun sweep, TrialSegment segment, String executor,
+      Trainer trainer, long t0) {
+    TrialSpec trial = segment.trial();
     TrialResult result;
     long trained;
     double runStart;
-    try (TrackingSink sink = TrackingSinks.open(target, spoolParent);
-        TrialRun run = segment.runId() == null ? sink.startTrial(sweep, trial)
+    try (TrialRun run = segment.runId() == null ? sink.startTrial(sweep, trial)
             : sink.resumeTrial(sweep, trial, segment.runId())) {
       run.setTag(EXECUTOR_TAG, executor);
       run.setTag(OMP_TAG, String.valueOf(System.getenv("OMP_NUM_THREADS")));

@@ -199,6 +199,12 @@ public final class Names {
      */
     public static final String SUPERSEDED = "gradsweep.superseded";
     /**
+     * On a trial run ended KILLED because another run of the same trial under the same parent was FINISHED (a retried
+     * attempt and the attempt it replaced both ended): the run id of the FINISHED run that stands for the trial
+     * ({@code tracking.DuplicateRuns} decides which).
+     */
+    public static final String DUPLICATE_OF = "gradsweep.duplicate_of";
+    /**
      * The training step of the trial's latest checkpoint (artifact {@link Artifact#CHECKPOINT}), on its child run; set
      * after the checkpoint is uploaded (the run's records are sent in order), so a run with this tag has it.
      */

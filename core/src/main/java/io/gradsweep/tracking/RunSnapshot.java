@@ -22,6 +22,7 @@ public record RunSnapshot(String runId, String experimentId, String runName, Str
 
   public static final String RUNNING = "RUNNING";
   public static final String FINISHED = "FINISHED";
+  public static final String FAILED = "FAILED";
 
   public RunSnapshot {
     params = Map.copyOf(params);

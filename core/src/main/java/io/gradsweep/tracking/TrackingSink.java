@@ -92,6 +92,27 @@ public interface TrackingSink extends AutoCloseable {
   List<RunSnapshot> trialRuns(SweepRun sweep);
 
   /**
+   * The runs of one trial under the sweep's parent run (all attempts, any status), oldest first: what a retried
+   * attempt looks at before it starts a run of its own. By default {@link #trialRuns(SweepRun)} filtered by tag
+   * {@link Names.Tag#TRIAL_ID}.
+   */
+  default List<RunSnapshot> trialRuns(SweepRun sweep, String trialId) {
+    return trialRuns(sweep).stream().filter(r -> r.trialId().filter(trialId::equals).isPresent()).toList();
+  }
+
+  /**
+   * Ends a trial run of {@code sweep} that the caller did not start (an earlier attempt's): sets {@code tags}, then
+   * the status, {@code FAILED} (with {@link Names.Tag#SUPERSEDED}: an attempt that was cut off) or
+   * {@value DuplicateRuns#KILLED} (with {@link Names.Tag#DUPLICATE_OF}: see {@link DuplicateRuns}). Backends that
+   * store no runs have none to end; by default this throws.
+   *
+   * @throws TrackingException if the run cannot be ended
+   */
+  default void endTrialRun(SweepRun sweep, String runId, String status, Map<String, String> tags) {
+    throw new TrackingException("tracking backend '" + name() + "' cannot end run " + runId);
+  }
+
+  /**
    * An artifact of the sweep's parent run, e.g. {@code sweep.yaml} (the spec as the sweep ran it); empty when the
    * run has no such artifact or the backend cannot read artifacts back.
    */

@@ -37,7 +37,11 @@ public interface TrialRun extends AutoCloseable {
     return true;
   }
 
-  /** Flushes everything and ends the run: FINISHED when {@code success}, else FAILED. Idempotent. */
+  /**
+   * Flushes everything and ends the run: FINISHED when {@code success}, else FAILED; but a trial run whose trial
+   * already has a FINISHED run under the same parent run ends KILLED as its duplicate ({@link DuplicateRuns}).
+   * Idempotent.
+   */
   void finish(boolean success);
 
   /**

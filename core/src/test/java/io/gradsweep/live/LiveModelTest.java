@@ -106,6 +106,17 @@ class LiveModelTest {
   }
 
   @Test
+  void aRunEndedAsTheDuplicateOfItsTrialsFinishedRunIsLeftOut() {
+    LiveModel m = new LiveModel();
+    RunSnapshot done = new RunSnapshot("a", "1", "t-a", "FINISHED", 0, Map.of("cell", "lstm", "lr", "0.1"),
+        Map.of(Names.Tag.STATUS, "SOLVED"), Map.of());
+    RunSnapshot duplicate = new RunSnapshot("a2", "1", "t-a", "KILLED", 1, Map.of("cell", "lstm", "lr", "0.1"),
+        Map.of(Names.Tag.STATUS, "SOLVED", Names.Tag.DUPLICATE_OF, "a"), Map.of());
+    m.runs(List.of(done, duplicate));
+    assertEquals(List.of("a"), ids(m.since(0).path("order")), "one row for the trial");
+  }
+
+  @Test
   void theHeaderCarriesStatusOutcomeClipRateBaselineAndFactorsAndSupersededAttemptsAreLeftOut() {
     LiveModel m = new LiveModel();
     RunSnapshot done = new RunSnapshot("a", "1", "t-a", "FINISHED", 0, Map.of("cell", "lstm", "lr", "0.1"),

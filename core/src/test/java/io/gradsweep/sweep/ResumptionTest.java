@@ -26,7 +26,7 @@ class ResumptionTest {
   }
 
   @Test
-  void onlyFinishedRunsWithATrialIdCountAndTheLatestWins() {
+  void onlyFinishedRunsWithATrialIdCountAndOfDuplicatesTheFirstStartedWins() {
     List<RunSnapshot> runs = List.of(
         run("a1", "A", "FAILED", Map.of(), Map.of()),
         run("a2", "A", "FINISHED", Map.of(), Map.of()),
@@ -37,7 +37,7 @@ class ResumptionTest {
     Map<String, RunSnapshot> done = Resumption.finishedByTrialId(runs);
     assertEquals(List.of("A", "C"), List.copyOf(done.keySet()));
     assertEquals("a2", done.get("A").runId());
-    assertEquals("c2", done.get("C").runId());
+    assertEquals("c1", done.get("C").runId(), "equal start times: the smaller run id (DuplicateRuns)");
   }
 
   @Test

@@ -16,6 +16,7 @@ public final class MemoryRun {
   public static final String RUNNING = "RUNNING";
   public static final String FINISHED = "FINISHED";
   public static final String FAILED = "FAILED";
+  public static final String KILLED = DuplicateRuns.KILLED;
 
   private final String runId;
   private final String experimentId;
@@ -63,7 +64,7 @@ public final class MemoryRun {
     return Optional.ofNullable(tags.get(Names.Tag.PARENT_RUN_ID));
   }
 
-  /** {@link #RUNNING}, {@link #FINISHED} or {@link #FAILED}. */
+  /** {@link #RUNNING}, {@link #FINISHED}, {@link #FAILED} or {@link #KILLED}. */
   public synchronized String status() {
     return status;
   }

@@ -140,6 +140,39 @@ public final class MemoryTrackingSink implements TrackingSink {
   }
 
   @Override
+  public void endTrialRun(SweepRun sweep, String runId, String status, Map<String, String> tags) {
+    MemoryRun run = requireRun(runId);
+    if (!run.parentRunId().filter(sweep.runId()::equals).isPresent()) {
+      throw new TrackingException("memory run " + runId + " is not a trial run of " + sweep.runId());
+    }
+    tags.forEach((k, v) -> run.putTag(k, MlflowKeys.truncateTagValue(v)));
+    run.end(status, System.currentTimeMillis());
+  }
+
+  /** Guards the ends of trial runs: one FINISHED run per trial ({@link DuplicateRuns}), as the MLflow sink's sender. */
+  private static final Object ENDS = new Object();
+
+  /**
+   * Ends {@code run} FINISHED, or {@value DuplicateRuns#KILLED} with tag {@link Names.Tag#DUPLICATE_OF} when another
+   * run of its trial under the same parent already is FINISHED (what the MLflow sink's sender does at a run's end).
+   */
+  static void endFinished(MemoryRun run, long now) {
+    synchronized (ENDS) {
+      String trial = run.tags().get(Names.Tag.TRIAL_ID);
+      Optional<String> winner = trial == null || run.parentRunId().isEmpty() ? Optional.empty()
+          : DuplicateRuns.finishedElsewhere(run.runId(), childrenOf(run.parentRunId().get()).stream()
+              .filter(r -> trial.equals(r.tags().get(Names.Tag.TRIAL_ID))).map(MemoryTrackingSink::snapshot)
+              .toList());
+      if (winner.isPresent()) {
+        run.putTag(Names.Tag.DUPLICATE_OF, winner.get());
+        run.end(MemoryRun.KILLED, now);
+      } else {
+        run.end(MemoryRun.FINISHED, now);
+      }
+    }
+  }
+
+  @Override
   public Optional<SweepRun> findSweep(String experiment, String sweepName) {
     return runsOfExperiment(experiment).stream()
         .filter(r -> r.parentRunId().isEmpty() && sweepName.equals(r.tags().get(Names.Tag.SWEEP)))
@@ -223,6 +256,14 @@ public final class MemoryTrackingSink implements TrackingSink {
     return runs().stream().filter(r -> r.experimentName().equals(experimentName)).toList();
   }
 
+  /**
+   * Sets a run's status directly, bypassing every rule: for tests that set up what a race leaves behind (e.g. two
+   * FINISHED runs of one trial whose ends raced in an MLflow server).
+   */
+  public static void forceStatus(String runId, String status) {
+    requireRun(runId).end(status, System.currentTimeMillis());
+  }
+
   /** Forgets all runs and experiments. */
   public static void reset() {
     RUNS.clear();
@@ -303,7 +344,11 @@ public final class MemoryTrackingSink implements TrackingSink {
     @Override
     public void finish(boolean success) {
       if (finished.compareAndSet(false, true)) {
-        run.end(success ? MemoryRun.FINISHED : MemoryRun.FAILED, System.currentTimeMillis());
+        if (success) {
+          endFinished(run, System.currentTimeMillis());
+        } else {
+          run.end(MemoryRun.FAILED, System.currentTimeMillis());
+        }
         onFinish.accept(this);
       }
     }

@@ -21,7 +21,8 @@ import org.apache.spark.api.java.function.FlatMapFunction;
  * property and no setting of its own SparkConf.
  *
  * <p>A tracking failure before training starts propagates, so that Spark retries the task; once training has
- * started the trial is not retried (see {@link TrialAttempt}).
+ * started the trial is not retried (see {@link TrialAttempt}). A retried task tells {@link TrialAttempt} its attempt
+ * number, so that it reuses a run an earlier attempt FINISHED instead of logging a second one.
  */
 final class TrialTask implements FlatMapFunction<Iterator<TrialSegment>, TrialResult> {
   private final TrackingTarget target;
@@ -37,7 +38,8 @@ final class TrialTask implements FlatMapFunction<Iterator<TrialSegment>, TrialRe
     List<TrialResult> results = new ArrayList<>(1);
     TrialAttempt.Trainer engine = TrialAttempt.engine(taskCpus());
     while (trials.hasNext()) {
-      results.add(TrialAttempt.run(target, spoolParent(), sweep, trials.next(), executorDescription(), engine));
+      results.add(TrialAttempt.run(target, spoolParent(), sweep, trials.next(), executorDescription(), engine,
+          attemptNumber()));
     }
     return results.iterator();
   }
@@ -64,6 +66,16 @@ final class TrialTask implements FlatMapFunction<Iterator<TrialSegment>, TrialRe
   static int taskCpus() {
     TaskContext tc = TaskContext.get();
     return tc == null ? 1 : Math.max(1, tc.cpus());
+  }
+
+  /**
+   * Which attempt of the task this is: 0 for the first, more when Spark retries it (its executor was lost, possibly
+   * after the trial's run had ended) or reruns its stage; a retry first takes over the trial's earlier runs
+   * ({@link TrialAttempt}). 0 outside a task.
+   */
+  static int attemptNumber() {
+    TaskContext tc = TaskContext.get();
+    return tc == null ? 0 : tc.attemptNumber() + tc.stageAttemptNumber();
   }
 
   /** {@code executor 1 on host, attempt 0}: which executor ran the trial, for reading spread and retries. */

@@ -398,6 +398,28 @@ public final class MlflowTrackingSink implements TrackingSink {
         MlflowRestClient.tagEquals(Names.Tag.PARENT_RUN_ID, sweep.runId()), "attributes.start_time ASC");
   }
 
+  @Override
+  public List<RunSnapshot> trialRuns(SweepRun sweep, String trialId) {
+    return client.searchRuns(sweep.experimentId(), MlflowRestClient.tagEquals(Names.Tag.PARENT_RUN_ID, sweep.runId())
+        + " and " + MlflowRestClient.tagEquals(Names.Tag.TRIAL_ID, trialId), "attributes.start_time ASC");
+  }
+
+  @Override
+  public void endTrialRun(SweepRun sweep, String runId, String status, Map<String, String> tags) {
+    endOther(client, runId, status, tags, clock.millis());
+  }
+
+  /** Sets {@code tags} on run {@code runId}, then ends it with {@code status} at {@code endTime}. */
+  static void endOther(MlflowRestClient client, String runId, String status, Map<String, String> tags,
+      long endTime) {
+    if (!tags.isEmpty()) {
+      List<LogBatch.Entry> entries = new ArrayList<>();
+      tags.forEach((k, v) -> entries.add(new LogBatch.Entry(k, MlflowKeys.truncateTagValue(v))));
+      client.logBatch(runId, new LogBatch(List.of(), List.of(), entries));
+    }
+    client.updateRun(runId, status, endTime);
+  }
+
   /** MLflow's step fields are 32-bit in the history request: the end of the interval asked for. */
   private static final long LAST_STEP = Integer.MAX_VALUE;
 

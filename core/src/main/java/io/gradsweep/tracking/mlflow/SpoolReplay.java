@@ -19,8 +19,10 @@ import java.util.Map;
 
 /**
  * Sends what run spools ({@link SegmentLog}) still hold, in order, and deletes each spool once all of it is stored:
- * the {@code gradsweep replay} command. A run whose spool ends with the run's end is ended as that record says; a
- * run without one (its task was cut off) keeps the status it has on the server. A spool whose lock is held (a run
+ * the {@code gradsweep replay} command. A run whose spool ends with the run's end is ended as that record says (a trial
+ * run's FINISHED end becomes KILLED, tag {@link io.gradsweep.tracking.Names.Tag#DUPLICATE_OF}, when its trial has a
+ * FINISHED run already: {@link io.gradsweep.tracking.DuplicateRuns}); a run without one (its task was cut off) keeps
+ * the status it has on the server. A spool whose lock is held (a run
  * still being written or sent by a live process) is skipped.
  */
 public final class SpoolReplay {
