@@ -212,11 +212,11 @@ final class VectorFloatKernels extends FloatKernels {
           .add(FloatVector.fromArray(S, carry, so + j)));
       d.intoArray(dh, so + j);
       c.intoArray(dc, so + j);
-      ftz(c.mul(gg).mul(ig).mul(ig.neg().add(1f))).intoArray(dz, zo + j);
-      ftz(c.mul(FloatVector.fromArray(S, cPrev, po + j)).mul(fg).mul(fg.neg().add(1f))).intoArray(dz, zo + h + j);
-      ftz(c.mul(ig).mul(FloatVector.broadcast(S, 1f).sub(gg.mul(gg)))).intoArray(dz, zo + 2 * h + j);
-      ftz(d.mul(t).mul(og).mul(og.neg().add(1f))).intoArray(dz, zo + 3 * h + j);
-      ftz(c.mul(fg)).intoArray(carry, so + j);
+      c.mul(gg).mul(ig).mul(ig.neg().add(1f)).intoArray(dz, zo + j);
+      c.mul(FloatVector.fromArray(S, cPrev, po + j)).mul(fg).mul(fg.neg().add(1f)).intoArray(dz, zo + h + j);
+      c.mul(ig).mul(FloatVector.broadcast(S, 1f).sub(gg.mul(gg))).intoArray(dz, zo + 2 * h + j);
+      d.mul(t).mul(og).mul(og.neg().add(1f)).intoArray(dz, zo + 3 * h + j);
+      c.mul(fg).intoArray(carry, so + j);
     }
     ScalarFloatKernels.lstmBackwardTail(gates, go, h, j, dOut, rec, tc, to, cPrev, po, carry, dh, dc, dz, zo, so);
   }
@@ -234,7 +234,7 @@ final class VectorFloatKernels extends FloatKernels {
         case IDENTITY -> FloatVector.broadcast(S, 1f);
       };
       d.intoArray(dh, j);
-      ftz(d.mul(deriv)).intoArray(dz, j);
+      d.mul(deriv).intoArray(dz, j);
     }
     ScalarFloatKernels.rnnBackwardTail(act, dOut, rec, h, dh, dz, j, len);
   }
