@@ -45,9 +45,19 @@ public interface DataParallelRunner {
 
   /** Why a spec with {@code training.data_parallel} cannot run on this build. */
   static String unavailable() {
-    return "training.data_parallel needs Deeplearning4j's Spark module (dl4j-spark_2.12 1.0.0-M2), which exists for "
+    return "data_parallel needs Deeplearning4j's Spark module (dl4j-spark_2.12 1.0.0-M2), which exists for "
         + "Spark 3 / Scala 2.12 only; this is the Spark " + SparkLine.built().sparkVersion() + " / Scala "
         + SparkLine.built().scalaBinaryVersion() + " build. Run the spec with the Spark 3.5 jar "
-        + "(jobs/target/gradsweep-spark3.jar, the default build), or drop training.data_parallel";
+        + "(jobs/target/gradsweep-spark3.jar, the default build), or drop data_parallel";
+  }
+
+  /**
+   * {@link #unavailable()} for a spec: how many of its trials are data-parallel and where the key can sit
+   * ({@code training.data_parallel} for every trial, or a {@code variants} entry's {@code data_parallel} for that
+   * variant's trials).
+   */
+  static String unavailable(long dataParallelTrials, long trials) {
+    return dataParallelTrials + " of its " + trials + " trials are data-parallel (training.data_parallel, or "
+        + "data_parallel in a variants entry), and " + unavailable();
   }
 }

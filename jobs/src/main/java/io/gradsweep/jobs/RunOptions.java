@@ -75,9 +75,10 @@ final class RunOptions {
   /** The sweep spec ({@link SpecFile}: a local path or a Hadoop file-system URI), parsed and validated. */
   SweepSpec loadSpec() {
     SweepSpec loaded = SpecFile.load(spec, hadoopConf());
-    if (!DataParallelRunner.available() && loaded.trials().stream().anyMatch(t -> t.dataParallel() != null)) {
+    long dataParallel = loaded.trials().stream().filter(t -> t.dataParallel() != null).count();
+    if (!DataParallelRunner.available() && dataParallel > 0) {
       throw new io.gradsweep.sweep.SweepFailure(io.gradsweep.sweep.ExitStatus.USAGE_ERROR, "invalid sweep spec "
-          + spec + ": " + DataParallelRunner.unavailable());
+          + spec + ": " + DataParallelRunner.unavailable(dataParallel, loaded.trials().size()));
     }
     return loaded;
   }

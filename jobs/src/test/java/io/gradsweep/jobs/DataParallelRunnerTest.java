@@ -33,10 +33,27 @@ class DataParallelRunnerTest {
     } else {
       SweepFailure e = assertThrows(SweepFailure.class, options::loadSpec);
       assertEquals(ExitStatus.USAGE_ERROR, e.status());
-      assertTrue(e.getMessage().contains("training.data_parallel needs Deeplearning4j's Spark module"), e.getMessage());
+      assertTrue(e.getMessage().contains("1 of its 1 trials are data-parallel (training.data_parallel, or "
+          + "data_parallel in a variants entry), and data_parallel needs Deeplearning4j's Spark module"),
+          e.getMessage());
       assertTrue(e.getMessage().contains("Spark 3 / Scala 2.12 only; this is the Spark 4."), e.getMessage());
       assertTrue(e.getMessage().contains("gradsweep-spark3.jar"), e.getMessage());
       assertThrows(IllegalStateException.class, DataParallelRunner::load);
+    }
+  }
+
+  /** A mixed spec (data_parallel in one variants entry): on Spark 4 the error counts the data-parallel trials. */
+  @Test
+  void aMixedSpecIsCountedInTheRefusal() throws Exception {
+    RunOptions options = new RunOptions();
+    options.spec = java.nio.file.Path.of(getClass().getResource("/dp-mixed-sweep.yaml").toURI()).toString();
+    if (SparkLine.built().sparkMajor().equals("3")) {
+      assertEquals(1, options.loadSpec().trials().stream().filter(t -> t.dataParallel() != null).count());
+    } else {
+      SweepFailure e = assertThrows(SweepFailure.class, options::loadSpec);
+      assertEquals(ExitStatus.USAGE_ERROR, e.status());
+      assertTrue(e.getMessage().contains("1 of its 2 trials are data-parallel (training.data_parallel, or "
+          + "data_parallel in a variants entry)"), e.getMessage());
     }
   }
 }
