@@ -533,22 +533,18 @@ public final class LstmLayer extends RecurrentLayer {
     INDArray zS = unitZ[s];
     FloatBuffer rb = Buf.floats(r);
     FloatBuffer rsb = Buf.floats(rS);
-    float[] part = new float[u];
+    float[] rRow = new float[gs];
     for (int a = 0; a < h; a++) {
-      for (int g = 0; g < 4; g++) {
-        Buf.read(r, rb, a * g4 + g * h + lo, part, u);
-        Buf.write(rS, rsb, a * gs + g * u, part, u);
-      }
+      readUnitGates(r, rb, a * g4, lo, rRow, 0, u);
+      Buf.write(rS, rsb, a * gs, rRow, gs);
     }
     float[] wS = new float[in * gs];
     float[] biasS = new float[gs];
     FloatBuffer wb = Buf.floats(w);
     FloatBuffer bb = Buf.floats(b);
-    for (int g = 0; g < 4; g++) {
-      Buf.read(b, bb, g * h + lo, biasS, g * u, u);
-      for (int kk = 0; kk < in; kk++) {
-        Buf.read(w, wb, kk * g4 + g * h + lo, wS, kk * gs + g * u, u);
-      }
+    readUnitGates(b, bb, 0, lo, biasS, 0, u);
+    for (int kk = 0; kk < in; kk++) {
+      readUnitGates(w, wb, kk * g4, lo, wS, kk * gs, u);
     }
     FloatBuffer xb = Buf.floats(x);
     FloatBuffer zsb = Buf.floats(zS);
@@ -588,9 +584,7 @@ public final class LstmLayer extends RecurrentLayer {
         int row = t * nb + i;
         int e = i * u;
         if (!forwardOnly) { // what only the backward pass reads
-          for (int g = 0; g < 4; g++) {
-            Buf.write(gates, ab, row * g4 + g * h + lo, zt, i * gs + g * u, u);
-          }
+          writeUnitGates(gates, ab, row * g4, lo, zt, i * gs, u);
           Buf.write(tanhC, tcb, row * h + lo, tct, e, u);
         }
         if (!forwardOnly || t == steps - 1) { // c_T: the final state
@@ -653,9 +647,7 @@ public final class LstmLayer extends RecurrentLayer {
         int row = t * nb + i;
         int e = i * u;
         Buf.read(dOut, dob, row * h + lo, dOutT, e, u);
-        for (int g = 0; g < 4; g++) {
-          Buf.read(gates, ab, row * g4 + g * h + lo, gT, i * gs + g * u, u);
-        }
+        readUnitGates(gates, ab, row * g4, lo, gT, i * gs, u);
         Buf.read(tanhC, tcb, row * h + lo, tcT, e, u);
         Buf.read(cs, cb, row * h + lo, cPrevT, e, u); // c_{t-1}: cs holds c_0..c_T
       }
@@ -667,9 +659,7 @@ public final class LstmLayer extends RecurrentLayer {
         int e = i * u;
         Buf.write(dH, dhb, row * h + lo, dhT, e, u);
         Buf.write(dC, dcb, row * h + lo, dcT, e, u);
-        for (int g = 0; g < 4; g++) {
-          Buf.write(dZ, dzb, row * g4 + g * h + lo, dzT, i * gs + g * u, u);
-        }
+        writeUnitGates(dZ, dzb, row * g4, lo, dzT, i * gs, u);
       }
       Buf.read(x, xb, t * nb * in, xT, nb * in);
       accumulateWeightGradients(k, dzT, xT, dwS, dbS, gs, nb);
@@ -682,11 +672,27 @@ public final class LstmLayer extends RecurrentLayer {
     }
     FloatBuffer dwb = Buf.floats(dw);
     FloatBuffer dbb = Buf.floats(db);
+    writeUnitGates(db, dbb, 0, lo, dbS, 0, u);
+    for (int kk = 0; kk < in; kk++) {
+      writeUnitGates(dw, dwb, kk * g4, lo, dwS, kk * gs, u);
+    }
+  }
+
+  /**
+   * Copies units lo..lo+u-1 of the four gate blocks of a row ([i f g o], blocks {@code hidden} apart, the row
+   * starting at element {@code from} of {@code a}) into the compact layout of a slice split by units (blocks
+   * {@code u} apart, from {@code at} in {@code dst}).
+   */
+  private void readUnitGates(INDArray a, FloatBuffer fb, int from, int lo, float[] dst, int at, int u) {
     for (int g = 0; g < 4; g++) {
-      Buf.write(db, dbb, g * h + lo, dbS, g * u, u);
-      for (int kk = 0; kk < in; kk++) {
-        Buf.write(dw, dwb, kk * g4 + g * h + lo, dwS, kk * gs + g * u, u);
-      }
+      Buf.read(a, fb, from + g * hidden + lo, dst, at + g * u, u);
+    }
+  }
+
+  /** The reverse of {@link #readUnitGates}: a slice's compact gate blocks into its units' columns of a row of a. */
+  private void writeUnitGates(INDArray a, FloatBuffer fb, int from, int lo, float[] src, int at, int u) {
+    for (int g = 0; g < 4; g++) {
+      Buf.write(a, fb, from + g * hidden + lo, src, at + g * u, u);
     }
   }
 
