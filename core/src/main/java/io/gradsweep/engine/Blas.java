@@ -11,8 +11,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Matrix products straight through OpenBLAS's CBLAS (the library ND4J's CPU backend itself uses), on the memory
- * of ND4J arrays. {@code Nd4j.gemm} goes through ND4J's op machinery, whose fixed cost per call dominates the
+ * Matrix products straight through a BLAS library's sgemm/dgemm, on the memory of ND4J arrays: float products go
+ * to {@link FloatGemm#current()} (oneDNN by default), double products to OpenBLAS's CBLAS (the library ND4J's CPU
+ * backend itself uses). {@code Nd4j.gemm} goes through ND4J's op machinery, whose fixed cost per call dominates the
  * small per-time-step products of a recurrent layer; this path costs one JNI call.
  *
  * <p>All arrays must be row-major with unit column stride (base arrays, row-block views of them, and the
@@ -43,8 +44,8 @@ final class Blas {
       throw new IllegalArgumentException("gemm data types differ: " + a.dataType() + ", " + b.dataType() + ", " + dt);
     }
     if (dt == DataType.FLOAT) {
-      openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, (float) alpha, fp(a), lda, fp(b), ldb,
-          (float) beta, fp(c), ldc);
+      FloatGemm.current().sgemm(transA, transB, m, n, k, (float) alpha, fp(a), lda, fp(b), ldb, (float) beta, fp(c),
+          ldc);
     } else if (dt == DataType.DOUBLE) {
       openblas_nolapack.cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, dp(a), lda, dp(b), ldb, beta, dp(c),
           ldc);
@@ -74,9 +75,9 @@ final class Blas {
     int ta = transA ? CblasTrans : CblasNoTrans;
     int tb = transB ? CblasTrans : CblasNoTrans;
     if (dt == DataType.FLOAT) {
-      openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, (float) alpha,
-          fp(a).position(fp0(a) + aRow * lda + aCol), lda, fp(b).position(fp0(b) + bRow * ldb + bCol), ldb,
-          (float) beta, fp(c).position(fp0(c) + cRow * ldc + cCol), ldc);
+      FloatGemm.current().sgemm(transA, transB, m, n, k, (float) alpha, fp(a).position(fp0(a) + aRow * lda + aCol),
+          lda, fp(b).position(fp0(b) + bRow * ldb + bCol), ldb, (float) beta,
+          fp(c).position(fp0(c) + cRow * ldc + cCol), ldc);
     } else if (dt == DataType.DOUBLE) {
       openblas_nolapack.cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha,
           dp(a).position(fp0(a) + aRow * lda + aCol), lda, dp(b).position(fp0(b) + bRow * ldb + bCol), ldb, beta,
@@ -125,8 +126,7 @@ final class Blas {
     FloatPointer pa = a.at(aRow, aCol, transA ? k : m, transA ? m : k, "a");
     FloatPointer pb = b.at(bRow, bCol, transB ? n : k, transB ? k : n, "b");
     FloatPointer pc = c.at(cRow, cCol, m, n, "c");
-    openblas_nolapack.cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-        transB ? CblasTrans : CblasNoTrans, m, n, k, alpha, pa, a.ld, pb, b.ld, beta, pc, c.ld);
+    FloatGemm.current().sgemm(transA, transB, m, n, k, alpha, pa, a.ld, pb, b.ld, beta, pc, c.ld);
   }
 
   private static void inside(INDArray a, long row, long col, long rows, long cols, String what) {

@@ -85,7 +85,8 @@ class EngineThreadsTest {
    * pass; after an update, the products below differ in the last bits and so does everything after). What differs
    * in the last bits: dR (one thread sums a dR of at most {@link RecurrentLayer#STEPWISE_DR_MAX} elements step by
    * step, which no layer large enough to split by units does at the default hidden size of 256) and dL/dx (a product
-   * split into row blocks, as with examples).
+   * split into row blocks, as with examples). With two layers only closeness is checked: the upper layer splits by
+   * examples, and oneDNN may round a product over a block of rows differently from the product over the whole batch.
    */
   @ParameterizedTest(name = "lstm h {0} b {1} T {2} window {3} layers {4} threads {5} every {6}")
   @MethodSource("unitCases")
@@ -99,7 +100,7 @@ class EngineThreadsTest {
     EngineThreads et = new EngineThreads(threads, 0, 16);
     try (RecurrentNet many = new RecurrentNet(spec, 11, DataType.FLOAT, et)) {
       for (int rep = 0; rep < 2; rep++) {
-        if (rep == 0) {
+        if (rep == 0 && layers == 1) {
           assertArrayEquals(bits(one.predict(x, steps, batch)), bits(many.predict(x, steps, batch)),
               "predictions (forward-only passes split by units)");
         } else {
@@ -116,7 +117,7 @@ class EngineThreadsTest {
         for (int l = 0; l < layers; l++) {
           assertClose(one.layers().get(l).hiddenGradients(), many.layers().get(l).hiddenGradients(), "dL/dh");
         }
-        if (rep == 0) {
+        if (rep == 0 && layers == 1) {
           assertEquals(l1, ln, 0.0, "loss");
           assertArrayEquals(bits(one.layers().get(0).hiddenGradients()),
               bits(many.layers().get(0).hiddenGradients()), "dL/dh of the split layer");
