@@ -104,8 +104,9 @@ public final class StepBenchmark {
   static void run(int hidden, int batch, int steps, int warmup, int measured, int threads, boolean dl4j,
       List<String> cells) {
     System.out.printf("shape: hidden %d, batch %d, T %d; %d warm-up + %d measured steps; OMP_NUM_THREADS=%s; "
-        + "float kernels %s; engine threads %d%n", hidden, batch, steps, warmup, measured,
-        System.getenv("OMP_NUM_THREADS"), io.gradsweep.engine.RecurrentLayer.floatKernels(), threads);
+        + "float kernels %s; float products %s; engine threads %d%n", hidden, batch, steps, warmup, measured,
+        System.getenv("OMP_NUM_THREADS"), io.gradsweep.engine.RecurrentLayer.floatKernels(),
+        io.gradsweep.engine.RecurrentLayer.floatProducts(), threads);
     for (String cell : cells) {
       NetSpec ns = new NetSpec(cell, Activation.TANH, 2, hidden, 1, 1, InitScheme.DEFAULT, 1.0);
       RecurrentNet net = new RecurrentNet(ns, 1, DataType.FLOAT, threads);

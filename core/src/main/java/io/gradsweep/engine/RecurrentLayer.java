@@ -733,6 +733,15 @@ public abstract class RecurrentLayer {
   }
 
   /**
+   * Which library computes the single-precision path's matrix products in this JVM: {@code onednn} or
+   * {@code openblas} ({@code -Dgradsweep.gemm} or {@code GRADSWEEP_GEMM}; oneDNN when it loads). The two round
+   * differently: results are reproducible for a given value.
+   */
+  public static String floatProducts() {
+    return FloatGemm.current().word();
+  }
+
+  /**
    * Chooses the element-wise kernels of this JVM's single-precision path from now on: {@code auto} the best it has
    * (vector when the JVM has jdk.incubator.vector), {@code scalar} plain Java loops.
    *

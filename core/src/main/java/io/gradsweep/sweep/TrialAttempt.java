@@ -167,6 +167,7 @@ public final class TrialAttempt {
       run.setTag(EXECUTOR_TAG, executor);
       run.setTag(OMP_TAG, String.valueOf(System.getenv("OMP_NUM_THREADS")));
       run.setTag(KERNELS_TAG, RecurrentLayer.floatKernels());
+      run.setTag(Names.Tag.FLOAT_PRODUCTS, RecurrentLayer.floatProducts());
       runStart = seconds(t0);
       try {
         if (segment.runId() != null) {

@@ -185,6 +185,8 @@ public final class Names {
     public static final String CHART_ERROR = "gradsweep.chart_error";
     /** Which float kernels the engine used. */
     public static final String FLOAT_KERNELS = "gradsweep.float_kernels";
+    /** Which library computed the engine's float matrix products ({@code onednn} or {@code openblas}). */
+    public static final String FLOAT_PRODUCTS = "gradsweep.float_products";
     /** Number of non-finite (NaN, +-Inf) metric values the run was given; they are not stored as metric points. */
     public static final String NONFINITE_COUNT = "gradsweep.nonfinite_metrics";
     /** The last non-finite metric value, as {@code <key> step=<step> value=<NaN|Infinity|-Infinity>}. */

@@ -203,6 +203,8 @@ class SweepDriverTest {
           MEMORY.withConf(GradsweepConf.defaults().with(ConfKeys.KERNELS, "scalar"))), err());
       for (MemoryRun child : MemoryTrackingSink.childrenOf(parentOf(spec).runId())) {
         assertEquals("scalar", child.tags().get(TrialAttempt.KERNELS_TAG), child.tags().toString());
+        assertEquals("onednn", child.tags().get(io.gradsweep.tracking.Names.Tag.FLOAT_PRODUCTS),
+            child.tags().toString());
       }
       SweepSpec again = spec(experiment(), "[3]");
       assertEquals(ExitStatus.OK, runSweep(again, false, inProcess()), err());

@@ -96,6 +96,8 @@ class StandaloneClusterIT {
           assertFalse(executorId(c).equals("driver"), "trained on a cluster executor, not in the driver");
           assertEquals("1", c.tags().get(TrialAttempt.OMP_TAG), "spark.executorEnv.OMP_NUM_THREADS on the executor");
           assertEquals("vector", c.tags().get(TrialAttempt.KERNELS_TAG), "the executor JVM has the Vector API");
+          assertEquals("onednn", c.tags().get(io.gradsweep.tracking.Names.Tag.FLOAT_PRODUCTS),
+              "oneDNN loaded in the executor JVM and computed the products");
         }
       } finally {
         if (cluster != null) {

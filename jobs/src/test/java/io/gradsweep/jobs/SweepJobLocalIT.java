@@ -52,6 +52,8 @@ class SweepJobLocalIT {
         assertEquals("1", c.tags().get(TrialAttempt.OMP_TAG), "OMP_NUM_THREADS seen by the task");
         assertEquals("1", c.tags().get(io.gradsweep.tracking.Names.Tag.ENGINE_THREADS), "one thread per trial");
         assertEquals("vector", c.tags().get(TrialAttempt.KERNELS_TAG), "the SIMD kernels trained the trial");
+        assertEquals("onednn", c.tags().get(io.gradsweep.tracking.Names.Tag.FLOAT_PRODUCTS),
+            "oneDNN loaded in the executor JVM and computed the products");
         assertTrue(c.tags().get(TrialAttempt.EXECUTOR_TAG).startsWith("executor driver on "),
             c.tags().get(TrialAttempt.EXECUTOR_TAG));
       }

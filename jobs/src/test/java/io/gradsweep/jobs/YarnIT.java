@@ -134,6 +134,8 @@ class YarnIT {
       assertTrue(executor.matches("\\d+"), "trained in executor container " + executor + ", not the driver: "
           + c.tags().get(TrialAttempt.EXECUTOR_TAG));
       assertEquals("vector", c.tags().get(TrialAttempt.KERNELS_TAG), "the executor JVM has the Vector API");
+      assertEquals("onednn", c.tags().get(io.gradsweep.tracking.Names.Tag.FLOAT_PRODUCTS),
+          "oneDNN loaded in the executor JVM and computed the products");
       assertEquals("1", c.tags().get(TrialAttempt.OMP_TAG), "spark.executorEnv.OMP_NUM_THREADS in the container");
     }
   }
