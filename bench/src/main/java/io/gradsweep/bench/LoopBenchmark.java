@@ -28,7 +28,8 @@ import org.nd4j.linalg.learning.GradientUpdater;
  * <ul>
  *   <li>{@code bench step}: forward, backward, Adam and the gradient norms, as {@link StepBenchmark} times them;
  *   <li>{@code loop, eval at the end}: {@link TrialRunner} with one evaluation at the last step (profile steps as a
- *       sweep has them), per step;
+ *       sweep has them), per step, without that evaluation; against the bench step in three rounds of (bench step,
+ *       loop), the median of the rounds' ratios;
  *   <li>{@code loop, eval every 50}: the quickstart's evaluation cadence (2,000 held-out sequences every 50 steps);
  *   <li>{@code eval forward / train forward}: per sequence, the evaluation's forward pass over the 2,000 held-out
  *       sequences against the training forward pass of one minibatch;
@@ -47,16 +48,30 @@ public final class LoopBenchmark {
     int seqLen = 60;
     int hidden = 32;
     int batch = 32;
-    System.out.printf("loop benchmark: %s, adding T %d, hidden %d, batch %d, %d steps; float kernels %s%n", cell,
-        seqLen, hidden, batch, steps, io.gradsweep.engine.RecurrentLayer.floatKernels());
+    System.out.printf("loop benchmark: %s, adding T %d, hidden %d, batch %d, %d steps; float kernels %s; float products "
+        + "%s%n", cell, seqLen, hidden, batch, steps, io.gradsweep.engine.RecurrentLayer.floatKernels(),
+        io.gradsweep.engine.RecurrentLayer.floatProducts());
     // warm-up: JIT the step, the loop and the evaluation
     runTrial(spec(cell, seqLen, hidden, batch, 600, 50, 1));
-    double bench = benchStep(cell, seqLen, hidden, batch, 300, 1000);
+    benchStep(cell, seqLen, hidden, batch, 300, 300);
     double[] ratio = evalRatio(cell, seqLen, hidden, batch);
     long arrays = trialArrayBytes(cell, seqLen, hidden, batch);
     Usage u0 = Usage.now();
-    TrialResult endRun = runTrial(spec(cell, seqLen, hidden, batch, steps, steps, 1));
-    double loopEnd = perStep(endRun, steps);
+    // the loop against the bench step: three rounds of (bench step, loop), each ratio within its round, so that a
+    // drift of the machine's speed between the two measurements does not enter the ratio
+    double[] loopRatio = new double[3];
+    double bench = Double.NaN;
+    double loopEnd = Double.NaN;
+    double loopNoEval = Double.NaN;
+    TrialResult endRun = null;
+    for (int r = 0; r < loopRatio.length; r++) {
+      bench = benchStep(cell, seqLen, hidden, batch, 100, 1000);
+      endRun = runTrial(spec(cell, seqLen, hidden, batch, steps, steps, 1));
+      loopEnd = perStep(endRun, steps);
+      // the loop always evaluates at its last step: take that evaluation out (2,000 sequences at the rate above)
+      loopNoEval = loopEnd - ratio[0] * 2000 / steps;
+      loopRatio[r] = loopNoEval / bench;
+    }
     double loop50 = perStep(runTrial(spec(cell, seqLen, hidden, batch, steps, 50, 1)), steps);
     // side by side: three rounds of (one trial alone, then two at once), each ratio within its round
     double[] sideRatio = new double[3];
@@ -69,16 +84,17 @@ public final class LoopBenchmark {
       sideRatio[r] = Math.max(side[0], side[1]) / alone;
     }
     Usage u1 = Usage.now();
-    // the loop always evaluates at its last step: take that evaluation out (2,000 sequences at the rate above)
-    double loopNoEval = loopEnd - ratio[0] * 2000 / steps;
-    System.out.printf("bench step                     %.3f ms%n", bench);
-    System.out.printf("loop, eval at the end          %.3f ms/step; without that evaluation %.3f ms/step (loop / bench "
-        + "step %.3f)%n", loopEnd, loopNoEval, loopNoEval / bench);
+    System.out.printf("bench step                     %.3f ms (last round)%n", bench);
+    System.out.printf("loop, eval at the end          %.3f ms/step; without that evaluation %.3f ms/step (last round); "
+        + "loop / bench step %.3f (median of 3 rounds, %.3f-%.3f)%n", loopEnd, loopNoEval, median(loopRatio),
+        Arrays.stream(loopRatio).min().orElse(0), Arrays.stream(loopRatio).max().orElse(0));
     TrialResult.Timings tm = endRun.timings();
     System.out.printf("  in it, per step: gradient norms and clipping %.3f ms, logging windows %.3f ms, profile steps "
         + "%.3f ms, the rest (data, step, evaluation at the end) %.3f ms%n", tm.stats() * 1e3 / steps,
         tm.logging() * 1e3 / steps, tm.profile() * 1e3 / steps,
         (tm.training() - tm.stats() - tm.logging() - tm.profile()) * 1e3 / steps);
+    System.out.printf("  of the rest, drawing the minibatch (not in the bench step's time) %.3f ms%n",
+        sampleMs(cell, seqLen, hidden, batch, 1000));
     System.out.printf("loop, eval every 50            %.3f ms/step  (loop / loop eval at end %.3f)%n", loop50,
         loop50 / loopEnd);
     System.out.printf("eval forward / train forward   %.3f per sequence (eval %.4f ms, train %.4f ms per sequence)%n",
@@ -160,6 +176,24 @@ public final class LoopBenchmark {
       net.params().subi(net.gradients());
       if (i >= warmup) {
         ms[i - warmup] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    return median(ms);
+  }
+
+  /** Median ms of drawing one training minibatch from the task, as the loop does before each step. */
+  static double sampleMs(String cell, int seqLen, int hidden, int batch, int n) {
+    SequenceTask task = TrialRunner.task(spec(cell, seqLen, hidden, batch, 1, 1, 1));
+    SplittableRandom rng = new SplittableRandom(9);
+    double[] ms = new double[n];
+    for (int i = 0; i < 2 * n; i++) {
+      long t0 = System.nanoTime();
+      Batch b = task.sample(seqLen, batch, rng, DataType.FLOAT);
+      if (i >= n) {
+        ms[i - n] = (System.nanoTime() - t0) / 1e6;
+      }
+      if (b.size() != batch) {
+        throw new IllegalStateException("minibatch of " + b.size());
       }
     }
     return median(ms);
