@@ -106,8 +106,19 @@ public final class GruLayer extends RecurrentLayer {
   }
 
   @Override
+  protected boolean splitsByUnits() {
+    return true;
+  }
+
+  @Override
   protected void forwardSteps() {
     int ns = slices();
+    int nu = unitSlices();
+    if (nu > 1) {
+      ensureUnitBuffers(nu);
+      together(nu, this::forwardUnits);
+      return;
+    }
     if (foldedInput()) {
       parallel(ns, s -> forwardFloat(sliceLo(s, ns), sliceLo(s + 1, ns)));
       return;
@@ -247,11 +258,89 @@ public final class GruLayer extends RecurrentLayer {
     }
   }
 
+  /**
+   * The float forward loop for hidden units lo..hi-1 of all examples (slice s of a pass split by units, see
+   * {@link #unitSlices()}): the same operations on each element as {@link #forwardFloat} with the input folded in.
+   * The slice works on a compact layout of its gates ([r z n] blocks of its units, per example) with its own copy of
+   * the matching columns of R, W, b and of the candidate's recurrent bias, so that its candidate sees
+   * r (h R_n + bh_n) of its own units; it writes its columns of the gates, h R_n + bh_n and h_t. Each step ends at
+   * the barrier, because the next step's product needs all of h_t.
+   */
+  private void forwardUnits(int lo, int hi, int s, EngineThreads.StepBarrier barrier) {
+    FloatKernels k = FloatKernels.current();
+    int h = hidden;
+    int g3 = 3 * h;
+    int nb = batch;
+    int u = hi - lo;
+    int gs = 3 * u;
+    INDArray rS = unitRecurrent(lo, hi, s);
+    INDArray hrS = unitZ[s];
+    float[] wS = unitColumns(w, lo, hi);
+    float[] biasS = unitColumns(b, lo, hi);
+    float[] biasH = new float[u];
+    Buf.read(bh, Buf.floats(bh), lo, biasH, u);
+    FloatBuffer xb = Buf.floats(x);
+    FloatBuffer hrsb = Buf.floats(hrS);
+    FloatBuffer ab = Buf.floats(gates);
+    FloatBuffer hnb = Buf.floats(hn);
+    FloatBuffer hb = Buf.floats(hs);
+    Blas.FloatMat hm = new Blas.FloatMat(hs);
+    Blas.FloatMat rm = new Blas.FloatMat(rS);
+    Blas.FloatMat hrm = new Blas.FloatMat(hrS);
+    float[] zt = new float[nb * gs];
+    float[] hrt = new float[nb * gs];
+    float[] hnt = new float[nb * u];
+    float[] hPrev = new float[nb * u];
+    float[] hNext = new float[nb * u];
+    float[] xT = new float[nb * in];
+    for (int i = 0; i < nb; i++) {
+      Buf.read(hs, hb, i * h + lo, hPrev, i * u, u); // h_0
+    }
+    for (int t = 0; t < steps; t++) {
+      boolean fromPast = t > 0 || hasInitialState;
+      if (fromPast) {
+        Blas.sgemm(hm, (long) t * nb, 0, false, rm, 0, 0, false, hrm, 0, 0, nb, gs, h, 1f, 0f); // h R, own gates
+        Buf.read(hrS, hrsb, 0, hrt, nb * gs);
+      }
+      Buf.read(x, xb, t * nb * in, xT, 0, nb * in);
+      for (int i = 0; i < nb; i++) {
+        int o = i * gs;
+        k.inputGates(zt, o, false, xT, i * in, in, wS, biasS, gs); // x W + b
+        if (fromPast) {
+          k.add(zt, o, hrt, o, 2 * u); // r and z see h_{t-1} R; the candidate sees r (h_{t-1} R_n + bh_n)
+        }
+        k.sigmoid(zt, o, 2 * u);
+        k.gruState(zt, o, u, hrt, o, fromPast, biasH, hnt, hPrev, hNext, i * u);
+      }
+      for (int i = 0; i < nb; i++) {
+        int row = t * nb + i;
+        int e = i * u;
+        if (!forwardOnly) { // what only the backward pass reads
+          writeUnitGates(gates, ab, row * g3, lo, zt, i * gs, u);
+          Buf.write(hn, hnb, row * h + lo, hnt, e, u);
+        }
+        Buf.write(hs, hb, (row + nb) * h + lo, hNext, e, u);
+      }
+      float[] swap = hPrev;
+      hPrev = hNext;
+      hNext = swap;
+      barrier.await(); // h_t is whole before any slice's next product reads it
+    }
+  }
+
   @Override
   protected void backwardSteps(INDArray dOut, int first) {
     zeroStepsBefore(dH, first);
     zeroStepsBefore(dZ, first);
     zeroStepsBefore(dHR, first);
+    int nu = unitSlices();
+    if (nu > 1) {
+      ensureUnitBuffers(nu);
+      together(nu, (lo, hi, s, barrier) -> backwardUnits(dOut, first, lo, hi, barrier));
+      weightGradientsDone = true; // the input is folded, so the slices wrote dW, db and dRb
+      biasHiddenDone = true;
+      return;
+    }
     int ns = slices();
     if (floatFastPath()) {
       float[][] dbhParts = new float[ns][];
@@ -420,6 +509,87 @@ public final class GruLayer extends RecurrentLayer {
     dwParts[s] = dwAcc;
     dbParts[s] = dbAcc;
     return dbhAcc;
+  }
+
+  /**
+   * The float backward loop for hidden units lo..hi-1 of all examples (a slice of a pass split by units): the same
+   * operations on each element as {@link #backwardFloat}. Each step's product dhr_{t+1} R^T (the slice's columns of
+   * R^T) needs all of dhr_{t+1}, so each step ends at the barrier. The slice's columns of dW, db (input folded:
+   * fused) and dRb are its own, written without a sum over slices; dR is the product over all steps after the loop,
+   * split by columns ({@link #finishBackward}).
+   */
+  private void backwardUnits(INDArray dOut, int first, int lo, int hi, EngineThreads.StepBarrier barrier) {
+    FloatKernels k = FloatKernels.current();
+    int h = hidden;
+    int g3 = 3 * h;
+    int nb = batch;
+    int u = hi - lo;
+    int gs = 3 * u;
+    FloatBuffer dob = Buf.floats(dOut);
+    FloatBuffer dhb = Buf.floats(dH);
+    FloatBuffer dzb = Buf.floats(dZ);
+    FloatBuffer dhrb = Buf.floats(dHR);
+    FloatBuffer ab = Buf.floats(gates);
+    FloatBuffer hnb = Buf.floats(hn);
+    FloatBuffer hb = Buf.floats(hs);
+    FloatBuffer recb = Buf.floats(dRec);
+    FloatBuffer xb = Buf.floats(x);
+    Blas.FloatMat dhrm = new Blas.FloatMat(dHR);
+    Blas.FloatMat rtm = new Blas.FloatMat(rT);
+    Blas.FloatMat recm = new Blas.FloatMat(dRec);
+    float[] dOutT = new float[nb * u];
+    float[] recT = new float[nb * u];
+    float[] carryT = new float[nb * u];
+    float[] gT = new float[nb * gs];
+    float[] hPrevT = new float[nb * u];
+    float[] hnT = new float[nb * u];
+    float[] dhT = new float[nb * u];
+    float[] dzT = new float[nb * gs];
+    float[] dhrT = new float[nb * gs];
+    float[] xT = new float[nb * in];
+    float[] dwS = new float[in * gs];
+    float[] dbS = new float[gs];
+    float[] dbhS = new float[u];
+    for (int t = steps - 1; t >= first; t--) {
+      boolean fromFuture = t < steps - 1;
+      if (fromFuture) {
+        Blas.sgemm(dhrm, (long) (t + 1) * nb, 0, false, rtm, 0, lo, false, recm, 0, lo, nb, u, g3, 1f, 0f);
+        for (int i = 0; i < nb; i++) {
+          Buf.read(dRec, recb, i * h + lo, recT, i * u, u);
+        }
+      }
+      for (int i = 0; i < nb; i++) {
+        int row = t * nb + i;
+        int e = i * u;
+        Buf.read(dOut, dob, row * h + lo, dOutT, e, u);
+        readUnitGates(gates, ab, row * g3, lo, gT, i * gs, u);
+        Buf.read(hs, hb, row * h + lo, hPrevT, e, u); // h_{t-1}: hs holds h_0..h_T
+        Buf.read(hn, hnb, row * h + lo, hnT, e, u);
+      }
+      for (int i = 0; i < nb; i++) {
+        k.gruBackward(gT, i * gs, u, dOutT, recT, fromFuture, carryT, hPrevT, hnT, dhT, dzT, dhrT, i * u);
+      }
+      for (int i = 0; i < nb; i++) {
+        int row = t * nb + i;
+        Buf.write(dH, dhb, row * h + lo, dhT, i * u, u);
+        writeUnitGates(dZ, dzb, row * g3, lo, dzT, i * gs, u);
+        writeUnitGates(dHR, dhrb, row * g3, lo, dhrT, i * gs, u);
+      }
+      Buf.read(x, xb, t * nb * in, xT, nb * in);
+      accumulateWeightGradients(k, dzT, xT, dwS, dbS, gs, nb);
+      for (int i = 0; i < nb; i++) {
+        k.add(dbhS, 0, dhrT, i * gs + 2 * u, u);
+      }
+      barrier.await(); // dhr_t is whole before any slice's next product reads it
+    }
+    for (int i = 0; i < nb; i++) {
+      for (int j = 0; j < u; j++) {
+        carry[i * h + lo + j] = carryT[i * u + j];
+      }
+    }
+    writeUnitColumns(dw, dwS, lo, hi);
+    writeUnitColumns(db, dbS, lo, hi);
+    Buf.write(dbh, Buf.floats(dbh), lo, dbhS, 0, u);
   }
 
   @Override

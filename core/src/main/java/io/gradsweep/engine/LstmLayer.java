@@ -496,25 +496,6 @@ public final class LstmLayer extends RecurrentLayer {
     }
   }
 
-  /** Per slice of units: the step's product h R for the slice's gates, [B, 4 * units]. */
-  private INDArray[] unitZ;
-  /** Per slice of units: the columns of R of the slice's gates, [hidden, 4 * units], copied at each pass. */
-  private INDArray[] unitR;
-
-  /** Allocates the per-slice buffers of the passes split by units (on the calling thread: no ND4J calls in slices). */
-  private void ensureUnitBuffers(int n) {
-    if (unitZ != null && unitZ.length == n && unitZ[0].rows() == batch && unitR[0].rows() == hidden) {
-      return;
-    }
-    unitZ = new INDArray[n];
-    unitR = new INDArray[n];
-    for (int s = 0; s < n; s++) {
-      long units = columnLo(s + 1, n, hidden) - columnLo(s, n, hidden);
-      unitZ[s] = zeros(batch, 4 * units);
-      unitR[s] = zeros(hidden, 4 * units);
-    }
-  }
-
   /**
    * The float forward loop for hidden units lo..hi-1 of all examples (slice s of a pass split by units, see
    * {@link #unitSlices()}): the same operations on each element as {@link #forwardFloat} with the input folded in.
@@ -529,23 +510,10 @@ public final class LstmLayer extends RecurrentLayer {
     int nb = batch;
     int u = hi - lo;
     int gs = 4 * u;
-    INDArray rS = unitR[s];
+    INDArray rS = unitRecurrent(lo, hi, s);
     INDArray zS = unitZ[s];
-    FloatBuffer rb = Buf.floats(r);
-    FloatBuffer rsb = Buf.floats(rS);
-    float[] rRow = new float[gs];
-    for (int a = 0; a < h; a++) {
-      readUnitGates(r, rb, a * g4, lo, rRow, 0, u);
-      Buf.write(rS, rsb, a * gs, rRow, gs);
-    }
-    float[] wS = new float[in * gs];
-    float[] biasS = new float[gs];
-    FloatBuffer wb = Buf.floats(w);
-    FloatBuffer bb = Buf.floats(b);
-    readUnitGates(b, bb, 0, lo, biasS, 0, u);
-    for (int kk = 0; kk < in; kk++) {
-      readUnitGates(w, wb, kk * g4, lo, wS, kk * gs, u);
-    }
+    float[] wS = unitColumns(w, lo, hi);
+    float[] biasS = unitColumns(b, lo, hi);
     FloatBuffer xb = Buf.floats(x);
     FloatBuffer zsb = Buf.floats(zS);
     FloatBuffer ab = Buf.floats(gates);
@@ -670,30 +638,8 @@ public final class LstmLayer extends RecurrentLayer {
         carry[i * h + lo + j] = carryT[i * u + j];
       }
     }
-    FloatBuffer dwb = Buf.floats(dw);
-    FloatBuffer dbb = Buf.floats(db);
-    writeUnitGates(db, dbb, 0, lo, dbS, 0, u);
-    for (int kk = 0; kk < in; kk++) {
-      writeUnitGates(dw, dwb, kk * g4, lo, dwS, kk * gs, u);
-    }
-  }
-
-  /**
-   * Copies units lo..lo+u-1 of the four gate blocks of a row ([i f g o], blocks {@code hidden} apart, the row
-   * starting at element {@code from} of {@code a}) into the compact layout of a slice split by units (blocks
-   * {@code u} apart, from {@code at} in {@code dst}).
-   */
-  private void readUnitGates(INDArray a, FloatBuffer fb, int from, int lo, float[] dst, int at, int u) {
-    for (int g = 0; g < 4; g++) {
-      Buf.read(a, fb, from + g * hidden + lo, dst, at + g * u, u);
-    }
-  }
-
-  /** The reverse of {@link #readUnitGates}: a slice's compact gate blocks into its units' columns of a row of a. */
-  private void writeUnitGates(INDArray a, FloatBuffer fb, int from, int lo, float[] src, int at, int u) {
-    for (int g = 0; g < 4; g++) {
-      Buf.write(a, fb, from + g * hidden + lo, src, at + g * u, u);
-    }
+    writeUnitColumns(dw, dwS, lo, hi);
+    writeUnitColumns(db, dbS, lo, hi);
   }
 
   /** dL/dc_t of the last backward pass, [T*B, hidden]. */

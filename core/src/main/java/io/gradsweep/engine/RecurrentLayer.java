@@ -1,5 +1,6 @@
 package io.gradsweep.engine;
 
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -144,14 +145,24 @@ public abstract class RecurrentLayer {
    * anyway ({@link #slices()} > 1) and run their slices at the same time. Split by examples, each thread's per-step
    * product multiplies half the batch by the whole of R, and OpenBLAS packs all of R for each of them; split by
    * units, each multiplies the whole batch by its part of R, so R is packed once per step over all threads, at the
-   * price of a barrier per step.
+   * price of a barrier per step. Slices start on 16-unit bounds ({@link #columnLo}); where that would leave a slice
+   * without units (a small hidden size), fewer slices.
    */
   protected int unitSlices() {
     if (!splitsByUnits() || threads == null || !foldedInput() || hidden < threads.unitSplitMinHidden()
         || !threads.concurrent()) {
       return 1;
     }
-    return slices();
+    for (int n = slices(); n > 1; n--) {
+      boolean empty = false;
+      for (int s = 0; s < n; s++) {
+        empty |= columnLo(s + 1, n, hidden) == columnLo(s, n, hidden);
+      }
+      if (!empty) {
+        return n;
+      }
+    }
+    return 1;
   }
 
   /** Whether this layer has a pass split by hidden units ({@link #unitSlices()}); none by default. */
@@ -178,6 +189,91 @@ public abstract class RecurrentLayer {
         throw e;
       }
     });
+  }
+
+  /** Per slice of units: the step's product h R for the slice's gates, [B, gateBlocks * units]. */
+  protected INDArray[] unitZ;
+  /** Per slice of units: the columns of R of the slice's gates, [hidden, gateBlocks * units], copied at each pass. */
+  protected INDArray[] unitR;
+
+  /**
+   * Allocates the per-slice buffers of the passes split by units, {@link #unitZ} and {@link #unitR} (on the calling
+   * thread: no ND4J calls in slices).
+   */
+  protected void ensureUnitBuffers(int n) {
+    if (unitZ != null && unitZ.length == n && unitZ[0].rows() == batch && unitR[0].rows() == hidden) {
+      return;
+    }
+    unitZ = new INDArray[n];
+    unitR = new INDArray[n];
+    for (int s = 0; s < n; s++) {
+      long units = columnLo(s + 1, n, hidden) - columnLo(s, n, hidden);
+      unitZ[s] = zeros(batch, gateBlocks * units);
+      unitR[s] = zeros(hidden, gateBlocks * units);
+    }
+  }
+
+  /**
+   * Copies the columns of R of units lo..hi-1 (slice s), in the compact layout of {@link #readUnitGates}, into
+   * {@link #unitR}[s] and returns it.
+   */
+  protected INDArray unitRecurrent(int lo, int hi, int s) {
+    int u = hi - lo;
+    int g = gateBlocks * hidden;
+    int gs = gateBlocks * u;
+    INDArray rS = unitR[s];
+    FloatBuffer rb = Buf.floats(r);
+    FloatBuffer rsb = Buf.floats(rS);
+    float[] row = new float[gs];
+    for (int a = 0; a < hidden; a++) {
+      readUnitGates(r, rb, a * g, lo, row, 0, u);
+      Buf.write(rS, rsb, a * gs, row, gs);
+    }
+    return rS;
+  }
+
+  /** The columns of units lo..hi-1 of a float [rows, G] array (W, b), in the compact layout, on the heap. */
+  protected float[] unitColumns(INDArray a, int lo, int hi) {
+    int u = hi - lo;
+    int rows = (int) a.rows();
+    int g = gateBlocks * hidden;
+    int gs = gateBlocks * u;
+    float[] out = new float[rows * gs];
+    FloatBuffer fb = Buf.floats(a);
+    for (int k = 0; k < rows; k++) {
+      readUnitGates(a, fb, k * g, lo, out, k * gs, u);
+    }
+    return out;
+  }
+
+  /** The reverse of {@link #unitColumns}: a slice's compact [rows, gateBlocks * u] into its units' columns of a. */
+  protected void writeUnitColumns(INDArray a, float[] src, int lo, int hi) {
+    int u = hi - lo;
+    int rows = (int) a.rows();
+    int g = gateBlocks * hidden;
+    int gs = gateBlocks * u;
+    FloatBuffer fb = Buf.floats(a);
+    for (int k = 0; k < rows; k++) {
+      writeUnitGates(a, fb, k * g, lo, src, k * gs, u);
+    }
+  }
+
+  /**
+   * Copies units lo..lo+u-1 of the gate blocks of a row (blocks {@code hidden} apart, the row starting at element
+   * {@code from} of {@code a}) into the compact layout of a slice split by units (blocks {@code u} apart, from
+   * {@code at} in {@code dst}).
+   */
+  protected void readUnitGates(INDArray a, FloatBuffer fb, int from, int lo, float[] dst, int at, int u) {
+    for (int g = 0; g < gateBlocks; g++) {
+      Buf.read(a, fb, from + g * hidden + lo, dst, at + g * u, u);
+    }
+  }
+
+  /** The reverse of {@link #readUnitGates}: a slice's compact gate blocks into its units' columns of a row of a. */
+  protected void writeUnitGates(INDArray a, FloatBuffer fb, int from, int lo, float[] src, int at, int u) {
+    for (int g = 0; g < gateBlocks; g++) {
+      Buf.write(a, fb, from + g * hidden + lo, src, at + g * u, u);
+    }
   }
 
   /** First example (row within a step) of slice s of n. */

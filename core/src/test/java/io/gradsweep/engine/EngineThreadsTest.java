@@ -70,30 +70,38 @@ class EngineThreadsTest {
     }
   }
 
-  /** hidden, batch, T, window, layers, threads, every-step head: LSTM passes split by hidden units. */
+  /**
+   * cell, hidden, batch, T, window, layers, threads, every-step head, slices by units: LSTM and GRU passes split by
+   * hidden units.
+   */
   static Stream<Arguments> unitCases() {
-    return Stream.of(
-        Arguments.of(32, 8, 12, 0, 1, 2, false), // two slices of 16 units
-        Arguments.of(40, 5, 9, 4, 1, 3, false), // 16 + 16 + 8 units, truncation window
-        Arguments.of(48, 3, 7, 0, 2, 2, true), // two layers: the upper one (input 48, not folded) splits by examples
-        Arguments.of(24, 6, 10, 3, 1, 2, true)); // 16 + 8 units, every-step head, window
+    List<Arguments> a = new ArrayList<>();
+    for (String cell : List.of("lstm", "gru")) {
+      a.add(Arguments.of(cell, 32, 8, 12, 0, 1, 2, false, 2)); // two slices of 16 units
+      a.add(Arguments.of(cell, 40, 5, 9, 4, 1, 3, false, 3)); // 16 + 16 + 8 units, truncation window
+      a.add(Arguments.of(cell, 48, 3, 7, 0, 2, 2, true, 2)); // two layers: the upper one (input 48) splits by examples
+      a.add(Arguments.of(cell, 24, 6, 10, 3, 1, 2, true, 2)); // 16 + 8 units, every-step head, window
+      a.add(Arguments.of(cell, 36, 4, 8, 0, 1, 3, false, 3)); // 16 + 16 + 4 units: a slice narrower than a register
+      a.add(Arguments.of(cell, 35, 4, 8, 2, 1, 3, false, 2)); // on 16-unit bounds 3 slices would leave one empty
+    }
+    return a.stream();
   }
 
   /**
    * A pass split by hidden units does to each element what one thread does, in the same order: the forward pass, the
-   * loss, dL/dh and the split layer's dW and db come out bit for bit the same as with one thread (on the first
+   * loss, dL/dh and the split layer's dW and db (and a GRU's dRb) come out bit for bit the same as with one thread (on the first
    * pass; after an update, the products below differ in the last bits and so does everything after). What differs
    * in the last bits: dR (one thread sums a dR of at most {@link RecurrentLayer#STEPWISE_DR_MAX} elements step by
    * step, which no layer large enough to split by units does at the default hidden size of 256) and dL/dx (a product
    * split into row blocks, as with examples). With two layers only closeness is checked: the upper layer splits by
    * examples, and oneDNN may round a product over a block of rows differently from the product over the whole batch.
    */
-  @ParameterizedTest(name = "lstm h {0} b {1} T {2} window {3} layers {4} threads {5} every {6}")
+  @ParameterizedTest(name = "{0} h {1} b {2} T {3} window {4} layers {5} threads {6} every {7}")
   @MethodSource("unitCases")
-  void lstmPassesSplitByUnitsMatchOneThread(int hidden, int batch, int steps, int window, int layers, int threads,
-      boolean everyStep) {
+  void passesSplitByUnitsMatchOneThread(String cell, int hidden, int batch, int steps, int window, int layers,
+      int threads, boolean everyStep, int unitSlices) {
     Head head = everyStep ? new Head(Head.Loss.MSE, Head.Readout.EVERY_STEP) : Head.LAST_STEP_MSE;
-    NetSpec spec = new NetSpec("lstm", Activation.TANH, 2, hidden, layers, 2, InitScheme.DEFAULT, 1.0, head);
+    NetSpec spec = new NetSpec(cell, Activation.TANH, 2, hidden, layers, 2, InitScheme.DEFAULT, 1.0, head);
     INDArray x = random(new SplittableRandom(5), (long) steps * batch, 2);
     INDArray y = random(new SplittableRandom(6), everyStep ? (long) steps * batch : batch, 2);
     RecurrentNet one = new RecurrentNet(spec, 11, DataType.FLOAT);
@@ -108,7 +116,7 @@ class EngineThreadsTest {
         }
         double l1 = one.computeGradient(x, y, steps, batch, window, true);
         double ln = many.computeGradient(x, y, steps, batch, window, true);
-        assertEquals(threads, many.layers().get(0).unitSlices(), "the bottom layer splits by units");
+        assertEquals(unitSlices, many.layers().get(0).unitSlices(), "the bottom layer splits by units");
         if (layers > 1) {
           assertEquals(1, many.layers().get(1).unitSlices(), "an upper layer (input not folded) does not");
         }
@@ -125,7 +133,7 @@ class EngineThreadsTest {
           List<ParamBlock> bn = many.blocks();
           for (int i = 0; i < b1.size(); i++) {
             ParamBlock b = b1.get(i);
-            if (b.layer().equals(b1.get(0).layer()) && (b.type().equals("W") || b.type().equals("b"))) {
+            if (b.layer().equals(b1.get(0).layer()) && List.of("W", "b", "Rb").contains(b.type())) {
               assertArrayEquals(bits(b.grad()), bits(bn.get(i).grad()), "gradient " + b.key());
             }
           }
