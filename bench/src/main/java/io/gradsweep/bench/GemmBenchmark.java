@@ -46,7 +46,7 @@ public final class GemmBenchmark {
       for (String cell : List.of("rnn", "lstm", "gru")) {
         int g = h * ("lstm".equals(cell) ? 4 : "gru".equals(cell) ? 3 : 1);
         ratios.add(row(s, cell, "h R (forward step)", false, false, b, g, h));
-        ratios.add(row(s, cell, "dz R^T (backward step)", false, true, b, h, g));
+        ratios.add(row(s, cell, "dz R^T (backward step)", false, false, b, h, g)); // R^T held transposed
         ratios.add(row(s, cell, "H^T dZ (dR, all steps)", true, false, h, g, b * t));
       }
     }
