@@ -104,8 +104,13 @@ public final class LoopBenchmark {
         Arrays.stream(sideRatio).min().orElse(0), Arrays.stream(sideRatio).max().orElse(0));
     System.out.printf("process over the measured loops: user %.1f s, system %.1f s, wall %.1f s; peak resident %d MiB"
         + "%n", u1.userS - u0.userS, u1.systemS - u0.systemS, (u1.wallNanos - u0.wallNanos) / 1e9, u1.peakKb / 1024);
-    System.out.printf("one trial's arrays (net, gradients, Adam state, step and evaluation buffers, eval set): "
-        + "%.1f MiB of resident set%n", arrays / 1048576.0);
+    if (arrays >= 0) {
+      System.out.printf("one trial's arrays (net, gradients, Adam state, step and evaluation buffers, eval set): "
+          + "%.1f MiB of resident set%n", arrays / 1048576.0);
+    } else { // memory freed elsewhere in the process while the trial was built: no figure
+      System.out.printf("one trial's arrays: not measured this run (the resident set shrank by %.1f MiB while the "
+          + "trial was built)%n", -arrays / 1048576.0);
+    }
   }
 
   /**
