@@ -40,7 +40,8 @@ enum FloatGemm {
   static final String ENV = "GRADSWEEP_GEMM";
 
   private static final Logger LOG = LoggerFactory.getLogger(FloatGemm.class);
-  private static final FloatGemm CHOSEN = choose();
+  /** The library chosen for this process, or the error of a setting naming none (thrown at every use). */
+  private static final Object CHOSEN = chooseOrError();
   /** Threads whose OpenMP thread count is already 1 (oneDNN runs its products on an OpenMP team per thread). */
   private static final ThreadLocal<Boolean> SINGLE = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
@@ -57,7 +58,19 @@ enum FloatGemm {
 
   /** The library the engine's float products use in this process. */
   static FloatGemm current() {
-    return CHOSEN;
+    if (CHOSEN instanceof FloatGemm g) {
+      return g;
+    }
+    throw new IllegalArgumentException(((RuntimeException) CHOSEN).getMessage());
+  }
+
+  private static Object chooseOrError() {
+    try {
+      return choose(System.getProperty(PROPERTY), System.getenv(ENV));
+    } catch (IllegalArgumentException e) { // every trial of this JVM then fails with the message, not a class error
+      LOG.error(e.getMessage());
+      return e;
+    }
   }
 
   /** The library named by a word, or an error naming the setting, the value and the words allowed. */
@@ -100,9 +113,8 @@ enum FloatGemm {
     }
   }
 
-  private static FloatGemm choose() {
-    String prop = System.getProperty(PROPERTY);
-    String env = System.getenv(ENV);
+  /** The library for the settings given (the property wins over the environment); loads oneDNN when it is chosen. */
+  static FloatGemm choose(String prop, String env) {
     FloatGemm wanted = prop != null && !prop.isBlank() ? parse("-D" + PROPERTY, prop)
         : env != null && !env.isBlank() ? parse(ENV, env) : ONEDNN;
     if (wanted == OPENBLAS) {

@@ -130,6 +130,16 @@ class FloatGemmTest {
     assertEquals("GRADSWEEP_GEMM is 'mkl'; allowed: onednn, openblas", e.getMessage());
   }
 
+  @Test
+  void thePropertyWinsOverTheEnvironmentAndABadWordIsRefused() {
+    assertEquals(FloatGemm.OPENBLAS, FloatGemm.choose("openblas", "onednn"));
+    assertEquals(FloatGemm.ONEDNN, FloatGemm.choose(null, "onednn"));
+    assertEquals(FloatGemm.OPENBLAS, FloatGemm.choose(" ", "openblas"));
+    assertEquals(FloatGemm.ONEDNN, FloatGemm.choose(null, null));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FloatGemm.choose("blis", null));
+    assertEquals("-Dgradsweep.gemm is 'blis'; allowed: onednn, openblas", e.getMessage());
+  }
+
   private static int tasks() {
     return new File("/proc/self/task").list().length;
   }
