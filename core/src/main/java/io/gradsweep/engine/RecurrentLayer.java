@@ -143,7 +143,7 @@ public abstract class RecurrentLayer {
    * the layer supports it ({@link #splitsByUnits()}), the pass is on the float fast path with the input folded into
    * its steps, the hidden size is at least {@link EngineThreads#unitSplitMinHidden()} (256 by default) and the threads would split the pass
    * anyway ({@link #slices()} > 1) and run their slices at the same time. Split by examples, each thread's per-step
-   * product multiplies half the batch by the whole of R, and OpenBLAS packs all of R for each of them; split by
+   * product multiplies half the batch by the whole of R, and the sgemm packs all of R for each of them; split by
    * units, each multiplies the whole batch by its part of R, so R is packed once per step over all threads, at the
    * price of a barrier per step. Slices start on 16-unit bounds ({@link #columnLo}); where that would leave a slice
    * without units (a small hidden size), fewer slices.
