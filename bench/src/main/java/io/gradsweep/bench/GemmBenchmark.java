@@ -1,22 +1,18 @@
 package io.gradsweep.bench;
 
-import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
-import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
-import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
-
+import io.gradsweep.engine.FloatGemm;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
  * The two libraries the engine can compute its float products with, oneDNN (the default) and OpenBLAS, on the
  * products of one training step of a recurrent layer, each on one thread: per time step h_{t-1} R (forward) and
- * dz_t R^T (backward), and the weight gradient over all steps H^T dZ. Both libraries get the same operands, timed in
- * alternation, seven rounds each; the table gives each library's best round and the ratio oneDNN / OpenBLAS.
+ * dz_t R^T (backward), and the weight gradient over all steps H^T dZ. Both libraries get the same operands through the
+ * engine's own call ({@link FloatGemm#sgemm}, which holds oneDNN to the calling thread), timed in alternation, seven
+ * rounds each; the table gives each library's best round and the ratio oneDNN / OpenBLAS.
  * Arguments: shapes {@code HIDDENxBATCHxT} (default {@code 64x32x100 128x64x400 512x64x200}). Run by
  * {@code jobs/bin/benchmark --gemm}.
  */
@@ -25,10 +21,8 @@ public final class GemmBenchmark {
 
   public static void main(String[] args) {
     List<String> shapes = args.length > 0 ? Arrays.asList(args) : List.of("64x32x100", "128x64x400", "512x64x200");
-    Nd4j.create(1); // ND4J's natives and OpenMP runtime first, as in a trial
-    NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(1);
+    Nd4j.create(1); // ND4J's natives first, as in a trial
     org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(1);
-    org.bytedeco.javacpp.Loader.load(org.bytedeco.dnnl.global.dnnl.class);
     System.out.println("float products, one thread: OpenBLAS (ND4J's) against oneDNN; ms per product, best of 7 "
         + "rounds");
     System.out.println();
@@ -63,8 +57,8 @@ public final class GemmBenchmark {
     double blas = Double.MAX_VALUE;
     double dnnl = Double.MAX_VALUE;
     for (int round = 0; round < 7; round++) {
-      blas = Math.min(blas, time(false, ta, tb, m, n, k, a, b, c, reps));
-      dnnl = Math.min(dnnl, time(true, ta, tb, m, n, k, a, b, c, reps));
+      blas = Math.min(blas, time(FloatGemm.OPENBLAS, ta, tb, m, n, k, a, b, c, reps));
+      dnnl = Math.min(dnnl, time(FloatGemm.ONEDNN, ta, tb, m, n, k, a, b, c, reps));
     }
     System.out.printf("| %s | %s | %s | %d x %d x %d | %.4f | %.4f | %.2f |%n", shape, cell, what, m, n, k, blas,
         dnnl, dnnl / blas);
@@ -74,19 +68,13 @@ public final class GemmBenchmark {
     return dnnl / blas;
   }
 
-  private static double time(boolean dnnl, boolean ta, boolean tb, int m, int n, int k, FloatPointer a,
+  private static double time(FloatGemm lib, boolean ta, boolean tb, int m, int n, int k, FloatPointer a,
       FloatPointer b, FloatPointer c, int reps) {
     int lda = ta ? m : k;
     int ldb = tb ? k : n;
     long t0 = System.nanoTime();
     for (int i = 0; i < reps; i++) {
-      if (dnnl) {
-        org.bytedeco.dnnl.global.dnnl.dnnl_sgemm((byte) (ta ? 'T' : 'N'), (byte) (tb ? 'T' : 'N'), m, n, k, 1f, a,
-            lda, b, ldb, 0f, c, n);
-      } else {
-        openblas_nolapack.cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-            m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
-      }
+      lib.sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
     }
     return (System.nanoTime() - t0) / 1e6 / reps;
   }

@@ -29,10 +29,13 @@ import org.slf4j.LoggerFactory;
  * when the process holds two OpenMP runtimes (oneDNN must share ND4J's libgomp, whose per-thread thread count the
  * engine sets to 1, see {@link #onCallingThread()}).
  *
+ * <p>Public for the benchmark ({@code GemmBenchmark}), which times both libraries through {@link #sgemm}, the call
+ * the engine makes; the engine reaches it through {@code Blas}.
+ *
  * <p>The two libraries round differently (their sums run in different orders): a trial's numbers depend on which one
  * ran, like on the machine's instruction set. Each is deterministic for the same shapes and thread count.
  */
-enum FloatGemm {
+public enum FloatGemm {
   OPENBLAS("openblas"),
   ONEDNN("onednn");
 
@@ -52,7 +55,7 @@ enum FloatGemm {
   }
 
   /** The word a user writes in {@value #PROPERTY} or {@value #ENV}. */
-  String word() {
+  public String word() {
     return word;
   }
 
@@ -85,7 +88,7 @@ enum FloatGemm {
   }
 
   /** c = alpha op(a) op(b) + beta c on row-major float memory (the BLAS contract: c is not read when beta is 0). */
-  void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, FloatPointer a, int lda,
+  public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, FloatPointer a, int lda,
       FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
     if (this == ONEDNN) {
       onCallingThread();
